@@ -1,0 +1,120 @@
+// Command tango runs the Tango workforce identity lifecycle system: HR
+// imports, the API and SCIM service, and the tools around them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes from the public contract.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+	exitHeld  = 3
+)
+
+// exitError carries an exit code; its message (if any) goes to stderr.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+type globals struct {
+	db     string
+	config string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "tango:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "tango:", err)
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitFail
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "tango",
+		Short:         "Tango: HR, IT and Security run the workforce identity lifecycle together",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.db, "db", "", "database DSN: sqlite:PATH or postgres://… (default $TANGO_DB, then sqlite:./tango.db)")
+	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $TANGO_CONFIG, then ./tango.yaml)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr{err} })
+	root.AddCommand(hrCmd(g), auditCmd(g), tokenCmd(g), versionCmd(), serveCmd(g), demoCmd(g))
+	for _, c := range root.Commands() {
+		markUsage(c)
+	}
+	return root
+}
+
+// usageErr marks bad usage (exit 2).
+type usageErr struct{ error }
+
+func isUsage(err error) bool {
+	var u usageErr
+	if errors.As(err, &u) {
+		return true
+	}
+	// cobra's own argument and command errors
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func markUsage(c *cobra.Command) {
+	if c.Args != nil {
+		a := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := a(cmd, args); err != nil {
+				return usageErr{err}
+			}
+			return nil
+		}
+	}
+	for _, s := range c.Commands() {
+		markUsage(s)
+	}
+}

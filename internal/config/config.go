@@ -1,0 +1,322 @@
+// Package config loads tango.yaml: the organisation, HR sources and their
+// column mappings, apps and roles. Secrets enter only as ${env:NAME} or
+// ${file:PATH} references, resolved at load and never printed.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole tango.yaml.
+type Config struct {
+	Org     Org      `yaml:"org"`
+	Sources []Source `yaml:"sources"`
+	Apps    []App    `yaml:"apps"`
+	Roles   []Role   `yaml:"roles"`
+
+	path string
+	loc  *time.Location
+}
+
+// Org names the organisation and the time zone effective dates are read in.
+type Org struct {
+	Name     string `yaml:"name"`
+	Timezone string `yaml:"timezone"`
+}
+
+// Source is one HR feed.
+type Source struct {
+	Name       string            `yaml:"name"`
+	Kind       string            `yaml:"kind"`   // file | scim
+	Format     string            `yaml:"format"` // csv | json | xlsx (file sources); empty: from the file name
+	Key        string            `yaml:"key"`    // column holding the stable employee ID
+	Mapping    map[string]string `yaml:"mapping"`
+	Safeguards Safeguards        `yaml:"safeguards"`
+	// Sheet is the XLSX sheet to read; empty: the first one.
+	Sheet string `yaml:"sheet"`
+}
+
+// Safeguards guard a source against mass mistakes.
+type Safeguards struct {
+	MaxLeavers string `yaml:"max_leavers"` // "25" (count) or "5%" (of active persons)
+}
+
+// App is a system people get access to. Connector-specific keys are kept
+// in Settings for the connector packages to read.
+type App struct {
+	Name      string         `yaml:"name"`
+	Connector string         `yaml:"connector"`
+	Owner     string         `yaml:"owner"`
+	Settings  map[string]any `yaml:",inline"`
+}
+
+// Role grants apps and entitlements when its CEL condition holds.
+type Role struct {
+	Name   string  `yaml:"name"`
+	When   string  `yaml:"when"`
+	Grants []Grant `yaml:"grants"`
+}
+
+// Grant is one app and, optionally, entitlements in it.
+type Grant struct {
+	App          string   `yaml:"app"`
+	Entitlements []string `yaml:"entitlements"`
+}
+
+// Limit is a parsed max_leavers: a count, or a percentage of active persons.
+type Limit struct {
+	Count   int
+	Percent float64 // > 0 when given as a percentage
+}
+
+// Allowed returns the number of leavers allowed for the given active count.
+func (l Limit) Allowed(active int) int {
+	if l.Percent > 0 {
+		return int(float64(active) * l.Percent / 100)
+	}
+	return l.Count
+}
+
+// Set reports whether a limit was configured.
+func (l Limit) Set() bool { return l.Percent > 0 || l.Count > 0 }
+
+func (l Limit) String() string {
+	if l.Percent > 0 {
+		return strconv.FormatFloat(l.Percent, 'f', -1, 64) + "%"
+	}
+	return strconv.Itoa(l.Count)
+}
+
+// ParseLimit reads "25" or "5%".
+func ParseLimit(s string) (Limit, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Limit{}, nil
+	}
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || f <= 0 || f > 100 {
+			return Limit{}, fmt.Errorf("max_leavers %q: want a percentage between 0 and 100, such as \"5%%\"", s)
+		}
+		return Limit{Percent: f}, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return Limit{}, fmt.Errorf("max_leavers %q: want a count such as \"25\" or a percentage such as \"5%%\"", s)
+	}
+	return Limit{Count: n}, nil
+}
+
+// Person attributes a mapping may set. Anything else is kept as a free attribute.
+var KnownAttributes = []string{"display_name", "email", "title", "department", "team",
+	"business_unit", "manager", "employment_type", "start_date", "end_date"}
+
+// Default is the configuration used when no file exists: one CSV source
+// named "hris" mapped for the CERT-style exports shipped with Tango.
+func Default() *Config {
+	c := &Config{
+		Org: Org{Name: "DTAA", Timezone: "America/New_York"},
+		Sources: []Source{{
+			Name: "hris", Kind: "file", Format: "csv", Key: "user_id",
+			Mapping: map[string]string{
+				"display_name": "employee_name", "email": "email", "title": "role",
+				"department": "department", "team": "team", "business_unit": "business_unit",
+				"functional_unit": "functional_unit", "projects": "projects",
+				"manager": "supervisor", "employment_type": "'employee'",
+			},
+			Safeguards: Safeguards{MaxLeavers: "5%"},
+		}},
+	}
+	_ = c.finish()
+	return c
+}
+
+// Load reads and checks a config file. A missing file at the default path
+// is not an error when allowMissing is true: the Default config is used.
+func Load(path string, allowMissing bool) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if allowMissing && errors.Is(err, os.ErrNotExist) {
+			return Default(), nil
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return Parse(b, path)
+}
+
+var refRE = regexp.MustCompile(`\$\{(env|file):([^}]*)\}`)
+
+// Parse reads a config document; name is used in error messages and to
+// resolve relative ${file:} references.
+func Parse(b []byte, name string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %v", name, err)
+	}
+	c.path = name
+	var refErr error
+	expand := func(s string) string {
+		return refRE.ReplaceAllStringFunc(s, func(m string) string {
+			g := refRE.FindStringSubmatch(m)
+			switch g[1] {
+			case "env":
+				v, ok := os.LookupEnv(g[2])
+				if !ok && refErr == nil {
+					refErr = fmt.Errorf("config %s: environment variable %s is not set", name, g[2])
+				}
+				return v
+			default:
+				p := g[2]
+				if !filepath.IsAbs(p) {
+					p = filepath.Join(filepath.Dir(name), p)
+				}
+				v, err := os.ReadFile(p)
+				if err != nil && refErr == nil {
+					refErr = fmt.Errorf("config %s: secret file %s: %v", name, g[2], errors.Unwrap(err))
+				}
+				return strings.TrimRight(string(v), "\r\n")
+			}
+		})
+	}
+	for i := range c.Apps {
+		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
+	}
+	if refErr != nil {
+		return nil, refErr
+	}
+	if err := c.finish(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+func expandAny(v any, f func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return f(x)
+	case map[string]any:
+		if x == nil {
+			return map[string]any{}
+		}
+		for k, e := range x {
+			x[k] = expandAny(e, f)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = expandAny(e, f)
+		}
+		return x
+	case nil:
+		return map[string]any{}
+	}
+	return v
+}
+
+func (c *Config) finish() error {
+	if c.Org.Timezone == "" {
+		c.Org.Timezone = "UTC"
+	}
+	loc, err := time.LoadLocation(c.Org.Timezone)
+	if err != nil {
+		return fmt.Errorf("org.timezone %q: %v", c.Org.Timezone, err)
+	}
+	c.loc = loc
+	seen := map[string]bool{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		where := fmt.Sprintf("sources[%d]", i)
+		if s.Name == "" {
+			return fmt.Errorf("%s: name is required", where)
+		}
+		where = fmt.Sprintf("source %q", s.Name)
+		if seen[s.Name] {
+			return fmt.Errorf("%s: defined twice", where)
+		}
+		seen[s.Name] = true
+		if s.Kind == "" {
+			s.Kind = "file"
+		}
+		if s.Kind != "file" && s.Kind != "scim" {
+			return fmt.Errorf("%s: kind %q: want file or scim", where, s.Kind)
+		}
+		switch s.Format {
+		case "", "csv", "json", "xlsx":
+		default:
+			return fmt.Errorf("%s: format %q: want csv, json or xlsx", where, s.Format)
+		}
+		if s.Kind == "file" && s.Key == "" {
+			return fmt.Errorf("%s: key (the column with the employee ID) is required", where)
+		}
+		if s.Kind == "file" && s.Mapping["display_name"] == "" {
+			return fmt.Errorf("%s: mapping.display_name is required", where)
+		}
+		if _, err := ParseLimit(s.Safeguards.MaxLeavers); err != nil {
+			return fmt.Errorf("%s: safeguards: %v", where, err)
+		}
+	}
+	apps := map[string]bool{}
+	for i, a := range c.Apps {
+		if a.Name == "" {
+			return fmt.Errorf("apps[%d]: name is required", i)
+		}
+		if apps[a.Name] {
+			return fmt.Errorf("app %q: defined twice", a.Name)
+		}
+		apps[a.Name] = true
+	}
+	for i, r := range c.Roles {
+		if r.Name == "" {
+			return fmt.Errorf("roles[%d]: name is required", i)
+		}
+		for _, g := range r.Grants {
+			if !apps[g.App] {
+				return fmt.Errorf("role %q: grants access to unknown app %q", r.Name, g.App)
+			}
+		}
+	}
+	return nil
+}
+
+// Location is the organisation's time zone.
+func (c *Config) Location() *time.Location {
+	if c.loc == nil {
+		return time.UTC
+	}
+	return c.loc
+}
+
+// Source returns the named source; with an empty name, the only (or first
+// file) source.
+func (c *Config) Source(name string) (*Source, error) {
+	if name == "" {
+		for i := range c.Sources {
+			if c.Sources[i].Kind == "file" {
+				return &c.Sources[i], nil
+			}
+		}
+		return nil, fmt.Errorf("config %s: no file source is defined", c.path)
+	}
+	for i := range c.Sources {
+		if c.Sources[i].Name == name {
+			return &c.Sources[i], nil
+		}
+	}
+	var names []string
+	for _, s := range c.Sources {
+		names = append(names, s.Name)
+	}
+	return nil, fmt.Errorf("source %q is not in the config (known: %s)", name, strings.Join(names, ", "))
+}

@@ -1,0 +1,75 @@
+// Package connector defines how Tango changes and reads the real systems
+// (apps) people get access to. Every implementation (ldap, scim, webhook,
+// manual) passes the shared conformance suite in connectortest against a
+// real target started by the tests.
+package connector
+
+import (
+	"context"
+	"errors"
+)
+
+// Account is a person's identity inside an app, as Tango wants it or as
+// the app reports it.
+type Account struct {
+	// ID is the app's own identifier: the DN for LDAP, the resource id for SCIM.
+	// Empty for an account Tango has not created yet.
+	ID string
+	// Key is the correlation value (for example the employee number) that
+	// ties the account to a person.
+	Key string
+	// Name is the human-readable login (uid, userName).
+	Name string
+	// Attributes are the app attributes Tango manages (single or multi-valued).
+	Attributes map[string][]string
+	// Entitlements are the app entitlements the account holds (group DNs,
+	// SCIM group display names or ids, licences).
+	Entitlements []string
+	// Disabled is true when the app reports the account as disabled.
+	Disabled bool
+}
+
+// Connector changes and reads accounts in one app. Every method must be
+// idempotent: creating an account that exists updates it, disabling a
+// disabled account succeeds, granting a held entitlement succeeds.
+type Connector interface {
+	// Create creates the account (or updates it if it already exists) and
+	// returns it with its app ID filled in.
+	Create(ctx context.Context, a Account) (Account, error)
+	// Update sets the managed attributes of an existing account.
+	Update(ctx context.Context, a Account) error
+	// Disable disables the account without deleting it.
+	Disable(ctx context.Context, a Account) error
+	// Enable re-enables a disabled account (rehire).
+	Enable(ctx context.Context, a Account) error
+	// Grant and Revoke add and remove one entitlement.
+	Grant(ctx context.Context, a Account, entitlement string) error
+	Revoke(ctx context.Context, a Account, entitlement string) error
+	// Get reads one account by correlation key; ErrNotFound if absent.
+	Get(ctx context.Context, key string) (Account, error)
+	// List calls fn for every account in the app (paged underneath).
+	List(ctx context.Context, fn func(Account) error) error
+	// Close releases connections.
+	Close() error
+}
+
+var (
+	// ErrNotFound: the account does not exist in the app.
+	ErrNotFound = errors.New("account not found")
+)
+
+// TemporaryError marks a failure worth retrying (timeouts, 429, 5xx,
+// connection refused). RetryAfter is the wait the app asked for, if any.
+type TemporaryError struct {
+	Err        error
+	RetryAfter int // seconds; 0 when the app did not say
+}
+
+func (e *TemporaryError) Error() string { return e.Err.Error() }
+func (e *TemporaryError) Unwrap() error { return e.Err }
+
+// IsTemporary reports whether err is worth retrying.
+func IsTemporary(err error) bool {
+	var t *TemporaryError
+	return errors.As(err, &t)
+}

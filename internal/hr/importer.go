@@ -1,0 +1,168 @@
+package hr
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Result is what an import did, in the shape `tango hr import --json` prints.
+type Result struct {
+	ImportID  string        `json:"import_id"`
+	Source    string        `json:"source"`
+	Status    string        `json:"status"`
+	Rows      int           `json:"rows"`
+	Joiners   int           `json:"joiners"`
+	Movers    int           `json:"movers"`
+	Leavers   int           `json:"leavers"`
+	Rehires   int           `json:"rehires"`
+	Changes   int           `json:"changes"`
+	Unchanged int           `json:"unchanged"`
+	Scheduled int           `json:"scheduled"`
+	Reason    string        `json:"reason,omitempty"`
+	Errors    []RowError    `json:"errors"`
+	Events    []store.Event `json:"-"`
+}
+
+// Options tune an import.
+type Options struct {
+	DryRun bool
+	Actor  string           // who runs it; "cli:<user>" or a token name
+	Now    func() time.Time // defaults to time.Now
+}
+
+// ErrHeld means an earlier import of the source awaits a decision.
+var ErrHeld = errors.New("an import of this source is held")
+
+// ImportFile parses, maps, validates and applies one full snapshot file.
+// Invalid feeds come back as a Result with status "rejected" and every
+// problem listed; nothing is written then. The error is for failures of
+// the store or a held import blocking this one.
+func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
+	res := Result{Source: src.Name, Status: store.ImportRejected, Errors: []RowError{}}
+	format, err := FormatOf(src.Format, name)
+	if err != nil {
+		res.Errors = append(res.Errors, RowError{Message: err.Error()})
+		return res, nil
+	}
+	t, err := Parse(name, format, data, src.Sheet)
+	if err != nil {
+		res.Errors = append(res.Errors, RowError{Message: err.Error()})
+		return res, nil
+	}
+	res.Rows = len(t.Rows)
+	m, errs := NewMapper(src, t.Columns)
+	if len(errs) > 0 {
+		res.Errors = errs
+		return res, nil
+	}
+	recs := make([]Record, 0, len(t.Rows))
+	for _, r := range t.Rows {
+		rec, errs := m.Map(r)
+		res.Errors = append(res.Errors, errs...)
+		recs = append(recs, rec)
+	}
+	if len(res.Errors) > 0 {
+		return res, nil
+	}
+	if errs := Validate(m, recs); len(errs) > 0 {
+		res.Errors = errs
+		return res, nil
+	}
+	sum := sha256.Sum256(data)
+	return Apply(ctx, st, cfg, src, recs, store.Import{File: name, SHA256: hex.EncodeToString(sum[:]), Rows: len(t.Rows)}, opt)
+}
+
+// Apply diffs validated records against the stored workforce and writes
+// the result: applied, or held when a safeguard trips. imp carries the
+// file facts; the rest is filled in here.
+func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, recs []Record, imp store.Import, opt Options) (Result, error) {
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	if opt.Actor == "" {
+		opt.Actor = "system"
+	}
+	limit, err := config.ParseLimit(src.Safeguards.MaxLeavers)
+	if err != nil {
+		return Result{}, fmt.Errorf("source %q: %w", src.Name, err)
+	}
+	for attempt := 0; ; attempt++ {
+		start := time.Now()
+		at := now().UTC().Truncate(time.Microsecond)
+		wf, err := st.Workforce(ctx, src.Name)
+		if err != nil {
+			return Result{}, err
+		}
+		if wf.Held != "" && !opt.DryRun {
+			return Result{}, fmt.Errorf("%w: import %s of source %q awaits a decision; run `tango hr approve %s` or `tango hr reject %s` first", ErrHeld, wf.Held, src.Name, wf.Held, wf.Held)
+		}
+		plan := Diff(wf, recs, at, cfg.Location())
+		imp := imp
+		imp.ID = newImportID(at)
+		imp.Source = src.Name
+		imp.Actor = opt.Actor
+		imp.CreatedAt = at
+		imp.BaseSerial = wf.Serial
+		imp.Rows = max(imp.Rows, len(recs))
+		imp.Joiners, imp.Movers, imp.Leavers, imp.Rehires = plan.Joiners, plan.Movers, plan.Leavers, plan.Rehires
+		imp.Changes, imp.Unchanged = plan.Changes, plan.Unchanged
+		imp.Status = store.ImportApplied
+		active := 0
+		for _, p := range wf.Persons {
+			if p.Status == store.StatusActive {
+				active++
+			}
+		}
+		if limit.Set() && len(wf.Persons) > 0 && plan.Leavers > limit.Allowed(active) {
+			imp.Status = store.ImportHeld
+			imp.Reason = fmt.Sprintf("%d leavers exceed max_leavers %s (%d of %d active persons)", plan.Leavers, limit, limit.Allowed(active), active)
+		}
+		res := Result{ImportID: imp.ID, Source: imp.Source, Status: imp.Status, Rows: imp.Rows,
+			Joiners: plan.Joiners, Movers: plan.Movers, Leavers: plan.Leavers, Rehires: plan.Rehires,
+			Changes: plan.Changes, Unchanged: plan.Unchanged, Scheduled: plan.Scheduled,
+			Reason: imp.Reason, Errors: []RowError{}, Events: plan.Events}
+		if opt.DryRun {
+			res.Status, res.ImportID = store.ImportDryRun, ""
+			return res, nil
+		}
+		entries := make([]audit.Entry, 0, len(plan.Events)+1)
+		for i := range plan.Events {
+			e := &plan.Events[i]
+			e.ImportID = imp.ID
+			if imp.Status == store.ImportHeld {
+				e.State = store.EventHeld
+				continue
+			}
+			if e.State == store.EventApplied {
+				e.AppliedAt = at
+				entries = append(entries, store.EventEntry(*e, opt.Actor, at))
+			}
+		}
+		imp.Duration = time.Since(start)
+		entries = append(entries, store.ImportEntry(imp, "hr.import."+imp.Status, opt.Actor, at))
+		err = st.ApplyImport(ctx, imp, plan.Persons, plan.Events, entries)
+		if errors.Is(err, store.ErrConflict) && attempt < 3 {
+			continue // the source changed under us: diff again
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		return res, nil
+	}
+}
+
+func newImportID(at time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return "imp_" + at.UTC().Format("20060102T150405") + "_" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,286 @@
+// Package hr turns HR snapshots into lifecycle events: it parses a feed
+// (CSV, JSON, XLSX), maps its columns to person attributes, validates the
+// whole feed before anything is written, and diffs it against the stored
+// workforce of its source.
+package hr
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// Table is a parsed feed: column names and rows of values by column.
+type Table struct {
+	Columns []string
+	Rows    []Row
+}
+
+// Row is one record of a feed. Num is the number a person sees: the
+// spreadsheet row for CSV and XLSX (the header is row 1), the 1-based
+// position in the array for JSON.
+type Row struct {
+	Num    int
+	Values map[string]string
+}
+
+// RowError is one problem with one row (Row 0: the feed as a whole).
+type RowError struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e RowError) Error() string {
+	switch {
+	case e.Row == 0 && e.Column == "":
+		return e.Message
+	case e.Row == 0:
+		return fmt.Sprintf("column %q: %s", e.Column, e.Message)
+	case e.Column == "":
+		return fmt.Sprintf("row %d: %s", e.Row, e.Message)
+	}
+	return fmt.Sprintf("row %d: column %q: %s", e.Row, e.Column, e.Message)
+}
+
+// FormatOf picks the format from an explicit setting or the file name.
+func FormatOf(format, name string) (string, error) {
+	if format != "" {
+		return format, nil
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv", ".txt":
+		return "csv", nil
+	case ".json":
+		return "json", nil
+	case ".xlsx":
+		return "xlsx", nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the file name; set format: csv, json or xlsx on the source", name)
+}
+
+// Parse reads a whole feed in the given format. The error names the
+// file and, where it can, the row.
+func Parse(name, format string, data []byte, sheet string) (*Table, error) {
+	var t *Table
+	var err error
+	switch format {
+	case "csv":
+		t, err = ParseCSV(data)
+	case "json":
+		t, err = ParseJSON(data)
+	case "xlsx":
+		t, err = ParseXLSX(data, sheet)
+	default:
+		err = fmt.Errorf("unknown format %q", format)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
+}
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// ParseCSV reads RFC 4180 CSV (quoted commas, quotes and newlines), UTF-8
+// with or without a byte-order mark. The first record is the header.
+func ParseCSV(data []byte) (*Table, error) {
+	data = bytes.TrimPrefix(data, bom)
+	if !utf8.Valid(data) {
+		return nil, errors.New("not valid UTF-8 text; export the file as UTF-8")
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, errors.New("empty file: no header row")
+	}
+	if err != nil {
+		return nil, csvErr(err)
+	}
+	cols, err := columns(header)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{Columns: cols}
+	num := 1
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		num++
+		if err != nil {
+			return nil, csvErr(err)
+		}
+		if len(rec) == 1 && rec[0] == "" {
+			continue // blank line
+		}
+		if len(rec) != len(cols) {
+			return nil, fmt.Errorf("row %d: has %d fields, the header has %d", num, len(rec), len(cols))
+		}
+		vals := make(map[string]string, len(cols))
+		for i, c := range cols {
+			vals[c] = strings.TrimSpace(rec[i])
+		}
+		t.Rows = append(t.Rows, Row{Num: num, Values: vals})
+	}
+	return t, nil
+}
+
+func csvErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+	}
+	return err
+}
+
+func columns(header []string) ([]string, error) {
+	cols := make([]string, len(header))
+	seen := map[string]bool{}
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, fmt.Errorf("header: column %d has no name", i+1)
+		}
+		if seen[h] {
+			return nil, fmt.Errorf("header: column %q appears twice", h)
+		}
+		seen[h] = true
+		cols[i] = h
+	}
+	return cols, nil
+}
+
+// ParseJSON reads an array of objects. Values may be strings, numbers,
+// booleans or null; nested values are kept as their JSON text.
+func ParseJSON(data []byte) (*Table, error) {
+	data = bytes.TrimPrefix(data, bom)
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw []map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return nil, fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
+		case errors.As(err, &te):
+			return nil, fmt.Errorf("want an array of objects, found %s at byte %d", te.Value, te.Offset)
+		}
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, errors.New("invalid JSON: data after the array")
+	}
+	colSet := map[string]bool{}
+	t := &Table{}
+	for i, obj := range raw {
+		if obj == nil {
+			return nil, fmt.Errorf("row %d: null instead of an object", i+1)
+		}
+		vals := make(map[string]string, len(obj))
+		for k, v := range obj {
+			if !colSet[k] {
+				colSet[k] = true
+				t.Columns = append(t.Columns, k)
+			}
+			switch x := v.(type) {
+			case nil:
+				vals[k] = ""
+			case string:
+				vals[k] = strings.TrimSpace(x)
+			case json.Number:
+				vals[k] = x.String()
+			case bool:
+				vals[k] = strconv.FormatBool(x)
+			default:
+				b, _ := json.Marshal(x)
+				vals[k] = string(b)
+			}
+		}
+		t.Rows = append(t.Rows, Row{Num: i + 1, Values: vals})
+	}
+	sort.Strings(t.Columns)
+	return t, nil
+}
+
+// ParseXLSX reads the named sheet (or the first) of a workbook; the first
+// row is the header.
+func ParseXLSX(data []byte, sheet string) (*Table, error) {
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
+	}
+	defer f.Close()
+	if sheet == "" {
+		sheets := f.GetSheetList()
+		if len(sheets) == 0 {
+			return nil, errors.New("workbook has no sheets")
+		}
+		sheet = sheets[0]
+	}
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %v", sheet, err)
+	}
+	defer rows.Close()
+	var t *Table
+	num := 0
+	for rows.Next() {
+		num++
+		rec, err := rows.Columns()
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q row %d: %v", sheet, num, err)
+		}
+		if t == nil {
+			cols, err := columns(rec)
+			if err != nil {
+				return nil, fmt.Errorf("sheet %q: %w", sheet, err)
+			}
+			t = &Table{Columns: cols}
+			continue
+		}
+		empty := true
+		vals := make(map[string]string, len(t.Columns))
+		for i, c := range t.Columns {
+			v := ""
+			if i < len(rec) {
+				v = strings.TrimSpace(rec[i])
+			}
+			if v != "" {
+				empty = false
+			}
+			vals[c] = v
+		}
+		if len(rec) > len(t.Columns) {
+			for _, extra := range rec[len(t.Columns):] {
+				if strings.TrimSpace(extra) != "" {
+					return nil, fmt.Errorf("sheet %q row %d: has values beyond the %d header columns", sheet, num, len(t.Columns))
+				}
+			}
+		}
+		if empty {
+			continue
+		}
+		t.Rows = append(t.Rows, Row{Num: num, Values: vals})
+	}
+	if err := rows.Error(); err != nil {
+		return nil, fmt.Errorf("sheet %q: %v", sheet, err)
+	}
+	if t == nil {
+		return nil, fmt.Errorf("sheet %q is empty: no header row", sheet)
+	}
+	return t, nil
+}

@@ -1,0 +1,751 @@
+// Package sqlstore implements store.Store over database/sql. The sqlite
+// and postgres packages open a database, run their migrations and supply a
+// Dialect for what differs: placeholders, write locking, bulk inserts.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Dialect is what differs between SQL backends.
+type Dialect interface {
+	// Rebind turns '?' placeholders into the backend's own.
+	Rebind(q string) string
+	// Lock serialises writers for the rest of tx (the audit chain is one
+	// sequence across every process sharing the database).
+	Lock(ctx context.Context, tx *sql.Tx) error
+	// MaxParams is the most bind parameters one statement may carry.
+	MaxParams() int
+}
+
+// DB is a store.Store over a database/sql handle.
+type DB struct {
+	db *sql.DB
+	d  Dialect
+}
+
+// New wraps an open, migrated database.
+func New(db *sql.DB, d Dialect) *DB {
+	return &DB{db: db, d: d}
+}
+
+// SQL returns the handle, for tests and tools.
+func (s *DB) SQL() *sql.DB { return s.db }
+
+func (s *DB) rb(q string) string {
+	return s.d.Rebind(q)
+}
+
+func (s *DB) Close() error                   { return s.db.Close() }
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// micros stores times as microseconds since the epoch in every backend, so
+// that what is read back is exactly what was hashed.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(n).UTC()
+}
+
+func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.d.Lock(ctx, tx); err != nil {
+		return fmt.Errorf("store: lock: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// bulk inserts rows in as few statements as the parameter limit allows.
+// suffix follows the VALUES list (for example an ON CONFLICT clause).
+func (s *DB) bulk(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any, suffix string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, min(500, s.d.MaxParams()/len(cols)))
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES "
+	var full string
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var q string
+		if len(chunk) == per && full != "" {
+			q = full
+		} else {
+			q = s.rb(head + strings.TrimSuffix(strings.Repeat(one+",", len(chunk)), ",") + suffix)
+			if len(chunk) == per {
+				full = q
+			}
+		}
+		args := make([]any, 0, len(chunk)*len(cols))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+var personCols = []string{"source", "employee_id", "display_name", "email", "title", "department", "team",
+	"business_unit", "manager_id", "employment_type", "status", "start_date", "end_date", "period",
+	"attributes", "updated_at"}
+
+const personUpsert = ` ON CONFLICT (source, employee_id) DO UPDATE SET display_name=excluded.display_name,
+ email=excluded.email, title=excluded.title, department=excluded.department, team=excluded.team,
+ business_unit=excluded.business_unit, manager_id=excluded.manager_id, employment_type=excluded.employment_type,
+ status=excluded.status, start_date=excluded.start_date, end_date=excluded.end_date, period=excluded.period,
+ attributes=excluded.attributes, updated_at=excluded.updated_at`
+
+func personRow(p *store.Person) []any {
+	attrs := ""
+	if len(p.Attributes) > 0 {
+		b, _ := json.Marshal(p.Attributes)
+		attrs = string(b)
+	}
+	return []any{p.Source, p.EmployeeID, p.DisplayName, p.Email, p.Title, p.Department, p.Team,
+		p.BusinessUnit, p.ManagerID, p.EmploymentType, p.Status, p.StartDate, p.EndDate, p.Period,
+		attrs, micros(p.UpdatedAt)}
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanPerson(r scanner) (store.Person, error) {
+	var p store.Person
+	var attrs string
+	var upd int64
+	err := r.Scan(&p.Source, &p.EmployeeID, &p.DisplayName, &p.Email, &p.Title, &p.Department, &p.Team,
+		&p.BusinessUnit, &p.ManagerID, &p.EmploymentType, &p.Status, &p.StartDate, &p.EndDate, &p.Period,
+		&attrs, &upd)
+	if err != nil {
+		return p, err
+	}
+	if attrs != "" {
+		if err := json.Unmarshal([]byte(attrs), &p.Attributes); err != nil {
+			return p, fmt.Errorf("person %s/%s: attributes: %w", p.Source, p.EmployeeID, err)
+		}
+	}
+	p.UpdatedAt = fromMicros(upd)
+	return p, nil
+}
+
+var eventCols = []string{"import_id", "source", "employee_id", "type", "state", "effective_at",
+	"before_doc", "after_doc", "changed", "created_at", "applied_at"}
+
+func eventRow(e *store.Event) []any {
+	doc := func(p *store.Person) string {
+		if p == nil {
+			return ""
+		}
+		b, _ := json.Marshal(p)
+		return string(b)
+	}
+	return []any{e.ImportID, e.Source, e.EmployeeID, e.Type, e.State, micros(e.Effective),
+		doc(e.Before), doc(e.After), strings.Join(e.Changed, ","), micros(e.CreatedAt), micros(e.AppliedAt)}
+}
+
+func scanEvent(r scanner) (store.Event, error) {
+	var e store.Event
+	var eff, created, applied int64
+	var before, after, changed string
+	err := r.Scan(&e.ID, &e.ImportID, &e.Source, &e.EmployeeID, &e.Type, &e.State, &eff,
+		&before, &after, &changed, &created, &applied)
+	if err != nil {
+		return e, err
+	}
+	e.Effective, e.CreatedAt, e.AppliedAt = fromMicros(eff), fromMicros(created), fromMicros(applied)
+	if changed != "" {
+		e.Changed = strings.Split(changed, ",")
+	}
+	for _, d := range []struct {
+		s   string
+		dst **store.Person
+	}{{before, &e.Before}, {after, &e.After}} {
+		if d.s != "" {
+			*d.dst = new(store.Person)
+			if err := json.Unmarshal([]byte(d.s), *d.dst); err != nil {
+				return e, fmt.Errorf("event %d: %w", e.ID, err)
+			}
+		}
+	}
+	return e, nil
+}
+
+var importCols = []string{"id", "source", "file", "sha256", "status", "actor", "rows", "joiners", "movers",
+	"leavers", "rehires", "changes", "unchanged", "reason", "duration_ns", "created_at", "decided_by",
+	"decided_at", "base_serial", "payload"}
+
+func scanImport(r scanner) (store.Import, error) {
+	var i store.Import
+	var dur, created, decided int64
+	var payload string
+	err := r.Scan(&i.ID, &i.Source, &i.File, &i.SHA256, &i.Status, &i.Actor, &i.Rows, &i.Joiners, &i.Movers,
+		&i.Leavers, &i.Rehires, &i.Changes, &i.Unchanged, &i.Reason, &dur, &created, &i.DecidedBy,
+		&decided, &i.BaseSerial, &payload)
+	i.Duration, i.CreatedAt, i.DecidedAt = time.Duration(dur), fromMicros(created), fromMicros(decided)
+	return i, err
+}
+
+// heldPayload is what a held import keeps until it is decided.
+type heldPayload struct {
+	Persons []store.Person `json:"persons"`
+	Events  []store.Event  `json:"events"`
+}
+
+func (s *DB) Workforce(ctx context.Context, source string) (store.Workforce, error) {
+	wf := store.Workforce{Source: source}
+	// One read transaction, so the serial matches the persons read.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return wf, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, s.rb(`SELECT serial, held_import FROM sources WHERE name = ?`), source).Scan(&wf.Serial, &wf.Held)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return wf, fmt.Errorf("store: source %q: %w", source, err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM persons WHERE source = ?`), source).Scan(&n); err != nil {
+		return wf, fmt.Errorf("store: count persons: %w", err)
+	}
+	wf.Persons = make([]store.Person, 0, n)
+	rows, err := tx.QueryContext(ctx, s.rb(`SELECT `+strings.Join(personCols, ",")+` FROM persons WHERE source = ?`), source)
+	if err != nil {
+		return wf, fmt.Errorf("store: persons of %q: %w", source, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return wf, fmt.Errorf("store: %w", err)
+		}
+		wf.Persons = append(wf.Persons, p)
+	}
+	return wf, rows.Err()
+}
+
+// source locks in the source row (creating it) and checks the import's base.
+func (s *DB) checkSource(ctx context.Context, tx *sql.Tx, source string, base int64) (int64, error) {
+	var serial int64
+	var held string
+	err := tx.QueryRowContext(ctx, s.rb(`SELECT serial, held_import FROM sources WHERE name = ?`), source).Scan(&serial, &held)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
+			return 0, fmt.Errorf("store: source %q: %w", source, err)
+		}
+	} else if err != nil {
+		return 0, fmt.Errorf("store: source %q: %w", source, err)
+	}
+	if held != "" {
+		return 0, fmt.Errorf("%w: import %s of source %q is held", store.ErrConflict, held, source)
+	}
+	if serial != base {
+		return 0, fmt.Errorf("%w: source %q changed since it was read (serial %d, expected %d)", store.ErrConflict, source, serial, base)
+	}
+	return serial, nil
+}
+
+func (s *DB) ApplyImport(ctx context.Context, imp store.Import, persons []store.Person, events []store.Event, entries []audit.Entry) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		serial, err := s.checkSource(ctx, tx, imp.Source, imp.BaseSerial)
+		if err != nil {
+			return err
+		}
+		payload := ""
+		if imp.Status == store.ImportHeld {
+			b, err := json.Marshal(heldPayload{Persons: persons, Events: events})
+			if err != nil {
+				return fmt.Errorf("store: held import: %w", err)
+			}
+			payload = string(b)
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE sources SET held_import = ? WHERE name = ?`), imp.ID, imp.Source); err != nil {
+				return fmt.Errorf("store: hold source: %w", err)
+			}
+		} else {
+			if err := s.applyChanges(ctx, tx, persons, events); err != nil {
+				return err
+			}
+			if len(persons) > 0 || len(events) > 0 {
+				serial++
+			}
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE sources SET serial = ? WHERE name = ?`), serial, imp.Source); err != nil {
+				return fmt.Errorf("store: source serial: %w", err)
+			}
+		}
+		if err := s.insertImport(ctx, tx, imp, payload); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, entries)
+	})
+}
+
+func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, payload string) error {
+	return s.bulk(ctx, tx, "imports", importCols, [][]any{{i.ID, i.Source, i.File, i.SHA256, i.Status, i.Actor, i.Rows,
+		i.Joiners, i.Movers, i.Leavers, i.Rehires, i.Changes, i.Unchanged, i.Reason, int64(i.Duration),
+		micros(i.CreatedAt), i.DecidedBy, micros(i.DecidedAt), i.BaseSerial, payload}}, "")
+}
+
+// applyChanges writes persons and events; a person whose dates changed, or
+// who leaves or returns, loses the scheduled events planned before.
+func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event) error {
+	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
+	for i := range events {
+		e := &events[i]
+		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire
+		for _, c := range e.Changed {
+			dates = dates || c == "start_date" || c == "end_date"
+		}
+		if dates && e.State == store.EventApplied {
+			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
+				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
+			}
+		}
+	}
+	rows := make([][]any, len(persons))
+	for i := range persons {
+		rows[i] = personRow(&persons[i])
+	}
+	if err := s.bulk(ctx, tx, "persons", personCols, rows, personUpsert); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for i := range events {
+		rows = append(rows, eventRow(&events[i]))
+	}
+	return s.bulk(ctx, tx, "events", eventCols, rows, "")
+}
+
+func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (store.Import, error) {
+	var imp store.Import
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var payload string
+		row := tx.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(importCols, ",")+` FROM imports WHERE id = ?`), id)
+		var err error
+		if imp, err = scanImport(row); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("import %s: %w", id, store.ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("store: import %s: %w", id, err)
+		}
+		if err := tx.QueryRowContext(ctx, s.rb(`SELECT payload FROM imports WHERE id = ?`), id).Scan(&payload); err != nil {
+			return fmt.Errorf("store: import %s: %w", id, err)
+		}
+		if imp.Status != store.ImportHeld {
+			return fmt.Errorf("import %s is %s, not held: nothing to decide", id, imp.Status)
+		}
+		at = at.UTC().Truncate(time.Microsecond)
+		var serial int64
+		if err := tx.QueryRowContext(ctx, s.rb(`SELECT serial FROM sources WHERE name = ?`), imp.Source).Scan(&serial); err != nil {
+			return fmt.Errorf("store: source %q: %w", imp.Source, err)
+		}
+		var entries []audit.Entry
+		imp.DecidedBy, imp.DecidedAt = actor, at
+		if approve {
+			if serial != imp.BaseSerial {
+				return fmt.Errorf("%w: source %q changed since import %s was held; reject it and import again", store.ErrConflict, imp.Source, id)
+			}
+			var p heldPayload
+			if err := json.Unmarshal([]byte(payload), &p); err != nil {
+				return fmt.Errorf("store: import %s payload: %w", id, err)
+			}
+			for i := range p.Events {
+				e := &p.Events[i]
+				if e.State == store.EventApplied {
+					e.AppliedAt = at
+					entries = append(entries, store.EventEntry(*e, actor, at))
+				}
+			}
+			if err := s.applyChanges(ctx, tx, p.Persons, p.Events); err != nil {
+				return err
+			}
+			imp.Status = store.ImportApplied
+			serial++
+		} else {
+			imp.Status = store.ImportRejected
+		}
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE sources SET serial = ?, held_import = '' WHERE name = ?`), serial, imp.Source); err != nil {
+			return fmt.Errorf("store: source %q: %w", imp.Source, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE imports SET status = ?, decided_by = ?, decided_at = ?, payload = '' WHERE id = ?`),
+			imp.Status, actor, micros(at), id); err != nil {
+			return fmt.Errorf("store: import %s: %w", id, err)
+		}
+		action := "hr.import.rejected"
+		if approve {
+			action = "hr.import.approved"
+		}
+		entries = append(entries, store.ImportEntry(imp, action, actor, at))
+		return s.appendAudit(ctx, tx, entries)
+	})
+	return imp, err
+}
+
+func (s *DB) ApplyDue(ctx context.Context, now time.Time, actor string) ([]store.Event, error) {
+	var done []store.Event
+	now = now.UTC().Truncate(time.Microsecond)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.rb(`SELECT id, `+strings.Join(eventCols, ",")+` FROM events
+			WHERE state = 'scheduled' AND effective_at <= ? ORDER BY effective_at, id`), micros(now))
+		if err != nil {
+			return fmt.Errorf("store: due events: %w", err)
+		}
+		var due []store.Event
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("store: %w", err)
+			}
+			due = append(due, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		var entries []audit.Entry
+		for _, e := range due {
+			p, err := scanPerson(tx.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(personCols, ",")+` FROM persons WHERE source = ? AND employee_id = ?`), e.Source, e.EmployeeID))
+			if err != nil {
+				return fmt.Errorf("store: person %s of event %d: %w", e.EmployeeID, e.ID, err)
+			}
+			before := p
+			p.Status = store.StatusActive
+			if e.Type == store.EventLeaver {
+				p.Status = store.StatusLeft
+			}
+			p.UpdatedAt = now
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE persons SET status = ?, updated_at = ? WHERE source = ? AND employee_id = ?`),
+				p.Status, micros(now), p.Source, p.EmployeeID); err != nil {
+				return fmt.Errorf("store: person %s: %w", p.EmployeeID, err)
+			}
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE events SET state = 'applied', applied_at = ? WHERE id = ?`), micros(now), e.ID); err != nil {
+				return fmt.Errorf("store: event %d: %w", e.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE sources SET serial = serial + 1 WHERE name = ?`), e.Source); err != nil {
+				return fmt.Errorf("store: source %q: %w", e.Source, err)
+			}
+			e.State, e.AppliedAt, e.Before, e.After = store.EventApplied, now, &before, &p
+			entries = append(entries, store.EventEntry(e, actor, now))
+			done = append(done, e)
+		}
+		return s.appendAudit(ctx, tx, entries)
+	})
+	return done, err
+}
+
+func (s *DB) Import(ctx context.Context, id string) (store.Import, error) {
+	i, err := scanImport(s.db.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(importCols[:len(importCols)-1], ",")+`, '' FROM imports WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return i, fmt.Errorf("import %s: %w", id, store.ErrNotFound)
+	}
+	return i, err
+}
+
+func (s *DB) Imports(ctx context.Context, source string, limit int) ([]store.Import, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	q := `SELECT ` + strings.Join(importCols[:len(importCols)-1], ",") + `, '' FROM imports`
+	var args []any
+	if source != "" {
+		q += ` WHERE source = ?`
+		args = append(args, source)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: imports: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Import{}
+	for rows.Next() {
+		i, err := scanImport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error) {
+	q := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons WHERE employee_id = ?`
+	args := []any{id}
+	if source != "" {
+		q += ` AND source = ?`
+		args = append(args, source)
+	}
+	p, err := scanPerson(s.db.QueryRowContext(ctx, s.rb(q+` ORDER BY source LIMIT 1`), args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("person %s: %w", id, store.ErrNotFound)
+	}
+	return p, err
+}
+
+func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"source", f.Source}, {"status", f.Status},
+		{"department", f.Department}, {"manager_id", f.ManagerID}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if f.After != "" {
+		where = append(where, "employee_id > ?")
+		args = append(args, f.After)
+	}
+	q := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	q += ` ORDER BY employee_id, source LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: persons: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Person{}
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"source", f.Source}, {"employee_id", f.EmployeeID},
+		{"import_id", f.ImportID}, {"type", f.Type}, {"state", f.State}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if f.AfterID > 0 {
+		where = append(where, "id > ?")
+		args = append(args, f.AfterID)
+	}
+	q := `SELECT id, ` + strings.Join(eventCols, ",") + ` FROM events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	q += ` ORDER BY id LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+var auditCols = []string{"seq", "at", "actor", "action", "source", "import_id", "subject", "before_doc", "after_doc", "prev_hash", "hash"}
+
+func (s *DB) AppendAudit(ctx context.Context, entries ...audit.Entry) error {
+	return s.write(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, entries) })
+}
+
+func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var seq int64
+	var hash string
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+		return fmt.Errorf("store: audit head: %w", err)
+	}
+	seq, hash = audit.Chain(entries, seq, hash)
+	rows := make([][]any, len(entries))
+	for i, e := range entries {
+		rows[i] = []any{e.Seq, micros(e.At), e.Actor, e.Action, e.Source, e.ImportID, e.Subject,
+			string(e.Before), string(e.After), e.PrevHash, e.Hash}
+	}
+	if err := s.bulk(ctx, tx, "audit", auditCols, rows, ""); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.rb(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, hash); err != nil {
+		return fmt.Errorf("store: audit head: %w", err)
+	}
+	return nil
+}
+
+func (s *DB) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error) {
+	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT `+strings.Join(auditCols, ",")+` FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Entry
+	for rows.Next() {
+		var e audit.Entry
+		var at int64
+		var before, after string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Source, &e.ImportID, &e.Subject, &before, &after, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("store: audit: %w", err)
+		}
+		e.At = fromMicros(at)
+		if before != "" {
+			e.Before = []byte(before)
+		}
+		if after != "" {
+			e.After = []byte(after)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) AuditHead(ctx context.Context) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash)
+	return seq, hash, err
+}
+
+func (s *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM tokens WHERE name = ? AND revoked_at = 0`), t.Name).Scan(&n); err != nil {
+			return fmt.Errorf("store: tokens: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("token %q already exists; revoke it first or pick another name: %w", t.Name, store.ErrConflict)
+		}
+		err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO tokens (name, scope, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, 0, 0) RETURNING id`),
+			t.Name, t.Scope, t.Hash, micros(t.CreatedAt)).Scan(&t.ID)
+		if err != nil {
+			return fmt.Errorf("store: token %q: %w", t.Name, err)
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, map[string]string{"scope": t.Scope})})
+	})
+	return t, err
+}
+
+func (s *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	var t store.Token
+	var created, used, revoked int64
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
+		Scan(&t.ID, &t.Name, &t.Scope, &t.Hash, &created, &used, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, store.ErrNotFound
+	}
+	t.CreatedAt, t.LastUsed, t.Revoked = fromMicros(created), fromMicros(used), fromMicros(revoked)
+	return t, err
+}
+
+func (s *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.rb(`UPDATE tokens SET last_used = ? WHERE id = ?`), micros(at), id)
+	return err
+}
+
+func (s *DB) RevokeToken(ctx context.Context, name string, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, s.rb(`UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at = 0`), micros(at), name)
+		if err != nil {
+			return fmt.Errorf("store: token %q: %w", name, err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fmt.Errorf("token %q: %w", name, store.ErrNotFound)
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, "cli", "token.revoked", "", "", name, nil, nil)})
+	})
+}
+
+func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Token{}
+	for rows.Next() {
+		var t store.Token
+		var created, used, revoked int64
+		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &created, &used, &revoked); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.LastUsed, t.Revoked = fromMicros(created), fromMicros(used), fromMicros(revoked)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) Counts(ctx context.Context) (store.Counts, error) {
+	c := store.Counts{ImportsByStatus: map[string]int64{}, EventsByType: map[string]int64{}, PersonsByStatus: map[string]int64{}}
+	for _, q := range []struct {
+		sql string
+		m   map[string]int64
+	}{
+		{`SELECT status, count(*) FROM imports GROUP BY status`, c.ImportsByStatus},
+		{`SELECT type, count(*) FROM events WHERE state = 'applied' GROUP BY type`, c.EventsByType},
+		{`SELECT status, count(*) FROM persons GROUP BY status`, c.PersonsByStatus},
+	} {
+		rows, err := s.db.QueryContext(ctx, q.sql)
+		if err != nil {
+			return c, fmt.Errorf("store: counts: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var n int64
+			if err := rows.Scan(&k, &n); err != nil {
+				rows.Close()
+				return c, err
+			}
+			q.m[k] = n
+		}
+		rows.Close()
+	}
+	var ns int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(duration_ns), 0) FROM imports`).Scan(&ns); err != nil {
+		return c, fmt.Errorf("store: counts: %w", err)
+	}
+	c.ImportSeconds = float64(ns) / 1e9
+	return c, nil
+}
