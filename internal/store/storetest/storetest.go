@@ -1,0 +1,493 @@
+// Package storetest is the conformance suite every store.Store backend
+// passes: the same tests, run against embedded SQLite and PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Backend opens a fresh, empty store for one test and gives raw SQL access
+// to it (used only to tamper with the audit trail).
+type Backend struct {
+	Open func(t *testing.T) store.Store
+	Raw  func(st store.Store) *sql.DB
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 30, 0, 123456000, time.UTC)
+
+func person(id, dept, mgr string) store.Person {
+	return store.Person{Source: "hris", EmployeeID: id, DisplayName: "Person " + id, Email: id + "@dtaa.com",
+		Title: "Engineer", Department: dept, Team: "T1", BusinessUnit: "BU", ManagerID: mgr,
+		EmploymentType: "employee", Status: store.StatusActive, Period: 1,
+		Attributes: map[string]string{"projects": "Project 1"}, UpdatedAt: t0}
+}
+
+// load applies a first import of the given persons as joiners.
+func load(t *testing.T, st store.Store, id string, base int64, ps ...store.Person) store.Import {
+	t.Helper()
+	imp := store.Import{ID: id, Source: "hris", Status: store.ImportApplied, Actor: "test", Rows: len(ps),
+		Joiners: len(ps), CreatedAt: t0, BaseSerial: base, Duration: 1500 * time.Millisecond}
+	var evs []store.Event
+	var ents []audit.Entry
+	for i := range ps {
+		p := ps[i]
+		e := store.Event{ImportID: id, Source: "hris", EmployeeID: p.EmployeeID, Type: store.EventJoiner,
+			State: store.EventApplied, Effective: t0, After: &p, CreatedAt: t0, AppliedAt: t0}
+		evs = append(evs, e)
+		ents = append(ents, store.EventEntry(e, "test", t0))
+	}
+	ents = append(ents, store.ImportEntry(imp, "hr.import.applied", "test", t0))
+	if err := st.ApplyImport(context.Background(), imp, ps, evs, ents); err != nil {
+		t.Fatalf("ApplyImport %s: %v", id, err)
+	}
+	return imp
+}
+
+func verify(t *testing.T, st store.Store) *audit.Break {
+	t.Helper()
+	ctx := context.Background()
+	v := audit.NewVerifier()
+	var after int64
+	for {
+		page, err := st.AuditEntries(ctx, after, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		if b := v.Next(page); b != nil {
+			return b
+		}
+		after = page[len(page)-1].Seq
+	}
+	seq, hash, err := st.AuditHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Finish(seq, hash)
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, b Backend) {
+	ctx := context.Background()
+
+	t.Run("EmptyWorkforce", func(t *testing.T) {
+		st := b.Open(t)
+		wf, err := st.Workforce(ctx, "hris")
+		if err != nil || wf.Serial != 0 || len(wf.Persons) != 0 || wf.Held != "" {
+			t.Fatalf("empty store: %+v, %v", wf, err)
+		}
+		if _, err := st.Person(ctx, "hris", "nobody"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Person of unknown id: %v, want ErrNotFound", err)
+		}
+		if _, err := st.Import(ctx, "imp_none"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Import of unknown id: %v, want ErrNotFound", err)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("empty chain: %v", b)
+		}
+	})
+
+	t.Run("ApplyImportRoundTrip", func(t *testing.T) {
+		st := b.Open(t)
+		a, m := person("A1", "Eng", ""), person("M1", "Eng", "")
+		a.ManagerID = "M1"
+		a.StartDate, a.EndDate = "2026-01-05", "2026-12-31"
+		a.Attributes["quote"] = `He said "hi", then left`
+		load(t, st, "imp_1", 0, a, m)
+		wf, err := st.Workforce(ctx, "hris")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wf.Serial != 1 || len(wf.Persons) != 2 {
+			t.Fatalf("after first import: serial %d, %d persons", wf.Serial, len(wf.Persons))
+		}
+		got, err := st.Person(ctx, "hris", "A1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, a) {
+			t.Fatalf("person round trip:\n got %+v\nwant %+v", got, a)
+		}
+		evs, err := st.Events(ctx, store.EventFilter{EmployeeID: "A1"})
+		if err != nil || len(evs) != 1 || evs[0].Type != store.EventJoiner || evs[0].After == nil || evs[0].After.Email != a.Email || evs[0].ID == 0 {
+			t.Fatalf("events of A1: %+v, %v", evs, err)
+		}
+		imp, err := st.Import(ctx, "imp_1")
+		if err != nil || imp.Status != store.ImportApplied || imp.Joiners != 2 || imp.Duration != 1500*time.Millisecond || !imp.CreatedAt.Equal(t0) {
+			t.Fatalf("import: %+v, %v", imp, err)
+		}
+		seq, _, _ := st.AuditHead(ctx)
+		if seq != 3 {
+			t.Fatalf("audit head %d, want 3 (two events and the import)", seq)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("chain: %v", b)
+		}
+		// an update through upsert
+		a2 := a
+		a2.Title, a2.Attributes = "Manager", nil
+		imp2 := store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "test", CreatedAt: t0, BaseSerial: 1, Movers: 1}
+		e := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: "A1", Type: store.EventMover, State: store.EventApplied,
+			Effective: t0, Before: &a, After: &a2, Changed: []string{"title", "projects"}, CreatedAt: t0}
+		if err := st.ApplyImport(ctx, imp2, []store.Person{a2}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "test", t0)}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = st.Person(ctx, "hris", "A1")
+		if got.Title != "Manager" || got.Attributes != nil {
+			t.Fatalf("after mover: %+v", got)
+		}
+		evs, _ = st.Events(ctx, store.EventFilter{EmployeeID: "A1", Type: store.EventMover})
+		if len(evs) != 1 || !reflect.DeepEqual(evs[0].Changed, []string{"title", "projects"}) || evs[0].Before.Title != "Engineer" {
+			t.Fatalf("mover event: %+v", evs)
+		}
+	})
+
+	t.Run("StaleBaseConflictsAndWritesNothing", func(t *testing.T) {
+		st := b.Open(t)
+		load(t, st, "imp_1", 0, person("A1", "Eng", ""))
+		seq, hash, _ := st.AuditHead(ctx)
+		p := person("B1", "Eng", "")
+		e := store.Event{ImportID: "imp_x", Source: "hris", EmployeeID: "B1", Type: store.EventJoiner, State: store.EventApplied, After: &p, Effective: t0, CreatedAt: t0}
+		err := st.ApplyImport(ctx, store.Import{ID: "imp_x", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: 0},
+			[]store.Person{p}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "t", t0)})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("stale base: %v, want ErrConflict", err)
+		}
+		if _, err := st.Person(ctx, "hris", "B1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("person written despite conflict: %v", err)
+		}
+		if _, err := st.Import(ctx, "imp_x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("import written despite conflict: %v", err)
+		}
+		s2, h2, _ := st.AuditHead(ctx)
+		if s2 != seq || h2 != hash {
+			t.Fatalf("audit changed despite conflict")
+		}
+	})
+
+	t.Run("ConcurrentImportsOneWins", func(t *testing.T) {
+		st := b.Open(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := person(fmt.Sprintf("C%d", i), "Eng", "")
+				e := store.Event{Source: "hris", EmployeeID: p.EmployeeID, Type: store.EventJoiner, State: store.EventApplied, After: &p, Effective: t0, CreatedAt: t0}
+				id := fmt.Sprintf("imp_c%d", i)
+				e.ImportID = id
+				errs[i] = st.ApplyImport(ctx, store.Import{ID: id, Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0},
+					[]store.Person{p}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "t", t0)})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d concurrent imports on the same base succeeded, want exactly 1", ok)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("chain: %v", b)
+		}
+	})
+
+	t.Run("HeldImportApproveAndReject", func(t *testing.T) {
+		for _, approve := range []bool{true, false} {
+			t.Run(fmt.Sprint("approve=", approve), func(t *testing.T) {
+				st := b.Open(t)
+				load(t, st, "imp_1", 0, person("A1", "Eng", ""), person("A2", "Eng", ""))
+				gone := person("A2", "Eng", "")
+				gone.Status = store.StatusLeft
+				before := person("A2", "Eng", "")
+				e := store.Event{ImportID: "imp_h", Source: "hris", EmployeeID: "A2", Type: store.EventLeaver, State: store.EventApplied,
+					Effective: t0, Before: &before, After: &gone, CreatedAt: t0}
+				imp := store.Import{ID: "imp_h", Source: "hris", Status: store.ImportHeld, Actor: "t", CreatedAt: t0, BaseSerial: 1, Leavers: 1, Reason: "too many"}
+				if err := st.ApplyImport(ctx, imp, []store.Person{gone}, []store.Event{e}, []audit.Entry{store.ImportEntry(imp, "hr.import.held", "t", t0)}); err != nil {
+					t.Fatal(err)
+				}
+				p, _ := st.Person(ctx, "hris", "A2")
+				if p.Status != store.StatusActive {
+					t.Fatalf("held import changed the person: %s", p.Status)
+				}
+				wf, _ := st.Workforce(ctx, "hris")
+				if wf.Held != "imp_h" {
+					t.Fatalf("Workforce.Held = %q, want imp_h", wf.Held)
+				}
+				err := st.ApplyImport(ctx, store.Import{ID: "imp_next", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: wf.Serial}, nil, nil, nil)
+				if !errors.Is(err, store.ErrConflict) {
+					t.Fatalf("import while held: %v, want ErrConflict", err)
+				}
+				imp, err = st.DecideImport(ctx, "imp_h", approve, "hr-lead", t0.Add(time.Hour))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, _ = st.Person(ctx, "hris", "A2")
+				evs, _ := st.Events(ctx, store.EventFilter{ImportID: "imp_h"})
+				if approve {
+					if imp.Status != store.ImportApplied || p.Status != store.StatusLeft || len(evs) != 1 || evs[0].State != store.EventApplied {
+						t.Fatalf("after approve: import %s, person %s, events %+v", imp.Status, p.Status, evs)
+					}
+				} else if imp.Status != store.ImportRejected || p.Status != store.StatusActive || len(evs) != 0 {
+					t.Fatalf("after reject: import %s, person %s, events %d", imp.Status, p.Status, len(evs))
+				}
+				if imp.DecidedBy != "hr-lead" {
+					t.Fatalf("decided by %q", imp.DecidedBy)
+				}
+				if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0); err == nil {
+					t.Fatal("deciding twice succeeded")
+				}
+				if _, err := st.DecideImport(ctx, "imp_missing", true, "x", t0); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("deciding unknown import: %v", err)
+				}
+				wf, _ = st.Workforce(ctx, "hris")
+				if wf.Held != "" {
+					t.Fatalf("still held after decision")
+				}
+				ents, _ := st.AuditEntries(ctx, 0, 100)
+				last := ents[len(ents)-1]
+				want := map[bool]string{true: "hr.import.approved", false: "hr.import.rejected"}[approve]
+				if last.Action != want || last.Actor != "hr-lead" {
+					t.Fatalf("last audit entry %s by %s, want %s by hr-lead", last.Action, last.Actor, want)
+				}
+				if b := verify(t, st); b != nil {
+					t.Fatalf("chain: %v", b)
+				}
+			})
+		}
+	})
+
+	t.Run("ScheduledEventsApplyWhenDue", func(t *testing.T) {
+		st := b.Open(t)
+		a := person("A1", "Eng", "")
+		a.EndDate = "2026-04-01"
+		left := a
+		left.Status = store.StatusLeft
+		due := t0.Add(48 * time.Hour)
+		imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
+		j := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &a, CreatedAt: t0}
+		l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: due, After: &left, CreatedAt: t0}
+		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{j, l}, []audit.Entry{store.EventEntry(j, "t", t0)}); err != nil {
+			t.Fatal(err)
+		}
+		done, err := st.ApplyDue(ctx, due.Add(-time.Second), "scheduler")
+		if err != nil || len(done) != 0 {
+			t.Fatalf("ApplyDue before the date: %d events, %v", len(done), err)
+		}
+		done, err = st.ApplyDue(ctx, due, "scheduler")
+		if err != nil || len(done) != 1 || done[0].Type != store.EventLeaver {
+			t.Fatalf("ApplyDue at the date: %+v, %v", done, err)
+		}
+		p, _ := st.Person(ctx, "hris", "A1")
+		if p.Status != store.StatusLeft {
+			t.Fatalf("person %s after scheduled leave, want left", p.Status)
+		}
+		evs, _ := st.Events(ctx, store.EventFilter{EmployeeID: "A1", Type: store.EventLeaver})
+		if len(evs) != 1 || evs[0].State != store.EventApplied {
+			t.Fatalf("leaver event after ApplyDue: %+v", evs)
+		}
+		if done, _ := st.ApplyDue(ctx, due.Add(time.Hour), "scheduler"); len(done) != 0 {
+			t.Fatalf("applied twice: %d", len(done))
+		}
+		ents, _ := st.AuditEntries(ctx, 0, 100)
+		if last := ents[len(ents)-1]; last.Action != "hr.leaver" || last.Actor != "scheduler" {
+			t.Fatalf("last audit entry %s by %s", last.Action, last.Actor)
+		}
+		wf, _ := st.Workforce(ctx, "hris")
+		if wf.Serial != 2 {
+			t.Fatalf("serial %d after scheduled event, want 2", wf.Serial)
+		}
+	})
+
+	t.Run("DateChangeCancelsScheduled", func(t *testing.T) {
+		st := b.Open(t)
+		a := person("A1", "Eng", "")
+		a.EndDate = "2026-04-01"
+		left := a
+		left.Status = store.StatusLeft
+		imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
+		l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: t0.Add(time.Hour), After: &left, CreatedAt: t0}
+		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{l}, nil); err != nil {
+			t.Fatal(err)
+		}
+		b2 := a
+		b2.EndDate = ""
+		c := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: "A1", Type: store.EventChange, State: store.EventApplied, Effective: t0, Before: &a, After: &b2, Changed: []string{"end_date"}, CreatedAt: t0}
+		if err := st.ApplyImport(ctx, store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: 1},
+			[]store.Person{b2}, []store.Event{c}, []audit.Entry{store.EventEntry(c, "t", t0)}); err != nil {
+			t.Fatal(err)
+		}
+		if done, _ := st.ApplyDue(ctx, t0.Add(2*time.Hour), "scheduler"); len(done) != 0 {
+			t.Fatalf("a cancelled leave was applied")
+		}
+		p, _ := st.Person(ctx, "hris", "A1")
+		if p.Status != store.StatusActive {
+			t.Fatalf("person %s, want active", p.Status)
+		}
+	})
+
+	t.Run("ListFilters", func(t *testing.T) {
+		st := b.Open(t)
+		var ps []store.Person
+		for i := range 25 {
+			dept := "Eng"
+			if i%5 == 0 {
+				dept = "Sales"
+			}
+			ps = append(ps, person(fmt.Sprintf("P%02d", i), dept, "P00"))
+		}
+		ps[0].ManagerID = ""
+		ps[3].Status = store.StatusLeft
+		load(t, st, "imp_1", 0, ps...)
+		count := func(f store.PersonFilter) int {
+			got, err := st.Persons(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(got)
+		}
+		if n := count(store.PersonFilter{Department: "Sales"}); n != 5 {
+			t.Fatalf("department filter: %d, want 5", n)
+		}
+		if n := count(store.PersonFilter{Status: store.StatusLeft}); n != 1 {
+			t.Fatalf("status filter: %d, want 1", n)
+		}
+		if n := count(store.PersonFilter{ManagerID: "P00"}); n != 24 {
+			t.Fatalf("manager filter: %d, want 24", n)
+		}
+		page, _ := st.Persons(ctx, store.PersonFilter{Limit: 10, After: "P09"})
+		if len(page) != 10 || page[0].EmployeeID != "P10" || page[9].EmployeeID != "P19" {
+			t.Fatalf("paging: %d persons from %s", len(page), page[0].EmployeeID)
+		}
+		evs, _ := st.Events(ctx, store.EventFilter{ImportID: "imp_1", Limit: 5})
+		if len(evs) != 5 {
+			t.Fatalf("event limit: %d", len(evs))
+		}
+		more, _ := st.Events(ctx, store.EventFilter{AfterID: evs[4].ID})
+		if len(more) != 20 {
+			t.Fatalf("events after id: %d, want 20", len(more))
+		}
+		imps, _ := st.Imports(ctx, "hris", 10)
+		if len(imps) != 1 || imps[0].ID != "imp_1" {
+			t.Fatalf("imports: %+v", imps)
+		}
+		c, err := st.Counts(ctx)
+		if err != nil || c.EventsByType[store.EventJoiner] != 25 || c.ImportsByStatus[store.ImportApplied] != 1 || c.PersonsByStatus[store.StatusActive] != 24 || c.ImportSeconds != 1.5 {
+			t.Fatalf("counts: %+v, %v", c, err)
+		}
+	})
+
+	t.Run("AuditConcurrentAppends", func(t *testing.T) {
+		st := b.Open(t)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 10 {
+					if err := st.AppendAudit(ctx, audit.New(t0, fmt.Sprint("w", w), "test.append", "", "", fmt.Sprint(i), nil, map[string]int{"i": i})); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		seq, _, _ := st.AuditHead(ctx)
+		if seq != 40 {
+			t.Fatalf("head %d, want 40", seq)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("chain: %v", b)
+		}
+	})
+
+	t.Run("AuditTamperDetected", func(t *testing.T) {
+		cases := []struct {
+			name string
+			sql  []string
+			want int64
+		}{
+			{"altered", []string{`UPDATE audit SET actor = 'mallory' WHERE seq = 3`}, 3},
+			{"altered document", []string{`UPDATE audit SET after_doc = '{"status":"fake"}' WHERE seq = 4`}, 4},
+			{"removed", []string{`DELETE FROM audit WHERE seq = 5`}, 5},
+			{"reordered", []string{`UPDATE audit SET seq = 100 WHERE seq = 2`, `UPDATE audit SET seq = 2 WHERE seq = 3`, `UPDATE audit SET seq = 3 WHERE seq = 100`}, 2},
+			{"truncated", []string{`DELETE FROM audit WHERE seq = 8`}, 8},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				st := b.Open(t)
+				for i := range 8 {
+					if err := st.AppendAudit(ctx, audit.New(t0, "test", "test.append", "", "", fmt.Sprint(i), nil, map[string]int{"i": i})); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if b := verify(t, st); b != nil {
+					t.Fatalf("intact chain reported broken: %v", b)
+				}
+				for _, q := range c.sql {
+					if _, err := b.Raw(st).ExecContext(ctx, q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+				brk := verify(t, st)
+				if brk == nil || brk.Seq != c.want {
+					t.Fatalf("tampering (%s) reported as %v, want first broken entry %d", c.name, brk, c.want)
+				}
+			})
+		}
+	})
+
+	t.Run("Tokens", func(t *testing.T) {
+		st := b.Open(t)
+		tok, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h1", CreatedAt: t0})
+		if err != nil || tok.ID == 0 {
+			t.Fatalf("create: %+v, %v", tok, err)
+		}
+		if _, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h2", CreatedAt: t0}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate name: %v, want ErrConflict", err)
+		}
+		got, err := st.TokenByHash(ctx, "h1")
+		if err != nil || got.Name != "entra" || got.Scope != "scim" {
+			t.Fatalf("by hash: %+v, %v", got, err)
+		}
+		if _, err := st.TokenByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown hash: %v", err)
+		}
+		if err := st.TouchToken(ctx, got.ID, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RevokeToken(ctx, "entra", t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RevokeToken(ctx, "entra", t0.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("revoking twice: %v", err)
+		}
+		ts, _ := st.Tokens(ctx)
+		if len(ts) != 1 || !ts[0].LastUsed.Equal(t0.Add(time.Minute)) || ts[0].Revoked.IsZero() || ts[0].Hash != "" {
+			t.Fatalf("list: %+v", ts)
+		}
+		if _, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h3", CreatedAt: t0}); err != nil {
+			t.Fatalf("reusing a revoked token's name: %v", err)
+		}
+	})
+}
