@@ -1,0 +1,306 @@
+package ldap_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/connector/connectortest"
+	"github.com/tango-iga/tango/internal/connector/ldap"
+	"github.com/tango-iga/tango/internal/testenv"
+)
+
+// config is a connector configuration for the test slapd, bound as the
+// service account whose unpaged searches are limited to 10 entries.
+func config(s *testenv.Slapd) ldap.Config {
+	return ldap.Config{
+		URL:          s.URL,
+		BindDN:       s.ServiceDN,
+		Password:     s.ServicePassword,
+		BaseDN:       s.People(),
+		GroupBaseDN:  s.Groups(),
+		KeyAttribute: "employeeNumber",
+		PageSize:     testenv.ServiceSizeLimit,
+		Timeout:      10 * time.Second,
+	}
+}
+
+func newAccount(n int) connector.Account {
+	return connector.Account{
+		Key:  fmt.Sprintf("E%06d", n),
+		Name: fmt.Sprintf("user%06d", n),
+		Attributes: map[string][]string{
+			"cn":        {fmt.Sprintf("User %d", n)},
+			"sn":        {fmt.Sprintf("Number%d", n)},
+			"givenName": {"Test"},
+			"mail":      {fmt.Sprintf("user%06d@dtaa.com", n)},
+			"title":     {"Engineer"},
+		},
+	}
+}
+
+func options(s *testenv.Slapd) connectortest.Options {
+	return connectortest.Options{
+		NewAccount:      newAccount,
+		UpdateAttribute: "title",
+		Entitlements:    []string{"cn=tango-g0," + s.Groups(), "cn=tango-g1," + s.Groups()},
+		SameEntitlement: func(a, b string) bool {
+			x, err1 := goldap.ParseDN(a)
+			y, err2 := goldap.ParseDN(b)
+			return err1 == nil && err2 == nil && x.EqualFold(y)
+		},
+		PageSize: testenv.ServiceSizeLimit,
+	}
+}
+
+func run(t *testing.T, configure func(*testenv.Slapd, *ldap.Config)) {
+	s := testenv.StartSlapd(t)
+	connectortest.Run(t, func(t *testing.T) connector.Connector {
+		cfg := config(s)
+		configure(s, &cfg)
+		c, err := ldap.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}, options(s))
+}
+
+func TestConformanceReplace(t *testing.T) {
+	run(t, func(_ *testenv.Slapd, cfg *ldap.Config) {
+		cfg.Disable.Replace = map[string][]string{"employeeType": {"disabled"}, "description": {"disabled by Tango"}}
+	})
+}
+
+func TestConformanceMoveTo(t *testing.T) {
+	run(t, func(s *testenv.Slapd, cfg *ldap.Config) {
+		cfg.Disable.MoveTo = s.Disabled()
+	})
+}
+
+func TestConformanceActiveDirectory(t *testing.T) {
+	run(t, func(_ *testenv.Slapd, cfg *ldap.Config) {
+		cfg.Disable.ActiveDirectory = true
+		cfg.ObjectClasses = []string{"top", "person", "organizationalPerson", "inetOrgPerson", testenv.ADObjectClass}
+	})
+}
+
+func TestConformanceStartTLS(t *testing.T) {
+	run(t, func(s *testenv.Slapd, cfg *ldap.Config) {
+		cfg.StartTLS = true
+		cfg.RootCAs = s.RootCAs
+		cfg.Disable.MoveTo = s.Disabled()
+	})
+}
+
+func newConnector(t *testing.T, cfg ldap.Config) *ldap.Connector {
+	t.Helper()
+	c, err := ldap.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestLDAPS(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	cfg := config(s)
+	cfg.URL = s.LDAPSURL
+	cfg.RootCAs = s.RootCAs
+	cfg.Disable.ActiveDirectory = true
+	c := newConnector(t, cfg)
+	if _, err := c.Get(context.Background(), "nobody"); !errors.Is(err, connector.ErrNotFound) {
+		t.Fatalf("Get over ldaps: %v, want ErrNotFound", err)
+	}
+	cfg.RootCAs = nil // system roots do not know the test CA
+	c = newConnector(t, cfg)
+	_, err := c.Get(context.Background(), "nobody")
+	if err == nil || errors.Is(err, connector.ErrNotFound) || connector.IsTemporary(err) {
+		t.Fatalf("Get over ldaps with an untrusted certificate: %v, want a permanent error", err)
+	}
+}
+
+// StartTLS against a certificate the client does not trust must fail.
+func TestStartTLSUntrusted(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	cfg := config(s)
+	cfg.StartTLS = true // system roots do not know the test CA
+	cfg.Disable.ActiveDirectory = true
+	c := newConnector(t, cfg)
+	_, err := c.Get(context.Background(), "nobody")
+	if err == nil || errors.Is(err, connector.ErrNotFound) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("Get with an untrusted certificate: %v, want a certificate error", err)
+	}
+	if connector.IsTemporary(err) {
+		t.Errorf("untrusted certificate reported as temporary: %v", err)
+	}
+}
+
+func TestPasswordNeverInErrors(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	ctx := context.Background()
+	cfg := config(s)
+	cfg.Disable.ActiveDirectory = true
+	cfg.Password = "Wr0ng-" + s.ServicePassword
+	c := newConnector(t, cfg)
+	_, err := c.Get(ctx, "E1")
+	if err == nil || !goldap.IsErrorWithCode(err, goldap.LDAPResultInvalidCredentials) {
+		t.Fatalf("Get with a wrong password: %v, want invalid credentials", err)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, cfg.Password) || strings.Contains(msg, s.ServicePassword) {
+		t.Fatalf("error contains the password: %s", msg)
+	}
+	if !strings.Contains(msg, s.URL) || !strings.Contains(msg, s.ServiceDN) {
+		t.Errorf("error does not name the app and DN: %s", msg)
+	}
+	if connector.IsTemporary(err) {
+		t.Errorf("bad credentials reported as temporary: %v", err)
+	}
+
+	// Any text of an error that happens to contain the password (here the
+	// DN of an account named like it, refused by slapd) is redacted.
+	cfg = config(s)
+	cfg.Disable.ActiveDirectory = true
+	c = newConnector(t, cfg)
+	a := newAccount(1)
+	a.Name = s.ServicePassword
+	a.Attributes["userAccountControl"] = []string{"512"} // not allowed without the AD object class
+	_, err = c.Create(ctx, a)
+	if !goldap.IsErrorWithCode(err, goldap.LDAPResultObjectClassViolation) {
+		t.Fatalf("Create of an entry slapd refuses: %v, want an object class violation", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, s.ServicePassword) || !strings.Contains(msg, "[redacted]") {
+		t.Fatalf("error does not redact the password: %s", msg)
+	}
+}
+
+func TestUnreachableIsTemporary(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c := newConnector(t, ldap.Config{URL: "ldap://" + addr, BindDN: "cn=x", Password: "secret-pw",
+		BaseDN: "dc=dtaa,dc=com", KeyAttribute: "employeeNumber", Disable: ldap.Disable{ActiveDirectory: true}})
+	_, err = c.Get(context.Background(), "E1")
+	if !connector.IsTemporary(err) {
+		t.Fatalf("connection refused: %v, want a TemporaryError", err)
+	}
+	if !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "secret-pw") {
+		t.Errorf("error should name the URL and not the password: %v", err)
+	}
+}
+
+// Connections dropped by the server are redialled on the next call.
+func TestReconnect(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	cfg := config(s)
+	cfg.Disable.ActiveDirectory = true
+	c := newConnector(t, cfg)
+	ctx := context.Background()
+	if _, err := c.Create(ctx, newAccount(1)); err != nil {
+		t.Fatal(err)
+	}
+	// Closing the connector's connection behind its back is what a server
+	// idle timeout does; the next call must redial.
+	c.Close()
+	if _, err := c.Get(ctx, newAccount(1).Key); err != nil {
+		t.Fatalf("Get after the connection was closed: %v", err)
+	}
+}
+
+// An orphan account (created in the directory by someone else) is listed,
+// and its group membership made outside Tango is reported.
+func TestOrphanListed(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	s.AddLDIF(t, `dn: uid=orphan,`+s.People()+`
+objectClass: inetOrgPerson
+uid: orphan
+cn: Orphan
+sn: Account
+employeeNumber: X999
+
+dn: cn=admins,`+s.Groups()+`
+objectClass: groupOfNames
+cn: admins
+member: UID=orphan, OU=people, DC=dtaa, DC=com
+`)
+	cfg := config(s)
+	cfg.Disable.Replace = map[string][]string{"employeeType": {"disabled"}}
+	c := newConnector(t, cfg)
+	var found []connector.Account
+	if err := c.List(context.Background(), func(a connector.Account) error {
+		found = append(found, a)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].Key != "X999" || found[0].Name != "orphan" || found[0].Disabled {
+		t.Fatalf("List = %+v, want the orphan X999, enabled", found)
+	}
+	if len(found[0].Entitlements) != 1 || !strings.EqualFold(found[0].Entitlements[0], "cn=admins,"+s.Groups()) {
+		t.Errorf("orphan entitlements = %q, want the admins group", found[0].Entitlements)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	cfg := config(s)
+	cfg.Disable.MoveTo = s.Disabled()
+	c := newConnector(t, cfg)
+	var accounts []connector.Account
+	for i := 1; i <= 200; i++ {
+		accounts = append(accounts, newAccount(i))
+	}
+	ctx := context.Background()
+	n, err := c.Load(ctx, accounts[:150])
+	if err != nil || n != 150 {
+		t.Fatalf("Load = %d, %v; want 150", n, err)
+	}
+	// Loading again updates the existing entries.
+	accounts[0].Attributes["title"] = []string{"Reloaded"}
+	n, err = c.Load(ctx, accounts)
+	if err != nil || n != 200 {
+		t.Fatalf("second Load = %d, %v; want 200", n, err)
+	}
+	got, err := c.Get(ctx, accounts[0].Key)
+	if err != nil || got.Attributes["title"][0] != "Reloaded" {
+		t.Fatalf("Get after reload = %+v, %v", got, err)
+	}
+	count := 0
+	if err := c.List(ctx, func(connector.Account) error { count++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if count != 200 {
+		t.Errorf("List after Load counted %d accounts, want 200", count)
+	}
+	// A failing entry stops the load with an error naming it.
+	bad := newAccount(500)
+	bad.Attributes["noSuchAttribute"] = []string{"x"}
+	if _, err := c.Load(ctx, []connector.Account{bad}); err == nil || !strings.Contains(err.Error(), "user000500") {
+		t.Errorf("Load of a bad entry: %v, want an error naming it", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, cfg := range []ldap.Config{
+		{URL: "ldap://x", BaseDN: "dc=x", KeyAttribute: "k"}, // no disable method
+		{URL: "ldap://x", BaseDN: "dc=x", KeyAttribute: "k", Disable: ldap.Disable{ActiveDirectory: true, MoveTo: "ou=d,dc=x"}},
+		{URL: "ldap://x", BaseDN: "dc=x", Disable: ldap.Disable{ActiveDirectory: true}}, // no key
+		{BaseDN: "dc=x", KeyAttribute: "k", Disable: ldap.Disable{ActiveDirectory: true}},
+	} {
+		if _, err := ldap.New(cfg); err == nil {
+			t.Errorf("New(%+v) succeeded", cfg)
+		}
+	}
+}
