@@ -23,6 +23,8 @@ type Config struct {
 	Sources []Source `yaml:"sources"`
 	Apps    []App    `yaml:"apps"`
 	Roles   []Role   `yaml:"roles"`
+	// SoD lists entitlement combinations that must never meet in one person.
+	SoD []SoDRule `yaml:"separation_of_duties"`
 
 	path string
 	loc  *time.Location
@@ -71,6 +73,14 @@ type Role struct {
 type Grant struct {
 	App          string   `yaml:"app"`
 	Entitlements []string `yaml:"entitlements"`
+}
+
+// SoDRule names entitlements that one person must never hold together.
+// Each item is "app" (the account itself) or "app:entitlement".
+type SoDRule struct {
+	Name         string   `yaml:"name"`
+	Entitlements []string `yaml:"entitlements"`
+	Description  string   `yaml:"description"`
 }
 
 // Limit is a parsed max_leavers: a count, or a percentage of active persons.
@@ -284,6 +294,20 @@ func (c *Config) finish() error {
 		for _, g := range r.Grants {
 			if !apps[g.App] {
 				return fmt.Errorf("role %q: grants access to unknown app %q", r.Name, g.App)
+			}
+		}
+	}
+	for i, r := range c.SoD {
+		if r.Name == "" {
+			return fmt.Errorf("separation_of_duties[%d]: name is required", i)
+		}
+		if len(r.Entitlements) < 2 {
+			return fmt.Errorf("separation-of-duties rule %q: needs at least two entitlements", r.Name)
+		}
+		for _, e := range r.Entitlements {
+			app, _, _ := strings.Cut(e, ":")
+			if !apps[app] {
+				return fmt.Errorf("separation-of-duties rule %q: %q names unknown app %q", r.Name, e, app)
 			}
 		}
 	}

@@ -1,0 +1,147 @@
+package policy
+
+import (
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Change is what one person gains and loses.
+type Change struct {
+	Source     string      `json:"source"`
+	EmployeeID string      `json:"employee_id"`
+	Name       string      `json:"display_name"`
+	Status     string      `json:"status"`
+	Gains      []Reasoned  `json:"gains,omitempty"`
+	Losses     []Loss      `json:"losses,omitempty"`
+	Violations []Violation `json:"violations,omitempty"`
+}
+
+// Loss is access a person holds that nothing grants any more.
+type Loss struct {
+	Grant
+	Reason string `json:"reason"`
+}
+
+// Totals summarise a plan.
+type Totals struct {
+	Persons    int            `json:"persons"`
+	Changed    int            `json:"persons_changed"`
+	Gains      int            `json:"gains"`
+	Losses     int            `json:"losses"`
+	Violations int            `json:"violations"`
+	GainsByApp map[string]int `json:"gains_by_app"`
+	LossByApp  map[string]int `json:"losses_by_app"`
+}
+
+// Result is a whole plan: the changes per person (only persons with a
+// change or a violation) and the totals.
+type Result struct {
+	Changes []Change `json:"changes"`
+	Totals  Totals   `json:"totals"`
+	Desired int      `json:"desired_grants"`
+}
+
+// Current returns the access a person holds now.
+type Current func(source, employeeID string) []Grant
+
+// Plan evaluates every person against the policy and compares with what
+// they hold, on every core.
+func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (Result, error) {
+	byID := make(map[string]*store.Person, len(persons))
+	for i := range persons {
+		byID[persons[i].Source+"\x00"+persons[i].EmployeeID] = &persons[i]
+	}
+	changes := make([]Change, len(persons))
+	desired := make([]int, len(persons))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	next := 0
+	const chunk = 256
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				start := next
+				next += chunk
+				failed := firstErr != nil
+				mu.Unlock()
+				if start >= len(persons) || failed {
+					return
+				}
+				for i := start; i < min(start+chunk, len(persons)); i++ {
+					per := &persons[i]
+					in := Input{Person: per, Manager: byID[per.Source+"\x00"+per.ManagerID]}
+					want, viol, err := p.Desired(in, now)
+					if err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						return
+					}
+					desired[i] = len(want)
+					changes[i] = diff(per, want, viol, current(per.Source, per.EmployeeID))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return Result{}, firstErr
+	}
+	res := Result{Changes: []Change{}, Totals: Totals{Persons: len(persons), GainsByApp: map[string]int{}, LossByApp: map[string]int{}}}
+	for i, c := range changes {
+		res.Desired += desired[i]
+		if len(c.Gains) == 0 && len(c.Losses) == 0 && len(c.Violations) == 0 {
+			continue
+		}
+		res.Changes = append(res.Changes, c)
+		res.Totals.Changed++
+		res.Totals.Gains += len(c.Gains)
+		res.Totals.Losses += len(c.Losses)
+		res.Totals.Violations += len(c.Violations)
+		for _, g := range c.Gains {
+			res.Totals.GainsByApp[g.App]++
+		}
+		for _, l := range c.Losses {
+			res.Totals.LossByApp[l.App]++
+		}
+	}
+	sort.Slice(res.Changes, func(a, b int) bool { return res.Changes[a].EmployeeID < res.Changes[b].EmployeeID })
+	return res, nil
+}
+
+func diff(p *store.Person, want []Reasoned, viol []Violation, have []Grant) Change {
+	c := Change{Source: p.Source, EmployeeID: p.EmployeeID, Name: p.DisplayName, Status: p.Status, Violations: viol}
+	held := make(map[Grant]bool, len(have))
+	for _, g := range have {
+		held[g] = true
+	}
+	wanted := make(map[Grant]bool, len(want))
+	for _, w := range want {
+		wanted[w.Grant] = true
+		if !held[w.Grant] {
+			c.Gains = append(c.Gains, w)
+		}
+	}
+	reason := "no role grants it any more"
+	if p.Status == store.StatusLeft {
+		reason = "person has left"
+	}
+	for _, g := range have {
+		if !wanted[g] {
+			c.Losses = append(c.Losses, Loss{Grant: g, Reason: reason})
+		}
+	}
+	sort.Slice(c.Losses, func(a, b int) bool { return c.Losses[a].String() < c.Losses[b].String() })
+	return c
+}

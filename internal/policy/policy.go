@@ -1,0 +1,263 @@
+// Package policy decides who should have access to what: roles grant apps
+// and entitlements when a CEL condition over the person holds, and
+// separation-of-duties rules withhold a grant that would complete a
+// forbidden combination.
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
+
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Fields a role condition may read from `person`.
+var Fields = []string{"employee_id", "display_name", "email", "title", "department", "team",
+	"business_unit", "manager_id", "employment_type", "status", "start_date", "end_date",
+	"period", "tenure_days", "attributes", "manager", "source"}
+
+// Fields of `person.manager`.
+var ManagerFields = []string{"employee_id", "display_name", "email", "title", "department", "status"}
+
+// Grant is one piece of access: an account in an app, or an entitlement in
+// it (Entitlement empty: the account itself).
+type Grant struct {
+	App         string `json:"app"`
+	Entitlement string `json:"entitlement,omitempty"`
+}
+
+func (g Grant) String() string {
+	if g.Entitlement == "" {
+		return g.App
+	}
+	return g.App + ":" + g.Entitlement
+}
+
+// Violation is a grant withheld because it would break a
+// separation-of-duties rule.
+type Violation struct {
+	Rule     string   `json:"rule"`
+	Withheld Grant    `json:"withheld"`
+	Role     string   `json:"role"`
+	Holds    []string `json:"holds"` // the other entitlements of the rule the person gets
+}
+
+type role struct {
+	name   string
+	prog   cel.Program
+	grants []Grant
+}
+
+type sod struct {
+	name  string
+	items []Grant
+}
+
+// Policy is a compiled set of roles and rules.
+type Policy struct {
+	roles []role
+	sod   []sod
+	apps  []string
+}
+
+var env, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)))
+
+// Compile checks every role of the config; errors name the role and the
+// position in its expression.
+func Compile(cfg *config.Config) (*Policy, error) {
+	p := &Policy{}
+	for _, a := range cfg.Apps {
+		p.apps = append(p.apps, a.Name)
+	}
+	for _, r := range cfg.Roles {
+		prog, err := compileRole(r.Name, r.When)
+		if err != nil {
+			return nil, err
+		}
+		ro := role{name: r.Name, prog: prog}
+		for _, g := range r.Grants {
+			if !slices.Contains(p.apps, g.App) {
+				return nil, fmt.Errorf("role %q: grants unknown app %q", r.Name, g.App)
+			}
+			ro.grants = append(ro.grants, Grant{App: g.App})
+			for _, e := range g.Entitlements {
+				ro.grants = append(ro.grants, Grant{App: g.App, Entitlement: e})
+			}
+		}
+		p.roles = append(p.roles, ro)
+	}
+	for _, r := range cfg.SoD {
+		s := sod{name: r.Name}
+		for _, e := range r.Entitlements {
+			app, ent, _ := strings.Cut(e, ":")
+			s.items = append(s.items, Grant{App: app, Entitlement: ent})
+		}
+		p.sod = append(p.sod, s)
+	}
+	return p, nil
+}
+
+func compileRole(name, expr string) (cel.Program, error) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, fmt.Errorf("role %q: when is empty; write a condition such as person.status == \"active\"", name)
+	}
+	ast, iss := env.Compile(expr)
+	if iss.Err() != nil {
+		return nil, fmt.Errorf("role %q: when: %s", name, strings.ReplaceAll(iss.Err().Error(), "<input>", "when"))
+	}
+	if ast.OutputType() != cel.BoolType && ast.OutputType() != cel.DynType {
+		return nil, fmt.Errorf("role %q: when gives %s, want a boolean", name, ast.OutputType())
+	}
+	if err := checkFields(ast); err != nil {
+		return nil, fmt.Errorf("role %q: when: %w", name, err)
+	}
+	return env.Program(ast, cel.CostLimit(10000))
+}
+
+// checkFields rejects `person.x` and `person.manager.x` for unknown x, so a
+// typo is a load error, not a role that silently never matches.
+func checkFields(ast *cel.Ast) error {
+	native := ast.NativeRep()
+	info := native.SourceInfo()
+	var err error
+	celast.PreOrderVisit(celast.NavigateAST(native), celast.NewExprVisitor(func(e celast.Expr) {
+		if err != nil || e.Kind() != celast.SelectKind {
+			return
+		}
+		sel := e.AsSelect()
+		op := sel.Operand()
+		known := []string(nil)
+		path := ""
+		switch {
+		case op.Kind() == celast.IdentKind && op.AsIdent() == "person":
+			known, path = Fields, "person."
+		case op.Kind() == celast.SelectKind && op.AsSelect().FieldName() == "manager" &&
+			op.AsSelect().Operand().Kind() == celast.IdentKind && op.AsSelect().Operand().AsIdent() == "person":
+			known, path = ManagerFields, "person.manager."
+		}
+		if known != nil && !slices.Contains(known, sel.FieldName()) {
+			loc := info.GetStartLocation(e.ID())
+			err = fmt.Errorf("%d:%d: unknown attribute %s%s (known: %s)", loc.Line(), loc.Column()+1, path, sel.FieldName(), strings.Join(known, ", "))
+		}
+	}))
+	return err
+}
+
+// Input is a person with what a condition may need besides its own record.
+type Input struct {
+	Person  *store.Person
+	Manager *store.Person // nil when none
+}
+
+// Activation builds the `person` value for CEL.
+func Activation(in Input, now time.Time) map[string]any {
+	p := in.Person
+	attrs := p.Attributes
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	tenure := int64(0)
+	if p.StartDate != "" {
+		if t, err := time.Parse("2006-01-02", p.StartDate); err == nil {
+			tenure = int64(now.Sub(t).Hours() / 24)
+		}
+	}
+	m := map[string]any{
+		"employee_id": p.EmployeeID, "display_name": p.DisplayName, "email": p.Email, "title": p.Title,
+		"department": p.Department, "team": p.Team, "business_unit": p.BusinessUnit, "manager_id": p.ManagerID,
+		"employment_type": p.EmploymentType, "status": p.Status, "start_date": p.StartDate, "end_date": p.EndDate,
+		"period": int64(p.Period), "tenure_days": tenure, "attributes": attrs, "source": p.Source,
+	}
+	mgr := map[string]any{"employee_id": "", "display_name": "", "email": "", "title": "", "department": "", "status": ""}
+	if in.Manager != nil {
+		mgr = map[string]any{"employee_id": in.Manager.EmployeeID, "display_name": in.Manager.DisplayName,
+			"email": in.Manager.Email, "title": in.Manager.Title, "department": in.Manager.Department, "status": in.Manager.Status}
+	}
+	m["manager"] = mgr
+	return m
+}
+
+// Reasoned is a grant with the roles that give it.
+type Reasoned struct {
+	Grant
+	Roles []string `json:"roles"`
+}
+
+// Desired is the access a person should have: every grant of every role
+// whose condition holds, minus grants withheld by separation of duties. A
+// person who has left gets nothing, whatever the roles say.
+func (p *Policy) Desired(in Input, now time.Time) ([]Reasoned, []Violation, error) {
+	if in.Person.Status == store.StatusLeft {
+		return nil, nil, nil
+	}
+	act := map[string]any{"person": Activation(in, now)}
+	var out []Reasoned
+	idx := map[Grant]int{}
+	var violations []Violation
+	for _, r := range p.roles {
+		v, _, err := r.prog.Eval(act)
+		if err != nil {
+			return nil, nil, fmt.Errorf("role %q for %s: %v", r.name, in.Person.EmployeeID, err)
+		}
+		if b, ok := v.Value().(bool); !ok || !b {
+			continue
+		}
+		for _, g := range r.grants {
+			if i, ok := idx[g]; ok {
+				out[i].Roles = append(out[i].Roles, r.name)
+				continue
+			}
+			if v := p.breaks(g, idx); v != nil {
+				v.Role = r.name
+				violations = append(violations, *v)
+				continue
+			}
+			idx[g] = len(out)
+			out = append(out, Reasoned{Grant: g, Roles: []string{r.name}})
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].String() < out[b].String() })
+	return out, violations, nil
+}
+
+// breaks reports the rule g would complete given the grants already held.
+func (p *Policy) breaks(g Grant, held map[Grant]int) *Violation {
+	for _, s := range p.sod {
+		if !slices.Contains(s.items, g) {
+			continue
+		}
+		var holds []string
+		complete := true
+		for _, it := range s.items {
+			if it == g {
+				continue
+			}
+			if _, ok := held[it]; !ok {
+				complete = false
+				break
+			}
+			holds = append(holds, it.String())
+		}
+		if complete {
+			return &Violation{Rule: s.name, Withheld: g, Holds: holds}
+		}
+	}
+	return nil
+}
+
+// Check reports the separation-of-duties rule that adding g to held would
+// break, if any (used before approving an access request).
+func (p *Policy) Check(g Grant, held []Grant) *Violation {
+	m := make(map[Grant]int, len(held))
+	for i, h := range held {
+		m[h] = i
+	}
+	return p.breaks(g, m)
+}
