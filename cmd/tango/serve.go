@@ -1,18 +1,311 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tango-iga/tango/internal/api"
+	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/sample"
+	"github.com/tango-iga/tango/internal/store"
 )
 
-// serveCmd and demoCmd are placeholders until the server lands.
-func serveCmd(g *globals) *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "Run the API, SCIM service, web UI and workers",
-		RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") }}
+// drainTimeout bounds how long a shutdown waits for requests in flight.
+const drainTimeout = 10 * time.Second
+
+// serveFlags are the flags `serve` and `demo` share.
+type serveFlags struct {
+	addr      string
+	every     time.Duration
+	logFormat string
 }
 
+func (f *serveFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	c.Flags().DurationVar(&f.every, "schedule-every", api.DefaultScheduleEvery, "how often scheduled joiners and leavers are applied when their date comes")
+	c.Flags().StringVar(&f.logFormat, "log-format", "text", "request and event log format on stderr: text or json")
+}
+
+func (f *serveFlags) logger(w io.Writer) (*slog.Logger, error) {
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usageErr{fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+}
+
+func serveCmd(g *globals) *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:8080]",
+		Short: "Run the API, SCIM service, web UI and workers",
+		Long: `Serves /healthz, /readyz, /metrics, the REST API under /api/v1 (its OpenAPI
+document at /api/v1/openapi.json) and the web page at /, and applies
+scheduled joiners and leavers when their date comes. Several processes may
+share one PostgreSQL database. SIGINT or SIGTERM stops accepting requests,
+drains those in flight for up to 10 s and closes the database.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			log, err := f.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			cfg, err := app.LoadConfig(g.config)
+			if err != nil {
+				return err
+			}
+			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ln, err := net.Listen("tcp", f.addr)
+			if err != nil {
+				return fmt.Errorf("--addr %s: %w", f.addr, err)
+			}
+			return serve(ctx, log, st, cfg, ln, f.every)
+		},
+	}
+	f.register(c)
+	return c
+}
+
+// serve runs the HTTP server and the scheduler on ln until ctx is done,
+// then shuts down gracefully. It closes ln; the caller closes st.
+func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Config, ln net.Listener, every time.Duration) error {
+	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Version: version})
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // a 64 MiB snapshot over a slow link
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		h.RunScheduler(schedCtx, every)
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "url", baseURL(ln.Addr()))
+
+	var err error
+	select {
+	case err = <-served:
+		// The listener failed before any shutdown was asked for.
+		err = fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+		log.Info("shutting down: draining requests in flight", "timeout", drainTimeout)
+		sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		if serr := srv.Shutdown(sctx); serr != nil {
+			log.Warn("drain timed out; closing remaining connections", "err", serr)
+			_ = srv.Close()
+		}
+		cancel()
+		if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			err = serr
+		}
+	}
+	stopSched()
+	<-schedDone
+	if err == nil {
+		log.Info("stopped")
+	}
+	return err
+}
+
+// baseURL is the URL a person on this machine uses to reach addr.
+func baseURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
+}
+
+// The demo's admin token name; each start revokes the previous one.
+const demoTokenName = "demo-admin"
+
+// demoConfig is the config the demo writes into its directory.
+const demoConfig = `# Tango demo configuration, written by ` + "`tango demo`" + `. Edit freely: the demo keeps it.
+org: {name: DTAA, timezone: America/New_York}
+sources:
+  - name: hris
+    kind: file
+    format: csv
+    key: user_id
+    mapping:
+      display_name: employee_name
+      email: email
+      title: role
+      department: department
+      team: team
+      business_unit: business_unit
+      functional_unit: functional_unit
+      projects: projects
+      manager: supervisor
+      employment_type: "'employee'"
+    safeguards: {max_leavers: "5%"}
+`
+
 func demoCmd(g *globals) *cobra.Command {
-	return &cobra.Command{Use: "demo", Short: "Run Tango on an embedded database with a sample organisation",
-		RunE: func(*cobra.Command, []string) error { return errors.New("not built yet") }}
+	var f serveFlags
+	var dir string
+	c := &cobra.Command{
+		Use:   "demo [--addr 127.0.0.1:8080] [--dir DIR]",
+		Short: "Run Tango on an embedded database with a sample organisation",
+		Long: `Creates (or reuses) an embedded SQLite database and a config in DIR
+(default: a fresh temporary directory), imports the sample organisation
+DTAA (2000 persons, from the synthetic CERT Insider Threat Test Dataset
+r5.2) unless DIR already holds persons, creates an admin bearer token named
+demo-admin (revoking the one of an earlier start), prints the URL, the token
+and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
+--db and --config are ignored: the demo keeps everything in DIR.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			log, err := f.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if dir == "" {
+				if dir, err = os.MkdirTemp("", "tango-demo-"); err != nil {
+					return err
+				}
+			} else if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("--dir %s: %w", dir, err)
+			}
+			if dir, err = filepath.Abs(dir); err != nil {
+				return err
+			}
+			cfgPath := filepath.Join(dir, "tango.yaml")
+			if _, err := os.Stat(cfgPath); errors.Is(err, os.ErrNotExist) {
+				if err := os.WriteFile(cfgPath, []byte(demoConfig), 0o600); err != nil {
+					return fmt.Errorf("writing the demo config: %w", err)
+				}
+			}
+			cfg, err := app.LoadConfig(cfgPath)
+			if err != nil {
+				return err
+			}
+			dsn := "sqlite:" + filepath.Join(dir, "tango.db")
+			st, err := app.OpenStore(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			loaded, err := loadSample(ctx, st, cfg)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			if err := st.RevokeToken(ctx, demoTokenName, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			tok, _, err := auth.Create(ctx, st, demoTokenName, "admin", now)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", f.addr)
+			if err != nil {
+				return fmt.Errorf("--addr %s: %w", f.addr, err)
+			}
+			url := baseURL(ln.Addr())
+			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded})
+			return serve(ctx, log, st, cfg, ln, f.every)
+		},
+	}
+	f.register(c)
+	c.Flags().StringVar(&dir, "dir", "", "directory for the demo database and config (default: a fresh temporary directory; reused when given again)")
+	return c
+}
+
+// loadSample imports the embedded sample organisation into an empty store
+// and says what it did ("" when persons were already there).
+func loadSample(ctx context.Context, st store.Store, cfg *config.Config) (string, error) {
+	ps, err := st.Persons(ctx, store.PersonFilter{Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(ps) > 0 {
+		return "", nil
+	}
+	src, err := cfg.Source("")
+	if err != nil {
+		return "", err
+	}
+	res, err := hr.ImportFile(ctx, st, cfg, src, sample.Name, sample.Snapshot, hr.Options{Actor: "system:demo"})
+	if err != nil {
+		return "", fmt.Errorf("importing the sample organisation: %w", err)
+	}
+	if res.Status != store.ImportApplied {
+		msg := res.Reason
+		if len(res.Errors) > 0 {
+			msg = res.Errors[0].Error()
+		}
+		return "", fmt.Errorf("importing the sample organisation into source %q: %s: %s (is the mapping in the demo config right?)", src.Name, res.Status, msg)
+	}
+	return fmt.Sprintf("%s: %d persons imported from %s (import %s)", sample.Org, res.Joiners, sample.Name, res.ImportID), nil
+}
+
+type demoInfo struct {
+	Dir, DSN, Config, URL, Token, Loaded string
+}
+
+func printDemo(w io.Writer, d demoInfo) {
+	org := "reusing the persons already in the database"
+	if d.Loaded != "" {
+		org = d.Loaded
+	}
+	q := shellQuote
+	fmt.Fprintf(w, `Tango demo
+  organisation  %s
+                (synthetic data: CERT Insider Threat Test Dataset r5.2, DOI 10.1184/R1/12841247)
+  data          %s   (start again with --dir %s to keep it)
+  URL           %s
+  login         %s
+                (admin bearer token %q, shown once; each demo start replaces it)
+
+Try the API:
+  curl -H 'Authorization: Bearer %s' '%sapi/v1/persons?limit=2'
+
+Work on the same data from the command line, for example the next month's snapshot:
+  tango --db %s --config %s hr import testdata/cert-r5.2-ldap/2010-01.csv
+
+Stop with Ctrl-C.
+`, org, d.Dir, q(d.Dir), d.URL, d.Token, demoTokenName, d.Token, d.URL, q(d.DSN), q(d.Config))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// lockedBuffer collects a command's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// running is a tango command started in-process.
+type running struct {
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the command returned
+	err    error         // what it returned; read after done
+	out    *lockedBuffer
+	errOut *lockedBuffer
+}
+
+func start(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{t: t, cancel: cancel, done: make(chan struct{}), out: &lockedBuffer{}, errOut: &lockedBuffer{}}
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(r.out)
+	root.SetErr(r.errOut)
+	go func() {
+		defer close(r.done)
+		r.err = root.ExecuteContext(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(15 * time.Second):
+		}
+	})
+	return r
+}
+
+// waitFor polls until cond holds or the deadline passes; it fails early
+// when the command has exited.
+func (r *running) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		select {
+		case <-r.done:
+			r.t.Fatalf("the command exited (%v) before %s\nstdout:\n%s\nstderr:\n%s", r.err, what, r.out, r.errOut)
+		default:
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s\nstdout:\n%s\nstderr:\n%s", what, r.out, r.errOut)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var listeningRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
+
+// addr waits for the "listening" log line and returns the bound address.
+func (r *running) addr() string {
+	var addr string
+	r.waitFor("the listening log line", func() bool {
+		m := listeningRE.FindStringSubmatch(r.errOut.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	return addr
+}
+
+// stop cancels the command's context (as SIGINT/SIGTERM does) and wants
+// a clean return.
+func (r *running) stop() {
+	r.t.Helper()
+	r.cancel()
+	select {
+	case <-r.done:
+		if r.err != nil {
+			r.t.Fatalf("the command returned %v after cancel\nstderr:\n%s", r.err, r.errOut)
+		}
+	case <-time.After(15 * time.Second):
+		r.t.Fatal("the command did not return within 15 s of cancel")
+	}
+}
+
+func httpGet(t *testing.T, url, token string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tango.yaml")
+	if err := os.WriteFile(cfg, []byte(demoConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := "sqlite:" + filepath.Join(dir, "tango.db")
+	r := start(t, "--db", db, "--config", cfg, "serve", "--addr", "127.0.0.1:0", "--schedule-every", "50ms")
+	base := "http://" + r.addr()
+
+	var status int
+	var body []byte
+	r.waitFor("/healthz to answer 200", func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		status = resp.StatusCode
+		return status == http.StatusOK
+	})
+	if strings.TrimSpace(string(body)) != "ok" {
+		t.Errorf("/healthz body %q, want ok", body)
+	}
+	if status, body = httpGet(t, base+"/readyz", ""); status != 200 {
+		t.Errorf("/readyz: %d %s", status, body)
+	}
+	if status, _ = httpGet(t, base+"/api/v1/persons", ""); status != 401 {
+		t.Errorf("/api/v1/persons without a token: %d, want 401", status)
+	}
+	if status, body = httpGet(t, base+"/metrics", ""); status != 200 || !strings.Contains(string(body), "tango_store_up 1") {
+		t.Errorf("/metrics: %d, tango_store_up 1 missing", status)
+	}
+	r.waitFor("a request log line", func() bool { return strings.Contains(r.errOut.String(), "path=/readyz status=200") })
+
+	r.stop()
+	logs := r.errOut.String()
+	for _, want := range []string{"shutting down", "msg=stopped"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs)
+		}
+	}
+	// The port is closed and the database was released.
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
+	st, err := app.OpenStore(context.Background(), db)
+	if err != nil {
+		t.Fatalf("reopening the database after shutdown: %v", err)
+	}
+	st.Close()
+}
+
+func TestServeBadAddr(t *testing.T) {
+	dir := t.TempDir()
+	code := run(context.Background(), []string{"--db", "sqlite:" + filepath.Join(dir, "t.db"), "--config", filepath.Join(dir, "none.yaml"), "serve", "--addr", "127.0.0.1:0"})
+	if code != exitFail {
+		t.Errorf("serve with a missing explicit config: exit %d, want %d", code, exitFail)
+	}
+	code = run(context.Background(), []string{"serve", "--log-format", "xml"})
+	if code != exitUsage {
+		t.Errorf("serve --log-format xml: exit %d, want %d", code, exitUsage)
+	}
+}
+
+var loginRE = regexp.MustCompile(`(?m)^  login\s+(tango_admin_\S+)$`)
+
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	r := start(t, "demo", "--dir", dir, "--addr", "127.0.0.1:0")
+	base := "http://" + r.addr()
+	var token string
+	r.waitFor("the login on stdout", func() bool {
+		m := loginRE.FindStringSubmatch(r.out.String())
+		if m != nil {
+			token = m[1]
+		}
+		return m != nil
+	})
+	out := r.out.String()
+	for _, want := range []string{"URL           " + base + "/", "curl -H 'Authorization: Bearer " + token + "' '" + base + "/api/v1/persons?limit=2'", "DTAA: 2000 persons imported", dir} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+
+	status, body := httpGet(t, base+"/api/v1/persons?limit=2", token)
+	var page struct {
+		Items []store.Person `json:"items"`
+		Next  string         `json:"next"`
+	}
+	if status != 200 || json.Unmarshal(body, &page) != nil || len(page.Items) != 2 || page.Next == "" {
+		t.Fatalf("persons?limit=2 with the demo login: %d %s", status, body)
+	}
+	if status, body = httpGet(t, base+"/metrics", ""); !strings.Contains(string(body), `tango_persons{status="active"} 2000`) {
+		t.Errorf("/metrics after the demo import (%d) lacks 2000 active persons", status)
+	}
+	r.stop()
+	if _, err := os.Stat(filepath.Join(dir, "tango.yaml")); err != nil {
+		t.Errorf("the demo config was not written: %v", err)
+	}
+
+	// Starting again on the same directory reuses the data and replaces the login.
+	r2 := start(t, "demo", "--dir", dir, "--addr", "127.0.0.1:0")
+	base = "http://" + r2.addr()
+	var token2 string
+	r2.waitFor("the second login", func() bool {
+		m := loginRE.FindStringSubmatch(r2.out.String())
+		if m != nil {
+			token2 = m[1]
+		}
+		return m != nil
+	})
+	if !strings.Contains(r2.out.String(), "reusing the persons already in the database") {
+		t.Errorf("second demo start does not say it reuses the data:\n%s", r2.out)
+	}
+	if token2 == token {
+		t.Error("the second demo start printed the same token")
+	}
+	if status, _ := httpGet(t, base+"/api/v1/persons?limit=1", token); status != 401 {
+		t.Errorf("the first demo login still works after a restart: %d, want 401", status)
+	}
+	status, body = httpGet(t, base+"/api/v1/imports", token2)
+	var imps struct {
+		Items []store.Import `json:"items"`
+	}
+	if status != 200 || json.Unmarshal(body, &imps) != nil || len(imps.Items) != 1 {
+		t.Errorf("imports after a restart: %d %s, want exactly the one sample import", status, body)
+	}
+	r2.stop()
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/tmp/tango-demo-1":      "/tmp/tango-demo-1",
+		"sqlite:/tmp/x/tango.db": "sqlite:/tmp/x/tango.db",
+		"/tmp/with space":        "'/tmp/with space'",
+		"/tmp/it's":              `'/tmp/it'\''s'`,
+		"":                       "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,227 @@
+// Package api is Tango's HTTP face for `tango serve`: health and readiness
+// probes, Prometheus metrics, the REST/JSON API under /api/v1 with its
+// OpenAPI document, and a small read-only home page. It also runs the
+// background scheduler that applies effective-dated lifecycle events.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Body size limits.
+const (
+	MaxImportBytes = 64 << 20 // an HR snapshot uploaded to POST /api/v1/imports
+	MaxBodyBytes   = 1 << 20  // every other request body
+)
+
+// DefaultScheduleEvery is how often the scheduler applies due events.
+const DefaultScheduleEvery = 30 * time.Second
+
+// Options configure a Server.
+type Options struct {
+	Store  store.Store
+	Config *config.Config
+	// Logger receives request logs and scheduler reports; nil: slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil: time.Now.
+	Now func() time.Time
+	// Version is shown on the home page; empty: "dev".
+	Version string
+	// MaxImportBytes bounds an uploaded snapshot; 0: MaxImportBytes.
+	MaxImportBytes int64
+}
+
+// Server is the http.Handler behind `tango serve`.
+type Server struct {
+	st        store.Store
+	cfg       *config.Config
+	log       *slog.Logger
+	now       func() time.Time
+	version   string
+	maxImport int64
+
+	reg        *prometheus.Registry
+	importHist prometheus.Histogram
+
+	handler http.Handler
+}
+
+// Route is one endpoint the API serves. Routes is the single list the
+// mux is built from; the OpenAPI document must describe each of them.
+type Route struct {
+	Method  string
+	Path    string // a net/http pattern path; {name} wildcards read as in OpenAPI
+	Auth    bool   // needs a bearer token with scope "api" (or "admin")
+	handler func(*Server, http.ResponseWriter, *http.Request)
+}
+
+// Routes lists every /api/v1 endpoint.
+var Routes = []Route{
+	{"GET", "/api/v1/openapi.json", false, (*Server).openAPI},
+	{"GET", "/api/v1/persons", true, (*Server).listPersons},
+	{"GET", "/api/v1/persons/{id}", true, (*Server).getPerson},
+	{"GET", "/api/v1/imports", true, (*Server).listImports},
+	{"POST", "/api/v1/imports", true, (*Server).createImport},
+	{"GET", "/api/v1/imports/{id}", true, (*Server).getImport},
+	{"GET", "/api/v1/events", true, (*Server).listEvents},
+}
+
+// New builds the server. It panics only on programming errors (a metric
+// registered twice).
+func New(o Options) *Server {
+	s := &Server{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, version: o.Version, maxImport: o.MaxImportBytes}
+	if s.maxImport <= 0 {
+		s.maxImport = MaxImportBytes
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.version == "" {
+		s.version = "dev"
+	}
+	if s.cfg == nil {
+		s.cfg = config.Default()
+	}
+	s.initMetrics()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+	for _, r := range Routes {
+		h := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.handler(s, w, req) }))
+		if r.Auth {
+			h = s.requireToken(h)
+		}
+		mux.Handle(r.Method+" "+r.Path, h)
+	}
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /api/v1/openapi.json")
+	})
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /static/tango.css", s.css)
+	s.handler = s.logRequests(securityHeaders(mux))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status and size of a response for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one structured line per request. It logs the path
+// only: never the query string (it may carry a token) nor any header.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+				if sw.status == 0 {
+					writeError(sw, http.StatusInternalServerError, "internal error")
+				}
+			}
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			lvl := slog.LevelInfo
+			if status >= 500 {
+				lvl = slog.LevelError
+			}
+			s.log.LogAttrs(r.Context(), lvl, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Int64("bytes", sw.bytes),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("remote", r.RemoteAddr))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.st.Ping(ctx); err != nil {
+		s.log.Warn("not ready: database unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database unreachable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// errStatus maps a store or import error to an HTTP status and a message
+// that is safe to show.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusServiceUnavailable, "request cancelled or timed out")
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error; see the server log")
+	}
+}
