@@ -210,8 +210,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// errStatus maps a store or import error to an HTTP status and a message
-// that is safe to show.
+// fail answers with the HTTP status and message for a store or import error,
+// saying nothing that is unsafe to show (details go to the log).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
