@@ -37,6 +37,9 @@ type Options struct {
 	DryRun bool
 	Actor  string           // who runs it; "cli:<user>" or a token name
 	Now    func() time.Time // defaults to time.Now
+	// Provision, when set, plans the access changes of an applied import;
+	// they are queued in the same transaction as its events.
+	Provision func(ctx context.Context, persons []store.Person, events []store.Event, at time.Time) (*store.ProvisionBatch, error)
 }
 
 // ErrHeld means an earlier import of the source awaits a decision.
@@ -150,7 +153,13 @@ func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.
 		}
 		imp.Duration = time.Since(start)
 		entries = append(entries, store.ImportEntry(imp, "hr.import."+imp.Status, opt.Actor, at))
-		err = st.ApplyImport(ctx, imp, plan.Persons, plan.Events, entries)
+		var prov *store.ProvisionBatch
+		if opt.Provision != nil && imp.Status == store.ImportApplied {
+			if prov, err = opt.Provision(ctx, plan.Persons, plan.Events, at); err != nil {
+				return Result{}, err
+			}
+		}
+		err = st.ApplyImport(ctx, imp, plan.Persons, plan.Events, entries, prov)
 		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue // the source changed under us: diff again
 		}

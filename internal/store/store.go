@@ -172,7 +172,9 @@ type Store interface {
 	// written only when it is approved. It fails with ErrConflict when the
 	// source's serial is no longer imp.BaseSerial or an import of the source
 	// is held. Events and entries get their IDs and hashes filled in.
-	ApplyImport(ctx context.Context, imp Import, persons []Person, events []Event, entries []audit.Entry) error
+	// A non-nil prov is queued in the same transaction (not for held imports),
+	// and the import's applied events are marked provisioned.
+	ApplyImport(ctx context.Context, imp Import, persons []Person, events []Event, entries []audit.Entry, prov *ProvisionBatch) error
 	// DecideImport approves (applying its held events, which must still fit
 	// the current state) or rejects a held import, with an audit entry.
 	DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (Import, error)
@@ -200,6 +202,8 @@ type Store interface {
 	TouchToken(ctx context.Context, id int64, at time.Time) error
 	RevokeToken(ctx context.Context, name string, at time.Time) error
 	Tokens(ctx context.Context) ([]Token, error)
+
+	Provisioner
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

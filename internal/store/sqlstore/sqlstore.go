@@ -272,7 +272,7 @@ func (s *DB) checkSource(ctx context.Context, tx *sql.Tx, source string, base in
 	return serial, nil
 }
 
-func (s *DB) ApplyImport(ctx context.Context, imp store.Import, persons []store.Person, events []store.Event, entries []audit.Entry) error {
+func (s *DB) ApplyImport(ctx context.Context, imp store.Import, persons []store.Person, events []store.Event, entries []audit.Entry, prov *store.ProvisionBatch) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		serial, err := s.checkSource(ctx, tx, imp.Source, imp.BaseSerial)
 		if err != nil {
@@ -289,7 +289,10 @@ func (s *DB) ApplyImport(ctx context.Context, imp store.Import, persons []store.
 				return fmt.Errorf("store: hold source: %w", err)
 			}
 		} else {
-			if err := s.applyChanges(ctx, tx, persons, events); err != nil {
+			if err := s.applyChanges(ctx, tx, persons, events, prov != nil); err != nil {
+				return err
+			}
+			if err := s.queue(ctx, tx, prov); err != nil {
 				return err
 			}
 			if len(persons) > 0 || len(events) > 0 {
@@ -314,7 +317,7 @@ func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, paylo
 
 // applyChanges writes persons and events; a person whose dates changed, or
 // who leaves or returns, loses the scheduled events planned before.
-func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event) error {
+func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event, provisioned bool) error {
 	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
 	for i := range events {
 		e := &events[i]
@@ -336,10 +339,14 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 		return err
 	}
 	rows = rows[:0]
-	for i := range events {
-		rows = append(rows, eventRow(&events[i]))
+	prov := 0
+	if provisioned {
+		prov = 1
 	}
-	return s.bulk(ctx, tx, "events", eventCols, rows, "")
+	for i := range events {
+		rows = append(rows, append(eventRow(&events[i]), prov))
+	}
+	return s.bulk(ctx, tx, "events", append(eventCols[:len(eventCols):len(eventCols)], "provisioned"), rows, "")
 }
 
 func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (store.Import, error) {
@@ -381,7 +388,7 @@ func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor st
 					entries = append(entries, store.EventEntry(*e, actor, at))
 				}
 			}
-			if err := s.applyChanges(ctx, tx, p.Persons, p.Events); err != nil {
+			if err := s.applyChanges(ctx, tx, p.Persons, p.Events, false); err != nil {
 				return err
 			}
 			imp.Status = store.ImportApplied
@@ -444,7 +451,7 @@ func (s *DB) ApplyDue(ctx context.Context, now time.Time, actor string) ([]store
 				p.Status, micros(now), p.Source, p.EmployeeID); err != nil {
 				return fmt.Errorf("store: person %s: %w", p.EmployeeID, err)
 			}
-			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE events SET state = 'applied', applied_at = ? WHERE id = ?`), micros(now), e.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE events SET state = 'applied', applied_at = ?, provisioned = 0 WHERE id = ?`), micros(now), e.ID); err != nil {
 				return fmt.Errorf("store: event %d: %w", e.ID, err)
 			}
 			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE sources SET serial = serial + 1 WHERE name = ?`), e.Source); err != nil {

@@ -47,7 +47,7 @@ func load(t *testing.T, st store.Store, id string, base int64, ps ...store.Perso
 		ents = append(ents, store.EventEntry(e, "test", t0))
 	}
 	ents = append(ents, store.ImportEntry(imp, "hr.import.applied", "test", t0))
-	if err := st.ApplyImport(context.Background(), imp, ps, evs, ents); err != nil {
+	if err := st.ApplyImport(context.Background(), imp, ps, evs, ents, nil); err != nil {
 		t.Fatalf("ApplyImport %s: %v", id, err)
 	}
 	return imp
@@ -141,7 +141,7 @@ func Run(t *testing.T, b Backend) {
 		imp2 := store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "test", CreatedAt: t0, BaseSerial: 1, Movers: 1}
 		e := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: "A1", Type: store.EventMover, State: store.EventApplied,
 			Effective: t0, Before: &a, After: &a2, Changed: []string{"title", "projects"}, CreatedAt: t0}
-		if err := st.ApplyImport(ctx, imp2, []store.Person{a2}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "test", t0)}); err != nil {
+		if err := st.ApplyImport(ctx, imp2, []store.Person{a2}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "test", t0)}, nil); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = st.Person(ctx, "hris", "A1")
@@ -161,7 +161,7 @@ func Run(t *testing.T, b Backend) {
 		p := person("B1", "Eng", "")
 		e := store.Event{ImportID: "imp_x", Source: "hris", EmployeeID: "B1", Type: store.EventJoiner, State: store.EventApplied, After: &p, Effective: t0, CreatedAt: t0}
 		err := st.ApplyImport(ctx, store.Import{ID: "imp_x", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: 0},
-			[]store.Person{p}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "t", t0)})
+			[]store.Person{p}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "t", t0)}, nil)
 		if !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("stale base: %v, want ErrConflict", err)
 		}
@@ -190,7 +190,7 @@ func Run(t *testing.T, b Backend) {
 				id := fmt.Sprintf("imp_c%d", i)
 				e.ImportID = id
 				errs[i] = st.ApplyImport(ctx, store.Import{ID: id, Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0},
-					[]store.Person{p}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "t", t0)})
+					[]store.Person{p}, []store.Event{e}, []audit.Entry{store.EventEntry(e, "t", t0)}, nil)
 			}()
 		}
 		wg.Wait()
@@ -222,7 +222,7 @@ func Run(t *testing.T, b Backend) {
 				e := store.Event{ImportID: "imp_h", Source: "hris", EmployeeID: "A2", Type: store.EventLeaver, State: store.EventApplied,
 					Effective: t0, Before: &before, After: &gone, CreatedAt: t0}
 				imp := store.Import{ID: "imp_h", Source: "hris", Status: store.ImportHeld, Actor: "t", CreatedAt: t0, BaseSerial: 1, Leavers: 1, Reason: "too many"}
-				if err := st.ApplyImport(ctx, imp, []store.Person{gone}, []store.Event{e}, []audit.Entry{store.ImportEntry(imp, "hr.import.held", "t", t0)}); err != nil {
+				if err := st.ApplyImport(ctx, imp, []store.Person{gone}, []store.Event{e}, []audit.Entry{store.ImportEntry(imp, "hr.import.held", "t", t0)}, nil); err != nil {
 					t.Fatal(err)
 				}
 				p, _ := st.Person(ctx, "hris", "A2")
@@ -233,7 +233,7 @@ func Run(t *testing.T, b Backend) {
 				if wf.Held != "imp_h" {
 					t.Fatalf("Workforce.Held = %q, want imp_h", wf.Held)
 				}
-				err := st.ApplyImport(ctx, store.Import{ID: "imp_next", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: wf.Serial}, nil, nil, nil)
+				err := st.ApplyImport(ctx, store.Import{ID: "imp_next", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: wf.Serial}, nil, nil, nil, nil)
 				if !errors.Is(err, store.ErrConflict) {
 					t.Fatalf("import while held: %v, want ErrConflict", err)
 				}
@@ -286,7 +286,7 @@ func Run(t *testing.T, b Backend) {
 		imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
 		j := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &a, CreatedAt: t0}
 		l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: due, After: &left, CreatedAt: t0}
-		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{j, l}, []audit.Entry{store.EventEntry(j, "t", t0)}); err != nil {
+		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{j, l}, []audit.Entry{store.EventEntry(j, "t", t0)}, nil); err != nil {
 			t.Fatal(err)
 		}
 		done, err := st.ApplyDue(ctx, due.Add(-time.Second), "scheduler")
@@ -326,14 +326,14 @@ func Run(t *testing.T, b Backend) {
 		left.Status = store.StatusLeft
 		imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
 		l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: t0.Add(time.Hour), After: &left, CreatedAt: t0}
-		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{l}, nil); err != nil {
+		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{l}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		b2 := a
 		b2.EndDate = ""
 		c := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: "A1", Type: store.EventChange, State: store.EventApplied, Effective: t0, Before: &a, After: &b2, Changed: []string{"end_date"}, CreatedAt: t0}
 		if err := st.ApplyImport(ctx, store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: 1},
-			[]store.Person{b2}, []store.Event{c}, []audit.Entry{store.EventEntry(c, "t", t0)}); err != nil {
+			[]store.Person{b2}, []store.Event{c}, []audit.Entry{store.EventEntry(c, "t", t0)}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if done, _ := st.ApplyDue(ctx, t0.Add(2*time.Hour), "scheduler"); len(done) != 0 {

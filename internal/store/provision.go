@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+)
+
+// Operation kinds.
+const (
+	OpCreate  = "create"
+	OpUpdate  = "update"
+	OpDisable = "disable"
+	OpEnable  = "enable"
+	OpGrant   = "grant"
+	OpRevoke  = "revoke"
+)
+
+// Operation states.
+const (
+	OpPending = "pending"
+	OpRunning = "running"
+	OpDone    = "done"
+	OpFailed  = "failed" // gave up after the last retry; a finding says so
+)
+
+// Priorities: lower runs first. A leaver's disables go before anything else.
+const (
+	PriorityDisable = 0
+	PriorityNormal  = 10
+	PriorityRevoke  = 20
+)
+
+// Operation is one change to make in one app, queued durably.
+type Operation struct {
+	ID          int64     `json:"id"`
+	App         string    `json:"app"`
+	Kind        string    `json:"kind"`
+	Source      string    `json:"source"`
+	EmployeeID  string    `json:"employee_id"`
+	Entitlement string    `json:"entitlement,omitempty"`
+	Account     string    `json:"account"` // JSON of the account as planned (connector.Account)
+	Priority    int       `json:"priority"`
+	State       string    `json:"state"`
+	Attempts    int       `json:"attempts"`
+	NotBefore   time.Time `json:"not_before"`
+	LastError   string    `json:"last_error,omitempty"`
+	Reason      string    `json:"reason"` // why: role, request, event
+	ImportID    string    `json:"import_id,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	LeaseOwner  string    `json:"-"`
+	LeaseUntil  time.Time `json:"-"`
+}
+
+// GrantRow is access Tango has given (or is giving) a person in an app:
+// the account itself (Entitlement empty; State active or disabled) or one
+// entitlement.
+type GrantRow struct {
+	App         string    `json:"app"`
+	Source      string    `json:"source"`
+	EmployeeID  string    `json:"employee_id"`
+	Entitlement string    `json:"entitlement,omitempty"`
+	State       string    `json:"state"` // active | disabled
+	Reason      string    `json:"reason"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ProvisionBatch is what one planning step writes, atomically: operations
+// to run, the grants they establish or remove, the events it consumed.
+type ProvisionBatch struct {
+	Ops     []Operation
+	Put     []GrantRow
+	Delete  []GrantRow
+	Events  []int64 // event IDs now provisioned
+	Entries []audit.Entry
+}
+
+// OpResult is how a claimed operation ended.
+type OpResult struct {
+	State     string    // done, pending (retry) or failed
+	Error     string    // last error, without secrets
+	NotBefore time.Time // for a retry
+	Entry     *audit.Entry
+}
+
+// AppState is the health of an app's connector.
+type AppState struct {
+	App              string    `json:"app"`
+	Failures         int       `json:"consecutive_failures"`
+	QuarantinedUntil time.Time `json:"quarantined_until,omitzero"`
+	LastError        string    `json:"last_error,omitempty"`
+	LastSuccess      time.Time `json:"last_success,omitzero"`
+}
+
+// Finding is a control that fails, owned by a team.
+type Finding struct {
+	ID        int64     `json:"id"`
+	Kind      string    `json:"kind"` // orphan-account, leaver-active, entitlement-drift, sod-violation, operation-failed, no-manager
+	App       string    `json:"app,omitempty"`
+	Subject   string    `json:"subject"` // account key or employee ID
+	Detail    string    `json:"detail"`
+	Team      string    `json:"team"`
+	Status    string    `json:"status"` // open | resolved
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// OpFilter selects operations.
+type OpFilter struct {
+	App, State, EmployeeID string
+	Limit                  int
+}
+
+// Provisioner is the part of a Store that keeps the provisioning queue.
+type Provisioner interface {
+	// Grants returns every grant row (of one source, or all with "").
+	Grants(ctx context.Context, source string) ([]GrantRow, error)
+	// QueueOps writes a planning step atomically.
+	QueueOps(ctx context.Context, b ProvisionBatch) error
+	// Unprovisioned returns applied events not yet planned for, oldest first.
+	Unprovisioned(ctx context.Context, limit int) ([]Event, error)
+	// ClaimOps leases up to limit due operations for owner, skipping apps in
+	// skip and any operation with an earlier unfinished one for the same
+	// person in the same app. Expired leases are claimable again.
+	ClaimOps(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]Operation, error)
+	// FinishOp records the outcome of a claimed operation.
+	FinishOp(ctx context.Context, id int64, owner string, at time.Time, r OpResult) error
+	Ops(ctx context.Context, f OpFilter) ([]Operation, error)
+	// OpCounts counts operations by app and state.
+	OpCounts(ctx context.Context) (map[string]map[string]int, error)
+	PutAppState(ctx context.Context, s AppState) error
+	AppStates(ctx context.Context) ([]AppState, error)
+	// ReplaceFindings records the current findings of one kind for an app:
+	// new ones open, present ones refreshed, absent ones resolved.
+	ReplaceFindings(ctx context.Context, kind, app string, fs []Finding, at time.Time) error
+	AddFinding(ctx context.Context, f Finding) error
+	Findings(ctx context.Context, kind, app, status string) ([]Finding, error)
+}

@@ -1,0 +1,359 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+var opCols = []string{"app", "kind", "source", "employee_id", "entitlement", "account", "priority", "state",
+	"attempts", "not_before", "last_error", "reason", "import_id", "created_at", "updated_at", "lease_owner", "lease_until"}
+
+func opRow(o *store.Operation) []any {
+	return []any{o.App, o.Kind, o.Source, o.EmployeeID, o.Entitlement, o.Account, o.Priority, o.State,
+		o.Attempts, micros(o.NotBefore), o.LastError, o.Reason, o.ImportID, micros(o.CreatedAt), micros(o.UpdatedAt),
+		o.LeaseOwner, micros(o.LeaseUntil)}
+}
+
+func scanOp(r scanner) (store.Operation, error) {
+	var o store.Operation
+	var nb, created, updated, lease int64
+	err := r.Scan(&o.ID, &o.App, &o.Kind, &o.Source, &o.EmployeeID, &o.Entitlement, &o.Account, &o.Priority, &o.State,
+		&o.Attempts, &nb, &o.LastError, &o.Reason, &o.ImportID, &created, &updated, &o.LeaseOwner, &lease)
+	o.NotBefore, o.CreatedAt, o.UpdatedAt, o.LeaseUntil = fromMicros(nb), fromMicros(created), fromMicros(updated), fromMicros(lease)
+	return o, err
+}
+
+var grantCols = []string{"app", "source", "employee_id", "entitlement", "state", "reason", "updated_at"}
+
+const grantUpsert = ` ON CONFLICT (app, source, employee_id, entitlement) DO UPDATE SET state=excluded.state,
+ reason=excluded.reason, updated_at=excluded.updated_at`
+
+// queue writes a provisioning batch inside tx.
+func (s *DB) queue(ctx context.Context, tx *sql.Tx, b *store.ProvisionBatch) error {
+	if b == nil {
+		return nil
+	}
+	rows := make([][]any, 0, len(b.Ops))
+	for i := range b.Ops {
+		rows = append(rows, opRow(&b.Ops[i]))
+	}
+	if err := s.bulk(ctx, tx, "operations", opCols, rows, ""); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, g := range b.Put {
+		rows = append(rows, []any{g.App, g.Source, g.EmployeeID, g.Entitlement, g.State, g.Reason, micros(g.UpdatedAt)})
+	}
+	if err := s.bulk(ctx, tx, "grants", grantCols, rows, grantUpsert); err != nil {
+		return err
+	}
+	del := s.rb(`DELETE FROM grants WHERE app = ? AND source = ? AND employee_id = ? AND entitlement = ?`)
+	for _, g := range b.Delete {
+		if _, err := tx.ExecContext(ctx, del, g.App, g.Source, g.EmployeeID, g.Entitlement); err != nil {
+			return fmt.Errorf("store: delete grant: %w", err)
+		}
+	}
+	mark := s.rb(`UPDATE events SET provisioned = 1 WHERE id = ?`)
+	for _, id := range b.Events {
+		if _, err := tx.ExecContext(ctx, mark, id); err != nil {
+			return fmt.Errorf("store: mark event %d: %w", id, err)
+		}
+	}
+	return s.appendAudit(ctx, tx, b.Entries)
+}
+
+func (s *DB) QueueOps(ctx context.Context, b store.ProvisionBatch) error {
+	return s.write(ctx, func(tx *sql.Tx) error { return s.queue(ctx, tx, &b) })
+}
+
+func (s *DB) Grants(ctx context.Context, source string) ([]store.GrantRow, error) {
+	q := `SELECT ` + strings.Join(grantCols, ",") + ` FROM grants`
+	var args []any
+	if source != "" {
+		q += ` WHERE source = ?`
+		args = append(args, source)
+	}
+	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY source, employee_id, app, entitlement`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: grants: %w", err)
+	}
+	defer rows.Close()
+	var out []store.GrantRow
+	for rows.Next() {
+		var g store.GrantRow
+		var upd int64
+		if err := rows.Scan(&g.App, &g.Source, &g.EmployeeID, &g.Entitlement, &g.State, &g.Reason, &upd); err != nil {
+			return nil, err
+		}
+		g.UpdatedAt = fromMicros(upd)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) Unprovisioned(ctx context.Context, limit int) ([]store.Event, error) {
+	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT id, `+strings.Join(eventCols, ",")+` FROM events
+		WHERE provisioned = 0 AND state = 'applied' ORDER BY id LIMIT ?`), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: unprovisioned events: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) ClaimOps(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]store.Operation, error) {
+	var out []store.Operation
+	n := micros(now)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		// An operation is due when pending and not_before has passed, or
+		// running with an expired lease (its worker died). It waits while an
+		// earlier operation for the same account is due or running.
+		q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations o
+			WHERE ((o.state = 'pending' AND o.not_before <= ?) OR (o.state = 'running' AND o.lease_until < ?))`
+		args := []any{n, n}
+		if len(skip) > 0 {
+			q += ` AND o.app NOT IN (` + strings.TrimSuffix(strings.Repeat("?,", len(skip)), ",") + `)`
+			for _, a := range skip {
+				args = append(args, a)
+			}
+		}
+		q += ` AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.app = o.app AND p.source = o.source
+				AND p.employee_id = o.employee_id AND p.id < o.id
+				AND ((p.state = 'pending' AND p.not_before <= ?) OR p.state = 'running'))
+			ORDER BY o.priority, o.id LIMIT ?`
+		args = append(args, n, limit)
+		rows, err := tx.QueryContext(ctx, s.rb(q), args...)
+		if err != nil {
+			return fmt.Errorf("store: claim operations: %w", err)
+		}
+		for rows.Next() {
+			o, err := scanOp(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		upd := s.rb(`UPDATE operations SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`)
+		for i := range out {
+			out[i].State, out[i].LeaseOwner, out[i].LeaseUntil = store.OpRunning, owner, now.Add(lease)
+			if _, err := tx.ExecContext(ctx, upd, owner, micros(now.Add(lease)), n, out[i].ID); err != nil {
+				return fmt.Errorf("store: lease operation %d: %w", out[i].ID, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *DB) FinishOp(ctx context.Context, id int64, owner string, at time.Time, r store.OpResult) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.rb(`UPDATE operations SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
+			updated_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = 'running'`),
+			r.State, r.Error, micros(r.NotBefore), micros(at), id, owner)
+		if err != nil {
+			return fmt.Errorf("store: finish operation %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("operation %d is no longer leased by %s: %w", id, owner, store.ErrConflict)
+		}
+		if r.Entry != nil {
+			return s.appendAudit(ctx, tx, []audit.Entry{*r.Entry})
+		}
+		return nil
+	})
+}
+
+func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"app", f.App}, {"state", f.State}, {"employee_id", f.EmployeeID}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: operations: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Operation{}
+	for rows.Next() {
+		o, err := scanOp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) OpCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT app, state, count(*) FROM operations GROUP BY app, state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: operation counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var app, state string
+		var n int
+		if err := rows.Scan(&app, &state, &n); err != nil {
+			return nil, err
+		}
+		if out[app] == nil {
+			out[app] = map[string]int{}
+		}
+		out[app][state] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) PutAppState(ctx context.Context, a store.AppState) error {
+	_, err := s.db.ExecContext(ctx, s.rb(`INSERT INTO app_state (app, failures, quarantined_until, last_error, last_success) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (app) DO UPDATE SET failures = excluded.failures, quarantined_until = excluded.quarantined_until,
+		last_error = excluded.last_error, last_success = excluded.last_success`),
+		a.App, a.Failures, micros(a.QuarantinedUntil), a.LastError, micros(a.LastSuccess))
+	if err != nil {
+		return fmt.Errorf("store: app state %s: %w", a.App, err)
+	}
+	return nil
+}
+
+func (s *DB) AppStates(ctx context.Context) ([]store.AppState, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT app, failures, quarantined_until, last_error, last_success FROM app_state ORDER BY app`)
+	if err != nil {
+		return nil, fmt.Errorf("store: app states: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AppState
+	for rows.Next() {
+		var a store.AppState
+		var q, l int64
+		if err := rows.Scan(&a.App, &a.Failures, &q, &a.LastError, &l); err != nil {
+			return nil, err
+		}
+		a.QuarantinedUntil, a.LastSuccess = fromMicros(q), fromMicros(l)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+var findingCols = []string{"kind", "app", "subject", "detail", "team", "status", "first_seen", "last_seen"}
+
+func (s *DB) ReplaceFindings(ctx context.Context, kind, app string, fs []store.Finding, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		open := map[string]int64{}
+		rows, err := tx.QueryContext(ctx, s.rb(`SELECT id, subject FROM findings WHERE kind = ? AND app = ? AND status = 'open'`), kind, app)
+		if err != nil {
+			return fmt.Errorf("store: findings: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var subj string
+			if err := rows.Scan(&id, &subj); err != nil {
+				rows.Close()
+				return err
+			}
+			open[subj] = id
+		}
+		rows.Close()
+		var ins [][]any
+		seen := map[string]bool{}
+		for _, f := range fs {
+			if seen[f.Subject] {
+				continue
+			}
+			seen[f.Subject] = true
+			if id, ok := open[f.Subject]; ok {
+				if _, err := tx.ExecContext(ctx, s.rb(`UPDATE findings SET last_seen = ?, detail = ? WHERE id = ?`), micros(at), f.Detail, id); err != nil {
+					return err
+				}
+				continue
+			}
+			ins = append(ins, []any{kind, app, f.Subject, f.Detail, f.Team, "open", micros(at), micros(at)})
+		}
+		for subj, id := range open {
+			if !seen[subj] {
+				if _, err := tx.ExecContext(ctx, s.rb(`UPDATE findings SET status = 'resolved', last_seen = ? WHERE id = ?`), micros(at), id); err != nil {
+					return err
+				}
+			}
+		}
+		return s.bulk(ctx, tx, "findings", findingCols, ins, "")
+	})
+}
+
+func (s *DB) AddFinding(ctx context.Context, f store.Finding) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, s.rb(`SELECT id FROM findings WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`), f.Kind, f.App, f.Subject).Scan(&id)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, s.rb(`UPDATE findings SET last_seen = ?, detail = ? WHERE id = ?`), micros(f.LastSeen), f.Detail, id)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return s.bulk(ctx, tx, "findings", findingCols, [][]any{{f.Kind, f.App, f.Subject, f.Detail, f.Team, "open", micros(f.FirstSeen), micros(f.LastSeen)}}, "")
+	})
+}
+
+func (s *DB) Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"kind", kind}, {"app", app}, {"status", status}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	q := `SELECT id, ` + strings.Join(findingCols, ",") + ` FROM findings`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: findings: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Finding{}
+	for rows.Next() {
+		var f store.Finding
+		var first, last int64
+		if err := rows.Scan(&f.ID, &f.Kind, &f.App, &f.Subject, &f.Detail, &f.Team, &f.Status, &first, &last); err != nil {
+			return nil, err
+		}
+		f.FirstSeen, f.LastSeen = fromMicros(first), fromMicros(last)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
