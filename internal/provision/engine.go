@@ -1,0 +1,627 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Options tune the engine.
+type Options struct {
+	MoverGrace     time.Duration // old access of a mover is removed after this; default 7 days
+	Workers        int           // operations run at once; default 8
+	MaxAttempts    int           // before an operation fails for good; default 10
+	QuarantineAt   int           // consecutive failures that quarantine an app; default 5
+	QuarantineFor  time.Duration // default 1 minute
+	Lease          time.Duration // how long a claimed operation is held; default 2 minutes
+	Poll           time.Duration // idle wait between queue checks; default 200 ms
+	Log            *slog.Logger
+	Now            func() time.Time
+	BackoffBase    time.Duration // first retry delay; default 1 s
+	BackoffCeiling time.Duration // default 5 minutes
+}
+
+// Engine plans and runs provisioning for one store, policy and set of apps.
+type Engine struct {
+	st    store.Store
+	pol   *policy.Policy
+	apps  map[string]*App
+	opt   Options
+	owner string
+	wake  chan struct{}
+}
+
+// New makes an engine.
+func New(st store.Store, pol *policy.Policy, apps map[string]*App, opt Options) *Engine {
+	if opt.MoverGrace == 0 {
+		opt.MoverGrace = 7 * 24 * time.Hour
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = 8
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = 10
+	}
+	if opt.QuarantineAt <= 0 {
+		opt.QuarantineAt = 5
+	}
+	if opt.QuarantineFor <= 0 {
+		opt.QuarantineFor = time.Minute
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 2 * time.Minute
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = 200 * time.Millisecond
+	}
+	if opt.BackoffBase <= 0 {
+		opt.BackoffBase = time.Second
+	}
+	if opt.BackoffCeiling <= 0 {
+		opt.BackoffCeiling = 5 * time.Minute
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	host, _ := os.Hostname()
+	return &Engine{st: st, pol: pol, apps: apps, opt: opt, wake: make(chan struct{}, 1),
+		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())}
+}
+
+// Apps returns the engine's apps.
+func (e *Engine) Apps() map[string]*App { return e.apps }
+
+// Wake tells the workers that operations were queued.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close closes every connector.
+func (e *Engine) Close() {
+	for _, a := range e.apps {
+		a.Conn.Close()
+	}
+}
+
+// Plan computes the operations that bring the given persons' access in
+// line with the policy. why maps an employee ID to the event behind the
+// change, for the reason recorded with each operation.
+func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[string]store.Event, at time.Time) (*store.ProvisionBatch, []policy.Violation, error) {
+	b := &store.ProvisionBatch{}
+	if len(e.apps) == 0 || len(persons) == 0 {
+		return b, nil, nil
+	}
+	bySource := map[string]map[string][]store.GrantRow{}
+	byID := make(map[string]*store.Person, len(persons))
+	for i := range persons {
+		p := &persons[i]
+		byID[p.Source+"\x00"+p.EmployeeID] = p
+		if bySource[p.Source] == nil {
+			rows, err := e.st.Grants(ctx, p.Source)
+			if err != nil {
+				return nil, nil, err
+			}
+			m := map[string][]store.GrantRow{}
+			for _, g := range rows {
+				m[g.EmployeeID] = append(m[g.EmployeeID], g)
+			}
+			bySource[p.Source] = m
+		}
+	}
+	var violations []policy.Violation
+	for i := range persons {
+		p := &persons[i]
+		mgr := byID[p.Source+"\x00"+p.ManagerID]
+		if mgr == nil && p.ManagerID != "" {
+			if m, err := e.st.Person(ctx, p.Source, p.ManagerID); err == nil {
+				mgr = &m
+			}
+		}
+		in := policy.Input{Person: p, Manager: mgr}
+		want, viol, err := e.pol.Desired(in, at)
+		if err != nil {
+			return nil, nil, err
+		}
+		violations = append(violations, viol...)
+		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], at); err != nil {
+			return nil, nil, err
+		}
+	}
+	return b, violations, nil
+}
+
+func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, at time.Time) error {
+	p := in.Person
+	type key struct{ app, ent string }
+	held := map[key]store.GrantRow{}
+	for _, g := range have {
+		held[key{g.App, g.Entitlement}] = g
+	}
+	wanted := map[key]policy.Reasoned{}
+	for _, w := range want {
+		if e.apps[w.App] != nil {
+			wanted[key{w.App, w.Entitlement}] = w
+		}
+	}
+	evReason := ""
+	if ev.Type != "" {
+		evReason = fmt.Sprintf("event %s (%s)", ev.Type, ev.ImportID)
+		if ev.ImportID == "" {
+			evReason = "event " + ev.Type
+		}
+	}
+	reason := func(roles []string, fallback string) string {
+		var parts []string
+		if len(roles) > 0 {
+			parts = append(parts, "role "+strings.Join(roles, ", "))
+		}
+		if fallback != "" {
+			parts = append(parts, fallback)
+		}
+		if evReason != "" {
+			parts = append(parts, evReason)
+		}
+		return strings.Join(parts, "; ")
+	}
+	accounts := map[string]string{}
+	account := func(app string) (string, error) {
+		if s, ok := accounts[app]; ok {
+			return s, nil
+		}
+		acc, err := e.apps[app].Account(in, at)
+		if err != nil {
+			return "", err
+		}
+		j, _ := json.Marshal(acc)
+		accounts[app] = string(j)
+		return accounts[app], nil
+	}
+	op := func(app, kind, ent string, prio int, notBefore time.Time, why string) error {
+		acc, err := account(app)
+		if err != nil {
+			return err
+		}
+		b.Ops = append(b.Ops, store.Operation{App: app, Kind: kind, Source: p.Source, EmployeeID: p.EmployeeID,
+			Entitlement: ent, Account: acc, Priority: prio, State: store.OpPending, NotBefore: notBefore,
+			Reason: why, ImportID: ev.ImportID, CreatedAt: at, UpdatedAt: at})
+		return nil
+	}
+	put := func(app, ent, state, why string) {
+		b.Put = append(b.Put, store.GrantRow{App: app, Source: p.Source, EmployeeID: p.EmployeeID, Entitlement: ent, State: state, Reason: why, UpdatedAt: at})
+	}
+	leaving := p.Status == store.StatusLeft
+	attrsChanged := ev.Type == store.EventMover || ev.Type == store.EventChange || ev.Type == store.EventRehire
+	apps := make([]string, 0, len(e.apps))
+	for n := range e.apps {
+		apps = append(apps, n)
+	}
+	sort.Strings(apps)
+	for _, app := range apps {
+		w, want := wanted[key{app, ""}]
+		h, has := held[key{app, ""}]
+		switch {
+		case want && !has:
+			r := reason(w.Roles, "")
+			if err := op(app, store.OpCreate, "", store.PriorityNormal, at, r); err != nil {
+				return err
+			}
+			put(app, "", grantActive, r)
+		case want && h.State == grantDisabled:
+			r := reason(w.Roles, "access granted again")
+			if err := op(app, store.OpEnable, "", store.PriorityNormal, at, r); err != nil {
+				return err
+			}
+			if err := op(app, store.OpUpdate, "", store.PriorityNormal, at, r); err != nil {
+				return err
+			}
+			put(app, "", grantActive, r)
+		case want && attrsChanged:
+			if err := op(app, store.OpUpdate, "", store.PriorityNormal, at, reason(w.Roles, "attributes changed")); err != nil {
+				return err
+			}
+		case !want && has && h.State == grantActive:
+			prio, r := store.PriorityNormal, reason(nil, "no role grants it any more")
+			if leaving {
+				prio, r = store.PriorityDisable, reason(nil, "person left")
+			}
+			if err := op(app, store.OpDisable, "", prio, at, r); err != nil {
+				return err
+			}
+			put(app, "", grantDisabled, r)
+		}
+	}
+	// Entitlements: gains at once, losses after the account changes (and,
+	// for a person who stays, after the mover grace period).
+	var ents []key
+	for k := range wanted {
+		if k.ent != "" {
+			ents = append(ents, k)
+		}
+	}
+	for k := range held {
+		if _, ok := wanted[k]; !ok && k.ent != "" {
+			ents = append(ents, k)
+		}
+	}
+	sort.Slice(ents, func(i, j int) bool {
+		if ents[i].app != ents[j].app {
+			return ents[i].app < ents[j].app
+		}
+		return ents[i].ent < ents[j].ent
+	})
+	for _, k := range ents {
+		w, want := wanted[k]
+		_, has := held[k]
+		switch {
+		case want && !has:
+			r := reason(w.Roles, "")
+			if err := op(k.app, store.OpGrant, k.ent, store.PriorityNormal, at, r); err != nil {
+				return err
+			}
+			put(k.app, k.ent, grantActive, r)
+		case !want && has:
+			notBefore, r := at.Add(e.opt.MoverGrace), reason(nil, fmt.Sprintf("no role grants it any more; removed after the %s grace period", e.opt.MoverGrace))
+			if leaving {
+				notBefore, r = at, reason(nil, "person left")
+			}
+			if err := op(k.app, store.OpRevoke, k.ent, store.PriorityRevoke, notBefore, r); err != nil {
+				return err
+			}
+			b.Delete = append(b.Delete, store.GrantRow{App: k.app, Source: p.Source, EmployeeID: p.EmployeeID, Entitlement: k.ent})
+		}
+	}
+	return nil
+}
+
+// ForImport is the hook hr.Options.Provision takes: it plans the access
+// changes of an import's persons, to be queued with its events.
+func (e *Engine) ForImport(ctx context.Context, persons []store.Person, events []store.Event, at time.Time) (*store.ProvisionBatch, error) {
+	why := make(map[string]store.Event, len(events))
+	for _, ev := range events {
+		if ev.State == store.EventApplied {
+			why[ev.EmployeeID] = ev
+		}
+	}
+	b, viol, err := e.Plan(ctx, persons, why, at)
+	if err != nil {
+		return nil, err
+	}
+	e.recordViolations(ctx, viol, at)
+	return b, nil
+}
+
+func (e *Engine) recordViolations(ctx context.Context, viol []policy.Violation, at time.Time) {
+	for _, v := range viol {
+		_ = e.st.AddFinding(ctx, store.Finding{Kind: "sod-violation", App: v.Withheld.App, Subject: v.Role + ":" + v.Withheld.String(),
+			Detail: fmt.Sprintf("grant %s by role %s withheld: separation-of-duties rule %q (holds %s)", v.Withheld, v.Role, v.Rule, strings.Join(v.Holds, ", ")),
+			Team:   "security", FirstSeen: at, LastSeen: at})
+	}
+}
+
+// PlanPending plans the applied events no import planned for (approved
+// imports, scheduled events that came due, imports made without apps).
+func (e *Engine) PlanPending(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		evs, err := e.st.Unprovisioned(ctx, 500)
+		if err != nil || len(evs) == 0 {
+			return total, err
+		}
+		at := e.opt.Now().UTC().Truncate(time.Microsecond)
+		var persons []store.Person
+		why := map[string]store.Event{}
+		seen := map[string]bool{}
+		var ids []int64
+		for _, ev := range evs {
+			ids = append(ids, ev.ID)
+			why[ev.EmployeeID] = ev
+			k := ev.Source + "\x00" + ev.EmployeeID
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			p, err := e.st.Person(ctx, ev.Source, ev.EmployeeID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return total, err
+			}
+			persons = append(persons, p)
+		}
+		b, viol, err := e.Plan(ctx, persons, why, at)
+		if err != nil {
+			return total, err
+		}
+		e.recordViolations(ctx, viol, at)
+		b.Events = ids
+		if err := e.st.QueueOps(ctx, *b); err != nil {
+			return total, err
+		}
+		total += len(b.Ops)
+		if len(b.Ops) > 0 {
+			e.Wake()
+		}
+	}
+}
+
+// PlanAll plans every person of every source (used by reconcile and after a
+// config change).
+func (e *Engine) PlanAll(ctx context.Context) (int, error) {
+	persons, err := e.st.Persons(ctx, store.PersonFilter{})
+	if err != nil {
+		return 0, err
+	}
+	at := e.opt.Now().UTC().Truncate(time.Microsecond)
+	b, viol, err := e.Plan(ctx, persons, nil, at)
+	if err != nil {
+		return 0, err
+	}
+	e.recordViolations(ctx, viol, at)
+	if len(b.Ops) == 0 && len(b.Put) == 0 && len(b.Delete) == 0 {
+		return 0, nil
+	}
+	if err := e.st.QueueOps(ctx, *b); err != nil {
+		return 0, err
+	}
+	e.Wake()
+	return len(b.Ops), nil
+}
+
+// Run plans pending events and runs operations until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		if _, err := e.PlanPending(ctx); err != nil && ctx.Err() == nil {
+			e.opt.Log.Error("provision: planning failed", "err", err)
+		}
+		n, err := e.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.opt.Log.Error("provision: running operations failed", "err", err)
+		}
+		if n > 0 {
+			continue
+		}
+		t := time.NewTimer(e.opt.Poll)
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return nil
+}
+
+// RunOnce claims due operations and runs them; it returns how many ran.
+func (e *Engine) RunOnce(ctx context.Context) (int, error) {
+	now := e.opt.Now()
+	var skip []string
+	states, err := e.st.AppStates(ctx)
+	if err != nil {
+		return 0, err
+	}
+	health := map[string]store.AppState{}
+	for _, s := range states {
+		health[s.App] = s
+		if s.QuarantinedUntil.After(now) {
+			skip = append(skip, s.App)
+		}
+	}
+	for name := range e.unknownApps(ctx) {
+		skip = append(skip, name)
+	}
+	ops, err := e.st.ClaimOps(ctx, e.owner, now, e.opt.Lease, e.opt.Workers*4, skip)
+	if err != nil || len(ops) == 0 {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, e.opt.Workers)
+	var mu sync.Mutex
+	for _, op := range ops {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := e.execute(ctx, op)
+			mu.Lock()
+			defer mu.Unlock()
+			e.finish(ctx, op, err, health)
+		}()
+	}
+	wg.Wait()
+	return len(ops), nil
+}
+
+// unknownApps are apps with queued operations that this process has no
+// connector for (removed from the config): their operations wait.
+func (e *Engine) unknownApps(ctx context.Context) map[string]bool {
+	counts, err := e.st.OpCounts(ctx)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for app := range counts {
+		if e.apps[app] == nil {
+			out[app] = true
+		}
+	}
+	return out
+}
+
+func (e *Engine) execute(ctx context.Context, op store.Operation) error {
+	app := e.apps[op.App]
+	if app == nil {
+		return fmt.Errorf("app %q is not in the config", op.App)
+	}
+	var acc connector.Account
+	if err := json.Unmarshal([]byte(op.Account), &acc); err != nil {
+		return fmt.Errorf("operation %d: account: %w", op.ID, err)
+	}
+	if wait := app.limiter.reserve(time.Now()); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	c := app.Conn
+	switch op.Kind {
+	case store.OpCreate:
+		_, err := c.Create(ctx, acc)
+		return err
+	case store.OpUpdate:
+		err := c.Update(ctx, acc)
+		if errors.Is(err, connector.ErrNotFound) {
+			_, err = c.Create(ctx, acc)
+		}
+		return err
+	case store.OpDisable:
+		err := c.Disable(ctx, acc)
+		if errors.Is(err, connector.ErrNotFound) {
+			return nil // nothing to disable
+		}
+		return err
+	case store.OpEnable:
+		err := c.Enable(ctx, acc)
+		if errors.Is(err, connector.ErrNotFound) {
+			_, err = c.Create(ctx, acc)
+		}
+		return err
+	case store.OpGrant:
+		return c.Grant(ctx, acc, op.Entitlement)
+	case store.OpRevoke:
+		err := c.Revoke(ctx, acc, op.Entitlement)
+		if errors.Is(err, connector.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	return fmt.Errorf("operation %d: unknown kind %q", op.ID, op.Kind)
+}
+
+func (e *Engine) finish(ctx context.Context, op store.Operation, err error, health map[string]store.AppState) {
+	now := e.opt.Now().UTC().Truncate(time.Microsecond)
+	h := health[op.App]
+	h.App = op.App
+	var r store.OpResult
+	switch {
+	case err == nil:
+		r.State = store.OpDone
+		ent := audit.New(now, "system:provision", "provision."+op.Kind, op.Source, op.ImportID, op.EmployeeID, nil,
+			map[string]any{"app": op.App, "entitlement": op.Entitlement, "operation": op.ID, "reason": op.Reason, "attempt": op.Attempts + 1})
+		r.Entry = &ent
+		h.Failures, h.LastError, h.LastSuccess, h.QuarantinedUntil = 0, "", now, time.Time{}
+	case ctx.Err() != nil:
+		// shutting down: leave it leased; the lease expires and it runs again
+		return
+	default:
+		r.Error = err.Error()
+		h.Failures++
+		h.LastError = r.Error
+		if h.Failures >= e.opt.QuarantineAt {
+			h.QuarantinedUntil = now.Add(e.opt.QuarantineFor)
+			e.opt.Log.Warn("provision: app quarantined", "app", op.App, "failures", h.Failures, "until", h.QuarantinedUntil, "err", r.Error)
+		}
+		if connector.IsTemporary(err) && op.Attempts+1 < e.opt.MaxAttempts {
+			r.State = store.OpPending
+			r.NotBefore = now.Add(e.backoff(op.Attempts+1, err))
+		} else {
+			r.State = store.OpFailed
+			ent := audit.New(now, "system:provision", "provision."+op.Kind+".failed", op.Source, op.ImportID, op.EmployeeID, nil,
+				map[string]any{"app": op.App, "entitlement": op.Entitlement, "operation": op.ID, "error": r.Error, "attempts": op.Attempts + 1})
+			r.Entry = &ent
+			_ = e.st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: op.App, Subject: fmt.Sprintf("op-%d", op.ID),
+				Detail: fmt.Sprintf("%s %s for %s failed after %d attempt(s): %s", op.Kind, strings.TrimSpace(op.App+" "+op.Entitlement), op.EmployeeID, op.Attempts+1, r.Error),
+				Team:   "it", FirstSeen: now, LastSeen: now})
+		}
+		e.opt.Log.Warn("provision: operation failed", "op", op.ID, "app", op.App, "kind", op.Kind, "person", op.EmployeeID, "attempt", op.Attempts+1, "err", r.Error)
+	}
+	health[op.App] = h
+	if err := e.st.PutAppState(ctx, h); err != nil {
+		e.opt.Log.Error("provision: app state", "app", op.App, "err", err)
+	}
+	if err := e.st.FinishOp(ctx, op.ID, e.owner, now, r); err != nil {
+		e.opt.Log.Error("provision: finish operation", "op", op.ID, "err", err)
+	}
+}
+
+func (e *Engine) backoff(attempt int, err error) time.Duration {
+	var t *connector.TemporaryError
+	if errors.As(err, &t) && t.RetryAfter > 0 {
+		return time.Duration(t.RetryAfter) * time.Second
+	}
+	d := time.Duration(float64(e.opt.BackoffBase) * math.Pow(2, float64(attempt-1)))
+	return min(d, e.opt.BackoffCeiling)
+}
+
+// Drain runs operations until none is due for the given apps (all when
+// empty) or ctx ends; operations waiting for a later time do not count.
+func (e *Engine) Drain(ctx context.Context, apps []string) error {
+	for {
+		if _, err := e.PlanPending(ctx); err != nil {
+			return err
+		}
+		n, err := e.RunOnce(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		busy, err := e.due(ctx, apps)
+		if err != nil || !busy {
+			return err
+		}
+		t := time.NewTimer(e.opt.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// due reports whether an operation of the apps is pending and due soon
+// (within the retry ceiling) or running.
+func (e *Engine) due(ctx context.Context, apps []string) (bool, error) {
+	now := e.opt.Now()
+	for _, state := range []string{store.OpPending, store.OpRunning} {
+		ops, err := e.st.Ops(ctx, store.OpFilter{State: state})
+		if err != nil {
+			return false, err
+		}
+		for _, o := range ops {
+			if len(apps) > 0 && !slices.Contains(apps, o.App) {
+				continue
+			}
+			if state == store.OpRunning || !o.NotBefore.After(now.Add(e.opt.BackoffCeiling)) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}

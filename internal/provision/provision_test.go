@@ -1,0 +1,211 @@
+package provision_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/store/sqlite"
+	"github.com/tango-iga/tango/internal/testenv"
+)
+
+const adminGroup = "cn=it-admins,ou=groups,dc=dtaa,dc=com"
+
+func ldapApp(s *testenv.Slapd) string {
+	return fmt.Sprintf(`
+  - name: directory
+    connector: ldap
+    owner: it
+    url: %s
+    bind_dn: %s
+    bind_password: %s
+    base_dn: %s
+    group_base_dn: %s
+    page_size: 200
+    account:
+      dn: '"uid=" + person.employee_id + ",%s"'
+      object_classes: [top, person, organizationalPerson, inetOrgPerson]
+      attributes: {uid: person.employee_id, cn: person.display_name, sn: person.display_name, mail: person.email, employeeNumber: person.employee_id, title: person.title}
+    correlate: {account_attribute: employeeNumber, person: person.employee_id}
+    disable: {replace: {employeeType: [disabled]}}
+    drift: report
+`, s.URL, s.BindDN, s.Password, s.People(), s.Groups(), s.People())
+}
+
+type env struct {
+	st  store.Store
+	cfg *config.Config
+	eng *provision.Engine
+}
+
+func setup(t *testing.T, appsYAML string) *env {
+	t.Helper()
+	ctx := context.Background()
+	doc := `
+org: {name: DTAA, timezone: America/New_York}
+sources:
+  - name: hris
+    key: user_id
+    mapping: {display_name: employee_name, email: email, title: role, department: department, team: team, business_unit: business_unit, manager: supervisor, projects: projects}
+    safeguards: {max_leavers: "5%"}
+apps:` + appsYAML + `
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [` + grantsFor(appsYAML) + `]}
+  - {name: it-admins, when: 'person.title == "ITAdmin"', grants: [{app: directory, entitlements: ["` + adminGroup + `"]}]}
+`
+	cfg, err := config.Parse([]byte(doc), "tango.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	pol, err := policy.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := provision.LoadApps(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := provision.New(st, pol, apps, provision.Options{Poll: 20 * time.Millisecond, BackoffBase: 50 * time.Millisecond, BackoffCeiling: time.Second, QuarantineFor: 300 * time.Millisecond})
+	t.Cleanup(eng.Close)
+	return &env{st: st, cfg: cfg, eng: eng}
+}
+
+func grantsFor(apps string) string {
+	var g []string
+	for _, line := range strings.Split(apps, "\n") {
+		if n, ok := strings.CutPrefix(strings.TrimSpace(line), "- name: "); ok {
+			g = append(g, "{app: "+n+"}")
+		}
+	}
+	return strings.Join(g, ", ")
+}
+
+func (e *env) importMonth(t *testing.T, month string) hr.Result {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/cert-r5.2-ldap/" + month + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := e.cfg.Source("hris")
+	res, err := hr.ImportFile(context.Background(), e.st, e.cfg, src, month+".csv", data, hr.Options{Actor: "test", Provision: e.eng.ForImport})
+	if err != nil || res.Status != store.ImportApplied {
+		t.Fatalf("import %s: %v %+v", month, err, res.Errors)
+	}
+	return res
+}
+
+func (e *env) drain(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := e.eng.Drain(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func accounts(t *testing.T, c connector.Connector) map[string]connector.Account {
+	t.Helper()
+	out := map[string]connector.Account{}
+	if err := c.List(context.Background(), func(a connector.Account) error { out[a.Key] = a; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCERTIntoSlapd(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	e := setup(t, ldapApp(s))
+	ctx := context.Background()
+	e.importMonth(t, "2009-12")
+	e.drain(t)
+	dir := e.eng.Apps()["directory"].Conn
+	acc := accounts(t, dir)
+	if len(acc) != 2000 {
+		t.Fatalf("%d accounts in slapd, want 2000", len(acc))
+	}
+	persons, _ := e.st.Persons(ctx, store.PersonFilter{})
+	admins := 0
+	for _, p := range persons {
+		a := acc[p.EmployeeID]
+		isAdmin := len(a.Entitlements) == 1 && strings.EqualFold(a.Entitlements[0], adminGroup)
+		if a.Disabled || (p.Title == "ITAdmin") != isAdmin {
+			t.Fatalf("%s (%s): account %+v", p.EmployeeID, p.Title, a)
+		}
+		if isAdmin {
+			admins++
+		}
+	}
+	if admins != 80 {
+		t.Fatalf("%d in the admin group, want 80", admins)
+	}
+	e.importMonth(t, "2010-01")
+	res := e.importMonth(t, "2010-02")
+	if res.Leavers != 13 {
+		t.Fatalf("2010-02: %d leavers", res.Leavers)
+	}
+	e.drain(t)
+	after := accounts(t, dir)
+	var disabled []string
+	for k, a := range after {
+		if a.Disabled {
+			disabled = append(disabled, k)
+		}
+		if !a.Disabled && len(a.Entitlements) != len(acc[k].Entitlements) {
+			t.Fatalf("%s: entitlements changed from %v to %v", k, acc[k].Entitlements, a.Entitlements)
+		}
+	}
+	if len(after) != 2000 || len(disabled) != 13 {
+		t.Fatalf("after 2010-02: %d accounts, %d disabled; want 2000 and 13", len(after), len(disabled))
+	}
+	for _, k := range disabled {
+		if p, _ := e.st.Person(ctx, "hris", k); p.Status != store.StatusLeft {
+			t.Fatalf("%s disabled but %s", k, p.Status)
+		}
+		if len(after[k].Entitlements) != 0 {
+			t.Fatalf("leaver %s keeps %v", k, after[k].Entitlements)
+		}
+	}
+	// an account made directly in slapd is an orphan
+	s.AddLDIF(t, "dn: uid=intruder,"+s.People()+"\nobjectClass: inetOrgPerson\nuid: intruder\ncn: Intruder\nsn: Intruder\nemployeeNumber: X0000\n")
+	rep, err := e.eng.Reconcile(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Apps[0]
+	if r.Accounts != 2001 || r.Orphans != 1 || r.Drift != 0 || r.LeaverActive != 0 || r.Failed != 0 {
+		t.Fatalf("reconcile: %+v", r)
+	}
+	fs, _ := e.st.Findings(ctx, "orphan-account", "directory", "open")
+	if len(fs) != 1 || !strings.Contains(fs[0].Subject, "intruder") {
+		t.Fatalf("orphan findings %+v", fs)
+	}
+	// every operation is on the audit trail with its reason
+	ents, _ := e.st.AuditEntries(ctx, 0, 1<<20)
+	disables := 0
+	for _, en := range ents {
+		if en.Action == "provision.disable" {
+			disables++
+			if !strings.Contains(string(en.After), "person left") {
+				t.Fatalf("disable audited without its reason: %s", en.After)
+			}
+		}
+	}
+	if disables != 13 {
+		t.Fatalf("%d disables audited, want 13", disables)
+	}
+}

@@ -1,0 +1,230 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// AppReport is what reconciling one app found and did (the shape of
+// `tango reconcile --json`).
+type AppReport struct {
+	App          string `json:"app"`
+	Accounts     int    `json:"accounts"`
+	Created      int    `json:"created"`
+	Updated      int    `json:"updated"`
+	Disabled     int    `json:"disabled"`
+	Orphans      int    `json:"orphans"`
+	Drift        int    `json:"drift"`
+	Failed       int    `json:"failed"`
+	LeaverActive int    `json:"leavers_active"`
+	Missing      int    `json:"missing"`
+	Quarantined  bool   `json:"quarantined,omitempty"`
+	Error        string `json:"error,omitempty"`
+}
+
+// Report covers every reconciled app.
+type Report struct {
+	Apps []AppReport `json:"apps"`
+}
+
+// Reconcile applies the plan for everyone, waits for the operations of
+// the apps to finish, then reads every account back, correlates it to a
+// person and records orphans, leavers still active and entitlement drift
+// as findings; apps set to drift: remediate get the corrections queued and
+// run too.
+func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
+	start := e.opt.Now().UTC()
+	names := only
+	if len(names) == 0 {
+		for n := range e.apps {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if e.apps[n] == nil {
+			return Report{}, fmt.Errorf("app %q is not in the config", n)
+		}
+	}
+	if _, err := e.PlanPending(ctx); err != nil {
+		return Report{}, err
+	}
+	if _, err := e.PlanAll(ctx); err != nil {
+		return Report{}, err
+	}
+	if err := e.Drain(ctx, names); err != nil {
+		return Report{}, err
+	}
+	persons, err := e.st.Persons(ctx, store.PersonFilter{})
+	if err != nil {
+		return Report{}, err
+	}
+	byID := make(map[string]*store.Person, len(persons))
+	for i := range persons {
+		byID[persons[i].Source+"\x00"+persons[i].EmployeeID] = &persons[i]
+	}
+	grants, err := e.st.Grants(ctx, "")
+	if err != nil {
+		return Report{}, err
+	}
+	var rep Report
+	var remediated bool
+	for _, name := range names {
+		r, fix, err := e.reconcileApp(ctx, e.apps[name], persons, byID, grants)
+		if err != nil {
+			r = AppReport{App: name, Error: err.Error()}
+		}
+		if len(fix.Ops) > 0 {
+			if err := e.st.QueueOps(ctx, fix); err != nil {
+				return rep, err
+			}
+			remediated = true
+		}
+		rep.Apps = append(rep.Apps, r)
+	}
+	if remediated {
+		if err := e.Drain(ctx, names); err != nil {
+			return rep, err
+		}
+	}
+	// Count what ran for each app since the start.
+	states, _ := e.st.AppStates(ctx)
+	for i := range rep.Apps {
+		r := &rep.Apps[i]
+		ops, err := e.st.Ops(ctx, store.OpFilter{App: r.App})
+		if err != nil {
+			return rep, err
+		}
+		for _, o := range ops {
+			if o.UpdatedAt.Before(start) {
+				continue
+			}
+			switch {
+			case o.State == store.OpFailed:
+				r.Failed++
+			case o.State != store.OpDone:
+			case o.Kind == store.OpCreate:
+				r.Created++
+			case o.Kind == store.OpDisable:
+				r.Disabled++
+			default:
+				r.Updated++
+			}
+		}
+		for _, s := range states {
+			if s.App == r.App && s.QuarantinedUntil.After(e.opt.Now()) {
+				r.Quarantined = true
+			}
+		}
+	}
+	return rep, nil
+}
+
+func (e *Engine) reconcileApp(ctx context.Context, app *App, persons []store.Person, byID map[string]*store.Person, grants []store.GrantRow) (AppReport, store.ProvisionBatch, error) {
+	r := AppReport{App: app.Name}
+	var fix store.ProvisionBatch
+	now := e.opt.Now().UTC().Truncate(time.Microsecond)
+	byKey := make(map[string]*store.Person, len(persons))
+	for i := range persons {
+		p := &persons[i]
+		k := app.Key(policy.Input{Person: p}, now)
+		if k != "" {
+			byKey[k] = p
+		}
+	}
+	type pk struct{ source, id string }
+	account := map[pk]store.GrantRow{}
+	ents := map[pk]map[string]bool{}
+	for _, g := range grants {
+		if g.App != app.Name {
+			continue
+		}
+		k := pk{g.Source, g.EmployeeID}
+		if g.Entitlement == "" {
+			account[k] = g
+			continue
+		}
+		if ents[k] == nil {
+			ents[k] = map[string]bool{}
+		}
+		ents[k][strings.ToLower(g.Entitlement)] = true
+	}
+	var orphans, leavers, drift, missing []store.Finding
+	seen := map[pk]bool{}
+	remediate := app.Settings.Drift == "remediate"
+	queue := func(p *store.Person, kind, ent string, acc connector.Account, prio int, why string) {
+		j := mustJSON(acc)
+		fix.Ops = append(fix.Ops, store.Operation{App: app.Name, Kind: kind, Source: p.Source, EmployeeID: p.EmployeeID,
+			Entitlement: ent, Account: j, Priority: prio, State: store.OpPending, NotBefore: now, Reason: why, CreatedAt: now, UpdatedAt: now})
+	}
+	err := app.Conn.List(ctx, func(a connector.Account) error {
+		r.Accounts++
+		p := byKey[a.Key]
+		if p == nil {
+			orphans = append(orphans, store.Finding{Subject: accountName(a), Team: "security",
+				Detail: fmt.Sprintf("account %s (%s=%q) in %s belongs to no person", accountName(a), "key", a.Key, app.Name)})
+			return nil
+		}
+		k := pk{p.Source, p.EmployeeID}
+		seen[k] = true
+		if p.Status == store.StatusLeft && !a.Disabled {
+			leavers = append(leavers, store.Finding{Subject: p.EmployeeID, Team: "security",
+				Detail: fmt.Sprintf("%s (%s) left but account %s in %s is active", p.DisplayName, p.EmployeeID, accountName(a), app.Name)})
+			if remediate {
+				queue(p, store.OpDisable, "", a, store.PriorityDisable, "reconcile: person left, account still active")
+			}
+		}
+		for _, ent := range a.Entitlements {
+			if ents[k][strings.ToLower(ent)] {
+				continue
+			}
+			drift = append(drift, store.Finding{Subject: p.EmployeeID + " " + ent, Team: "security",
+				Detail: fmt.Sprintf("%s (%s) holds %s in %s, granted by nothing", p.DisplayName, p.EmployeeID, ent, app.Name)})
+			if remediate {
+				queue(p, store.OpRevoke, ent, a, store.PriorityRevoke, "reconcile: entitlement granted by nothing")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return r, store.ProvisionBatch{}, fmt.Errorf("listing %s: %w", app.Name, err)
+	}
+	for k, g := range account {
+		if g.State != grantActive || seen[k] {
+			continue
+		}
+		p := byID[k.source+"\x00"+k.id]
+		if p == nil {
+			continue
+		}
+		missing = append(missing, store.Finding{Subject: p.EmployeeID, Team: "it",
+			Detail: fmt.Sprintf("%s (%s) should have an account in %s but it is missing", p.DisplayName, p.EmployeeID, app.Name)})
+		if remediate {
+			acc, err := app.Account(policy.Input{Person: p}, now)
+			if err == nil {
+				queue(p, store.OpCreate, "", acc, store.PriorityNormal, "reconcile: account missing")
+			}
+		}
+	}
+	r.Orphans, r.LeaverActive, r.Drift, r.Missing = len(orphans), len(leavers), len(drift), len(missing)
+	for kind, fs := range map[string][]store.Finding{"orphan-account": orphans, "leaver-active": leavers, "entitlement-drift": drift, "account-missing": missing} {
+		if err := e.st.ReplaceFindings(ctx, kind, app.Name, fs, now); err != nil {
+			return r, fix, err
+		}
+	}
+	return r, fix, nil
+}
+
+func accountName(a connector.Account) string {
+	if a.ID != "" {
+		return a.ID
+	}
+	return a.Name
+}
