@@ -67,7 +67,18 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 					return err
 				}
 				defer st.Close()
-				res, err = hr.ImportFile(ctx, st, cfg, src, filepath.Base(name), data, hr.Options{DryRun: dryRun, Actor: cliActor()})
+				opt := hr.Options{DryRun: dryRun, Actor: cliActor()}
+				// With apps configured, the import's access changes are queued in
+				// its own transaction; `tango serve` workers carry them out.
+				eng, err := app.Engine(st, cfg, nil)
+				if err != nil {
+					return err
+				}
+				if eng != nil {
+					defer eng.Close()
+					opt.Provision = eng.ForImport
+				}
+				res, err = hr.ImportFile(ctx, st, cfg, src, filepath.Base(name), data, opt)
 				if err != nil {
 					return err
 				}

@@ -90,7 +90,11 @@ drains those in flight for up to 10 s and closes the database.`,
 // serve runs the HTTP server and the scheduler on ln until ctx is done,
 // then shuts down gracefully. It closes ln; the caller closes st.
 func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Config, ln net.Listener, every time.Duration) error {
-	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Version: version})
+	eng, err := app.Engine(st, cfg, log)
+	if err != nil {
+		return err
+	}
+	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Version: version, Engine: eng})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -107,12 +111,21 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		defer close(schedDone)
 		h.RunScheduler(schedCtx, every)
 	}()
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		if eng != nil {
+			defer eng.Close()
+			log.Info("provisioning", "apps", len(eng.Apps()))
+			_ = eng.Run(schedCtx)
+		}
+	}()
+	defer func() { stopSched(); <-engineDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "url", baseURL(ln.Addr()))
 
-	var err error
 	select {
 	case err = <-served:
 		// The listener failed before any shutdown was asked for.

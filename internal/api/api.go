@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -38,6 +39,9 @@ type Options struct {
 	Version string
 	// MaxImportBytes bounds an uploaded snapshot; 0: MaxImportBytes.
 	MaxImportBytes int64
+	// Engine, when set, plans the provisioning of every import in the
+	// import's own transaction and is woken after it.
+	Engine *provision.Engine
 }
 
 // Server is the http.Handler behind `tango serve`.
@@ -48,6 +52,7 @@ type Server struct {
 	now       func() time.Time
 	version   string
 	maxImport int64
+	engine    *provision.Engine
 
 	reg        *prometheus.Registry
 	importHist prometheus.Histogram
@@ -78,7 +83,7 @@ var Routes = []Route{
 // New builds the server. It panics only on programming errors (a metric
 // registered twice).
 func New(o Options) *Server {
-	s := &Server{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, version: o.Version, maxImport: o.MaxImportBytes}
+	s := &Server{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, version: o.Version, maxImport: o.MaxImportBytes, engine: o.Engine}
 	if s.maxImport <= 0 {
 		s.maxImport = MaxImportBytes
 	}

@@ -302,7 +302,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	sc.Format = format
 	tok := tokenOf(r)
 	start := time.Now()
-	res, err := hr.ImportFile(r.Context(), s.st, s.cfg, &sc, name, data, hr.Options{DryRun: dryRun, Actor: "token:" + tok.Name, Now: s.now})
+	opt := hr.Options{DryRun: dryRun, Actor: "token:" + tok.Name, Now: s.now}
+	if s.engine != nil {
+		opt.Provision = s.engine.ForImport
+		defer s.engine.Wake()
+	}
+	res, err := hr.ImportFile(r.Context(), s.st, s.cfg, &sc, name, data, opt)
 	switch {
 	case errors.Is(err, hr.ErrHeld):
 		writeError(w, http.StatusConflict, err.Error())

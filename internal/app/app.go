@@ -8,7 +8,11 @@ import (
 	"os"
 	"strings"
 
+	"log/slog"
+
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/postgres"
 	"github.com/tango-iga/tango/internal/store/sqlite"
@@ -64,4 +68,21 @@ func redactDSN(dsn string) string {
 		return "…" + dsn[i:]
 	}
 	return dsn
+}
+
+// Engine builds the provisioning engine for the config's apps and roles;
+// nil (and no error) when the config has no apps.
+func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.Engine, error) {
+	if len(cfg.Apps) == 0 {
+		return nil, nil
+	}
+	pol, err := policy.Compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := provision.LoadApps(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return provision.New(st, pol, apps, provision.Options{Log: log, MoverGrace: cfg.Provisioning.MoverGrace}), nil
 }

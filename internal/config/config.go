@@ -25,6 +25,8 @@ type Config struct {
 	Roles   []Role   `yaml:"roles"`
 	// SoD lists entitlement combinations that must never meet in one person.
 	SoD []SoDRule `yaml:"separation_of_duties"`
+	// Provisioning tunes how access changes reach the apps.
+	Provisioning Provisioning `yaml:"provisioning"`
 
 	path string
 	loc  *time.Location
@@ -73,6 +75,13 @@ type Role struct {
 type Grant struct {
 	App          string   `yaml:"app"`
 	Entitlements []string `yaml:"entitlements"`
+}
+
+// Provisioning settings.
+type Provisioning struct {
+	// MoverGrace is how long a mover keeps access no role grants any more
+	// (default 7 days; "0s" removes it at once).
+	MoverGrace time.Duration `yaml:"mover_grace"`
 }
 
 // SoDRule names entitlements that one person must never hold together.
