@@ -490,4 +490,150 @@ func Run(t *testing.T, b Backend) {
 			t.Fatalf("reusing a revoked token's name: %v", err)
 		}
 	})
+
+	t.Run("ProvisioningQueue", func(t *testing.T) {
+		st := b.Open(t)
+		now := t0
+		op := func(app, kind, id string, prio int, nb time.Time) store.Operation {
+			return store.Operation{App: app, Kind: kind, Source: "hris", EmployeeID: id, Account: `{"Key":"` + id + `"}`,
+				Priority: prio, State: store.OpPending, NotBefore: nb, Reason: "role staff", CreatedAt: now, UpdatedAt: now}
+		}
+		batch := store.ProvisionBatch{
+			Ops: []store.Operation{
+				op("dir", store.OpCreate, "A", store.PriorityNormal, now),
+				op("dir", store.OpGrant, "A", store.PriorityNormal, now),                 // waits for A's create
+				op("dir", store.OpRevoke, "B", store.PriorityRevoke, now.Add(time.Hour)), // not due
+				op("dir", store.OpDisable, "B", store.PriorityDisable, now),              // due; the later revoke does not block it
+				op("crm", store.OpCreate, "A", store.PriorityNormal, now),                // another app: independent
+				op("quarantined", store.OpCreate, "C", store.PriorityNormal, now),        // skipped
+			},
+			Put: []store.GrantRow{{App: "dir", Source: "hris", EmployeeID: "A", State: "active", Reason: "role staff", UpdatedAt: now},
+				{App: "dir", Source: "hris", EmployeeID: "A", Entitlement: "admins", State: "active", UpdatedAt: now}},
+			Entries: []audit.Entry{audit.New(now, "t", "provision.planned", "", "", "A", nil, nil)},
+		}
+		if err := st.QueueOps(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.ClaimOps(ctx, "w1", now, time.Minute, 10, []string{"quarantined"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, o := range got {
+			kinds = append(kinds, o.App+":"+o.Kind+":"+o.EmployeeID)
+		}
+		want := []string{"dir:disable:B", "dir:create:A", "crm:create:A"}
+		if !reflect.DeepEqual(kinds, want) {
+			t.Fatalf("claimed %v, want %v (disables first, one at a time per account, not-yet-due and quarantined skipped)", kinds, want)
+		}
+		again, _ := st.ClaimOps(ctx, "w2", now, time.Minute, 10, nil)
+		if len(again) != 1 || again[0].App != "quarantined" {
+			t.Fatalf("second claimer got %+v, want only the quarantined app's operation", again)
+		}
+		for _, o := range []store.Operation{got[0], got[2], again[0]} {
+			if err := st.FinishOp(ctx, o.ID, o.LeaseOwner, now, store.OpResult{State: store.OpDone}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// finish the create; the grant becomes claimable
+		e := audit.New(now, "system", "provision.create", "hris", "", "A", nil, map[string]string{"app": "dir"})
+		if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpDone, Entry: &e}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpDone}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("finishing twice: %v, want ErrConflict", err)
+		}
+		next, _ := st.ClaimOps(ctx, "w1", now, time.Minute, 10, nil)
+		if len(next) != 1 || next[0].Kind != store.OpGrant {
+			t.Fatalf("after the create: %+v, want the grant", next)
+		}
+		// a retry waits for its time
+		if err := st.FinishOp(ctx, next[0].ID, "w1", now, store.OpResult{State: store.OpPending, Error: "busy", NotBefore: now.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := st.ClaimOps(ctx, "w1", now.Add(30*time.Second), time.Minute, 10, nil); len(n) != 0 {
+			t.Fatalf("retry claimed before its time: %+v", n)
+		}
+		// a worker that dies: its lease expires and the operation runs again
+		lost, _ := st.ClaimOps(ctx, "w1", now.Add(2*time.Minute), time.Minute, 10, nil)
+		if len(lost) != 1 || lost[0].Attempts != 1 || lost[0].LastError != "busy" {
+			t.Fatalf("retry: %+v", lost)
+		}
+		if n, _ := st.ClaimOps(ctx, "w2", now.Add(2*time.Minute+30*time.Second), time.Minute, 10, nil); len(n) != 0 {
+			t.Fatalf("claimed while leased: %+v", n)
+		}
+		stolen, _ := st.ClaimOps(ctx, "w2", now.Add(4*time.Minute), time.Minute, 10, nil)
+		if len(stolen) != 1 || stolen[0].ID != lost[0].ID {
+			t.Fatalf("expired lease not reclaimed: %+v", stolen)
+		}
+		if err := st.FinishOp(ctx, lost[0].ID, "w1", now, store.OpResult{State: store.OpDone}); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("old owner finished a reclaimed operation: %v", err)
+		}
+		counts, _ := st.OpCounts(ctx)
+		if counts["dir"][store.OpDone] != 2 || counts["dir"][store.OpRunning] != 1 || counts["dir"][store.OpPending] != 1 || counts["crm"][store.OpDone] != 1 {
+			t.Fatalf("op counts %v", counts)
+		}
+		grants, _ := st.Grants(ctx, "hris")
+		if len(grants) != 2 || grants[0].Entitlement != "" || grants[1].Entitlement != "admins" {
+			t.Fatalf("grants %+v", grants)
+		}
+		if err := st.QueueOps(ctx, store.ProvisionBatch{Delete: []store.GrantRow{grants[1]}}); err != nil {
+			t.Fatal(err)
+		}
+		if grants, _ = st.Grants(ctx, ""); len(grants) != 1 {
+			t.Fatalf("grant not deleted: %+v", grants)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("chain: %v", b)
+		}
+	})
+
+	t.Run("UnprovisionedEventsAndFindings", func(t *testing.T) {
+		st := b.Open(t)
+		load(t, st, "imp_1", 0, person("A1", "Eng", ""), person("A2", "Eng", ""))
+		evs, err := st.Unprovisioned(ctx, 10)
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("unprovisioned: %d, %v", len(evs), err)
+		}
+		if err := st.QueueOps(ctx, store.ProvisionBatch{Events: []int64{evs[0].ID}}); err != nil {
+			t.Fatal(err)
+		}
+		if evs, _ = st.Unprovisioned(ctx, 10); len(evs) != 1 || evs[0].EmployeeID != "A2" {
+			t.Fatalf("after marking: %+v", evs)
+		}
+		f := func(subj string) store.Finding {
+			return store.Finding{Subject: subj, Detail: "d " + subj, Team: "security"}
+		}
+		if err := st.ReplaceFindings(ctx, "orphan-account", "dir", []store.Finding{f("x"), f("y")}, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReplaceFindings(ctx, "orphan-account", "dir", []store.Finding{f("y"), f("z")}, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		open, _ := st.Findings(ctx, "orphan-account", "dir", "open")
+		resolved, _ := st.Findings(ctx, "orphan-account", "dir", "resolved")
+		if len(open) != 2 || len(resolved) != 1 || resolved[0].Subject != "x" || !open[0].LastSeen.Equal(t0.Add(time.Hour)) || !open[0].FirstSeen.Equal(t0) {
+			t.Fatalf("findings open %+v resolved %+v", open, resolved)
+		}
+		if err := st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: "dir", Subject: "op-1", Team: "it", FirstSeen: t0, LastSeen: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: "dir", Subject: "op-1", Team: "it", FirstSeen: t0, LastSeen: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if fs, _ := st.Findings(ctx, "operation-failed", "", ""); len(fs) != 1 {
+			t.Fatalf("the same finding twice: %+v", fs)
+		}
+		if err := st.PutAppState(ctx, store.AppState{App: "dir", Failures: 5, QuarantinedUntil: t0, LastError: "down"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutAppState(ctx, store.AppState{App: "dir", Failures: 0, LastSuccess: t0}); err != nil {
+			t.Fatal(err)
+		}
+		as, _ := st.AppStates(ctx)
+		if len(as) != 1 || as[0].Failures != 0 || !as[0].QuarantinedUntil.IsZero() || !as[0].LastSuccess.Equal(t0) {
+			t.Fatalf("app states %+v", as)
+		}
+	})
+
 }
