@@ -78,6 +78,9 @@ var Routes = []Route{
 	{"POST", "/api/v1/imports", true, (*Server).createImport},
 	{"GET", "/api/v1/imports/{id}", true, (*Server).getImport},
 	{"GET", "/api/v1/events", true, (*Server).listEvents},
+	{"GET", "/api/v1/apps", true, (*Server).listApps},
+	{"GET", "/api/v1/operations", true, (*Server).listOperations},
+	{"GET", "/api/v1/findings", true, (*Server).listFindings},
 }
 
 // New builds the server. It panics only on programming errors (a metric

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// AppStatus is an app with the health of its connector and its queue.
+type AppStatus struct {
+	Name        string         `json:"name"`
+	Connector   string         `json:"connector"`
+	Owner       string         `json:"owner,omitempty"`
+	Quarantined bool           `json:"quarantined"`
+	Health      store.AppState `json:"health"`
+	Operations  map[string]int `json:"operations"` // by state
+}
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
+	states, err := s.st.AppStates(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	counts, err := s.st.OpCounts(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	health := map[string]store.AppState{}
+	for _, st := range states {
+		health[st.App] = st
+	}
+	now := s.now()
+	out := []AppStatus{}
+	seen := map[string]bool{}
+	add := func(name, conn, owner string) {
+		seen[name] = true
+		h := health[name]
+		h.App = name
+		ops := counts[name]
+		if ops == nil {
+			ops = map[string]int{}
+		}
+		out = append(out, AppStatus{Name: name, Connector: conn, Owner: owner, Health: h, Operations: ops, Quarantined: h.QuarantinedUntil.After(now)})
+	}
+	for _, a := range s.cfg.Apps {
+		add(a.Name, a.Connector, a.Owner)
+	}
+	for name := range counts { // apps removed from the config that still have operations
+		if !seen[name] {
+			add(name, "", "")
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err == nil {
+		err = oneOf("state", q.Get("state"), store.OpPending, store.OpRunning, store.OpDone, store.OpFailed)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ops, err := s.st.Ops(r.Context(), store.OpFilter{App: q.Get("app"), State: q.Get("state"), EmployeeID: q.Get("person"), Limit: limit})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Page[store.Operation]{Items: ops})
+}
+
+func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if err := oneOf("status", q.Get("status"), "open", "resolved"); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	fs, err := s.st.Findings(r.Context(), q.Get("kind"), q.Get("app"), q.Get("status"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Page[store.Finding]{Items: fs})
+}
