@@ -204,6 +204,7 @@ type Store interface {
 	Tokens(ctx context.Context) ([]Token, error)
 
 	Provisioner
+	SCIMStore
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

@@ -635,5 +635,5 @@ func Run(t *testing.T, b Backend) {
 			t.Fatalf("app states %+v", as)
 		}
 	})
-
+	runSCIM(t, b)
 }

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+)
+
+// SCIM resource types.
+const (
+	SCIMUser  = "User"
+	SCIMGroup = "Group"
+)
+
+// Errors of SCIM resource writes.
+var (
+	// ErrVersion: the resource's stored version is not the expected one
+	// (it changed since it was read, or an If-Match precondition fails).
+	ErrVersion = errors.New("resource version changed")
+	// ErrUniqueness: another resource already has the userName (compared
+	// case-insensitively) or the employee ID.
+	ErrUniqueness = errors.New("not unique")
+)
+
+// SCIMResource is a SCIM resource as pushed by a client: its whole JSON
+// document (without meta, which is built from the columns) and the
+// columns that filters and uniqueness checks use.
+type SCIMResource struct {
+	ID         string
+	Type       string // SCIMUser or SCIMGroup
+	Source     string
+	EmployeeID string // the person a User feeds
+	NameKey    string // lower-cased userName (User) or displayName (Group)
+	ExternalID string
+	Version    int64
+	Created    time.Time
+	Modified   time.Time
+	Doc        []byte // JSON object
+}
+
+// SCIMQuery selects resources of one type. Only the equality tests that
+// indexes serve are done in SQL; the caller evaluates the rest.
+type SCIMQuery struct {
+	Type       string
+	IDs        []string // any of these ids (empty: any)
+	NameKey    string   // exact lower-cased userName/displayName
+	ExternalID string
+	EmployeeID string
+	Source     string
+	// OrderByName sorts by NameKey instead of creation order.
+	OrderByName bool
+	Offset      int // rows to skip
+	Limit       int // at most this many; <= 0: all
+	// Count asks for the total number of matches (ignoring Offset/Limit).
+	Count bool
+}
+
+// SCIMWrite is one resource written (created or replaced) or deleted in
+// the transaction of a person change, or on its own.
+type SCIMWrite struct {
+	Resource SCIMResource // Version is the expected stored version: 0 to create
+	Delete   bool
+}
+
+// PersonChange is one person's change pushed by an HR system (over SCIM):
+// the person record to write, its lifecycle events and their audit
+// entries, optional provisioning, and the SCIM resource, in one
+// transaction.
+type PersonChange struct {
+	Import  Import // the push, recorded as an import of its source
+	Person  *Person
+	Events  []Event
+	Entries []audit.Entry
+	Prov    *ProvisionBatch
+	// Expect is the stored person record the change was computed from
+	// (nil: the person must not exist). A different stored status or
+	// update time fails the change with ErrConflict.
+	Expect *Person
+	// Writes are SCIM resources written in the same transaction; a
+	// version mismatch fails the change with ErrVersion.
+	Writes []SCIMWrite
+	// MaxLeaversPerHour bounds deactivations of the source: a change
+	// with a leaver beyond the count (or, with MaxLeaversPercent, that
+	// percentage of the source's active persons) in the last hour is held
+	// for approval instead of applied. Zero both: no limit.
+	MaxLeaversPerHour int
+	MaxLeaversPercent float64
+}
+
+// PersonChangeResult says what became of a PersonChange.
+type PersonChangeResult struct {
+	ImportID string
+	Held     bool   // the leaver is held in ImportID for approval
+	Reason   string // why it was held
+}
+
+// SCIMStore keeps SCIM resources.
+type SCIMStore interface {
+	// SCIMResource returns one resource by type and id.
+	SCIMResource(ctx context.Context, typ, id string) (SCIMResource, error)
+	// SCIMResources returns resources matching q and, when q.Count, the
+	// total number of matches.
+	SCIMResources(ctx context.Context, q SCIMQuery) ([]SCIMResource, int, error)
+	// WriteSCIM writes resources that feed no person (groups), with their
+	// audit entries, in one transaction.
+	WriteSCIM(ctx context.Context, writes []SCIMWrite, entries []audit.Entry) error
+	// ApplyPersonChange writes one pushed person change (see PersonChange).
+	ApplyPersonChange(ctx context.Context, c PersonChange) (PersonChangeResult, error)
+}

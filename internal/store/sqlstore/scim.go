@@ -1,0 +1,330 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+var scimCols = []string{"id", "type", "source", "employee_id", "name_key", "external_id", "version",
+	"created_at", "updated_at", "doc"}
+
+var scimSelect = `SELECT ` + strings.Join(scimCols, ",") + ` FROM scim_resources`
+
+func scanSCIM(r scanner) (store.SCIMResource, error) {
+	var x store.SCIMResource
+	var created, updated int64
+	var doc string
+	err := r.Scan(&x.ID, &x.Type, &x.Source, &x.EmployeeID, &x.NameKey, &x.ExternalID, &x.Version, &created, &updated, &doc)
+	x.Created, x.Modified, x.Doc = fromMicros(created), fromMicros(updated), []byte(doc)
+	return x, err
+}
+
+func (s *DB) SCIMResource(ctx context.Context, typ, id string) (store.SCIMResource, error) {
+	x, err := scanSCIM(s.db.QueryRowContext(ctx, s.rb(scimSelect+` WHERE id = ? AND type = ?`), id, typ))
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, fmt.Errorf("%s %s: %w", typ, id, store.ErrNotFound)
+	}
+	if err != nil {
+		return x, fmt.Errorf("store: %s %s: %w", typ, id, err)
+	}
+	return x, nil
+}
+
+func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIMResource, int, error) {
+	where := []string{"type = ?"}
+	args := []any{q.Type}
+	for _, c := range []struct{ col, v string }{{"name_key", q.NameKey}, {"external_id", q.ExternalID},
+		{"employee_id", q.EmployeeID}, {"source", q.Source}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if len(q.IDs) > 0 {
+		if len(q.IDs) > 500 {
+			return nil, 0, fmt.Errorf("store: at most 500 ids per query")
+		}
+		where = append(where, "id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.IDs)), ",")+")")
+		for _, id := range q.IDs {
+			args = append(args, id)
+		}
+	}
+	cond := " WHERE " + strings.Join(where, " AND ")
+	total := 0
+	if q.Count {
+		if err := s.db.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources`+cond), args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("store: count scim resources: %w", err)
+		}
+	}
+	order := " ORDER BY created_at, id"
+	if q.OrderByName {
+		order = " ORDER BY name_key, id"
+	}
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = 1 << 40
+	}
+	rows, err := s.db.QueryContext(ctx, s.rb(scimSelect+cond+order+` LIMIT ? OFFSET ?`), append(args, limit, max(q.Offset, 0))...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: scim resources: %w", err)
+	}
+	defer rows.Close()
+	var out []store.SCIMResource
+	for rows.Next() {
+		x, err := scanSCIM(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: scim resource: %w", err)
+		}
+		out = append(out, x)
+	}
+	if !q.Count {
+		total = len(out)
+	}
+	return out, total, rows.Err()
+}
+
+func (s *DB) WriteSCIM(ctx context.Context, writes []store.SCIMWrite, entries []audit.Entry) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.scimWrites(ctx, tx, writes); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, entries)
+	})
+}
+
+// scimWrites checks versions and uniqueness and writes resources.
+func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrite) error {
+	for _, w := range writes {
+		x := w.Resource
+		var version int64
+		err := tx.QueryRowContext(ctx, s.rb(`SELECT version FROM scim_resources WHERE id = ?`), x.ID).Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			version = 0
+		} else if err != nil {
+			return fmt.Errorf("store: scim resource %s: %w", x.ID, err)
+		}
+		if version != x.Version {
+			if version == 0 {
+				return fmt.Errorf("%s %s: %w", x.Type, x.ID, store.ErrNotFound)
+			}
+			return fmt.Errorf("%w: %s %s is at version %d, not %d", store.ErrVersion, x.Type, x.ID, version, x.Version)
+		}
+		if w.Delete {
+			if _, err := tx.ExecContext(ctx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
+				return fmt.Errorf("store: delete scim resource %s: %w", x.ID, err)
+			}
+			continue
+		}
+		var n int
+		if x.Type == store.SCIMUser {
+			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources WHERE type = ? AND name_key = ? AND id <> ?`),
+				x.Type, x.NameKey, x.ID).Scan(&n); err != nil {
+				return fmt.Errorf("store: scim uniqueness: %w", err)
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: userName %q is already taken", store.ErrUniqueness, x.NameKey)
+			}
+		}
+		if x.EmployeeID != "" {
+			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources WHERE source = ? AND employee_id = ? AND id <> ?`),
+				x.Source, x.EmployeeID, x.ID).Scan(&n); err != nil {
+				return fmt.Errorf("store: scim uniqueness: %w", err)
+			}
+			if n > 0 {
+				return fmt.Errorf("%w: employee %q of source %q already has a resource", store.ErrUniqueness, x.EmployeeID, x.Source)
+			}
+		}
+		if version == 0 {
+			_, err = tx.ExecContext(ctx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?)`),
+				x.ID, x.Type, x.Source, x.EmployeeID, x.NameKey, x.ExternalID, 1, micros(x.Created), micros(x.Modified), string(x.Doc))
+		} else {
+			_, err = tx.ExecContext(ctx, s.rb(`UPDATE scim_resources SET employee_id = ?, name_key = ?, external_id = ?, version = ?,
+				updated_at = ?, doc = ? WHERE id = ?`),
+				x.EmployeeID, x.NameKey, x.ExternalID, version+1, micros(x.Modified), string(x.Doc), x.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("store: write scim resource %s: %w", x.ID, err)
+		}
+	}
+	return nil
+}
+
+func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store.PersonChangeResult, error) {
+	res := store.PersonChangeResult{ImportID: c.Import.ID}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res = store.PersonChangeResult{ImportID: c.Import.ID}
+		imp := c.Import
+		at := imp.CreatedAt
+		source := imp.Source
+		if c.Person != nil && c.Person.Source != source {
+			return fmt.Errorf("store: person of source %q in a change of source %q", c.Person.Source, source)
+		}
+		// The person must be as it was read.
+		employee := ""
+		if c.Person != nil {
+			employee = c.Person.EmployeeID
+		} else if c.Expect != nil {
+			employee = c.Expect.EmployeeID
+		}
+		if employee != "" {
+			var status string
+			var updated int64
+			err := tx.QueryRowContext(ctx, s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`), source, employee).Scan(&status, &updated)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				if c.Expect != nil {
+					return fmt.Errorf("%w: person %s of %q was removed", store.ErrConflict, employee, source)
+				}
+			case err != nil:
+				return fmt.Errorf("store: person %s: %w", employee, err)
+			default:
+				if c.Expect == nil || c.Expect.Status != status || micros(c.Expect.UpdatedAt) != updated {
+					return fmt.Errorf("%w: person %s of %q changed since it was read", store.ErrConflict, employee, source)
+				}
+			}
+		}
+		if err := s.scimWrites(ctx, tx, c.Writes); err != nil {
+			return err
+		}
+		var serial int64
+		err := tx.QueryRowContext(ctx, s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
+				return fmt.Errorf("store: source %q: %w", source, err)
+			}
+		} else if err != nil {
+			return fmt.Errorf("store: source %q: %w", source, err)
+		}
+		imp.BaseSerial = serial
+		leavers := 0
+		for _, e := range c.Events {
+			if e.Type == store.EventLeaver && e.State == store.EventApplied {
+				leavers++
+			}
+		}
+		// Burst safeguard: deactivations beyond the hourly rate, and every
+		// deactivation while a burst is held, wait for approval.
+		var held store.Import
+		var heldPay string
+		if leavers > 0 && (c.MaxLeaversPerHour > 0 || c.MaxLeaversPercent > 0) {
+			held, heldPay, err = s.heldPush(ctx, tx, source)
+			if err != nil {
+				return err
+			}
+			allowed := c.MaxLeaversPerHour
+			if c.MaxLeaversPercent > 0 {
+				var active int
+				if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&active); err != nil {
+					return fmt.Errorf("store: active persons: %w", err)
+				}
+				allowed = int(float64(active) * c.MaxLeaversPercent / 100)
+			}
+			var recent int
+			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
+				source, micros(at.Add(-time.Hour))).Scan(&recent); err != nil {
+				return fmt.Errorf("store: recent leavers: %w", err)
+			}
+			if held.ID != "" || recent+leavers > allowed {
+				res.Held = true
+				res.Reason = fmt.Sprintf("%d deactivations in the last hour exceed safeguards.max_leavers %d per hour", recent+leavers, allowed)
+				if held.ID != "" {
+					res.Reason = "a burst of deactivations is held (import " + held.ID + ")"
+				}
+			}
+		}
+		var entries []audit.Entry
+		if res.Held {
+			var p heldPayload
+			if held.ID != "" {
+				if err := json.Unmarshal([]byte(heldPay), &p); err != nil {
+					return fmt.Errorf("store: import %s payload: %w", held.ID, err)
+				}
+			}
+			if c.Person != nil {
+				p.Persons = append(p.Persons, *c.Person)
+			}
+			for _, e := range c.Events {
+				e.ImportID = imp.ID
+				if held.ID != "" {
+					e.ImportID = held.ID
+				}
+				p.Events = append(p.Events, e)
+			}
+			b, err := json.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("store: held payload: %w", err)
+			}
+			if held.ID != "" {
+				res.ImportID = held.ID
+				held.Rows += imp.Rows
+				held.Leavers += imp.Leavers
+				held.Movers += imp.Movers
+				held.Changes += imp.Changes
+				if _, err := tx.ExecContext(ctx, s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
+					string(b), held.Rows, held.Leavers, held.Movers, held.Changes, held.ID); err != nil {
+					return fmt.Errorf("store: held import %s: %w", held.ID, err)
+				}
+				entries = append(entries, audit.New(at, imp.Actor, "hr.push.held", source, held.ID, employee, nil, map[string]any{"reason": res.Reason}))
+			} else {
+				imp.Status = store.ImportHeld
+				imp.Reason = res.Reason
+				if err := s.insertImport(ctx, tx, imp, string(b)); err != nil {
+					return err
+				}
+				entries = append(entries, store.ImportEntry(imp, "hr.import.held", imp.Actor, at))
+			}
+		} else {
+			for i := range c.Events {
+				e := &c.Events[i]
+				e.ImportID = imp.ID
+				if e.State == store.EventApplied {
+					e.AppliedAt = at
+					entries = append(entries, store.EventEntry(*e, imp.Actor, at))
+				}
+			}
+			var persons []store.Person
+			if c.Person != nil {
+				persons = []store.Person{*c.Person}
+			}
+			if err := s.applyChanges(ctx, tx, persons, c.Events, c.Prov != nil); err != nil {
+				return err
+			}
+			if err := s.queue(ctx, tx, c.Prov); err != nil {
+				return err
+			}
+			imp.Status = store.ImportApplied
+			if err := s.insertImport(ctx, tx, imp, ""); err != nil {
+				return err
+			}
+			entries = append(entries, store.ImportEntry(imp, "hr.import.applied", imp.Actor, at))
+		}
+		return s.appendAudit(ctx, tx, append(entries, c.Entries...))
+	})
+	return res, err
+}
+
+// heldPush finds the held import collecting a burst of pushed
+// deactivations of source, if any.
+func (s *DB) heldPush(ctx context.Context, tx *sql.Tx, source string) (store.Import, string, error) {
+	var payload string
+	imp, err := scanImport(tx.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(importCols, ",")+` FROM imports
+		WHERE source = ? AND status = 'held' AND file = 'scim' ORDER BY created_at DESC LIMIT 1`), source))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Import{}, "", nil
+	}
+	if err != nil {
+		return imp, "", fmt.Errorf("store: held pushes of %q: %w", source, err)
+	}
+	if err := tx.QueryRowContext(ctx, s.rb(`SELECT payload FROM imports WHERE id = ?`), imp.ID).Scan(&payload); err != nil {
+		return imp, "", fmt.Errorf("store: import %s: %w", imp.ID, err)
+	}
+	return imp, payload, nil
+}

@@ -1,0 +1,263 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+func scimUser(id, userName, employee string) store.SCIMResource {
+	return store.SCIMResource{ID: id, Type: store.SCIMUser, Source: "hr-scim", EmployeeID: employee,
+		NameKey: userName, ExternalID: "ext-" + id, Created: t0, Modified: t0,
+		Doc: []byte(fmt.Sprintf(`{"userName":%q}`, userName))}
+}
+
+func pushImport(id string) store.Import {
+	return store.Import{ID: id, Source: "hr-scim", File: "scim", Actor: "scim:test", Rows: 1, CreatedAt: t0}
+}
+
+// pushJoiner creates user and person in one change.
+func pushJoiner(t *testing.T, st store.Store, id, employee string) store.Person {
+	t.Helper()
+	p := person(employee, "Eng", "")
+	p.Source = "hr-scim"
+	e := store.Event{Source: "hr-scim", EmployeeID: employee, Type: store.EventJoiner, State: store.EventApplied,
+		Effective: t0, After: &p, CreatedAt: t0}
+	imp := pushImport("push_" + id)
+	imp.Joiners = 1
+	res, err := st.ApplyPersonChange(context.Background(), store.PersonChange{Import: imp, Person: &p, Events: []store.Event{e},
+		Writes: []store.SCIMWrite{{Resource: scimUser(id, "user-"+id, employee)}}})
+	if err != nil || res.Held {
+		t.Fatalf("push joiner %s: %+v %v", id, res, err)
+	}
+	return p
+}
+
+func pushLeaver(st store.Store, id string, old store.Person, limit int) (store.PersonChangeResult, error) {
+	gone := old
+	gone.Status = store.StatusLeft
+	gone.UpdatedAt = old.UpdatedAt.Add(time.Second)
+	e := store.Event{Source: "hr-scim", EmployeeID: old.EmployeeID, Type: store.EventLeaver, State: store.EventApplied,
+		Effective: t0, Before: &old, After: &gone, CreatedAt: t0}
+	imp := pushImport("push_leave_" + old.EmployeeID)
+	imp.Leavers = 1
+	cur, err := st.SCIMResource(context.Background(), store.SCIMUser, id)
+	if err != nil {
+		return store.PersonChangeResult{}, err
+	}
+	cur.Doc = []byte(`{"active":false}`)
+	return st.ApplyPersonChange(context.Background(), store.PersonChange{Import: imp, Person: &gone, Expect: &old,
+		Events: []store.Event{e}, Writes: []store.SCIMWrite{{Resource: cur}}, MaxLeaversPerHour: limit})
+}
+
+func runSCIM(t *testing.T, b Backend) {
+	ctx := context.Background()
+
+	t.Run("SCIMResourcesRoundTripAndQuery", func(t *testing.T) {
+		st := b.Open(t)
+		for i, n := range []string{"carol", "alice", "bob"} {
+			x := scimUser(fmt.Sprint("u", i), n, "")
+			x.Created = t0.Add(time.Duration(i) * time.Second)
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, []audit.Entry{audit.New(t0, "scim:t", "scim.user.created", "", "", x.ID, nil, nil)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g := store.SCIMResource{ID: "g1", Type: store.SCIMGroup, Source: "hr-scim", NameKey: "alice", Created: t0, Modified: t0, Doc: []byte(`{}`)}
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: g}}, nil); err != nil {
+			t.Fatalf("a group may share a user's name: %v", err)
+		}
+		x, err := st.SCIMResource(ctx, store.SCIMUser, "u1")
+		if err != nil || x.NameKey != "alice" || x.Version != 1 || string(x.Doc) != `{"userName":"alice"}` || !x.Created.Equal(t0.Add(time.Second)) || x.ExternalID != "ext-u1" {
+			t.Fatalf("read back %+v, %v", x, err)
+		}
+		if _, err := st.SCIMResource(ctx, store.SCIMGroup, "u1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("user read as group: %v", err)
+		}
+		all, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, Count: true, Offset: 1, Limit: 1})
+		if err != nil || total != 3 || len(all) != 1 || all[0].ID != "u1" {
+			t.Fatalf("page: %d %+v %v", total, all, err)
+		}
+		byName, _, _ := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, OrderByName: true})
+		if len(byName) != 3 || byName[0].NameKey != "alice" || byName[2].NameKey != "carol" {
+			t.Fatalf("by name: %+v", byName)
+		}
+		one, _, _ := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, NameKey: "bob"})
+		if len(one) != 1 || one[0].ID != "u2" {
+			t.Fatalf("by name key: %+v", one)
+		}
+		ext, _, _ := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, ExternalID: "ext-u0", IDs: []string{"u0", "u2"}})
+		if len(ext) != 1 || ext[0].ID != "u0" {
+			t.Fatalf("by external id and ids: %+v", ext)
+		}
+		// Uniqueness of userName.
+		dup := scimUser("u9", "bob", "")
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: dup}}, nil); !errors.Is(err, store.ErrUniqueness) {
+			t.Fatalf("duplicate userName: %v", err)
+		}
+		// Versions: a stale write fails, a current one bumps the version.
+		x.Doc = []byte(`{"userName":"alice","title":"x"}`)
+		stale := x
+		stale.Version = 7
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: stale}}, nil); !errors.Is(err, store.ErrVersion) {
+			t.Fatalf("stale write: %v", err)
+		}
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if y, _ := st.SCIMResource(ctx, store.SCIMUser, "u1"); y.Version != 2 || string(y.Doc) != string(x.Doc) {
+			t.Fatalf("after replace: %+v", y)
+		}
+		x.Version = 2
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x, Delete: true}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.SCIMResource(ctx, store.SCIMUser, "u1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("after delete: %v", err)
+		}
+		ents, _ := st.AuditEntries(ctx, 0, 100)
+		if len(ents) != 3 || ents[0].Action != "scim.user.created" {
+			t.Fatalf("audit entries %+v", ents)
+		}
+	})
+
+	t.Run("PersonChangeAppliesAtomically", func(t *testing.T) {
+		st := b.Open(t)
+		p := pushJoiner(t, st, "u1", "E1")
+		got, err := st.Person(ctx, "hr-scim", "E1")
+		if err != nil || got.Status != store.StatusActive {
+			t.Fatalf("person %+v %v", got, err)
+		}
+		evs, _ := st.Events(ctx, store.EventFilter{Source: "hr-scim"})
+		if len(evs) != 1 || evs[0].Type != store.EventJoiner || evs[0].ImportID != "push_u1" || evs[0].AppliedAt.IsZero() {
+			t.Fatalf("events %+v", evs)
+		}
+		imp, err := st.Import(ctx, "push_u1")
+		if err != nil || imp.Status != store.ImportApplied || imp.Joiners != 1 {
+			t.Fatalf("import %+v %v", imp, err)
+		}
+		// Creating the same person again conflicts, and writes nothing.
+		_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_again"), Person: &p,
+			Writes: []store.SCIMWrite{{Resource: scimUser("u2", "other", "E1")}}})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("second create: %v", err)
+		}
+		if _, err := st.SCIMResource(ctx, store.SCIMUser, "u2"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a failed change wrote its resource: %v", err)
+		}
+		// Another resource for the same employee is not unique.
+		q := person("E2", "Eng", "")
+		q.Source = "hr-scim"
+		_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_dup"), Person: &q,
+			Writes: []store.SCIMWrite{{Resource: scimUser("u3", "third", "E1")}}})
+		if !errors.Is(err, store.ErrUniqueness) {
+			t.Fatalf("same employee twice: %v", err)
+		}
+		if _, err := st.Person(ctx, "hr-scim", "E2"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a failed change wrote its person: %v", err)
+		}
+		// A stale expectation conflicts.
+		stale := p
+		stale.UpdatedAt = t0.Add(-time.Hour)
+		moved := p
+		moved.Department = "Sales"
+		_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_stale"), Person: &moved, Expect: &stale})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("stale expectation: %v", err)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("chain: %v", b)
+		}
+	})
+
+	t.Run("PersonChangeBurstSafeguard", func(t *testing.T) {
+		st := b.Open(t)
+		var ps []store.Person
+		for i := range 4 {
+			ps = append(ps, pushJoiner(t, st, fmt.Sprint("u", i), fmt.Sprint("E", i)))
+		}
+		// Two per hour: the first two apply, the next two are held together.
+		for i := range 4 {
+			res, err := pushLeaver(st, fmt.Sprint("u", i), ps[i], 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Held != (i >= 2) {
+				t.Fatalf("leaver %d: held=%v (%s)", i, res.Held, res.Reason)
+			}
+		}
+		p3, _ := st.Person(ctx, "hr-scim", "E3")
+		p1, _ := st.Person(ctx, "hr-scim", "E1")
+		if p3.Status != store.StatusActive || p1.Status != store.StatusLeft {
+			t.Fatalf("E1 %s, E3 %s", p1.Status, p3.Status)
+		}
+		// The resource doc is written even when the leaver is held.
+		if x, _ := st.SCIMResource(ctx, store.SCIMUser, "u3"); string(x.Doc) != `{"active":false}` {
+			t.Fatalf("doc of held deactivation %s", x.Doc)
+		}
+		imps, _ := st.Imports(ctx, "hr-scim", 100)
+		var held []store.Import
+		for _, i := range imps {
+			if i.Status == store.ImportHeld {
+				held = append(held, i)
+			}
+		}
+		if len(held) != 1 || held[0].Leavers != 2 {
+			t.Fatalf("held imports %+v", held)
+		}
+		imp, err := st.DecideImport(ctx, held[0].ID, true, "hr-lead", t0.Add(time.Minute))
+		if err != nil || imp.Status != store.ImportApplied {
+			t.Fatalf("approve: %+v %v", imp, err)
+		}
+		for _, id := range []string{"E2", "E3"} {
+			if p, _ := st.Person(ctx, "hr-scim", id); p.Status != store.StatusLeft {
+				t.Fatalf("after approval %s is %s", id, p.Status)
+			}
+		}
+		evs, _ := st.Events(ctx, store.EventFilter{ImportID: held[0].ID})
+		if len(evs) != 2 || evs[0].State != store.EventApplied {
+			t.Fatalf("approved events %+v", evs)
+		}
+		if b := verify(t, st); b != nil {
+			t.Fatalf("chain: %v", b)
+		}
+	})
+
+	t.Run("PersonChangeConcurrentOneWins", func(t *testing.T) {
+		st := b.Open(t)
+		p := pushJoiner(t, st, "u1", "E1")
+		x, _ := st.SCIMResource(ctx, store.SCIMUser, "u1")
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				moved := p
+				moved.Department = fmt.Sprint("D", i)
+				moved.UpdatedAt = t0.Add(time.Minute)
+				_, errs[i] = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport(fmt.Sprint("push_c", i)), Person: &moved, Expect: &p,
+					Writes: []store.SCIMWrite{{Resource: x}}})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, store.ErrVersion), errors.Is(err, store.ErrConflict):
+			default:
+				t.Fatalf("unexpected error %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d concurrent changes won, want 1", ok)
+		}
+	})
+}
