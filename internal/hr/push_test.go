@@ -1,0 +1,130 @@
+package hr
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+func scimSrc() *config.Source {
+	return &config.Source{Name: "entra", Kind: "scim", Safeguards: config.Safeguards{MaxLeavers: "2"}}
+}
+
+func push(t *testing.T, st store.Store, id string, p *store.Person, active bool, at time.Time) PushResult {
+	t.Helper()
+	res, err := ApplyPush(context.Background(), st, cfg(), scimSrc(), PushChange{EmployeeID: id, Person: p, Active: active},
+		Options{Actor: "scim:test", Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatalf("push %s: %v", id, err)
+	}
+	return res
+}
+
+func evTypes(evs []store.Event) string {
+	s := ""
+	for _, e := range evs {
+		s += e.Type + "/" + e.State + " "
+	}
+	return s
+}
+
+func TestApplyPushLifecycle(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	p := &store.Person{DisplayName: "Ada", Email: "ada@x", Department: "Eng", Title: "Dev"}
+	if r := push(t, st, "E1", p, true, now); evTypes(r.Events) != "joiner/applied " || r.Held {
+		t.Fatalf("create: %s", evTypes(r.Events))
+	}
+	got, err := st.Person(ctx, "entra", "E1")
+	if err != nil || got.Status != store.StatusActive || got.Department != "Eng" {
+		t.Fatalf("person %+v %v", got, err)
+	}
+	// Same record again: nothing happens.
+	if r := push(t, st, "E1", p, true, now.Add(time.Minute)); len(r.Events) != 0 {
+		t.Fatalf("unchanged push made events: %s", evTypes(r.Events))
+	}
+	// Department change: mover; other attribute: change.
+	p2 := *p
+	p2.Department = "Sales"
+	if r := push(t, st, "E1", &p2, true, now.Add(2*time.Minute)); evTypes(r.Events) != "mover/applied " {
+		t.Fatalf("department change: %s", evTypes(r.Events))
+	}
+	p3 := p2
+	p3.Email = "ada@y"
+	if r := push(t, st, "E1", &p3, true, now.Add(3*time.Minute)); evTypes(r.Events) != "change/applied " {
+		t.Fatalf("email change: %s", evTypes(r.Events))
+	}
+	// Deactivation: leaver; again: nothing; reactivation: rehire.
+	if r := push(t, st, "E1", &p3, false, now.Add(4*time.Minute)); evTypes(r.Events) != "leaver/applied " {
+		t.Fatalf("deactivate: %s", evTypes(r.Events))
+	}
+	if got, _ := st.Person(ctx, "entra", "E1"); got.Status != store.StatusLeft || got.EndDate != "2026-06-15" {
+		t.Fatalf("after deactivation %+v", got)
+	}
+	if r := push(t, st, "E1", &p3, false, now.Add(5*time.Minute)); len(r.Events) != 0 {
+		t.Fatalf("second deactivation: %s", evTypes(r.Events))
+	}
+	if r := push(t, st, "E1", &p3, true, now.Add(6*time.Minute)); evTypes(r.Events) != "rehire/applied " {
+		t.Fatalf("reactivate: %s", evTypes(r.Events))
+	}
+	if got, _ := st.Person(ctx, "entra", "E1"); got.Status != store.StatusActive || got.Period != 2 {
+		t.Fatalf("after rehire %+v", got)
+	}
+	// Deletion: leaver.
+	if r := push(t, st, "E1", nil, false, now.Add(7*time.Minute)); evTypes(r.Events) != "leaver/applied " {
+		t.Fatalf("delete: %s", evTypes(r.Events))
+	}
+	evs, _ := st.Events(ctx, store.EventFilter{Source: "entra"})
+	if len(evs) != 6 {
+		t.Fatalf("%d events stored, want 6", len(evs))
+	}
+	// Other persons are untouched: pushes are per person, never snapshots.
+	push(t, st, "E2", &store.Person{DisplayName: "Bo"}, true, now)
+	push(t, st, "E3", &store.Person{DisplayName: "Cy"}, true, now)
+	if got, _ := st.Person(ctx, "entra", "E2"); got.Status != store.StatusActive {
+		t.Fatalf("E2 %+v", got)
+	}
+}
+
+func TestApplyPushBurstSafeguard(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	for i := range 5 {
+		push(t, st, fmt.Sprint("E", i), &store.Person{DisplayName: fmt.Sprint("P", i)}, true, now)
+	}
+	var held string
+	for i := range 4 {
+		r := push(t, st, fmt.Sprint("E", i), &store.Person{DisplayName: fmt.Sprint("P", i)}, false, now.Add(time.Duration(i+1)*time.Minute))
+		if r.Held != (i >= 2) {
+			t.Fatalf("deactivation %d held=%v", i, r.Held)
+		}
+		if r.Held {
+			if held != "" && r.ImportID != held {
+				t.Fatalf("burst split over imports %s and %s", held, r.ImportID)
+			}
+			held = r.ImportID
+		}
+	}
+	if got, _ := st.Person(ctx, "entra", "E3"); got.Status != store.StatusActive {
+		t.Fatalf("held deactivation applied: %+v", got)
+	}
+	// Joiners still flow while the burst is held.
+	if r := push(t, st, "E9", &store.Person{DisplayName: "New"}, true, now.Add(10*time.Minute)); evTypes(r.Events) != "joiner/applied " {
+		t.Fatalf("joiner during hold: %s", evTypes(r.Events))
+	}
+	imp, err := st.DecideImport(ctx, held, true, "hr-lead", now.Add(time.Hour))
+	if err != nil || imp.Leavers != 2 {
+		t.Fatalf("approve: %+v %v", imp, err)
+	}
+	if got, _ := st.Person(ctx, "entra", "E3"); got.Status != store.StatusLeft {
+		t.Fatalf("approved deactivation not applied: %+v", got)
+	}
+	// An hour later the rate allows deactivations again.
+	if r := push(t, st, "E4", &store.Person{DisplayName: "P4"}, false, now.Add(3*time.Hour)); r.Held {
+		t.Fatalf("deactivation after the window held: %s", r.Reason)
+	}
+}
