@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/connector/ldap"
+	"github.com/tango-iga/tango/internal/connector/scim"
 	"github.com/tango-iga/tango/internal/policy"
 )
 
@@ -78,6 +79,7 @@ type Factory func(a *App) (connector.Connector, error)
 // Factories by connector kind.
 var Factories = map[string]Factory{
 	"ldap": newLDAP,
+	"scim": newSCIM,
 }
 
 // LoadApps compiles every app of the config and builds its connector
@@ -184,6 +186,16 @@ func newLDAP(a *App) (connector.Connector, error) {
 		}
 	}
 	return ldap.New(cfg)
+}
+
+func newSCIM(a *App) (connector.Connector, error) {
+	s := a.Settings
+	key := s.Correlate.AccountAttribute
+	if key == "" {
+		key = "externalId"
+	}
+	return scim.New(scim.Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
+		MaxRetries: 2, MaxRetryWait: 5 * time.Second})
 }
 
 // Account computes the account a person should have in the app.

@@ -209,3 +209,83 @@ func TestCERTIntoSlapd(t *testing.T) {
 		t.Fatalf("%d disables audited, want 13", disables)
 	}
 }
+
+func scimApp(s *testenv.SCIMServer) string {
+	return fmt.Sprintf(`
+  - name: crm
+    connector: scim
+    owner: sales-ops
+    url: %s
+    token: %s
+    page_size: 100
+    account:
+      attributes: {userName: person.email, externalId: person.employee_id, displayName: person.display_name, title: person.title}
+    correlate: {account_attribute: externalId, person: person.employee_id}
+`, s.URL, s.Token)
+}
+
+// The issue's proof: slapd and an independent SCIM server as two apps.
+func TestCERTIntoSlapdAndSCIM(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	sc := testenv.StartSCIMServer(t)
+	e := setup(t, ldapApp(s)+scimApp(sc))
+	ctx := context.Background()
+	e.importMonth(t, "2009-12")
+	e.drain(t)
+	dir, crm := e.eng.Apps()["directory"].Conn, e.eng.Apps()["crm"].Conn
+	if n := len(accounts(t, crm)); n != 2000 {
+		t.Fatalf("%d accounts in the SCIM app, want 2000", n)
+	}
+	if n := len(accounts(t, dir)); n != 2000 {
+		t.Fatalf("%d accounts in slapd, want 2000", n)
+	}
+	e.importMonth(t, "2010-01")
+	e.drain(t)
+	// The SCIM app is down while the 13 leavers of 2010-02 arrive.
+	sc.Stop(t)
+	res := e.importMonth(t, "2010-02")
+	if res.Leavers != 13 {
+		t.Fatalf("%d leavers", res.Leavers)
+	}
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	if err := e.eng.Drain(dctx, []string{"directory"}); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	disabled := func(c connector.Connector) int {
+		n := 0
+		for _, a := range accounts(t, c) {
+			if a.Disabled {
+				n++
+			}
+		}
+		return n
+	}
+	if n := disabled(dir); n != 13 {
+		t.Fatalf("slapd: %d disabled while the SCIM app is down, want 13", n)
+	}
+	pending, _ := e.st.Ops(ctx, store.OpFilter{App: "crm", State: store.OpPending})
+	if len(pending) < 13 {
+		t.Fatalf("%d SCIM operations waiting, want at least the 13 disables", len(pending))
+	}
+	states, _ := e.st.AppStates(ctx)
+	failing := false
+	for _, st := range states {
+		failing = failing || (st.App == "crm" && st.Failures > 0 && st.LastError != "")
+	}
+	if !failing {
+		t.Fatalf("the SCIM app's failures are not visible: %+v", states)
+	}
+	sc.Start(t)
+	e.drain(t)
+	if n := disabled(crm); n != 13 {
+		t.Fatalf("SCIM app: %d disabled after it came back, want 13", n)
+	}
+	if n := disabled(dir); n != 13 {
+		t.Fatalf("slapd: %d disabled, want 13", n)
+	}
+	failed, _ := e.st.Ops(ctx, store.OpFilter{State: store.OpFailed})
+	if len(failed) != 0 {
+		t.Fatalf("%d operations failed for good: %+v", len(failed), failed[0])
+	}
+}
