@@ -1,0 +1,315 @@
+package scim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+func (h *Handler) resource(w http.ResponseWriter, r *http.Request, rt *resourceType, id string) {
+	switch {
+	case r.Method == http.MethodGet && id == "":
+		h.list(w, r, rt)
+	case r.Method == http.MethodGet:
+		h.getOne(w, r, rt, id)
+	case r.Method == http.MethodPost && id == "":
+		h.write(w, r, rt, "", "create")
+	case r.Method == http.MethodPost && strings.EqualFold(id, ".search"):
+		h.search(w, r, rt)
+	case r.Method == http.MethodPut && id != "":
+		h.write(w, r, rt, id, "replace")
+	case r.Method == http.MethodPatch && id != "":
+		h.write(w, r, rt, id, "patch")
+	case r.Method == http.MethodDelete && id != "":
+		h.write(w, r, rt, id, "delete")
+	default:
+		writeErr(w, &Error{Status: http.StatusMethodNotAllowed, Detail: r.Method + " is not allowed on " + r.URL.Path})
+	}
+}
+
+func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceType, id string) {
+	q := r.URL.Query()
+	attrs, e1 := parseAttrList(q.Get("attributes"))
+	excl, e2 := parseAttrList(q.Get("excludedAttributes"))
+	if e1 != nil || e2 != nil {
+		writeErr(w, firstErr(e1, e2))
+		return
+	}
+	x, err := h.st.SCIMResource(r.Context(), rt.Name, id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeErr(w, errNotFound("%s %s not found", rt.Name, id))
+		return
+	} else if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && matchETag(inm, x.Version) {
+		w.Header().Set("ETag", etag(x.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	doc, err := render(rt, &x, h.base(r))
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(x.Version))
+	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
+	writeJSON(w, http.StatusOK, project(rt, doc, attrs, excl))
+}
+
+func firstErr(es ...*Error) *Error {
+	for _, e := range es {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// matchETag reports whether an If-Match / If-None-Match value names the version.
+func matchETag(h string, v int64) bool {
+	want := etag(v)
+	for _, t := range strings.Split(h, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || t == want || "W/"+t == want {
+			return true
+		}
+	}
+	return false
+}
+
+// source is the configured source SCIM users feed.
+func (h *Handler) source() (*config.Source, *Error) {
+	for i := range h.cfg.Sources {
+		if h.cfg.Sources[i].Kind == "scim" {
+			return &h.cfg.Sources[i], nil
+		}
+	}
+	return nil, &Error{Status: http.StatusNotImplemented, Detail: "no source of kind scim is configured: add one to tango.yaml"}
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	s := hex.EncodeToString(b[:])
+	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
+
+// write runs a create, replace, patch or delete, retrying when the
+// resource changed concurrently (and no If-Match pinned the version).
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, rt *resourceType, id, kind string) {
+	var body map[string]any
+	var raw []byte
+	if kind != "delete" {
+		var e *Error
+		if body, raw, e = readBody(r); e != nil {
+			writeErr(w, e)
+			return
+		}
+	}
+	var ops []parsedOp
+	if kind == "patch" {
+		var e *Error
+		if ops, e = ParsePatch(raw); e != nil {
+			writeErr(w, e)
+			return
+		}
+	}
+	ifMatch := r.Header.Get("If-Match")
+	for attempt := 0; ; attempt++ {
+		x, status, e := h.writeOnce(r.Context(), r, rt, id, kind, body, ops, ifMatch)
+		if e != nil && e.Status == http.StatusPreconditionFailed && ifMatch == "" && attempt < 5 {
+			continue
+		}
+		if e != nil {
+			if e.Status >= 500 {
+				h.log.Error("scim write failed", "path", r.URL.Path, "err", e.Detail)
+				e = &Error{Status: e.Status, Detail: "internal error; see the server log"}
+			}
+			writeErr(w, e)
+			return
+		}
+		if h.engine != nil && rt == userType {
+			h.engine.Wake()
+		}
+		if kind == "delete" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		doc, err := render(rt, x, h.base(r))
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		w.Header().Set("ETag", etag(x.Version))
+		w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
+		writeJSON(w, status, project(rt, doc, nil, nil))
+		return
+	}
+}
+
+var errConflictVersion = &Error{Status: http.StatusPreconditionFailed, Detail: "the resource changed concurrently"}
+
+func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceType, id, kind string, body map[string]any, ops []parsedOp, ifMatch string) (*store.SCIMResource, int, *Error) {
+	at := h.now().UTC().Truncate(time.Microsecond)
+	var old *store.SCIMResource
+	var oldDoc map[string]any
+	if id != "" {
+		x, err := h.st.SCIMResource(ctx, rt.Name, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, 0, errNotFound("%s %s not found", rt.Name, id)
+		} else if err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+		if ifMatch != "" && !matchETag(ifMatch, x.Version) {
+			return nil, 0, errPrecondition()
+		}
+		old = &x
+		if err := json.Unmarshal(x.Doc, &oldDoc); err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+	}
+	var doc map[string]any
+	var e *Error
+	switch kind {
+	case "create", "replace":
+		if v, ok := body["id"].(string); ok && kind == "replace" && v != "" && v != id {
+			return nil, 0, errMutability("id %q does not match the resource %q", v, id)
+		}
+		doc, e = normalize(rt, body)
+	case "patch":
+		doc, e = applyPatch(rt, oldDoc, ops)
+	}
+	if e != nil {
+		return nil, 0, e
+	}
+	x := store.SCIMResource{Type: rt.Name, Created: at, Modified: at}
+	if old != nil {
+		x = *old
+		x.Modified = at
+	} else {
+		x.ID = newID()
+	}
+	if doc != nil {
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+		if old != nil && string(b) == string(old.Doc) {
+			return old, http.StatusOK, nil // nothing changed: no new version
+		}
+		x.Doc = b
+		x.ExternalID = getStr(doc, "externalId")
+		if rt == userType {
+			x.NameKey = strings.ToLower(getStr(doc, "userName"))
+		} else {
+			x.NameKey = strings.ToLower(getStr(doc, "displayName"))
+		}
+	}
+	action := "scim." + strings.ToLower(rt.Name) + "." + kind
+	entry := audit.New(at, h.actor(ctx), action, "", "", x.ID, nil, map[string]any{"method": r.Method, "path": r.URL.Path})
+	write := store.SCIMWrite{Resource: x, Delete: kind == "delete"}
+
+	if rt == groupType {
+		x.Source = ""
+		write.Resource = x
+		err := h.st.WriteSCIM(ctx, []store.SCIMWrite{write}, []audit.Entry{entry})
+		if e := storeErr(err); e != nil {
+			return nil, 0, e
+		}
+		return h.after(x, kind)
+	}
+
+	src, se := h.source()
+	if se != nil {
+		return nil, 0, se
+	}
+	x.Source = src.Name
+	if old == nil {
+		ent := getMap(doc, URNEnterprise)
+		x.EmployeeID = getStr(ent, "employeeNumber")
+		if x.EmployeeID == "" {
+			x.EmployeeID = getStr(doc, "externalId")
+		}
+		if x.EmployeeID == "" {
+			x.EmployeeID = x.ID
+		}
+	}
+	write.Resource = x
+	ch := hr.PushChange{EmployeeID: x.EmployeeID, Writes: []store.SCIMWrite{write}, Entries: []audit.Entry{entry}}
+	if doc != nil {
+		p, mref := toPerson(doc)
+		p.Attributes["scim_id"] = x.ID
+		mgr, err := h.resolveManager(ctx, mref)
+		if err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+		p.ManagerID = mgr
+		ch.Person = &p
+		ch.Active = userActive(doc)
+	}
+	opt := hr.Options{Actor: h.actor(ctx), Now: func() time.Time { return at }}
+	if h.engine != nil {
+		opt.Provision = h.engine.ForImport
+	}
+	_, err := hr.ApplyPush(ctx, h.st, h.cfg, src, ch, opt)
+	if e := storeErr(err); e != nil {
+		return nil, 0, e
+	}
+	return h.after(x, kind)
+}
+
+func (h *Handler) after(x store.SCIMResource, kind string) (*store.SCIMResource, int, *Error) {
+	if kind == "create" {
+		x.Version = 1
+		return &x, http.StatusCreated, nil
+	}
+	x.Version++
+	return &x, http.StatusOK, nil
+}
+
+func storeErr(err error) *Error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrUniqueness):
+		return errUniqueness("%v", err)
+	case errors.Is(err, store.ErrVersion):
+		return errConflictVersion
+	case errors.Is(err, store.ErrNotFound):
+		return errNotFound("%v", err)
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Detail: "the person changed concurrently; retry"}
+	}
+	return &Error{Status: 500, Detail: err.Error()}
+}
+
+// resolveManager turns manager.value (a SCIM id or an employee ID) into
+// the manager's employee ID.
+func (h *Handler) resolveManager(ctx context.Context, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	x, err := h.st.SCIMResource(ctx, store.SCIMUser, ref)
+	if err == nil {
+		return x.EmployeeID, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("manager %s: %w", ref, err)
+	}
+	return ref, nil
+}

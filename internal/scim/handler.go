@@ -1,0 +1,330 @@
+// Package scim is Tango's SCIM 2.0 service provider (RFC 7643, RFC 7644)
+// under /scim/v2: HR systems, Microsoft Entra ID and Okta push workforce
+// identities to it. Users feed the persons of the configured source of
+// kind scim through the same lifecycle pipeline as file imports
+// (hr.ApplyPush); Groups are kept as SCIM resources.
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Limits.
+const (
+	MaxBodyBytes     = 1 << 20 // every request but Bulk
+	MaxBulkBytes     = 4 << 20 // a Bulk request (maxPayloadSize)
+	MaxBulkOps       = 1000    // operations of a Bulk request (maxOperations)
+	DefaultCount     = 100
+	MaxCount         = 1000
+	MaxFilterResults = 200000 // resources evaluated in Go for one filter
+	ContentType      = "application/scim+json"
+	Prefix           = "/scim/v2"
+)
+
+// Options configure the handler.
+type Options struct {
+	Store  store.Store
+	Config *config.Config
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Engine, when set, plans provisioning for every pushed change.
+	Engine *provision.Engine
+	// TokenCache is how long a checked bearer token is trusted without
+	// asking the store again; 0: 2 seconds; negative: never cached.
+	TokenCache time.Duration
+}
+
+// Handler serves /scim/v2/.
+type Handler struct {
+	st     store.Store
+	cfg    *config.Config
+	log    *slog.Logger
+	now    func() time.Time
+	engine *provision.Engine
+	ttl    time.Duration
+
+	mu     sync.Mutex
+	tokens map[string]cachedToken
+
+	audit *auditBatch
+}
+
+type cachedToken struct {
+	tok store.Token
+	at  time.Time
+}
+
+// New builds the handler.
+func New(o Options) *Handler {
+	h := &Handler{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, engine: o.Engine, ttl: o.TokenCache, tokens: map[string]cachedToken{}}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if h.cfg == nil {
+		h.cfg = config.Default()
+	}
+	if h.ttl == 0 {
+		h.ttl = 2 * time.Second
+	}
+	h.audit = &auditBatch{st: o.Store, log: h.log}
+	return h
+}
+
+// Flush writes the audit entries of reads still buffered.
+func (h *Handler) Flush() { h.audit.flush() }
+
+type ctxKey int
+
+const tokenKey ctxKey = 0
+
+func tokenOf(ctx context.Context) store.Token {
+	t, _ := ctx.Value(tokenKey).(store.Token)
+	return t
+}
+
+func (h *Handler) actor(ctx context.Context) string { return "scim:" + tokenOf(ctx).Name }
+
+func (h *Handler) checkToken(r *http.Request) (store.Token, error) {
+	hdr := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(hdr, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return store.Token{}, auth.ErrUnauthorized
+	}
+	tok = strings.TrimSpace(tok)
+	now := h.now()
+	if h.ttl > 0 {
+		h.mu.Lock()
+		c, ok := h.tokens[tok]
+		h.mu.Unlock()
+		if ok && now.Sub(c.at) < h.ttl && now.Sub(c.at) >= 0 {
+			return c.tok, nil
+		}
+	}
+	t, err := auth.Check(r.Context(), h.st, tok, "scim", now)
+	if err != nil {
+		return t, err
+	}
+	if h.ttl > 0 {
+		h.mu.Lock()
+		if len(h.tokens) > 1000 {
+			clear(h.tokens)
+		}
+		h.tokens[tok] = cachedToken{tok: t, at: now}
+		h.mu.Unlock()
+	}
+	return t, nil
+}
+
+// ServeHTTP authenticates, bounds the body and dispatches.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t, err := h.checkToken(r)
+	if err != nil {
+		if errors.Is(err, auth.ErrUnauthorized) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tango-scim"`)
+			writeErr(w, &Error{Status: http.StatusUnauthorized, Detail: "a bearer token with scope scim is required (create one with `tango token create --scope scim --name NAME`)"})
+			return
+		}
+		h.internal(w, r, err)
+		return
+	}
+	limit := int64(MaxBodyBytes)
+	if strings.EqualFold(strings.TrimPrefix(r.URL.Path, Prefix), "/Bulk") {
+		limit = MaxBulkBytes
+		if r.ContentLength > MaxBulkBytes {
+			writeErr(w, &Error{Status: http.StatusRequestEntityTooLarge, Detail: "the bulk request is larger than maxPayloadSize"})
+			return
+		}
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	ctx := context.WithValue(r.Context(), tokenKey, t)
+	r = r.WithContext(ctx)
+	sw := &statusWriter{ResponseWriter: w}
+	h.dispatch(sw, r)
+	if r.Method == http.MethodGet {
+		// Writes carry their entry in their own transaction.
+		h.audit.add(audit.New(h.now().UTC().Truncate(time.Microsecond), h.actor(ctx), "scim.read", "", "", r.URL.Path,
+			nil, map[string]any{"status": sw.status, "query": r.URL.RawQuery}))
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(c int) {
+	if w.status == 0 {
+		w.status = c
+	}
+	w.ResponseWriter.WriteHeader(c)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = 200
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// dispatch routes an authenticated request (also used by Bulk).
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, Prefix)
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	if len(parts) > 2 || parts[0] == "" {
+		writeErr(w, errNotFound("no such endpoint: %s", r.URL.Path))
+		return
+	}
+	id := ""
+	if len(parts) == 2 {
+		id = parts[1]
+	}
+	switch strings.ToLower(parts[0]) {
+	case "users":
+		h.resource(w, r, userType, id)
+	case "groups":
+		h.resource(w, r, groupType, id)
+	case "bulk":
+		if id != "" || r.Method != http.MethodPost {
+			writeErr(w, &Error{Status: http.StatusMethodNotAllowed, Detail: "Bulk takes POST"})
+			return
+		}
+		h.bulk(w, r)
+	case "serviceproviderconfig":
+		h.get(w, r, id == "", func() any { return spConfig(h.base(r)) })
+	case "schemas":
+		h.get(w, r, true, func() any { return schemasDoc(h.base(r), id) })
+	case "resourcetypes":
+		h.get(w, r, true, func() any { return resourceTypesDoc(h.base(r), id) })
+	default:
+		writeErr(w, errNotFound("no such endpoint: %s", r.URL.Path))
+	}
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, ok bool, doc func() any) {
+	if r.Method != http.MethodGet {
+		writeErr(w, &Error{Status: http.StatusMethodNotAllowed, Detail: "only GET"})
+		return
+	}
+	if !ok {
+		writeErr(w, errNotFound("no such endpoint: %s", r.URL.Path))
+		return
+	}
+	v := doc()
+	if e, isErr := v.(*Error); isErr {
+		writeErr(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// base is the absolute URL of /scim/v2 for meta.location.
+func (h *Handler) base(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return scheme + "://" + host + Prefix
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = 500, []byte(`{"schemas":["`+URNError+`"],"status":"500","detail":"encoding failed"}`)
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func writeErr(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
+
+func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeErr(w, &Error{Status: http.StatusServiceUnavailable, Detail: "request cancelled or timed out"})
+	default:
+		h.log.Error("scim request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeErr(w, &Error{Status: http.StatusInternalServerError, Detail: "internal error; see the server log"})
+	}
+}
+
+// readBody reads a bounded JSON body into a map.
+func readBody(r *http.Request) (map[string]any, []byte, *Error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return nil, nil, &Error{Status: http.StatusRequestEntityTooLarge, Detail: "the request body is too large"}
+		}
+		return nil, nil, errSyntax("reading the body failed")
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, b, errSyntax("the body is not a JSON object")
+	}
+	return m, b, nil
+}
+
+// auditBatch writes the audit entries of reads in batches, so that reads
+// do not each wait for a write transaction.
+type auditBatch struct {
+	st      store.Store
+	log     *slog.Logger
+	mu      sync.Mutex
+	pending []audit.Entry
+	timer   bool
+}
+
+func (a *auditBatch) add(e audit.Entry) {
+	a.mu.Lock()
+	a.pending = append(a.pending, e)
+	n := len(a.pending)
+	start := !a.timer
+	a.timer = true
+	a.mu.Unlock()
+	if n >= 5000 {
+		a.flush() // back-pressure when the store falls behind
+	} else if start {
+		time.AfterFunc(200*time.Millisecond, a.flush)
+	}
+}
+
+func (a *auditBatch) flush() {
+	a.mu.Lock()
+	batch := a.pending
+	a.pending = nil
+	a.timer = false
+	a.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.st.AppendAudit(ctx, batch...); err != nil {
+		a.log.Error("scim: audit of reads failed", "entries", len(batch), "err", err)
+	}
+}
