@@ -15,6 +15,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/scim"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -118,6 +119,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /api/v1/openapi.json")
 	})
+	mux.Handle("/scim/v2/", scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine}))
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /static/tango.css", s.css)
 	s.handler = s.logRequests(securityHeaders(mux))
