@@ -56,6 +56,9 @@ type Connector interface {
 var (
 	// ErrNotFound: the account does not exist in the app.
 	ErrNotFound = errors.New("account not found")
+	// ErrNotReadable: the app cannot be read back (a webhook without a list
+	// endpoint, a manual app without an accounts export); reconcile skips it.
+	ErrNotReadable = errors.New("app cannot be read back")
 )
 
 // TemporaryError marks a failure worth retrying (timeouts, 429, 5xx,

@@ -204,6 +204,7 @@ type Store interface {
 	Tokens(ctx context.Context) ([]Token, error)
 
 	Provisioner
+	Tasker
 	SCIMStore
 
 	Counts(ctx context.Context) (Counts, error)

@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+var taskCols = []string{"case_id", "source", "person", "team", "title", "detail", "status", "kind", "due", "app",
+	"evidence", "completed_by", "completed_at", "created_at"}
+
+func scanTask(r scanner) (store.Task, error) {
+	var t store.Task
+	var due, done, created int64
+	err := r.Scan(&t.ID, &t.Case, &t.Source, &t.Person, &t.Team, &t.Title, &t.Detail, &t.Status, &t.Kind, &due, &t.App,
+		&t.Evidence, &t.CompletedBy, &done, &created)
+	t.Due, t.CompletedAt, t.CreatedAt = fromMicros(due), fromMicros(done), fromMicros(created)
+	return t, err
+}
+
+func (s *DB) CreateTask(ctx context.Context, t store.Task) (store.Task, error) {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		q := `INSERT INTO tasks (` + strings.Join(taskCols, ",") + `) VALUES (` + strings.TrimSuffix(strings.Repeat("?,", len(taskCols)), ",") + `) RETURNING id`
+		err := tx.QueryRowContext(ctx, s.rb(q), t.Case, t.Source, t.Person, t.Team, t.Title, t.Detail, t.Status, t.Kind,
+			micros(t.Due), t.App, t.Evidence, t.CompletedBy, micros(t.CompletedAt), micros(t.CreatedAt)).Scan(&t.ID)
+		if err != nil {
+			return fmt.Errorf("store: task: %w", err)
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "system", "task.created", t.Source, "", t.Person, nil,
+			map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "app": t.App})})
+	})
+	return t, err
+}
+
+func (s *DB) Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error) {
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{{"team", f.Team}, {"person", f.Person}, {"status", f.Status}, {"app", f.App}} {
+		if c.v != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
+		}
+	}
+	if f.Case != 0 {
+		where = append(where, "case_id = ?")
+		args = append(args, f.Case)
+	}
+	q := `SELECT id, ` + strings.Join(taskCols, ",") + ` FROM tasks`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: tasks: %w", err)
+	}
+	defer rows.Close()
+	out := []store.Task{}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error) {
+	var t store.Task
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		t, err = scanTask(tx.QueryRowContext(ctx, s.rb(`SELECT id, `+strings.Join(taskCols, ",")+` FROM tasks WHERE id = ?`), id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("task %d: %w", id, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("store: task %d: %w", id, err)
+		}
+		if t.Status != store.TaskOpen {
+			return fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+		}
+		at = at.UTC().Truncate(time.Microsecond)
+		t.Status, t.Evidence, t.CompletedBy, t.CompletedAt = store.TaskDone, evidence, actor, at
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET status = ?, evidence = ?, completed_by = ?, completed_at = ? WHERE id = ?`),
+			t.Status, evidence, actor, micros(at), id); err != nil {
+			return fmt.Errorf("store: task %d: %w", id, err)
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.completed", t.Source, "", t.Person, nil,
+			map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "evidence": evidence})})
+	})
+	return t, err
+}
