@@ -80,7 +80,7 @@ func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.En
 	if err != nil {
 		return nil, err
 	}
-	apps, err := provision.LoadApps(cfg)
+	apps, err := provision.LoadApps(cfg, st)
 	if err != nil {
 		return nil, err
 	}

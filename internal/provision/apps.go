@@ -20,8 +20,10 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/connector/ldap"
+	"github.com/tango-iga/tango/internal/connector/manual"
 	"github.com/tango-iga/tango/internal/connector/scim"
 	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/store"
 )
 
 // Settings are the connector keys of an app in tango.yaml.
@@ -53,6 +55,9 @@ type Settings struct {
 		ActiveDirectory bool                `yaml:"active_directory"`
 	} `yaml:"disable"`
 	Retention string `yaml:"retention"`
+	// Manual apps: the team that gets the tasks, and an accounts export to read back.
+	Team         string `yaml:"team"`
+	AccountsFile string `yaml:"accounts_file"`
 }
 
 // App is a configured app with its compiled account template and connector.
@@ -74,20 +79,21 @@ var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType,
 
 // Factory builds a connector for an app; tests and new connector kinds
 // register theirs in Factories.
-type Factory func(a *App) (connector.Connector, error)
+type Factory func(a *App, st store.Store) (connector.Connector, error)
 
 // Factories by connector kind.
 var Factories = map[string]Factory{
-	"ldap": newLDAP,
-	"scim": newSCIM,
+	"ldap":   newLDAP,
+	"scim":   newSCIM,
+	"manual": newManual,
 }
 
 // LoadApps compiles every app of the config and builds its connector
 // (connecting lazily). Errors name the app and the setting.
-func LoadApps(cfg *config.Config) (map[string]*App, error) {
+func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
 	apps := map[string]*App{}
 	for _, ca := range cfg.Apps {
-		a, err := loadApp(ca)
+		a, err := loadApp(ca, st)
 		if err != nil {
 			for _, b := range apps {
 				b.Conn.Close()
@@ -99,7 +105,7 @@ func LoadApps(cfg *config.Config) (map[string]*App, error) {
 	return apps, nil
 }
 
-func loadApp(ca config.App) (*App, error) {
+func loadApp(ca config.App, st store.Store) (*App, error) {
 	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}}
 	raw, err := yaml.Marshal(ca.Settings)
 	if err != nil {
@@ -149,7 +155,7 @@ func loadApp(ca config.App) (*App, error) {
 	if f == nil {
 		return nil, fmt.Errorf("app %q: connector %q is not available (known: %s)", ca.Name, a.Kind, strings.Join(kinds(), ", "))
 	}
-	if a.Conn, err = f(a); err != nil {
+	if a.Conn, err = f(a, st); err != nil {
 		return nil, fmt.Errorf("app %q: %w", ca.Name, err)
 	}
 	return a, nil
@@ -164,7 +170,7 @@ func kinds() []string {
 	return k
 }
 
-func newLDAP(a *App) (connector.Connector, error) {
+func newLDAP(a *App, _ store.Store) (connector.Connector, error) {
 	s := a.Settings
 	cfg := ldap.Config{URL: s.URL, BindDN: s.BindDN, Password: s.BindPassword, BaseDN: s.BaseDN,
 		GroupBaseDN: s.GroupBaseDN, StartTLS: s.StartTLS, InsecureSkipVerify: s.InsecureSkipVerify,
@@ -188,7 +194,7 @@ func newLDAP(a *App) (connector.Connector, error) {
 	return ldap.New(cfg)
 }
 
-func newSCIM(a *App) (connector.Connector, error) {
+func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
 	s := a.Settings
 	key := s.Correlate.AccountAttribute
 	if key == "" {
@@ -196,6 +202,14 @@ func newSCIM(a *App) (connector.Connector, error) {
 	}
 	return scim.New(scim.Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
 		MaxRetries: 2, MaxRetryWait: 5 * time.Second})
+}
+
+func newManual(a *App, st store.Store) (connector.Connector, error) {
+	team := a.Settings.Team
+	if team == "" {
+		team = a.Owner
+	}
+	return manual.New(manual.Config{App: a.Name, Team: team, Tasks: st, AccountsFile: a.Settings.AccountsFile})
 }
 
 // Account computes the account a person should have in the app.

@@ -76,7 +76,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := provision.LoadApps(cfg)
+	apps, err := provision.LoadApps(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,5 +287,36 @@ func TestCERTIntoSlapdAndSCIM(t *testing.T) {
 	failed, _ := e.st.Ops(ctx, store.OpFilter{State: store.OpFailed})
 	if len(failed) != 0 {
 		t.Fatalf("%d operations failed for good: %+v", len(failed), failed[0])
+	}
+}
+
+func TestManualAppMakesTasks(t *testing.T) {
+	e := setup(t, `
+  - name: directory
+    connector: manual
+    owner: it
+`)
+	ctx := context.Background()
+	e.importMonth(t, "2009-12")
+	e.drain(t)
+	tasks, err := e.st.Tasks(ctx, store.TaskFilter{App: "directory", Team: "it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creates, grants := 0, 0
+	for _, tk := range tasks {
+		switch {
+		case strings.HasPrefix(tk.Title, "Create the account of"):
+			creates++
+		case strings.HasPrefix(tk.Title, "Grant "+adminGroup):
+			grants++
+		}
+	}
+	if creates != 2000 || grants != 80 {
+		t.Fatalf("%d create tasks and %d grant tasks, want 2000 and 80", creates, grants)
+	}
+	rep, err := e.eng.Reconcile(ctx, nil)
+	if err != nil || len(rep.Apps) != 1 || !rep.Apps[0].Unreadable || rep.Apps[0].Error != "" {
+		t.Fatalf("reconcile of a manual app without an export: %+v, %v", rep, err)
 	}
 }

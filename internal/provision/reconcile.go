@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -26,6 +27,7 @@ type AppReport struct {
 	LeaverActive int    `json:"leavers_active"`
 	Missing      int    `json:"missing"`
 	Quarantined  bool   `json:"quarantined,omitempty"`
+	Unreadable   bool   `json:"unreadable,omitempty"` // the app cannot be read back: only its operations count
 	Error        string `json:"error,omitempty"`
 }
 
@@ -78,6 +80,9 @@ func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
 	var remediated bool
 	for _, name := range names {
 		r, fix, err := e.reconcileApp(ctx, e.apps[name], persons, byID, grants)
+		if errors.Is(err, connector.ErrNotReadable) {
+			r, err = AppReport{App: name, Unreadable: true}, nil
+		}
 		if err != nil {
 			r = AppReport{App: name, Error: err.Error()}
 		}

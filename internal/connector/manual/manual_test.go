@@ -1,0 +1,213 @@
+package manual_test
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/connector/connectortest"
+	"github.com/tango-iga/tango/internal/connector/manual"
+	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/store/sqlite"
+)
+
+// itPerson stands for the IT engineer: after each change the connector
+// asks for, it finds the task naming that change, makes the change in the
+// app (whose accounts export is a CSV file) and completes the task.
+type itPerson struct {
+	*manual.Connector
+	t     *testing.T
+	st    store.Store
+	file  string
+	mu    sync.Mutex
+	state map[string]*connector.Account
+}
+
+func (p *itPerson) do(ctx context.Context, a connector.Account, want string, change func(*connector.Account)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tasks, err := p.st.Tasks(ctx, store.TaskFilter{App: "payroll", Status: store.TaskOpen})
+	if err != nil {
+		return err
+	}
+	var task *store.Task
+	for i := range tasks {
+		if strings.Contains(tasks[i].Title, want) && strings.Contains(tasks[i].Title, a.Name) {
+			task = &tasks[i]
+		}
+	}
+	if task == nil {
+		p.t.Errorf("no open task %q for %s among %+v", want, a.Name, tasks)
+		return errors.New("no task")
+	}
+	acc := p.state[a.Key]
+	if acc == nil {
+		acc = &connector.Account{Key: a.Key, Name: a.Name, ID: a.Key}
+		p.state[a.Key] = acc
+	}
+	change(acc)
+	if err := p.write(); err != nil {
+		return err
+	}
+	_, err = p.st.CompleteTask(ctx, task.ID, "done in the payroll admin console", "it-engineer", time.Now())
+	return err
+}
+
+func (p *itPerson) write() error {
+	keys := make([]string, 0, len(p.state))
+	for k := range p.state {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	f, err := os.Create(p.file)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	cols := map[string]bool{}
+	for _, a := range p.state {
+		for n := range a.Attributes {
+			cols[n] = true
+		}
+	}
+	var extra []string
+	for n := range cols {
+		extra = append(extra, n)
+	}
+	sort.Strings(extra)
+	w.Write(append([]string{"key", "name", "disabled", "entitlements"}, extra...))
+	for _, k := range keys {
+		a := p.state[k]
+		rec := []string{a.Key, a.Name, fmt.Sprint(a.Disabled), strings.Join(a.Entitlements, ";")}
+		for _, n := range extra {
+			rec = append(rec, strings.Join(a.Attributes[n], ";"))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (p *itPerson) Create(ctx context.Context, a connector.Account) (connector.Account, error) {
+	a, err := p.Connector.Create(ctx, a)
+	if err != nil {
+		return a, err
+	}
+	return a, p.do(ctx, a, "Create", func(x *connector.Account) { x.Attributes = a.Attributes })
+}
+func (p *itPerson) Update(ctx context.Context, a connector.Account) error {
+	if _, err := p.Connector.Get(ctx, a.Key); err != nil {
+		return err
+	}
+	if err := p.Connector.Update(ctx, a); err != nil {
+		return err
+	}
+	return p.do(ctx, a, "Update", func(x *connector.Account) { x.Attributes = a.Attributes })
+}
+func (p *itPerson) Disable(ctx context.Context, a connector.Account) error {
+	if err := p.Connector.Disable(ctx, a); err != nil {
+		return err
+	}
+	return p.do(ctx, a, "Disable", func(x *connector.Account) { x.Disabled = true })
+}
+func (p *itPerson) Enable(ctx context.Context, a connector.Account) error {
+	if err := p.Connector.Enable(ctx, a); err != nil {
+		return err
+	}
+	return p.do(ctx, a, "Re-enable", func(x *connector.Account) { x.Disabled = false })
+}
+func (p *itPerson) Grant(ctx context.Context, a connector.Account, e string) error {
+	if err := p.Connector.Grant(ctx, a, e); err != nil {
+		return err
+	}
+	return p.do(ctx, a, "Grant "+e, func(x *connector.Account) {
+		if !slices.Contains(x.Entitlements, e) {
+			x.Entitlements = append(x.Entitlements, e)
+		}
+	})
+}
+func (p *itPerson) Revoke(ctx context.Context, a connector.Account, e string) error {
+	if err := p.Connector.Revoke(ctx, a, e); err != nil {
+		return err
+	}
+	return p.do(ctx, a, "Revoke "+e, func(x *connector.Account) {
+		x.Entitlements = slices.DeleteFunc(x.Entitlements, func(s string) bool { return s == e })
+	})
+}
+
+func TestConformance(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	file := filepath.Join(t.TempDir(), "payroll-accounts.csv")
+	c, err := manual.New(manual.Config{App: "payroll", Tasks: st, AccountsFile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &itPerson{Connector: c, t: t, st: st, file: file, state: map[string]*connector.Account{}}
+	if err := p.write(); err != nil {
+		t.Fatal(err)
+	}
+	connectortest.Run(t, func(t *testing.T) connector.Connector { return p }, connectortest.Options{
+		NewAccount: func(n int) connector.Account {
+			return connector.Account{Key: fmt.Sprintf("E%04d", n), Name: fmt.Sprintf("user%04d", n), Attributes: map[string][]string{"title": {"Clerk"}}}
+		},
+		UpdateAttribute: "title",
+		Entitlements:    []string{"payroll-approver", "payroll-viewer"},
+		PageSize:        10,
+	})
+	tasks, _ := st.Tasks(context.Background(), store.TaskFilter{App: "payroll"})
+	if len(tasks) == 0 {
+		t.Fatal("no tasks were made")
+	}
+	for _, tk := range tasks {
+		if tk.Team != "it" || tk.Kind != store.TaskHuman || tk.Due.IsZero() {
+			t.Fatalf("task %+v", tk)
+		}
+	}
+}
+
+func TestUnreadableAndTaskDetail(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := manual.New(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
+	ctx := context.Background()
+	if err := c.List(ctx, func(connector.Account) error { return nil }); !errors.Is(err, connector.ErrNotReadable) {
+		t.Fatalf("List without an export: %v", err)
+	}
+	if _, err := c.Get(ctx, "E1"); !errors.Is(err, connector.ErrNotReadable) {
+		t.Fatalf("Get without an export: %v", err)
+	}
+	a := connector.Account{Key: "E1", Name: "jdoe", Attributes: map[string][]string{"mail": {"j@dtaa.com"}, "title": {"Clerk"}}}
+	if _, err := c.Create(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Disable(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	tasks, _ := st.Tasks(ctx, store.TaskFilter{Team: "facilities"})
+	if len(tasks) != 2 || tasks[0].Title != "Create the account of jdoe (E1) in badge-system" ||
+		tasks[0].Detail != "Create the account with: mail=j@dtaa.com; title=Clerk" ||
+		!strings.HasPrefix(tasks[1].Title, "Disable the account of jdoe (E1)") || tasks[1].Due.Sub(tasks[1].CreatedAt) > 4*time.Hour {
+		t.Fatalf("tasks %+v", tasks)
+	}
+}
