@@ -50,6 +50,7 @@ func newEnv(t *testing.T, st store.Store) *env {
 		t.Fatal(err)
 	}
 	h := New(Options{Store: st, Config: cfg})
+	t.Cleanup(h.Flush)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h)
 	return &env{t: t, st: st, h: h, srv: mux, token: tok}
