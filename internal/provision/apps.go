@@ -266,6 +266,15 @@ func (a *App) Account(in policy.Input, now time.Time) (connector.Account, error)
 	if a.nameAttr != "" && len(acc.Attributes[a.nameAttr]) > 0 {
 		acc.Name = acc.Attributes[a.nameAttr][0]
 	}
+	if len(a.attrOrder) == 0 && a.Kind == "manual" {
+		// A person does the change: tell them who it is for.
+		for k, v := range map[string]string{"display_name": in.Person.DisplayName, "email": in.Person.Email} {
+			if v != "" {
+				acc.Attributes[k] = []string{v}
+			}
+		}
+		acc.Name = in.Person.DisplayName
+	}
 	if acc.Name == "" {
 		acc.Name = in.Person.EmployeeID
 	}

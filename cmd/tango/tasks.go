@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+func tasksCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{Use: "tasks", Short: "Work for HR, IT and Security teams: list and complete tasks"}
+	var f store.TaskFilter
+	var asJSON bool
+	list := &cobra.Command{
+		Use: "list", Short: "List tasks, by team or person", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ts, err := st.Tasks(ctx, f)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(ts)
+			}
+			w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tTEAM\tPERSON\tSTATUS\tDUE\tTITLE")
+			now := time.Now()
+			for _, t := range ts {
+				due := "-"
+				if !t.Due.IsZero() {
+					due = t.Due.Local().Format("2006-01-02 15:04")
+					if t.Status == store.TaskOpen && t.Due.Before(now) {
+						due += " OVERDUE"
+					}
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Team, t.Person, t.Status, due, t.Title)
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().StringVar(&f.Team, "team", "", "only this team's tasks (hr, it, security, …)")
+	list.Flags().StringVar(&f.Person, "person", "", "only tasks about this employee ID")
+	list.Flags().StringVar(&f.Status, "status", "", "open, done or skipped")
+	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+
+	var evidence string
+	complete := &cobra.Command{
+		Use: "complete TASK_ID --evidence TEXT", Short: "Close a human task with its evidence", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usageErr{fmt.Errorf("task ID %q: want a number from `tango tasks list`", args[0])}
+			}
+			if strings.TrimSpace(evidence) == "" {
+				return usageErr{fmt.Errorf("--evidence is empty: say what was done (a ticket, a reference, an attestation)")}
+			}
+			ctx := cmd.Context()
+			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			t, err := st.CompleteTask(ctx, id, evidence, cliActor(), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "task %d done: %s\n", t.ID, t.Title)
+			return nil
+		},
+	}
+	complete.Flags().StringVar(&evidence, "evidence", "", "what was done: a ticket, a reference, an attestation")
+	c.AddCommand(list, complete)
+	return c
+}
