@@ -175,6 +175,8 @@ func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) 
 		ev(store.EventLeaver, store.EventApplied, now, o, &after, []string{"status"})
 		p.Persons = append(p.Persons, n)
 	}
+	// Events in employee-ID order: stable, readable, and index-friendly.
+	sort.SliceStable(p.Events, func(a, b int) bool { return p.Events[a].EmployeeID < p.Events[b].EmployeeID })
 	return p
 }
 

@@ -62,7 +62,7 @@ func TestParseCSVQuotingBOMAndNewlines(t *testing.T) {
 	if !reflect.DeepEqual(tab.Columns, []string{"id", "name", "note"}) {
 		t.Fatalf("columns %q (BOM not stripped?)", tab.Columns)
 	}
-	if len(tab.Rows) != 2 || tab.Rows[0].Values["name"] != "Kline, Maisie" || tab.Rows[0].Values["note"] != "line one\nline \"two\"" {
+	if len(tab.Rows) != 2 || tab.Value(tab.Rows[0], "name") != "Kline, Maisie" || tab.Value(tab.Rows[0], "note") != "line one\nline \"two\"" {
 		t.Fatalf("rows %+v", tab.Rows)
 	}
 	if tab.Rows[1].Num != 3 {
@@ -80,7 +80,7 @@ func TestParseJSONAndXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Rows) != 2 || tab.Rows[0].Values["n"] != "3" || tab.Rows[0].Values["ok"] != "true" || tab.Rows[1].Num != 2 {
+	if len(tab.Rows) != 2 || tab.Value(tab.Rows[0], "n") != "3" || tab.Value(tab.Rows[0], "ok") != "true" || tab.Value(tab.Rows[1], "n") != "" || tab.Rows[1].Num != 2 {
 		t.Fatalf("json rows %+v", tab.Rows)
 	}
 	for _, bad := range []string{`{"id":1}`, `[1,2]`, `[{"id":"1"}] junk`, `[{"id":`} {
@@ -104,7 +104,7 @@ func TestParseJSONAndXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Rows) != 2 || tab.Rows[1].Values["name"] != "Bo" || tab.Rows[1].Num != 4 {
+	if len(tab.Rows) != 2 || tab.Value(tab.Rows[1], "name") != "Bo" || tab.Rows[1].Num != 4 {
 		t.Fatalf("xlsx rows %+v", tab.Rows)
 	}
 	if _, err := ParseXLSX([]byte("not a zip"), ""); err == nil {
@@ -181,7 +181,7 @@ func TestCELMapping(t *testing.T) {
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	rec, errs := m.Map(Row{Num: 2, Values: map[string]string{"id": "E1", "first": "Ann", "last": "Lee", "kind": "C"}})
+	rec, errs := m.Map(Row{Num: 2, Values: []string{"E1", "Ann", "Lee", "C"}})
 	if errs != nil || rec.Person.DisplayName != "Ann Lee" || rec.Person.EmploymentType != "contractor" {
 		t.Fatalf("mapped %+v, %v", rec.Person, errs)
 	}

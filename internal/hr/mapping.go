@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 
 	"github.com/tango-iga/tango/internal/config"
@@ -24,15 +25,19 @@ type Record struct {
 // Mapper turns rows into records with a source's column mapping: each
 // person attribute is a column name or a CEL expression over `row`.
 type Mapper struct {
-	key    string
-	fields []field
+	key     string
+	keyIdx  int
+	columns []string
+	fields  []field
 }
 
 type field struct {
 	attr   string
 	column string      // set when the mapping names a column
-	prog   cel.Program // set when it is a CEL expression
+	idx    int         // the column's position
+	prog   cel.Program // set when it is a CEL expression that reads row
 	expr   string
+	konst  *string // the value of an expression that does not read row
 }
 
 var rowEnv, _ = cel.NewEnv(cel.Variable("row", cel.MapType(cel.StringType, cel.StringType)))
@@ -43,11 +48,13 @@ var bareName = regexp.MustCompile(`^[\pL\pN_ .\-]+$`)
 // problem is returned, each naming the attribute and the column or expression.
 func NewMapper(src *config.Source, columns []string) (*Mapper, []RowError) {
 	have := make(map[string]bool, len(columns))
-	for _, c := range columns {
+	pos := make(map[string]int, len(columns))
+	for i, c := range columns {
 		have[c] = true
+		pos[c] = i
 	}
 	var errs []RowError
-	m := &Mapper{key: src.Key}
+	m := &Mapper{key: src.Key, keyIdx: pos[src.Key], columns: columns}
 	if !have[src.Key] {
 		errs = append(errs, RowError{Column: src.Key, Message: fmt.Sprintf("key column %q is missing from the feed (columns: %s)", src.Key, strings.Join(columns, ", "))})
 	}
@@ -59,7 +66,7 @@ func NewMapper(src *config.Source, columns []string) (*Mapper, []RowError) {
 	for _, attr := range attrs {
 		v := strings.TrimSpace(src.Mapping[attr])
 		if have[v] {
-			m.fields = append(m.fields, field{attr: attr, column: v})
+			m.fields = append(m.fields, field{attr: attr, column: v, idx: pos[v]})
 			continue
 		}
 		ast, iss := rowEnv.Compile(v)
@@ -80,7 +87,16 @@ func NewMapper(src *config.Source, columns []string) (*Mapper, []RowError) {
 			errs = append(errs, RowError{Column: attr, Message: fmt.Sprintf("mapping.%s: %v", attr, err)})
 			continue
 		}
-		m.fields = append(m.fields, field{attr: attr, prog: prg, expr: v})
+		f := field{attr: attr, prog: prg, expr: v}
+		if !readsRow(ast) {
+			// A constant such as "'employee'": evaluate it once.
+			out, _, err := prg.Eval(map[string]any{"row": map[string]string{}})
+			if s, ok := out.Value().(string); err == nil && ok {
+				s = strings.TrimSpace(s)
+				f.konst, f.prog = &s, nil
+			}
+		}
+		m.fields = append(m.fields, f)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -88,20 +104,44 @@ func NewMapper(src *config.Source, columns []string) (*Mapper, []RowError) {
 	return m, nil
 }
 
+// readsRow reports whether a compiled expression mentions `row`.
+func readsRow(ast *cel.Ast) bool {
+	found := false
+	celast.PreOrderVisit(celast.NavigateAST(ast.NativeRep()), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() == celast.IdentKind && e.AsIdent() == "row" {
+			found = true
+		}
+	}))
+	return found
+}
+
 // Map maps one row; errors name the row and the attribute.
 func (m *Mapper) Map(r Row) (Record, []RowError) {
 	rec := Record{Row: r.Num}
 	p := &rec.Person
-	p.EmployeeID = r.Values[m.key]
+	get := func(i int) string {
+		if i < len(r.Values) {
+			return r.Values[i]
+		}
+		return ""
+	}
+	p.EmployeeID = get(m.keyIdx)
 	var errs []RowError
 	var act map[string]any
 	for _, f := range m.fields {
 		var v string
-		if f.prog == nil {
-			v = r.Values[f.column]
-		} else {
+		switch {
+		case f.konst != nil:
+			v = *f.konst
+		case f.prog == nil:
+			v = get(f.idx)
+		default:
 			if act == nil {
-				act = map[string]any{"row": r.Values}
+				row := make(map[string]string, len(m.columns))
+				for i, c := range m.columns {
+					row[c] = get(i)
+				}
+				act = map[string]any{"row": row}
 			}
 			out, _, err := f.prog.Eval(act)
 			if err != nil {

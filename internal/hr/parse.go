@@ -28,10 +28,21 @@ type Table struct {
 
 // Row is one record of a feed. Num is the number a person sees: the
 // spreadsheet row for CSV and XLSX (the header is row 1), the 1-based
-// position in the array for JSON.
+// position in the array for JSON. Values are in the order of the table's
+// Columns.
 type Row struct {
 	Num    int
-	Values map[string]string
+	Values []string
+}
+
+// Value returns the row's value in the named column ("" if there is none).
+func (t *Table) Value(r Row, column string) string {
+	for i, c := range t.Columns {
+		if c == column && i < len(r.Values) {
+			return r.Values[i]
+		}
+	}
+	return ""
 }
 
 // RowError is one problem with one row (Row 0: the feed as a whole).
@@ -129,9 +140,9 @@ func ParseCSV(data []byte) (*Table, error) {
 		if len(rec) != len(cols) {
 			return nil, fmt.Errorf("row %d: has %d fields, the header has %d", num, len(rec), len(cols))
 		}
-		vals := make(map[string]string, len(cols))
-		for i, c := range cols {
-			vals[c] = strings.TrimSpace(rec[i])
+		vals := make([]string, len(cols))
+		for i := range cols {
+			vals[i] = strings.TrimSpace(rec[i])
 		}
 		t.Rows = append(t.Rows, Row{Num: num, Values: vals})
 	}
@@ -190,29 +201,32 @@ func ParseJSON(data []byte) (*Table, error) {
 		if obj == nil {
 			return nil, fmt.Errorf("row %d: null instead of an object", i+1)
 		}
-		vals := make(map[string]string, len(obj))
-		for k, v := range obj {
+		for k := range obj {
 			if !colSet[k] {
 				colSet[k] = true
 				t.Columns = append(t.Columns, k)
 			}
-			switch x := v.(type) {
+		}
+	}
+	sort.Strings(t.Columns)
+	for i, obj := range raw {
+		vals := make([]string, len(t.Columns))
+		for j, k := range t.Columns {
+			switch x := obj[k].(type) {
 			case nil:
-				vals[k] = ""
 			case string:
-				vals[k] = strings.TrimSpace(x)
+				vals[j] = strings.TrimSpace(x)
 			case json.Number:
-				vals[k] = x.String()
+				vals[j] = x.String()
 			case bool:
-				vals[k] = strconv.FormatBool(x)
+				vals[j] = strconv.FormatBool(x)
 			default:
 				b, _ := json.Marshal(x)
-				vals[k] = string(b)
+				vals[j] = string(b)
 			}
 		}
 		t.Rows = append(t.Rows, Row{Num: i + 1, Values: vals})
 	}
-	sort.Strings(t.Columns)
 	return t, nil
 }
 
@@ -253,16 +267,14 @@ func ParseXLSX(data []byte, sheet string) (*Table, error) {
 			continue
 		}
 		empty := true
-		vals := make(map[string]string, len(t.Columns))
-		for i, c := range t.Columns {
-			v := ""
+		vals := make([]string, len(t.Columns))
+		for i := range t.Columns {
 			if i < len(rec) {
-				v = strings.TrimSpace(rec[i])
+				vals[i] = strings.TrimSpace(rec[i])
 			}
-			if v != "" {
+			if vals[i] != "" {
 				empty = false
 			}
-			vals[c] = v
 		}
 		if len(rec) > len(t.Columns) {
 			for _, extra := range rec[len(t.Columns):] {

@@ -52,6 +52,9 @@ func (dialect) Lock(ctx context.Context, tx *sql.Tx) error {
 
 func (dialect) MaxParams() int { return 65535 }
 
+// Unnest: bulk inserts send one array per column.
+func (dialect) Unnest() bool { return true }
+
 // Open connects with a postgres:// DSN and applies migrations.
 func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 	db, err := sql.Open("pgx", dsn)

@@ -29,6 +29,7 @@ func (dialect) Rebind(q string) string { return q }
 // already serialises writers.
 func (dialect) Lock(context.Context, *sql.Tx) error { return nil }
 func (dialect) MaxParams() int                      { return 32766 }
+func (dialect) Unnest() bool                        { return false }
 
 // Open opens (creating) the database file at path and applies migrations.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {

@@ -99,8 +99,8 @@ func (s *DB) Grants(ctx context.Context, source string) ([]store.GrantRow, error
 }
 
 func (s *DB) Unprovisioned(ctx context.Context, limit int) ([]store.Event, error) {
-	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT id, `+strings.Join(eventCols, ",")+` FROM events
-		WHERE provisioned = 0 AND state = 'applied' ORDER BY id LIMIT ?`), limit)
+	rows, err := s.db.QueryContext(ctx, s.rb(eventSelect+`
+		WHERE e.provisioned = 0 AND e.state = 'applied' ORDER BY e.id LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: unprovisioned events: %w", err)
 	}

@@ -294,7 +294,7 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			if c.Person != nil {
 				persons = []store.Person{*c.Person}
 			}
-			if err := s.applyChanges(ctx, tx, persons, c.Events, c.Prov != nil); err != nil {
+			if err := s.applyChanges(ctx, tx, persons, c.Events, c.Prov != nil, nil); err != nil {
 				return err
 			}
 			if err := s.queue(ctx, tx, c.Prov); err != nil {

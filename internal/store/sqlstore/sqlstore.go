@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ type Dialect interface {
 	Lock(ctx context.Context, tx *sql.Tx) error
 	// MaxParams is the most bind parameters one statement may carry.
 	MaxParams() int
+	// Unnest reports whether bulk inserts should send one array per
+	// column (INSERT … SELECT FROM unnest(…)) instead of a VALUES list.
+	Unnest() bool
 }
 
 // DB is a store.Store over a database/sql handle.
@@ -85,29 +89,86 @@ func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // bulk inserts rows in as few statements as the parameter limit allows.
 // suffix follows the VALUES list (for example an ON CONFLICT clause).
 func (s *DB) bulk(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any, suffix string) error {
-	if len(rows) == 0 {
+	return s.bulkFunc(ctx, tx, table, cols, len(rows), func(i int, args []any) []any { return append(args, rows[i]...) }, suffix)
+}
+
+// bulkFunc is bulk with rows made on demand, one chunk at a time, so a
+// large import never holds every row's arguments at once.
+func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
+	if n == 0 {
 		return nil
+	}
+	if s.d.Unnest() && n > 1 {
+		return s.bulkUnnest(ctx, tx, table, cols, n, row, suffix)
 	}
 	per := max(1, min(500, s.d.MaxParams()/len(cols)))
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES "
 	var full string
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
+	args := make([]any, 0, per*len(cols))
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
 		var q string
-		if len(chunk) == per && full != "" {
+		if end-start == per && full != "" {
 			q = full
 		} else {
-			q = s.rb(head + strings.TrimSuffix(strings.Repeat(one+",", len(chunk)), ",") + suffix)
-			if len(chunk) == per {
+			q = s.rb(head + strings.TrimSuffix(strings.Repeat(one+",", end-start), ",") + suffix)
+			if end-start == per {
 				full = q
 			}
 		}
-		args := make([]any, 0, len(chunk)*len(cols))
-		for _, r := range chunk {
-			args = append(args, r...)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(i, args)
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// bulkUnnest sends each column as one array: the server parses one short
+// statement per chunk instead of thousands of placeholders.
+func (s *DB) bulkUnnest(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
+	const chunk = 10000
+	args := make([]any, 0, len(cols))
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		strs := make([][]string, len(cols))
+		ints := make([][]int64, len(cols))
+		isInt := make([]bool, len(cols))
+		for i := start; i < end; i++ {
+			args = row(i, args[:0])
+			if len(args) != len(cols) {
+				return fmt.Errorf("store: insert into %s: %d values for %d columns", table, len(args), len(cols))
+			}
+			for c, v := range args {
+				switch x := v.(type) {
+				case string:
+					strs[c] = append(strs[c], x)
+				case int64:
+					isInt[c] = true
+					ints[c] = append(ints[c], x)
+				case int:
+					isInt[c] = true
+					ints[c] = append(ints[c], int64(x))
+				default:
+					return fmt.Errorf("store: insert into %s: column %s: unsupported %T", table, cols[c], v)
+				}
+			}
+		}
+		params := make([]any, len(cols))
+		casts := make([]string, len(cols))
+		for c := range cols {
+			if isInt[c] {
+				params[c], casts[c] = ints[c], "?::bigint[]"
+			} else {
+				params[c], casts[c] = strs[c], "?::text[]"
+			}
+		}
+		q := s.rb("INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") SELECT * FROM unnest(" + strings.Join(casts, ",") + ")" + suffix)
+		if _, err := tx.ExecContext(ctx, q, params...); err != nil {
 			return fmt.Errorf("store: insert into %s: %w", table, err)
 		}
 	}
@@ -159,16 +220,26 @@ func scanPerson(r scanner) (store.Person, error) {
 var eventCols = []string{"import_id", "source", "employee_id", "type", "state", "effective_at",
 	"before_doc", "after_doc", "changed", "created_at", "applied_at"}
 
-func eventRow(e *store.Event) []any {
+// eventSelect reads events; an event whose documents live in its audit
+// entry (audit_seq) takes them from there.
+const eventSelect = `SELECT e.id, e.import_id, e.source, e.employee_id, e.type, e.state, e.effective_at,
+	CASE WHEN e.audit_seq > 0 THEN coalesce(a.before_doc, '') ELSE e.before_doc END,
+	CASE WHEN e.audit_seq > 0 THEN coalesce(a.after_doc, '') ELSE e.after_doc END,
+	e.changed, e.created_at, e.applied_at
+	FROM events e LEFT JOIN audit a ON a.seq = e.audit_seq AND e.audit_seq > 0`
+
+// eventRow is an event's columns; with an audit entry (seq > 0) its
+// before and after documents are not stored twice.
+func eventRow(args []any, e *store.Event, seq int64, provisioned int) []any {
 	doc := func(p *store.Person) string {
-		if p == nil {
+		if p == nil || seq > 0 {
 			return ""
 		}
 		b, _ := json.Marshal(p)
 		return string(b)
 	}
-	return []any{e.ImportID, e.Source, e.EmployeeID, e.Type, e.State, micros(e.Effective),
-		doc(e.Before), doc(e.After), strings.Join(e.Changed, ","), micros(e.CreatedAt), micros(e.AppliedAt)}
+	return append(args, e.ImportID, e.Source, e.EmployeeID, e.Type, e.State, micros(e.Effective),
+		doc(e.Before), doc(e.After), strings.Join(e.Changed, ","), micros(e.CreatedAt), micros(e.AppliedAt), seq, provisioned)
 }
 
 func scanEvent(r scanner) (store.Event, error) {
@@ -289,7 +360,12 @@ func (s *DB) ApplyImport(ctx context.Context, imp store.Import, persons []store.
 				return fmt.Errorf("store: hold source: %w", err)
 			}
 		} else {
-			if err := s.applyChanges(ctx, tx, persons, events, prov != nil); err != nil {
+			seqs, err := s.appendAuditSeqs(ctx, tx, entries)
+			if err != nil {
+				return err
+			}
+			entries = nil // written
+			if err := s.applyChanges(ctx, tx, persons, events, prov != nil, seqs); err != nil {
 				return err
 			}
 			if err := s.queue(ctx, tx, prov); err != nil {
@@ -317,7 +393,7 @@ func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, paylo
 
 // applyChanges writes persons and events; a person whose dates changed, or
 // who leaves or returns, loses the scheduled events planned before.
-func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event, provisioned bool) error {
+func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event, provisioned bool, seqs map[string]int64) error {
 	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
 	for i := range events {
 		e := &events[i]
@@ -331,22 +407,31 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 			}
 		}
 	}
-	rows := make([][]any, len(persons))
-	for i := range persons {
-		rows[i] = personRow(&persons[i])
+	// Insert in key order: index pages fill in sequence instead of at random.
+	order := make([]int, len(persons))
+	for i := range order {
+		order[i] = i
 	}
-	if err := s.bulk(ctx, tx, "persons", personCols, rows, personUpsert); err != nil {
+	sort.Slice(order, func(a, b int) bool { return persons[order[a]].EmployeeID < persons[order[b]].EmployeeID })
+	err := s.bulkFunc(ctx, tx, "persons", personCols, len(persons), func(i int, args []any) []any {
+		return append(args, personRow(&persons[order[i]])...)
+	}, personUpsert)
+	if err != nil {
 		return err
 	}
-	rows = rows[:0]
 	prov := 0
 	if provisioned {
 		prov = 1
 	}
-	for i := range events {
-		rows = append(rows, append(eventRow(&events[i]), prov))
-	}
-	return s.bulk(ctx, tx, "events", append(eventCols[:len(eventCols):len(eventCols)], "provisioned"), rows, "")
+	cols := append(eventCols[:len(eventCols):len(eventCols)], "audit_seq", "provisioned")
+	return s.bulkFunc(ctx, tx, "events", cols, len(events), func(i int, args []any) []any {
+		e := &events[i]
+		var seq int64
+		if e.State == store.EventApplied {
+			seq = seqs[eventKey(e.EmployeeID, "hr."+e.Type)]
+		}
+		return eventRow(args, e, seq, prov)
+	}, "")
 }
 
 func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (store.Import, error) {
@@ -388,7 +473,12 @@ func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor st
 					entries = append(entries, store.EventEntry(*e, actor, at))
 				}
 			}
-			if err := s.applyChanges(ctx, tx, p.Persons, p.Events, false); err != nil {
+			seqs, err := s.appendAuditSeqs(ctx, tx, entries)
+			if err != nil {
+				return err
+			}
+			entries = nil
+			if err := s.applyChanges(ctx, tx, p.Persons, p.Events, false, seqs); err != nil {
 				return err
 			}
 			imp.Status = store.ImportApplied
@@ -417,8 +507,8 @@ func (s *DB) ApplyDue(ctx context.Context, now time.Time, actor string) ([]store
 	var done []store.Event
 	now = now.UTC().Truncate(time.Microsecond)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.rb(`SELECT id, `+strings.Join(eventCols, ",")+` FROM events
-			WHERE state = 'scheduled' AND effective_at <= ? ORDER BY effective_at, id`), micros(now))
+		rows, err := tx.QueryContext(ctx, s.rb(eventSelect+`
+			WHERE e.state = 'scheduled' AND e.effective_at <= ? ORDER BY e.effective_at, e.id`), micros(now))
 		if err != nil {
 			return fmt.Errorf("store: due events: %w", err)
 		}
@@ -560,15 +650,15 @@ func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, er
 	for _, c := range []struct{ col, v string }{{"source", f.Source}, {"employee_id", f.EmployeeID},
 		{"import_id", f.ImportID}, {"type", f.Type}, {"state", f.State}} {
 		if c.v != "" {
-			where = append(where, c.col+" = ?")
+			where = append(where, "e."+c.col+" = ?")
 			args = append(args, c.v)
 		}
 	}
 	if f.AfterID > 0 {
-		where = append(where, "id > ?")
+		where = append(where, "e.id > ?")
 		args = append(args, f.AfterID)
 	}
-	q := `SELECT id, ` + strings.Join(eventCols, ",") + ` FROM events`
+	q := eventSelect
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -576,7 +666,7 @@ func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, er
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	q += ` ORDER BY id LIMIT ?`
+	q += ` ORDER BY e.id LIMIT ?`
 	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
@@ -599,6 +689,24 @@ func (s *DB) AppendAudit(ctx context.Context, entries ...audit.Entry) error {
 	return s.write(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, entries) })
 }
 
+// eventKey ties a lifecycle event to its audit entry within one write.
+func eventKey(subject, action string) string { return subject + "\x00" + action }
+
+// appendAuditSeqs appends entries and returns the sequence number of each
+// lifecycle event's entry by eventKey.
+func (s *DB) appendAuditSeqs(ctx context.Context, tx *sql.Tx, entries []audit.Entry) (map[string]int64, error) {
+	if err := s.appendAudit(ctx, tx, entries); err != nil {
+		return nil, err
+	}
+	seqs := make(map[string]int64, len(entries))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Action, "hr.") && e.Subject != "" {
+			seqs[eventKey(e.Subject, e.Action)] = e.Seq
+		}
+	}
+	return seqs, nil
+}
+
 func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry) error {
 	if len(entries) == 0 {
 		return nil
@@ -609,12 +717,12 @@ func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry)
 		return fmt.Errorf("store: audit head: %w", err)
 	}
 	seq, hash = audit.Chain(entries, seq, hash)
-	rows := make([][]any, len(entries))
-	for i, e := range entries {
-		rows[i] = []any{e.Seq, micros(e.At), e.Actor, e.Action, e.Source, e.ImportID, e.Subject,
-			string(e.Before), string(e.After), e.PrevHash, e.Hash}
-	}
-	if err := s.bulk(ctx, tx, "audit", auditCols, rows, ""); err != nil {
+	err := s.bulkFunc(ctx, tx, "audit", auditCols, len(entries), func(i int, args []any) []any {
+		e := &entries[i]
+		return append(args, e.Seq, micros(e.At), e.Actor, e.Action, e.Source, e.ImportID, e.Subject,
+			string(e.Before), string(e.After), e.PrevHash, e.Hash)
+	}, "")
+	if err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.rb(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, hash); err != nil {
