@@ -22,6 +22,7 @@ import (
 	"github.com/tango-iga/tango/internal/connector/ldap"
 	"github.com/tango-iga/tango/internal/connector/manual"
 	"github.com/tango-iga/tango/internal/connector/scim"
+	"github.com/tango-iga/tango/internal/connector/webhook"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -55,6 +56,10 @@ type Settings struct {
 		ActiveDirectory bool                `yaml:"active_directory"`
 	} `yaml:"disable"`
 	Retention string `yaml:"retention"`
+	// Webhook apps: the HMAC secret, an optional endpoint listing accounts, extra headers.
+	Secret  string            `yaml:"secret"`
+	ListURL string            `yaml:"list_url"`
+	Headers map[string]string `yaml:"headers"`
 	// Manual apps: the team that gets the tasks, and an accounts export to read back.
 	Team         string `yaml:"team"`
 	AccountsFile string `yaml:"accounts_file"`
@@ -83,9 +88,10 @@ type Factory func(a *App, st store.Store) (connector.Connector, error)
 
 // Factories by connector kind.
 var Factories = map[string]Factory{
-	"ldap":   newLDAP,
-	"scim":   newSCIM,
-	"manual": newManual,
+	"ldap":    newLDAP,
+	"scim":    newSCIM,
+	"manual":  newManual,
+	"webhook": newWebhook,
 }
 
 // LoadApps compiles every app of the config and builds its connector
@@ -149,7 +155,7 @@ func loadApp(ca config.App, st store.Store) (*App, error) {
 	if a.key, err = compile("correlate.person", s.Correlate.Person); err != nil {
 		return nil, err
 	}
-	a.nameAttr = map[string]string{"ldap": "uid", "scim": "userName"}[a.Kind]
+	a.nameAttr = map[string]string{"ldap": "uid", "scim": "userName", "webhook": "name"}[a.Kind]
 	a.limiter = newLimiter(s.RateLimit)
 	f := Factories[a.Kind]
 	if f == nil {
@@ -202,6 +208,12 @@ func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
 	}
 	return scim.New(scim.Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
 		MaxRetries: 2, MaxRetryWait: 5 * time.Second})
+}
+
+func newWebhook(a *App, _ store.Store) (connector.Connector, error) {
+	s := a.Settings
+	return webhook.New(webhook.Config{URL: s.URL, Secret: s.Secret, ListURL: s.ListURL, Headers: s.Headers,
+		AppName: a.Name, PageSize: s.PageSize, MaxRetries: 2, MaxRetryWait: 5 * time.Second})
 }
 
 func newManual(a *App, st store.Store) (connector.Connector, error) {

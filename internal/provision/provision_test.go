@@ -2,7 +2,12 @@ package provision_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +16,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/connector/webhook"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
@@ -318,5 +324,45 @@ func TestManualAppMakesTasks(t *testing.T) {
 	rep, err := e.eng.Reconcile(ctx, nil)
 	if err != nil || len(rep.Apps) != 1 || !rep.Apps[0].Unreadable || rep.Apps[0].Error != "" {
 		t.Fatalf("reconcile of a manual app without an export: %+v, %v", rep, err)
+	}
+}
+
+func TestWebhookAppSignedDeliveries(t *testing.T) {
+	var mu sync.Mutex
+	byType := map[string]int{}
+	bad := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if err := webhook.Verify("s3cret-hmac", r.Header.Get("X-Tango-Timestamp"), string(body), r.Header.Get("X-Tango-Signature"), time.Minute); err != nil {
+			bad++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var d struct{ Type string }
+		if err := json.Unmarshal(body, &d); err != nil {
+			bad++
+		}
+		byType[d.Type]++
+	}))
+	defer srv.Close()
+	e := setup(t, `
+  - name: directory
+    connector: webhook
+    url: `+srv.URL+`
+    secret: s3cret-hmac
+`)
+	e.importMonth(t, "2009-12")
+	e.importMonth(t, "2010-01")
+	e.importMonth(t, "2010-02")
+	e.drain(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if bad != 0 || byType["account.created"] != 2000 || byType["entitlement.granted"] != 80 || byType["account.disabled"] != 13 {
+		t.Fatalf("deliveries %v, %d bad", byType, bad)
+	}
+	if byType["entitlement.revoked"] != 0 { // none of 2010-02's 13 leavers is an ITAdmin
+		t.Fatalf("entitlements revoked from people who keep them: %v", byType)
 	}
 }

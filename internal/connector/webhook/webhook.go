@@ -103,7 +103,7 @@ const (
 // ErrNotReadable is returned (wrapped) by Get and List when the app has no
 // ListURL: the accounts cannot be read back, so reconcile cannot compare.
 // It is neither connector.ErrNotFound nor temporary.
-var ErrNotReadable = errors.New("webhook app cannot be read back (no list URL)")
+var ErrNotReadable = connector.ErrNotReadable
 
 // Verify errors.
 var (
