@@ -2,6 +2,7 @@ package policy
 
 import (
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (R
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sc := newScratch()
 			for {
 				mu.Lock()
 				start := next
@@ -79,7 +81,7 @@ func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (R
 				for i := start; i < min(start+chunk, len(persons)); i++ {
 					per := &persons[i]
 					in := Input{Person: per, Manager: byID[per.Source+"\x00"+per.ManagerID]}
-					want, viol, err := p.Desired(in, now)
+					want, viol, err := p.desired(in, now, sc)
 					if err != nil {
 						mu.Lock()
 						if firstErr == nil {
@@ -122,23 +124,21 @@ func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (R
 
 func diff(p *store.Person, want []Reasoned, viol []Violation, have []Grant) Change {
 	c := Change{Source: p.Source, EmployeeID: p.EmployeeID, Name: p.DisplayName, Status: p.Status, Violations: viol}
-	held := make(map[Grant]bool, len(have))
-	for _, g := range have {
-		held[g] = true
-	}
-	wanted := make(map[Grant]bool, len(want))
+	// A person holds a few dozen grants at most: slices beat maps here.
 	for _, w := range want {
-		wanted[w.Grant] = true
-		if !held[w.Grant] {
+		if !slices.Contains(have, w.Grant) {
 			c.Gains = append(c.Gains, w)
 		}
+	}
+	wanted := func(g Grant) bool {
+		return slices.ContainsFunc(want, func(r Reasoned) bool { return r.Grant == g })
 	}
 	reason := "no role grants it any more"
 	if p.Status == store.StatusLeft {
 		reason = "person has left"
 	}
 	for _, g := range have {
-		if !wanted[g] {
+		if !wanted(g) {
 			c.Losses = append(c.Losses, Loss{Grant: g, Reason: reason})
 		}
 	}

@@ -7,7 +7,6 @@ package policy
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,6 +32,14 @@ type Grant struct {
 	Entitlement string `json:"entitlement,omitempty"`
 }
 
+// Compare orders grants by app, then entitlement (the account first).
+func (g Grant) Compare(o Grant) int {
+	if c := strings.Compare(g.App, o.App); c != 0 {
+		return c
+	}
+	return strings.Compare(g.Entitlement, o.Entitlement)
+}
+
 func (g Grant) String() string {
 	if g.Entitlement == "" {
 		return g.App
@@ -51,6 +58,7 @@ type Violation struct {
 
 type role struct {
 	name   string
+	names  []string // []string{name} with cap 1: shared, since appending to it copies
 	prog   cel.Program
 	grants []Grant
 }
@@ -81,7 +89,7 @@ func Compile(cfg *config.Config) (*Policy, error) {
 		if err != nil {
 			return nil, err
 		}
-		ro := role{name: r.Name, prog: prog}
+		ro := role{name: r.Name, names: []string{r.Name}[:1:1], prog: prog}
 		for _, g := range r.Grants {
 			if !slices.Contains(p.apps, g.App) {
 				return nil, fmt.Errorf("role %q: grants unknown app %q", r.Name, g.App)
@@ -118,7 +126,9 @@ func compileRole(name, expr string) (cel.Program, error) {
 	if err := checkFields(ast); err != nil {
 		return nil, fmt.Errorf("role %q: when: %w", name, err)
 	}
-	return env.Program(ast, cel.CostLimit(10000))
+	// Conditions come from the config, not from outside input: no cost
+	// tracking (it doubles evaluation time); constants folded once.
+	return env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 }
 
 // checkFields rejects `person.x` and `person.manager.x` for unknown x, so a
@@ -158,6 +168,14 @@ type Input struct {
 
 // Activation builds the `person` value for CEL.
 func Activation(in Input, now time.Time) map[string]any {
+	m := make(map[string]any, 17)
+	fill(m, make(map[string]any, 6), in, now)
+	return m
+}
+
+// fill writes the `person` value into m (and its manager into mgr),
+// overwriting what an earlier person left there.
+func fill(m, mgr map[string]any, in Input, now time.Time) {
 	p := in.Person
 	attrs := p.Attributes
 	if attrs == nil {
@@ -169,19 +187,17 @@ func Activation(in Input, now time.Time) map[string]any {
 			tenure = int64(now.Sub(t).Hours() / 24)
 		}
 	}
-	m := map[string]any{
-		"employee_id": p.EmployeeID, "display_name": p.DisplayName, "email": p.Email, "title": p.Title,
-		"department": p.Department, "team": p.Team, "business_unit": p.BusinessUnit, "manager_id": p.ManagerID,
-		"employment_type": p.EmploymentType, "status": p.Status, "start_date": p.StartDate, "end_date": p.EndDate,
-		"period": int64(p.Period), "tenure_days": tenure, "attributes": attrs, "source": p.Source,
-	}
-	mgr := map[string]any{"employee_id": "", "display_name": "", "email": "", "title": "", "department": "", "status": ""}
+	m["employee_id"], m["display_name"], m["email"], m["title"] = p.EmployeeID, p.DisplayName, p.Email, p.Title
+	m["department"], m["team"], m["business_unit"], m["manager_id"] = p.Department, p.Team, p.BusinessUnit, p.ManagerID
+	m["employment_type"], m["status"], m["start_date"], m["end_date"] = p.EmploymentType, p.Status, p.StartDate, p.EndDate
+	m["period"], m["tenure_days"], m["attributes"], m["source"] = int64(p.Period), tenure, attrs, p.Source
+	var mp store.Person
 	if in.Manager != nil {
-		mgr = map[string]any{"employee_id": in.Manager.EmployeeID, "display_name": in.Manager.DisplayName,
-			"email": in.Manager.Email, "title": in.Manager.Title, "department": in.Manager.Department, "status": in.Manager.Status}
+		mp = *in.Manager
 	}
+	mgr["employee_id"], mgr["display_name"], mgr["email"] = mp.EmployeeID, mp.DisplayName, mp.Email
+	mgr["title"], mgr["department"], mgr["status"] = mp.Title, mp.Department, mp.Status
 	m["manager"] = mgr
-	return m
 }
 
 // Reasoned is a grant with the roles that give it.
@@ -194,12 +210,29 @@ type Reasoned struct {
 // whose condition holds, minus grants withheld by separation of duties. A
 // person who has left gets nothing, whatever the roles say.
 func (p *Policy) Desired(in Input, now time.Time) ([]Reasoned, []Violation, error) {
+	return p.desired(in, now, newScratch())
+}
+
+// scratch is an activation reused from one person to the next.
+type scratch struct {
+	act     map[string]any
+	person  map[string]any
+	manager map[string]any
+}
+
+func newScratch() *scratch {
+	s := &scratch{person: make(map[string]any, 17), manager: make(map[string]any, 6)}
+	s.act = map[string]any{"person": s.person}
+	return s
+}
+
+func (p *Policy) desired(in Input, now time.Time, sc *scratch) ([]Reasoned, []Violation, error) {
 	if in.Person.Status == store.StatusLeft {
 		return nil, nil, nil
 	}
-	act := map[string]any{"person": Activation(in, now)}
-	var out []Reasoned
-	idx := map[Grant]int{}
+	fill(sc.person, sc.manager, in, now)
+	act := sc.act
+	out := make([]Reasoned, 0, 16)
 	var violations []Violation
 	for _, r := range p.roles {
 		v, _, err := r.prog.Eval(act)
@@ -209,26 +242,28 @@ func (p *Policy) Desired(in Input, now time.Time) ([]Reasoned, []Violation, erro
 		if b, ok := v.Value().(bool); !ok || !b {
 			continue
 		}
+	grants:
 		for _, g := range r.grants {
-			if i, ok := idx[g]; ok {
-				out[i].Roles = append(out[i].Roles, r.name)
-				continue
+			for i := range out {
+				if out[i].Grant == g {
+					out[i].Roles = append(out[i].Roles, r.name)
+					continue grants
+				}
 			}
-			if v := p.breaks(g, idx); v != nil {
+			if v := p.breaks(g, out); v != nil {
 				v.Role = r.name
 				violations = append(violations, *v)
 				continue
 			}
-			idx[g] = len(out)
-			out = append(out, Reasoned{Grant: g, Roles: []string{r.name}})
+			out = append(out, Reasoned{Grant: g, Roles: r.names})
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].String() < out[b].String() })
+	slices.SortFunc(out, func(a, b Reasoned) int { return a.Grant.Compare(b.Grant) })
 	return out, violations, nil
 }
 
 // breaks reports the rule g would complete given the grants already held.
-func (p *Policy) breaks(g Grant, held map[Grant]int) *Violation {
+func (p *Policy) breaks(g Grant, held []Reasoned) *Violation {
 	for _, s := range p.sod {
 		if !slices.Contains(s.items, g) {
 			continue
@@ -239,7 +274,7 @@ func (p *Policy) breaks(g Grant, held map[Grant]int) *Violation {
 			if it == g {
 				continue
 			}
-			if _, ok := held[it]; !ok {
+			if !slices.ContainsFunc(held, func(r Reasoned) bool { return r.Grant == it }) {
 				complete = false
 				break
 			}
@@ -255,9 +290,9 @@ func (p *Policy) breaks(g Grant, held map[Grant]int) *Violation {
 // Check reports the separation-of-duties rule that adding g to held would
 // break, if any (used before approving an access request).
 func (p *Policy) Check(g Grant, held []Grant) *Violation {
-	m := make(map[Grant]int, len(held))
+	rs := make([]Reasoned, len(held))
 	for i, h := range held {
-		m[h] = i
+		rs[i].Grant = h
 	}
-	return p.breaks(g, m)
+	return p.breaks(g, rs)
 }
