@@ -366,3 +366,60 @@ func TestWebhookAppSignedDeliveries(t *testing.T) {
 		t.Fatalf("entitlements revoked from people who keep them: %v", byType)
 	}
 }
+
+// A worker that dies mid-run (its context cut while operations are
+// leased and in flight) loses nothing: another engine takes the expired
+// leases over and every account ends up made exactly once.
+func TestKilledWorkerLosesNothing(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	e := setup(t, ldapApp(s))
+	ctx := context.Background()
+	pol, _ := policy.Compile(e.cfg)
+	e.importMonth(t, "2009-12")
+	first := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond})
+	runCtx, kill := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); first.Run(runCtx) }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ops, _ := e.st.Ops(ctx, store.OpFilter{App: "directory", State: store.OpDone})
+		if len(ops) >= 300 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first worker made only %d operations", len(ops))
+		}
+		time.Sleep(5 * time.Millisecond) // polling the queue while the worker runs
+	}
+	kill() // mid-run: operations are leased and in flight
+	<-done
+	running, _ := e.st.Ops(ctx, store.OpFilter{State: store.OpRunning})
+	pending, _ := e.st.Ops(ctx, store.OpFilter{State: store.OpPending})
+	if len(pending)+len(running) == 0 {
+		t.Fatal("the worker finished everything before it was killed: the test proves nothing")
+	}
+	second := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond})
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := second.Drain(dctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := e.st.Ops(ctx, store.OpFilter{})
+	for _, o := range all {
+		if o.State != store.OpDone {
+			t.Fatalf("operation %d is %s after the second worker: %+v", o.ID, o.State, o)
+		}
+	}
+	acc := accounts(t, e.eng.Apps()["directory"].Conn)
+	admins := 0
+	for _, a := range acc {
+		if len(a.Entitlements) > 1 {
+			t.Fatalf("%s holds %v", a.Key, a.Entitlements)
+		}
+		admins += len(a.Entitlements)
+	}
+	if len(acc) != 2000 || admins != 80 {
+		t.Fatalf("%d accounts and %d admin memberships after the crash, want 2000 and 80", len(acc), admins)
+	}
+	t.Logf("killed with %d pending and %d running operations", len(pending), len(running))
+}
