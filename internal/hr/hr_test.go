@@ -285,6 +285,20 @@ func TestSafeguardHoldsThenApprove(t *testing.T) {
 	if ps, _ := st.Persons(ctx, store.PersonFilter{Status: store.StatusLeft}); len(ps) != 4 {
 		t.Fatalf("%d left after approval, want 4", len(ps))
 	}
+	evs, _ := st.Events(ctx, store.EventFilter{ImportID: res.ImportID})
+	if len(evs) != 4 || evs[0].State != store.EventApplied || evs[0].Type != store.EventLeaver || evs[0].Before == nil {
+		t.Fatalf("events of the approved import: %+v", evs)
+	}
+	ents, _ := st.AuditEntries(ctx, 0, 1000)
+	leavers := 0
+	for _, e := range ents {
+		if e.Action == "hr.leaver" && e.ImportID == res.ImportID && e.Actor == "hr-lead" {
+			leavers++
+		}
+	}
+	if leavers != 4 {
+		t.Fatalf("%d leaver audit entries by the approver, want 4", leavers)
+	}
 	if dry := run(t, st, b.String(), Options{DryRun: true}); dry.Status != store.ImportDryRun || dry.Rehires != 4 {
 		t.Fatalf("dry run: %+v", dry)
 	}

@@ -143,7 +143,8 @@ func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.
 			e := &plan.Events[i]
 			e.ImportID = imp.ID
 			if imp.Status == store.ImportHeld {
-				e.State = store.EventHeld
+				// Kept with the import as planned (applied or scheduled);
+				// they take effect, with their audit entries, on approval.
 				continue
 			}
 			if e.State == store.EventApplied {
