@@ -185,6 +185,16 @@ sources:
       manager: supervisor
       employment_type: "'employee'"
     safeguards: {max_leavers: "5%"}
+# An app nobody can automate: each change becomes a task for IT that names it
+# (see tango tasks list --team it). Add ldap, scim or webhook apps the same way.
+apps:
+  - name: admin-console
+    connector: manual
+    owner: it
+roles:
+  - name: it-admins
+    when: person.title == "ITAdmin" && person.status == "active"
+    grants: [{app: admin-console, entitlements: [global-admin]}]
 `
 
 func demoCmd(g *globals) *cobra.Command {
