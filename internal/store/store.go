@@ -205,6 +205,7 @@ type Store interface {
 
 	Provisioner
 	Tasker
+	Caser
 	SCIMStore
 
 	Counts(ctx context.Context) (Counts, error)

@@ -672,4 +672,5 @@ func Run(t *testing.T, b Backend) {
 		}
 	})
 
+	runCases(t, b)
 }
