@@ -27,6 +27,8 @@ type Config struct {
 	SoD []SoDRule `yaml:"separation_of_duties"`
 	// Provisioning tunes how access changes reach the apps.
 	Provisioning Provisioning `yaml:"provisioning"`
+	// Playbooks are the lifecycle workflows (read by internal/workflow; built-in defaults when empty).
+	Playbooks yaml.Node `yaml:"playbooks"`
 
 	path string
 	loc  *time.Location
