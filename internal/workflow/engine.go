@@ -1,0 +1,574 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/cel-go/cel"
+
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// Actor is who the engine's audit entries name.
+const Actor = "workflow"
+
+// Options tune the engine.
+type Options struct {
+	Now  func() time.Time // default time.Now
+	Poll time.Duration    // idle wait between passes; default 1 s
+	Log  *slog.Logger
+	HTTP *http.Client // for webhook steps; default a client with a 10 s timeout
+}
+
+// Engine opens cases for lifecycle events, completes their automated
+// steps and escalates overdue tasks.
+type Engine struct {
+	st     store.Store
+	cfg    *config.Config
+	pb     *Config
+	books  map[string]*compiled
+	urgent cel.Program
+	apps   map[string]config.App
+	opt    Options
+
+	mu         sync.Mutex
+	assets     []Asset
+	assetsMod  time.Time
+	initialImp map[string]bool
+}
+
+// New checks the playbooks of cfg (the defaults when it has none) and
+// makes an engine.
+func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
+	pb, err := Parse(cfg)
+	if err != nil {
+		return nil, err
+	}
+	books, urgent, err := pb.compile()
+	if err != nil {
+		return nil, err
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opt.HTTP == nil {
+		opt.HTTP = &http.Client{Timeout: 10 * time.Second}
+	}
+	e := &Engine{st: st, cfg: cfg, pb: pb, books: books, urgent: urgent, apps: map[string]config.App{}, opt: opt, initialImp: map[string]bool{}}
+	if cfg != nil {
+		for _, a := range cfg.Apps {
+			e.apps[a.Name] = a
+		}
+	}
+	if pb.Assets.File != "" {
+		if _, err := e.loadAssets(); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Playbooks returns the playbooks in use.
+func (e *Engine) Playbooks() *Config { return e.pb }
+
+// Run opens cases, completes automated steps and escalates overdue tasks
+// until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for ctx.Err() == nil {
+		n, err := e.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.opt.Log.Error("workflow: pass failed", "err", err)
+		}
+		if n > 0 {
+			continue
+		}
+		t := time.NewTimer(e.opt.Poll)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return nil
+}
+
+// RunOnce makes one pass; it returns how many things changed.
+func (e *Engine) RunOnce(ctx context.Context) (int, error) {
+	var errs []error
+	opened, err := e.OpenCases(ctx)
+	errs = append(errs, err)
+	auto, err := e.AdvanceAuto(ctx)
+	errs = append(errs, err)
+	esc, err := e.Escalate(ctx, e.opt.Now())
+	errs = append(errs, err)
+	cancelled, err := e.st.CloseCancelledCases(ctx, Actor, e.opt.Now())
+	errs = append(errs, err)
+	return opened + auto + esc + len(cancelled), errors.Join(errs...)
+}
+
+func (e *Engine) loadAssets() ([]Asset, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	path := e.pb.Assets.File
+	if path == "" {
+		return nil, nil
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("playbooks.assets.file: %w", err)
+	}
+	if !fi.ModTime().Equal(e.assetsMod) || e.assets == nil {
+		as, err := LoadAssets(path)
+		if err != nil {
+			return nil, err
+		}
+		e.assets, e.assetsMod = as, fi.ModTime()
+	}
+	return e.assets, nil
+}
+
+// kindOf is the case kind an event opens, or "" for none. Events of a
+// source's first import (the initial load) open no case: those people were
+// already there.
+func (e *Engine) kindOf(ctx context.Context, ev store.Event) (string, error) {
+	var kind string
+	switch ev.Type {
+	case store.EventJoiner, store.EventRehire:
+		kind = store.CaseJoiner
+	case store.EventMover:
+		kind = store.CaseMover
+	case store.EventLeaver:
+		kind = store.CaseLeaver
+	default:
+		return "", nil
+	}
+	if ev.ImportID != "" {
+		initial, ok := e.initialImp[ev.ImportID]
+		if !ok {
+			imp, err := e.st.Import(ctx, ev.ImportID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return "", err
+			default:
+				initial = imp.BaseSerial == 0
+			}
+			e.initialImp[ev.ImportID] = initial
+		}
+		if initial {
+			return "", nil
+		}
+	}
+	if kind == store.CaseLeaver && ev.After != nil {
+		ok, err := eval(e.urgent, policy.Input{Person: ev.After}, ev.Effective)
+		if err != nil {
+			e.opt.Log.Warn("workflow: urgent condition", "person", ev.EmployeeID, "err", err)
+		}
+		if ok {
+			kind = store.CaseLeaverUrgent
+		}
+	}
+	return kind, nil
+}
+
+func eval(p cel.Program, in policy.Input, now time.Time) (bool, error) {
+	if p == nil {
+		return true, nil
+	}
+	out, _, err := p.Eval(map[string]any{"person": policy.Activation(in, now)})
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.Value().(bool)
+	return ok && b, nil
+}
+
+// OpenCases opens one case per pending lifecycle event.
+func (e *Engine) OpenCases(ctx context.Context) (int, error) {
+	opened := 0
+	for {
+		evs, err := e.st.PendingCaseEvents(ctx, 200)
+		if err != nil || len(evs) == 0 {
+			return opened, err
+		}
+		var skip []int64
+		for _, ev := range evs {
+			kind, err := e.kindOf(ctx, ev)
+			if err != nil {
+				return opened, err
+			}
+			if kind == "" || ev.After == nil {
+				skip = append(skip, ev.ID)
+				continue
+			}
+			c, tasks, err := e.Plan(ctx, kind, ev)
+			if err != nil {
+				return opened, fmt.Errorf("workflow: event %d (%s of %s): %w", ev.ID, ev.Type, ev.EmployeeID, err)
+			}
+			if _, _, err := e.st.OpenCase(ctx, c, tasks, Actor); errors.Is(err, store.ErrConflict) {
+				continue // another process opened it
+			} else if err != nil {
+				return opened, err
+			}
+			opened++
+		}
+		if err := e.st.SkipCaseEvents(ctx, skip); err != nil {
+			return opened, err
+		}
+	}
+}
+
+// Plan builds the case and tasks a playbook makes for an event.
+func (e *Engine) Plan(ctx context.Context, kind string, ev store.Event) (store.Case, []store.CaseTask, error) {
+	now := e.opt.Now().UTC().Truncate(time.Microsecond)
+	p := ev.After
+	c := store.Case{Kind: kind, Source: ev.Source, Person: ev.EmployeeID, EventID: ev.ID, Effective: ev.Effective, OpenedAt: now}
+	var mgr *store.Person
+	if p.ManagerID != "" {
+		if m, err := e.st.Person(ctx, p.Source, p.ManagerID); err == nil {
+			mgr = &m
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return c, nil, err
+		}
+	}
+	in := policy.Input{Person: p, Manager: mgr}
+	var apps []string
+	var assets []Asset
+	cTasks := []store.CaseTask{}
+	book := e.books[kind]
+	for i, s := range book.steps {
+		ok, err := eval(book.when[i], in, ev.Effective)
+		if err != nil {
+			e.opt.Log.Warn("workflow: condition failed; step left out", "kind", kind, "step", s.Name, "person", p.EmployeeID, "err", err)
+		}
+		if !ok {
+			continue
+		}
+		base := store.CaseTask{Task: store.Task{Team: s.Team, Detail: s.Detail, Kind: store.TaskHuman, Status: store.TaskOpen, CreatedAt: now},
+			Step: s.Name, Action: s.Action, DependsOn: s.After, EvidenceKind: s.Evidence}
+		if s.Action != "" {
+			base.Kind, base.EvidenceKind = store.TaskAuto, ""
+		} else if base.EvidenceKind == "" {
+			base.EvidenceKind = store.EvidenceText
+		}
+		if book.hasDue[i] {
+			base.Due = ev.Effective.Add(book.due[i])
+			if base.Due.Before(now) {
+				base.Due = now
+			}
+		}
+		if s.Team == TeamManager {
+			base.Team = TeamManager
+			base.Assignee = p.ManagerID
+			if p.ManagerID == "" {
+				base.Team, base.Detail = "hr", strings.TrimSpace(base.Detail+" (no manager on record: HR takes it)")
+			}
+		}
+		title := func(app, asset string) string {
+			return strings.NewReplacer("{name}", p.DisplayName, "{id}", p.EmployeeID, "{app}", app, "{asset}", asset).Replace(s.Title)
+		}
+		switch s.ForEach {
+		case "app":
+			if apps == nil {
+				if apps, err = e.appsOf(ctx, p); err != nil {
+					return c, nil, err
+				}
+			}
+			for _, app := range apps {
+				t := base
+				t.App, t.Title = app, title(app, "")
+				if s.Team == TeamAppOwner {
+					t.Team = e.owner(app)
+				}
+				if r, ok := e.apps[app].Settings["retention"]; ok && s.Name == "data-retention" {
+					t.Detail = strings.TrimSpace(fmt.Sprintf("retention rule: %v. %s", r, t.Detail))
+				}
+				cTasks = append(cTasks, t)
+			}
+		case "asset":
+			if assets == nil {
+				all, err := e.loadAssets()
+				if err != nil {
+					return c, nil, err
+				}
+				assets = []Asset{}
+				for _, a := range all {
+					if a.AssignedTo == p.EmployeeID {
+						assets = append(assets, a)
+					}
+				}
+			}
+			for _, a := range assets {
+				t := base
+				t.Title = title("", a.String())
+				t.Detail = strings.TrimSpace(fmt.Sprintf("asset tag %s, type %s, serial %s. %s", a.Tag, a.Type, a.Serial, t.Detail))
+				cTasks = append(cTasks, t)
+			}
+		default:
+			t := base
+			t.Title = title("", "")
+			if s.Team == TeamAppOwner {
+				t.Team = "it"
+			}
+			cTasks = append(cTasks, t)
+		}
+	}
+	return c, cTasks, nil
+}
+
+// appsOf lists the apps the person has or had an account or entitlement in.
+func (e *Engine) appsOf(ctx context.Context, p *store.Person) ([]string, error) {
+	grants, err := e.st.Grants(ctx, p.Source)
+	if err != nil {
+		return nil, err
+	}
+	apps := []string{}
+	for _, g := range grants {
+		if g.EmployeeID == p.EmployeeID && !slices.Contains(apps, g.App) {
+			apps = append(apps, g.App)
+		}
+	}
+	sort.Strings(apps)
+	return apps, nil
+}
+
+// owner is the team owning an app: its configured owner, else "it".
+func (e *Engine) owner(app string) string {
+	if o := e.apps[app].Owner; o != "" {
+		return o
+	}
+	return "it"
+}
+
+// AdvanceAuto completes the automated tasks whose work is done.
+func (e *Engine) AdvanceAuto(ctx context.Context) (int, error) {
+	ts, err := e.st.CaseTasks(ctx, store.CaseTaskFilter{Kind: store.TaskAuto, Status: store.TaskOpen})
+	if err != nil {
+		return 0, err
+	}
+	if len(ts) == 0 {
+		return 0, nil
+	}
+	cases := map[int64]store.Case{}
+	var evIDs []int64
+	for _, t := range ts {
+		if _, ok := cases[t.Case]; ok || t.Case == 0 {
+			continue
+		}
+		c, err := e.st.Case(ctx, t.Case)
+		if err != nil {
+			return 0, err
+		}
+		cases[t.Case] = c
+		if c.EventID > 0 {
+			evIDs = append(evIDs, c.EventID)
+		}
+	}
+	progress, err := e.st.EventProgress(ctx, evIDs)
+	if err != nil {
+		return 0, err
+	}
+	grants := map[string]map[string][]store.GrantRow{} // source → person → grants
+	grantsOf := func(source, id string) ([]store.GrantRow, error) {
+		if grants[source] == nil {
+			rows, err := e.st.Grants(ctx, source)
+			if err != nil {
+				return nil, err
+			}
+			m := map[string][]store.GrantRow{}
+			for _, g := range rows {
+				m[g.EmployeeID] = append(m[g.EmployeeID], g)
+			}
+			grants[source] = m
+		}
+		return grants[source][id], nil
+	}
+	done := 0
+	for _, t := range ts {
+		if t.Blocked || t.Case == 0 {
+			continue
+		}
+		c := cases[t.Case]
+		evidence, ok, err := e.autoDone(ctx, t, c, progress[c.EventID], grantsOf)
+		if err != nil {
+			e.opt.Log.Warn("workflow: automated step", "task", t.ID, "step", t.Step, "err", err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if _, err := e.st.CompleteCaseTask(ctx, t.ID, evidence, Actor, e.opt.Now()); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				continue // done by another process, or a dependency reopened
+			}
+			return done, err
+		}
+		done++
+	}
+	return done, nil
+}
+
+// autoDone checks whether an automated step's work is done, and says how.
+func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, ev store.EventProgress,
+	grantsOf func(source, id string) ([]store.GrantRow, error)) (string, bool, error) {
+	switch t.Action {
+	case ActionNotify:
+		to := t.Team
+		if t.Assignee != "" {
+			to += " " + t.Assignee
+		}
+		return "recorded for " + to + " (visible in their task list)", true, nil
+	case ActionWebhook:
+		return e.webhook(ctx, t, c)
+	case ActionProvision, ActionDisable, ActionRevokeSessions:
+		if c.EventID > 0 && (ev.State != store.EventApplied || !ev.Provisioned) {
+			return "", false, nil // not in effect yet, or not planned by provisioning yet
+		}
+		ops, err := e.st.Ops(ctx, store.OpFilter{EmployeeID: c.Person})
+		if err != nil {
+			return "", false, err
+		}
+		kinds := []string{store.OpCreate, store.OpEnable, store.OpUpdate, store.OpGrant}
+		if t.Action != ActionProvision {
+			kinds = []string{store.OpDisable}
+		}
+		var apps []string
+		for _, o := range ops {
+			if o.Source != c.Source || !slices.Contains(kinds, o.Kind) {
+				continue
+			}
+			if o.State != store.OpDone {
+				return "", false, nil // pending, running or failed: not done (a failed one escalates at the deadline)
+			}
+			if !slices.Contains(apps, o.App) {
+				apps = append(apps, o.App)
+			}
+		}
+		gs, err := grantsOf(c.Source, c.Person)
+		if err != nil {
+			return "", false, err
+		}
+		var active []string
+		for _, g := range gs {
+			if g.Entitlement == "" && g.State == "active" {
+				active = append(active, g.App)
+			}
+		}
+		sort.Strings(apps)
+		switch t.Action {
+		case ActionProvision:
+			if len(active) == 0 {
+				return "no account to provision", true, nil
+			}
+			return "accounts active: " + strings.Join(active, ", "), true, nil
+		case ActionDisable:
+			if len(active) > 0 {
+				return "", false, nil
+			}
+			if len(apps) == 0 {
+				return "no active account to disable", true, nil
+			}
+			return "accounts disabled: " + strings.Join(apps, ", "), true, nil
+		default:
+			if len(active) > 0 {
+				return "", false, nil
+			}
+			return "sessions end with the disabled accounts (no connector offers a separate session or token revocation)", true, nil
+		}
+	}
+	return "", false, fmt.Errorf("unknown action %q", t.Action)
+}
+
+func (e *Engine) webhook(ctx context.Context, t store.CaseTask, c store.Case) (string, bool, error) {
+	url := ""
+	if b := e.pb.Book(c.Kind); b != nil {
+		for _, s := range b.Steps {
+			if s.Name == t.Step {
+				url = s.URL
+			}
+		}
+	}
+	if url == "" {
+		return "", false, fmt.Errorf("step %q has no url in the playbook %s", t.Step, c.Kind)
+	}
+	body, _ := json.Marshal(map[string]any{"case": c, "task": t})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.opt.HTTP.Do(req)
+	if err != nil {
+		return "", false, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return "", false, fmt.Errorf("webhook %s: HTTP %d", url, resp.StatusCode)
+	}
+	return fmt.Sprintf("webhook %s answered HTTP %d", url, resp.StatusCode), true, nil
+}
+
+// Escalate marks every open task past its deadline as escalated: a
+// manager's task to that manager's own manager, a team's task to the
+// team's lead (playbooks.team_leads, default "<team>-lead"). Each is
+// recorded on the task (escalated_to) with an audit entry, once.
+func (e *Engine) Escalate(ctx context.Context, now time.Time) (int, error) {
+	ts, err := e.st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen, DueBefore: now, Unescalated: true})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range ts {
+		to, err := e.escalationTarget(ctx, t)
+		if err != nil {
+			return n, err
+		}
+		if _, err := e.st.EscalateTask(ctx, t.ID, to, Actor, now); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (e *Engine) escalationTarget(ctx context.Context, t store.CaseTask) (string, error) {
+	if t.Team == TeamManager && t.Assignee != "" {
+		m, err := e.st.Person(ctx, t.Source, t.Assignee)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return "", err
+		}
+		if m.ManagerID != "" {
+			return "person:" + m.ManagerID, nil
+		}
+		return e.lead("hr"), nil
+	}
+	return e.lead(t.Team), nil
+}
+
+func (e *Engine) lead(team string) string {
+	if l := e.pb.TeamLeads[team]; l != "" {
+		return l
+	}
+	return team + "-lead"
+}

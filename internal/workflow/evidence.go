@@ -1,0 +1,94 @@
+package workflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// ErrEvidence is returned when evidence does not fit what a task needs.
+var ErrEvidence = errors.New("evidence refused")
+
+var fileRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+
+// CheckEvidence checks evidence against a kind:
+//   - attestation: a statement that says what is attested ("I attest that …");
+//   - text: any non-empty text;
+//   - reference: one token naming a ticket, receipt or URL, with a digit or "://" (CHG-1042, https://…);
+//   - file: a file fingerprint as FileEvidence makes it ("file:NAME sha256:HEX …").
+func CheckEvidence(kind, evidence string) error {
+	e := strings.TrimSpace(evidence)
+	if e == "" {
+		return fmt.Errorf("%w: the evidence is empty; this task needs %s", ErrEvidence, describe(kind))
+	}
+	switch kind {
+	case "", store.EvidenceText:
+		return nil
+	case store.EvidenceAttestation:
+		if !strings.Contains(strings.ToLower(e), "attest") || len(e) < 12 {
+			return fmt.Errorf("%w: this task needs an attestation: a statement such as \"I attest that …\"", ErrEvidence)
+		}
+	case store.EvidenceReference:
+		if strings.ContainsAny(e, " \t\n") || !(strings.ContainsAny(e, "0123456789") || strings.Contains(e, "://")) {
+			return fmt.Errorf("%w: this task needs a reference: one ticket, receipt or URL such as CHG-1042", ErrEvidence)
+		}
+	case store.EvidenceFile:
+		if !fileRE.MatchString(e) {
+			return fmt.Errorf("%w: this task needs a file: attach it with --file PATH (its SHA-256 is recorded)", ErrEvidence)
+		}
+	default:
+		return fmt.Errorf("%w: unknown evidence kind %q", ErrEvidence, kind)
+	}
+	return nil
+}
+
+func describe(kind string) string {
+	switch kind {
+	case store.EvidenceAttestation:
+		return "an attestation (\"I attest that …\")"
+	case store.EvidenceReference:
+		return "a reference (a ticket, receipt or URL)"
+	case store.EvidenceFile:
+		return "a file (--file PATH)"
+	}
+	return "a text saying what was done"
+}
+
+// FileEvidence fingerprints a file as evidence: its name, SHA-256 and size.
+func FileEvidence(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("evidence file: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("file:%s sha256:%s bytes:%d", filepath.Base(path), hex.EncodeToString(sum[:]), len(b)), nil
+}
+
+// Complete closes a human task with evidence of the kind it needs.
+// Automated tasks are completed by the engine only. Completing the last
+// open task of a case closes the case.
+func Complete(ctx context.Context, st store.Store, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
+	t, err := st.CaseTask(ctx, id)
+	if err != nil {
+		return t, err
+	}
+	if t.Kind == store.TaskAuto && t.Case != 0 {
+		return t, fmt.Errorf("task %d (%s) is automated: the workflow engine completes it: %w", id, t.Title, store.ErrConflict)
+	}
+	if t.Status != store.TaskOpen {
+		return t, fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+	}
+	if err := CheckEvidence(t.EvidenceKind, evidence); err != nil {
+		return t, fmt.Errorf("task %d (%s): %w", id, t.Title, err)
+	}
+	return st.CompleteCaseTask(ctx, id, evidence, actor, at)
+}
