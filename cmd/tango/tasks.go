@@ -12,6 +12,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 func tasksCmd(g *globals) *cobra.Command {
@@ -56,13 +57,18 @@ func tasksCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&f.Status, "status", "", "open, done or skipped")
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 
-	var evidence string
+	var evidence, file string
 	complete := &cobra.Command{
 		Use: "complete TASK_ID --evidence TEXT", Short: "Close a human task with its evidence", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id <= 0 {
 				return usageErr{fmt.Errorf("task ID %q: want a number from `tango tasks list`", args[0])}
+			}
+			if file != "" {
+				if evidence, err = workflow.FileEvidence(file); err != nil {
+					return usageErr{err}
+				}
 			}
 			if strings.TrimSpace(evidence) == "" {
 				return usageErr{fmt.Errorf("--evidence is empty: say what was done (a ticket, a reference, an attestation)")}
@@ -73,7 +79,7 @@ func tasksCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			t, err := st.CompleteTask(ctx, id, evidence, cliActor(), time.Now())
+			t, err := workflow.Complete(ctx, st, id, evidence, cliActor(), time.Now())
 			if err != nil {
 				return err
 			}
@@ -82,6 +88,7 @@ func tasksCmd(g *globals) *cobra.Command {
 		},
 	}
 	complete.Flags().StringVar(&evidence, "evidence", "", "what was done: a ticket, a reference, an attestation")
-	c.AddCommand(list, complete)
+	complete.Flags().StringVar(&file, "file", "", "a file as evidence (its name, SHA-256 and size are recorded)")
+	c.AddCommand(list, complete, tasksReassignCmd(g))
 	return c
 }
