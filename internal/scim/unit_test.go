@@ -46,7 +46,9 @@ func TestPatchSemantics(t *testing.T) {
 					getStr(getMap(m, URNEnterprise), "department") == "E" && m["unknownThing"] == nil
 			}, ""},
 		{"value filter sub-attribute", `[{"op":"replace","path":"emails[type eq \"home\"].value","value":"new@h"}]`,
-			func(m map[string]any) bool { return strings.Contains(js(m["emails"]), `"new@h"`) && strings.Contains(js(m["emails"]), `"a@w"`) }, ""},
+			func(m map[string]any) bool {
+				return strings.Contains(js(m["emails"]), `"new@h"`) && strings.Contains(js(m["emails"]), `"a@w"`)
+			}, ""},
 		{"value filter without match adds (Entra)", `[{"op":"add","path":"phoneNumbers[type eq \"mobile\"].value","value":"123"}]`,
 			func(m map[string]any) bool { return js(m["phoneNumbers"]) == `[{"type":"mobile","value":"123"}]` }, ""},
 		{"remove by value filter", `[{"op":"remove","path":"emails[type eq \"work\"]"}]`,
@@ -183,7 +185,7 @@ func TestListFilterSortPage(t *testing.T) {
 	for i := range 25 {
 		dept := []string{"Eng", "Sales", "Ops"}[i%3]
 		u := map[string]any{"userName": fmt.Sprintf("user%02d@x", 24-i), "title": fmt.Sprint("T", i%5), "active": i%4 != 0,
-			"emails": []any{map[string]any{"value": fmt.Sprintf("u%d@work", i), "type": "work"}},
+			"emails":      []any{map[string]any{"value": fmt.Sprintf("u%d@work", i), "type": "work"}},
 			URNEnterprise: map[string]any{"department": dept}}
 		if code, b, _ := e.do("POST", "/Users", u); code != 201 {
 			t.Fatalf("create %d: %d %v", i, code, b)
