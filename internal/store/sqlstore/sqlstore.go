@@ -131,7 +131,7 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 // bulkUnnest sends each column as one array: the server parses one short
 // statement per chunk instead of thousands of placeholders.
 func (s *DB) bulkUnnest(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
-	const chunk = 10000
+	const chunk = 2000
 	args := make([]any, 0, len(cols))
 	for start := 0; start < n; start += chunk {
 		end := min(start+chunk, n)
