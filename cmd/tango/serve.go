@@ -22,6 +22,7 @@ import (
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/sample"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // drainTimeout bounds how long a shutdown waits for requests in flight.
@@ -94,6 +95,10 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	if err != nil {
 		return err
 	}
+	wf, err := workflow.New(st, cfg, workflow.Options{Log: log})
+	if err != nil {
+		return err
+	}
 	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Version: version, Engine: eng})
 	srv := &http.Server{
 		Handler:           h,
@@ -120,7 +125,13 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 			_ = eng.Run(schedCtx)
 		}
 	}()
-	defer func() { stopSched(); <-engineDone }()
+	// Playbooks: a case with tasks for each lifecycle event.
+	workflowDone := make(chan struct{})
+	go func() {
+		defer close(workflowDone)
+		_ = wf.Run(schedCtx)
+	}()
+	defer func() { stopSched(); <-engineDone; <-workflowDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
