@@ -1,6 +1,7 @@
 package hr
 
 import (
+	"net/mail"
 	"testing"
 )
 
@@ -78,6 +79,21 @@ func FuzzValidate(f *testing.F) {
 		for _, r := range recs {
 			if r.ManagerRef != "" && !ids[r.Person.ManagerID] {
 				t.Fatalf("valid feed with unresolved manager %q", r.ManagerRef)
+			}
+		}
+	})
+}
+
+// FuzzEmail: the fast path never accepts what the full parser refuses.
+func FuzzEmail(f *testing.F) {
+	for _, s := range []string{"a@b.co", "Maisie.Maggy.Kline@dtaa.com", "x..y@d.com", "a@b", "@b.com", "a b@c.com", "a+tag@sub.example.org"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if simpleEmail(s) {
+			a, err := mail.ParseAddress(s)
+			if err != nil || a.Address != s {
+				t.Fatalf("fast path accepted %q, the parser says %v", s, err)
 			}
 		}
 	})

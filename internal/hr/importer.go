@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
@@ -40,6 +42,8 @@ type Options struct {
 	// Provision, when set, plans the access changes of an applied import;
 	// they are queued in the same transaction as its events.
 	Provision func(ctx context.Context, persons []store.Person, events []store.Event, at time.Time) (*store.ProvisionBatch, error)
+
+	preloaded chan preloaded // the workforce read while the file was parsed
 }
 
 // ErrHeld means an earlier import of the source awaits a decision.
@@ -56,6 +60,12 @@ func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 		res.Errors = append(res.Errors, RowError{Message: err.Error()})
 		return res, nil
 	}
+	// Read the stored workforce on the other core while this one parses.
+	pre := make(chan preloaded, 1)
+	go func() {
+		wf, err := st.Workforce(ctx, src.Name)
+		pre <- preloaded{wf, err}
+	}()
 	t, err := Parse(name, format, data, src.Sheet)
 	if err != nil {
 		res.Errors = append(res.Errors, RowError{Message: err.Error()})
@@ -81,7 +91,14 @@ func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 		return res, nil
 	}
 	sum := sha256.Sum256(data)
+	opt.preloaded = pre
 	return Apply(ctx, st, cfg, src, recs, store.Import{File: name, SHA256: hex.EncodeToString(sum[:]), Rows: len(t.Rows)}, opt)
+}
+
+// preloaded is a workforce read ahead, with its error.
+type preloaded struct {
+	wf  store.Workforce
+	err error
 }
 
 // Apply diffs validated records against the stored workforce and writes
@@ -102,7 +119,13 @@ func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.
 	for attempt := 0; ; attempt++ {
 		start := time.Now()
 		at := now().UTC().Truncate(time.Microsecond)
-		wf, err := st.Workforce(ctx, src.Name)
+		var wf store.Workforce
+		if attempt == 0 && opt.preloaded != nil {
+			p := <-opt.preloaded
+			wf, err = p.wf, p.err
+		} else {
+			wf, err = st.Workforce(ctx, src.Name)
+		}
 		if err != nil {
 			return Result{}, err
 		}
@@ -138,19 +161,14 @@ func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.
 			res.Status, res.ImportID = store.ImportDryRun, ""
 			return res, nil
 		}
-		entries := make([]audit.Entry, 0, len(plan.Events)+1)
 		for i := range plan.Events {
-			e := &plan.Events[i]
-			e.ImportID = imp.ID
-			if imp.Status == store.ImportHeld {
-				// Kept with the import as planned (applied or scheduled);
-				// they take effect, with their audit entries, on approval.
-				continue
-			}
-			if e.State == store.EventApplied {
-				e.AppliedAt = at
-				entries = append(entries, store.EventEntry(*e, opt.Actor, at))
-			}
+			plan.Events[i].ImportID = imp.ID
+		}
+		var entries []audit.Entry
+		if imp.Status != store.ImportHeld {
+			// A held import keeps its events as planned (applied or
+			// scheduled); they take effect, with their entries, on approval.
+			entries = eventEntries(plan.Events, opt.Actor, at)
 		}
 		imp.Duration = time.Since(start)
 		entries = append(entries, store.ImportEntry(imp, "hr.import."+imp.Status, opt.Actor, at))
@@ -175,4 +193,30 @@ func newImportID(at time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return "imp_" + at.UTC().Format("20060102T150405") + "_" + hex.EncodeToString(b[:])
+}
+
+// eventEntries makes the audit entries of the applied events, in order,
+// marshalling their documents on every core.
+func eventEntries(events []store.Event, actor string, at time.Time) []audit.Entry {
+	idx := make([]int, 0, len(events))
+	for i := range events {
+		if events[i].State == store.EventApplied {
+			events[i].AppliedAt = at
+			idx = append(idx, i)
+		}
+	}
+	entries := make([]audit.Entry, len(idx), len(idx)+1)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(idx)/1000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := w; j < len(idx); j += workers {
+				entries[j] = store.EventEntry(events[idx[j]], actor, at)
+			}
+		}()
+	}
+	wg.Wait()
+	return entries
 }

@@ -140,10 +140,37 @@ func cycles(recs []Record, idx map[string]int, col string) []RowError {
 }
 
 func validEmail(s string) bool {
+	if simpleEmail(s) {
+		return true // the common case, without the full RFC 5322 parser
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.ContainsAny(s, " <>")
+}
+
+// simpleEmail accepts local@domain.tld made only of letters, digits and
+// ".-_+" (no leading, trailing or doubled dots); anything else goes to the
+// full parser.
+func simpleEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 || strings.IndexByte(s[at+1:], '@') >= 0 {
+		return false
+	}
+	ok := func(part string, extra string) bool {
+		if part[0] == '.' || part[len(part)-1] == '.' || strings.Contains(part, "..") {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || strings.IndexByte(extra, c) >= 0) {
+				return false
+			}
+		}
+		return true
+	}
+	domain := s[at+1:]
+	return ok(s[:at], "-_+") && ok(domain, "-") && strings.IndexByte(domain, '.') > 0
 }
