@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -68,11 +69,23 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	if q.OrderByName {
 		order = " ORDER BY name_key, id"
 	}
+	// A lookup by userName, externalId, employee or ids matches a handful of
+	// rows: leave the planner free to use that index (an ORDER BY lets it
+	// walk the creation-order index over every row instead) and sort here.
+	point := q.NameKey != "" || q.ExternalID != "" || q.EmployeeID != "" || len(q.IDs) > 0
+	if point {
+		order = ""
+	}
 	limit := int64(q.Limit)
 	if limit <= 0 {
 		limit = 1 << 40
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(scimSelect+cond+order+` LIMIT ? OFFSET ?`), append(args, limit, max(q.Offset, 0))...)
+	page := ` LIMIT ? OFFSET ?`
+	pageArgs := []any{limit, max(q.Offset, 0)}
+	if point {
+		page, pageArgs = "", nil // paged below, after sorting
+	}
+	rows, err := s.db.QueryContext(ctx, s.rb(scimSelect+cond+order+page), append(args, pageArgs...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: scim resources: %w", err)
 	}
@@ -87,6 +100,20 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	}
 	if !q.Count {
 		total = len(out)
+	}
+	if point {
+		sort.Slice(out, func(i, j int) bool {
+			a, b := out[i], out[j]
+			if q.OrderByName && a.NameKey != b.NameKey {
+				return a.NameKey < b.NameKey
+			}
+			if !q.OrderByName && !a.Created.Equal(b.Created) {
+				return a.Created.Before(b.Created)
+			}
+			return a.ID < b.ID
+		})
+		out = out[min(max(q.Offset, 0), len(out)):]
+		out = out[:min(int64(len(out)), limit)]
 	}
 	return out, total, rows.Err()
 }
