@@ -569,3 +569,70 @@ func modifyAdd(dn, attr, value string) *goldap.ModifyRequest {
 	m.Add(attr, []string{value})
 	return m
 }
+
+// A leaver whose account someone re-enabled by hand is reported, and with
+// drift: remediate disabled again.
+func TestLeaverStillActiveRemediated(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	e := setup(t, strings.Replace(ldapApp(s), "drift: report", "drift: remediate", 1))
+	ctx := context.Background()
+	e.importCSV(t, smallOrg)
+	e.drain(t)
+	e.importCSV(t, strings.Replace(smallOrg, "Cat Clerk,E3,cat@dtaa.com,Clerk,,1,1,3 - Ops,,Ann Boss\n", "", 1))
+	e.drain(t)
+	dir := e.eng.Apps()["directory"].Conn
+	cat, _ := dir.Get(ctx, "E3")
+	if !cat.Disabled {
+		t.Fatalf("leaver not disabled: %+v", cat)
+	}
+	if err := dir.Enable(ctx, cat); err != nil { // by hand, behind Tango's back
+		t.Fatal(err)
+	}
+	rep, err := e.eng.Reconcile(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Apps[0].LeaverActive != 1 || rep.Apps[0].Disabled != 1 {
+		t.Fatalf("reconcile: %+v", rep.Apps[0])
+	}
+	if cat, _ = dir.Get(ctx, "E3"); !cat.Disabled {
+		t.Fatalf("leaver still active after remediation: %+v", cat)
+	}
+	fs, _ := e.st.Findings(ctx, "leaver-active", "directory", "open")
+	if len(fs) != 1 || fs[0].Subject != "E3" || fs[0].Team != "security" {
+		t.Fatalf("findings %+v", fs)
+	}
+}
+
+// A grant that would break a separation-of-duties rule is not made and
+// becomes a finding.
+func TestSoDWithheldIsAFinding(t *testing.T) {
+	e := setup(t, `
+  - name: directory
+    connector: manual
+    owner: it
+separation_of_duties:
+  - {name: admin-and-ceo, entitlements: ["directory:`+adminGroup+`", "directory:board"]}
+`)
+	// the CEO gets "board" by a role added here; Bob the ITAdmin too
+	e.cfg.Roles = append(e.cfg.Roles, config.Role{Name: "board", When: `person.title == "CEO" || person.display_name == "Bob Admin"`,
+		Grants: []config.Grant{{App: "directory", Entitlements: []string{"board"}}}})
+	pol, err := policy.Compile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	ctx := context.Background()
+	e.importCSV(t, smallOrg)
+	e.drain(t)
+	tasks, _ := e.st.Tasks(ctx, store.TaskFilter{Person: "E2"})
+	for _, tk := range tasks {
+		if strings.Contains(tk.Title, "board") {
+			t.Fatalf("the withheld grant was made: %s", tk.Title)
+		}
+	}
+	fs, _ := e.st.Findings(ctx, "sod-violation", "", "open")
+	if len(fs) != 1 || !strings.Contains(fs[0].Detail, "admin-and-ceo") || !strings.Contains(fs[0].Detail, "board") {
+		t.Fatalf("findings %+v", fs)
+	}
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// tango runs the CLI in process and returns stdout, stderr and the exit code.
+func tango(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	root := newRoot()
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	code := 0
+	if err != nil {
+		code = exitFail
+		if ee, ok := err.(*exitError); ok {
+			code = ee.code
+		}
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestPolicyPlanAndTasksCLI(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tango.yaml")
+	db := "sqlite:" + filepath.Join(dir, "t.db")
+	csv := filepath.Join(dir, "hris.csv")
+	os.WriteFile(csv, []byte("employee_name,user_id,email,role,department,supervisor\n"+
+		"Ann Boss,E1,ann@dtaa.com,CEO,Exec,\nBob Admin,E2,bob@dtaa.com,ITAdmin,IT,Ann Boss\n"), 0o600)
+	write := func(roles string) {
+		os.WriteFile(cfg, []byte(`
+sources:
+  - {name: hris, key: user_id, mapping: {display_name: employee_name, email: email, title: role, department: department, manager: supervisor}}
+apps:
+  - {name: console, connector: manual, owner: it}
+roles:
+`+roles), 0o600)
+	}
+	write(`  - {name: admins, when: 'person.title == "ITAdmin"', grants: [{app: console, entitlements: [root]}]}` + "\n")
+	if _, stderr, code := tango(t, "--db", db, "--config", cfg, "hr", "import", csv); code != 0 {
+		t.Fatalf("import: %d %s", code, stderr)
+	}
+	// The manual app's tasks, completed from the CLI with evidence.
+	out, _, code := tango(t, "--db", db, "--config", cfg, "reconcile", "--json")
+	if code != 0 || !strings.Contains(out, `"app":"console"`) || !strings.Contains(out, `"unreadable":true`) {
+		t.Fatalf("reconcile: %d %s", code, out)
+	}
+	out, _, _ = tango(t, "--db", db, "tasks", "list", "--team", "it", "--json")
+	var tasks []struct {
+		ID    int64
+		Title string
+	}
+	json.Unmarshal([]byte(out), &tasks)
+	if len(tasks) != 2 || !strings.Contains(tasks[0].Title, "Bob Admin (E2)") {
+		t.Fatalf("tasks: %s", out)
+	}
+	if _, _, code := tango(t, "--db", db, "tasks", "complete", "1", "--evidence", "CHG-1234 console account made"); code != 0 {
+		t.Fatalf("complete: exit %d", code)
+	}
+	if _, _, code := tango(t, "--db", db, "tasks", "complete", "1", "--evidence", "again"); code == 0 {
+		t.Fatal("a done task completed twice")
+	}
+	// The import queued Bob's access; a plan now shows nothing to change.
+	out, _, code = tango(t, "--db", db, "--config", cfg, "policy", "plan", "--json")
+	var plan struct {
+		Changes []struct {
+			EmployeeID string `json:"employee_id"`
+			Gains      []struct {
+				App, Entitlement string
+				Roles            []string
+			}
+			Losses []struct{ App, Entitlement, Reason string }
+		}
+		Totals struct{ Persons, Gains, Losses int }
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || code != 0 {
+		t.Fatalf("plan: %v %d %s", err, code, out)
+	}
+	if plan.Totals.Persons != 2 || plan.Totals.Gains != 0 || plan.Totals.Losses != 0 {
+		t.Fatalf("plan after the import: %+v", plan.Totals)
+	}
+	// Change the config: the CEO joins the role, Bob leaves it.
+	write(`  - {name: admins, when: 'person.title == "CEO"', grants: [{app: console, entitlements: [root]}]}` + "\n")
+	out, _, _ = tango(t, "--db", db, "--config", cfg, "policy", "plan", "--json")
+	json.Unmarshal([]byte(out), &plan)
+	if plan.Totals.Gains != 2 || plan.Totals.Losses != 2 || len(plan.Changes) != 2 ||
+		plan.Changes[0].EmployeeID != "E1" || plan.Changes[0].Gains[1].Roles[0] != "admins" ||
+		plan.Changes[1].Losses[0].Reason != "no role grants it any more" {
+		t.Fatalf("plan after the config change: %s", out)
+	}
+	text, _, _ := tango(t, "--db", db, "--config", cfg, "policy", "plan")
+	if !strings.Contains(text, "2 gains, 2 losses") || !strings.Contains(text, "+ gain") {
+		t.Fatalf("text plan:\n%s", text)
+	}
+	// A typo in a role is a load error naming the role and the position.
+	write(`  - {name: admins, when: 'person.titel == "CEO"', grants: [{app: console}]}` + "\n")
+	_, stderr, code := tango(t, "--db", db, "--config", cfg, "policy", "plan")
+	if code != exitFail || !strings.Contains(stderr, `role "admins": when: 1:7: unknown attribute person.titel`) {
+		t.Fatalf("bad role: exit %d, %s", code, stderr)
+	}
+}
