@@ -212,20 +212,7 @@ func (s *DB) Cases(ctx context.Context, f store.CaseFilter) ([]store.Case, error
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: cases: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Case{}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: cases", scanCase, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
 }
 
 func (s *DB) CaseTask(ctx context.Context, id int64) (store.CaseTask, error) {

@@ -200,20 +200,7 @@ func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, erro
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: operations: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Operation{}
-	for rows.Next() {
-		o, err := scanOp(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: operations", scanOp, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
 }
 
 func (s *DB) OpCounts(ctx context.Context) (map[string]map[string]int, error) {

@@ -575,20 +575,7 @@ func (s *DB) Imports(ctx context.Context, source string, limit int) ([]store.Imp
 		args = append(args, source)
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: imports: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Import{}
-	for rows.Next() {
-		i, err := scanImport(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: imports", scanImport, s.rb(q), append(args, limit)...)
 }
 
 func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error) {
@@ -628,20 +615,7 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 		limit = 1 << 30
 	}
 	q += ` ORDER BY employee_id, source LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: persons: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Person{}
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: persons", scanPerson, s.rb(q), append(args, limit)...)
 }
 
 func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
@@ -667,20 +641,7 @@ func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, er
 		limit = 1 << 30
 	}
 	q += ` ORDER BY e.id LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, s.rb(q), append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("store: events: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Event{}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: events", scanEvent, s.rb(q), append(args, limit)...)
 }
 
 var auditCols = []string{"seq", "at", "actor", "action", "source", "import_id", "subject", "before_doc", "after_doc", "prev_hash", "hash"}
@@ -863,4 +824,22 @@ func (s *DB) Counts(ctx context.Context) (store.Counts, error) {
 	}
 	c.ImportSeconds = float64(ns) / 1e9
 	return c, nil
+}
+
+// queryAll runs a query and scans every row; what names the rows in errors.
+func queryAll[T any](ctx context.Context, db querier, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

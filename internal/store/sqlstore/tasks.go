@@ -55,20 +55,7 @@ func (s *DB) Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: tasks: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Task{}
-	for rows.Next() {
-		t, err := scanTask(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: tasks", scanTask, s.rb(q+` ORDER BY id`), args...)
 }
 
 func (s *DB) CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error) {
