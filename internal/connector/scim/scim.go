@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -874,7 +873,7 @@ func (c *Connector) call(ctx context.Context, method, path string, q url.Values,
 		if attempt >= c.cfg.MaxRetries {
 			return tmp
 		}
-		wait := c.backoff(attempt)
+		wait := connector.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
 		if tmp.RetryAfter > 0 {
 			wait = time.Duration(tmp.RetryAfter) * time.Second
 		}
@@ -934,7 +933,7 @@ func (c *Connector) once(ctx context.Context, method, full, target string, paylo
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
 		e := c.apiError(method, target, resp.StatusCode, data)
-		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}, nil
+		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: connector.RetryAfter(resp.Header.Get("Retry-After"))}, nil
 	}
 	return resp.StatusCode, data, nil, nil
 }
@@ -978,33 +977,6 @@ func (c *Connector) redact(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.cfg.Token, "[redacted]")
-}
-
-func (c *Connector) backoff(attempt int) time.Duration {
-	d := c.cfg.RetryBase << min(attempt, 20)
-	if d <= 0 || d > c.cfg.MaxRetryWait {
-		d = c.cfg.MaxRetryWait
-	}
-	// Full jitter on the upper half.
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date) into
-// whole seconds, 0 when absent or past.
-func retryAfter(h string) int {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(h); err == nil {
-		return max(n, 0)
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := time.Until(t); d > 0 {
-			return int((d + time.Second - 1) / time.Second)
-		}
-	}
-	return 0
 }
 
 // ------------------------------------------------------------ rate limit

@@ -54,7 +54,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -743,7 +742,7 @@ func (c *Connector) call(ctx context.Context, method, target, label, delivery st
 			}
 			return 0, nil, tmp
 		}
-		wait := c.backoff(attempt)
+		wait := connector.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
 		if tmp.RetryAfter > 0 {
 			wait = time.Duration(tmp.RetryAfter) * time.Second
 		}
@@ -810,7 +809,7 @@ func (c *Connector) once(ctx context.Context, method, target, label, what, deliv
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
 		e := c.apiError(method, label, delivery, resp.StatusCode, data)
-		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}, nil
+		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: connector.RetryAfter(resp.Header.Get("Retry-After"))}, nil
 	}
 	return resp.StatusCode, data, nil, nil
 }
@@ -821,33 +820,6 @@ func (c *Connector) redact(s string) string {
 		s = strings.ReplaceAll(s, h, "[redacted]")
 	}
 	return s
-}
-
-func (c *Connector) backoff(attempt int) time.Duration {
-	d := c.cfg.RetryBase << min(attempt, 20)
-	if d <= 0 || d > c.cfg.MaxRetryWait {
-		d = c.cfg.MaxRetryWait
-	}
-	// Full jitter on the upper half.
-	return d/2 + time.Duration(mrand.Int64N(int64(d/2)+1))
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date) into
-// whole seconds, 0 when absent or past.
-func retryAfter(h string) int {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(h); err == nil {
-		return max(n, 0)
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := time.Until(t); d > 0 {
-			return int((d + time.Second - 1) / time.Second)
-		}
-	}
-	return 0
 }
 
 // truncate cuts s to n runes, marking the cut.
