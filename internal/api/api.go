@@ -82,6 +82,10 @@ var Routes = []Route{
 	{"GET", "/api/v1/apps", true, (*Server).listApps},
 	{"GET", "/api/v1/operations", true, (*Server).listOperations},
 	{"GET", "/api/v1/findings", true, (*Server).listFindings},
+	{"GET", "/api/v1/cases", true, (*Server).listCases},
+	{"GET", "/api/v1/tasks", true, (*Server).listTasks},
+	{"POST", "/api/v1/tasks/{id}/complete", true, (*Server).completeTask},
+	{"POST", "/api/v1/tasks/{id}/reassign", true, (*Server).reassignTask},
 }
 
 // New builds the server. It panics only on programming errors (a metric

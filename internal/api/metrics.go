@@ -19,7 +19,7 @@ type storeCollector struct {
 	st  store.Store
 	log *slog.Logger
 
-	up, imports, events, persons, importSeconds *prometheus.Desc
+	up, imports, events, persons, importSeconds, tasks *prometheus.Desc
 }
 
 func newStoreCollector(st store.Store, log *slog.Logger) *storeCollector {
@@ -35,6 +35,8 @@ func newStoreCollector(st store.Store, log *slog.Logger) *storeCollector {
 			"Persons in the store, by lifecycle status.", []string{"status"}, nil),
 		importSeconds: prometheus.NewDesc("tango_import_duration_seconds_total",
 			"Total time spent computing and writing all stored imports.", nil, nil),
+		tasks: prometheus.NewDesc("tango_tasks",
+			"Open lifecycle tasks by owning team; state overdue counts those past their deadline.", []string{"team", "state"}, nil),
 	}
 }
 
@@ -44,6 +46,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.events
 	ch <- c.persons
 	ch <- c.importSeconds
+	ch <- c.tasks
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -70,6 +73,25 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	emit(c.events, prometheus.CounterValue, n.EventsByType, store.EventJoiner, store.EventMover, store.EventLeaver, store.EventRehire, store.EventChange)
 	emit(c.persons, prometheus.GaugeValue, n.PersonsByStatus, store.StatusPrehire, store.StatusActive, store.StatusLeft)
 	ch <- prometheus.MustNewConstMetric(c.importSeconds, prometheus.CounterValue, n.ImportSeconds)
+	open, err := c.st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen})
+	if err != nil {
+		c.log.Warn("metrics: reading open tasks failed", "err", err)
+		return
+	}
+	type key struct{ team, state string }
+	counts := map[key]int{}
+	now := time.Now()
+	for _, t := range open {
+		counts[key{t.Team, "open"}]++
+		if !t.Due.IsZero() && t.Due.Before(now) {
+			counts[key{t.Team, "overdue"}]++
+		} else {
+			counts[key{t.Team, "overdue"}] += 0
+		}
+	}
+	for k, v := range counts {
+		ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, float64(v), k.team, k.state)
+	}
 }
 
 func (s *Server) initMetrics() {
