@@ -73,4 +73,3 @@ func TestCasesAndTasksAPI(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
