@@ -126,7 +126,8 @@ func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) 
 				p.Persons = append(p.Persons, n)
 				continue
 			}
-			if len(changed) == 0 {
+			started := old.Status == store.StatusPrehire && n.Status == store.StatusActive
+			if len(changed) == 0 && !started {
 				p.Unchanged++
 				continue
 			}
@@ -138,7 +139,7 @@ func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) 
 					break
 				}
 			}
-			if old.Status == store.StatusPrehire && n.Status == store.StatusActive {
+			if started {
 				ev(store.EventJoiner, store.EventApplied, now, old, &after, changed)
 			} else {
 				ev(typ, store.EventApplied, now, old, &after, changed)

@@ -306,3 +306,30 @@ func TestSafeguardHoldsThenApprove(t *testing.T) {
 		t.Fatal("dry run wrote")
 	}
 }
+
+// A pre-hire whose start date has come when the next snapshot arrives
+// becomes active through that import; the joiner scheduled earlier is
+// cancelled, not applied a second time.
+func TestPrehireStartedByImport(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	feed := header + "E1,Ann Boss,ann@dtaa.com,CEO,Exec,,2020-01-01,,\n" + "E2,Bob New,bob@dtaa.com,Eng,Eng,E1,2026-06-20,,\n"
+	if res := run(t, st, feed); res.Joiners != 2 || res.Scheduled != 1 {
+		t.Fatalf("first import: %+v", res)
+	}
+	now = time.Date(2026, 6, 21, 14, 0, 0, 0, time.UTC)
+	defer func() { now = time.Date(2026, 6, 15, 14, 0, 0, 0, time.UTC) }()
+	if res := run(t, st, feed); res.Joiners != 1 {
+		t.Fatalf("second import: %+v", res)
+	}
+	if p, _ := st.Person(ctx, "hris", "E2"); p.Status != store.StatusActive {
+		t.Fatalf("E2 is %s", p.Status)
+	}
+	if done, _ := st.ApplyDue(ctx, now, "scheduler"); len(done) != 0 {
+		t.Fatalf("the scheduled joiner was applied again: %+v", done)
+	}
+	evs, _ := st.Events(ctx, store.EventFilter{EmployeeID: "E2", Type: store.EventJoiner})
+	if len(evs) != 2 || evs[0].State != "cancelled" || evs[1].State != store.EventApplied {
+		t.Fatalf("joiner events of E2: %+v", evs)
+	}
+}

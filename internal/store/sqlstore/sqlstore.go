@@ -392,12 +392,12 @@ func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, paylo
 }
 
 // applyChanges writes persons and events; a person whose dates changed, or
-// who leaves or returns, loses the scheduled events planned before.
+// who joins, leaves or returns, loses the scheduled events planned before.
 func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event, provisioned bool, seqs map[string]int64) error {
 	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
 	for i := range events {
 		e := &events[i]
-		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire
+		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
 		for _, c := range e.Changed {
 			dates = dates || c == "start_date" || c == "end_date"
 		}
