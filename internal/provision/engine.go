@@ -43,6 +43,10 @@ type Engine struct {
 	opt   Options
 	owner string
 	wake  chan struct{}
+
+	unknownMu sync.Mutex
+	unknown   map[string]bool
+	unknownAt time.Time
 }
 
 // New makes an engine.
@@ -454,11 +458,17 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 }
 
 // unknownApps are apps with queued operations that this process has no
-// connector for (removed from the config): their operations wait.
+// connector for (removed from the config): their operations wait. The
+// answer (a GROUP BY over every operation) is kept for a minute.
 func (e *Engine) unknownApps(ctx context.Context) map[string]bool {
+	e.unknownMu.Lock()
+	defer e.unknownMu.Unlock()
+	if time.Since(e.unknownAt) < time.Minute {
+		return e.unknown
+	}
 	counts, err := e.st.OpCounts(ctx)
 	if err != nil {
-		return nil
+		return e.unknown
 	}
 	out := map[string]bool{}
 	for app := range counts {
@@ -466,6 +476,7 @@ func (e *Engine) unknownApps(ctx context.Context) map[string]bool {
 			out[app] = true
 		}
 	}
+	e.unknown, e.unknownAt = out, time.Now()
 	return out
 }
 
