@@ -466,6 +466,9 @@ func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor st
 			if err := json.Unmarshal([]byte(payload), &p); err != nil {
 				return fmt.Errorf("store: import %s payload: %w", id, err)
 			}
+			if err := s.unchangedSince(ctx, tx, id, p.Events); err != nil {
+				return err
+			}
 			for i := range p.Events {
 				e := &p.Events[i]
 				if e.State == store.EventApplied {
@@ -501,6 +504,35 @@ func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor st
 		return s.appendAudit(ctx, tx, entries)
 	})
 	return imp, err
+}
+
+// unchangedSince checks that every person a held import changes is still
+// as the import saw them (pushes and scheduled events may have changed
+// them since): approving must never apply a stale record.
+func (s *DB) unchangedSince(ctx context.Context, tx *sql.Tx, id string, events []store.Event) error {
+	q := s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`)
+	seen := map[string]bool{}
+	for _, e := range events {
+		if seen[e.Source+"\x00"+e.EmployeeID] {
+			continue
+		}
+		seen[e.Source+"\x00"+e.EmployeeID] = true
+		var status string
+		var updated int64
+		err := tx.QueryRowContext(ctx, q, e.Source, e.EmployeeID).Scan(&status, &updated)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if e.Before == nil {
+				continue // still absent, as the import saw it
+			}
+		case err != nil:
+			return fmt.Errorf("store: person %s: %w", e.EmployeeID, err)
+		case e.Before != nil && e.Before.Status == status && micros(e.Before.UpdatedAt) == updated:
+			continue
+		}
+		return fmt.Errorf("%w: person %s changed after import %s was held; reject it and import again", store.ErrConflict, e.EmployeeID, id)
+	}
+	return nil
 }
 
 func (s *DB) ApplyDue(ctx context.Context, now time.Time, actor string) ([]store.Event, error) {

@@ -238,6 +238,21 @@ func Run(t *testing.T, b Backend) {
 				if !errors.Is(err, store.ErrConflict) {
 					t.Fatalf("import while held: %v, want ErrConflict", err)
 				}
+				if approve {
+					// A person the held import changes moved on in between
+					// (here: touched by a scheduled event): approving refuses.
+					touched := person("A2", "Eng", "")
+					touched.UpdatedAt = t0.Add(time.Minute)
+					if _, err := b.Raw(st).ExecContext(ctx, fmt.Sprintf("UPDATE persons SET updated_at = %d WHERE employee_id = 'A2'", touched.UpdatedAt.UnixMicro())); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0.Add(time.Hour)); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "A2") {
+						t.Fatalf("approving over a changed person: %v, want ErrConflict naming A2", err)
+					}
+					if _, err := b.Raw(st).ExecContext(ctx, fmt.Sprintf("UPDATE persons SET updated_at = %d WHERE employee_id = 'A2'", t0.UnixMicro())); err != nil {
+						t.Fatal(err)
+					}
+				}
 				imp, err = st.DecideImport(ctx, "imp_h", approve, "hr-lead", t0.Add(time.Hour))
 				if err != nil {
 					t.Fatal(err)
