@@ -196,23 +196,12 @@ func (s *DB) Case(ctx context.Context, id int64) (store.Case, error) {
 }
 
 func (s *DB) Cases(ctx context.Context, f store.CaseFilter) ([]store.Case, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"kind", f.Kind}, {"person", f.Person}, {"status", f.Status}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
-	q := `SELECT id, ` + strings.Join(caseCols, ",") + ` FROM cases`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	return queryAll(ctx, s.db, "store: cases", scanCase, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
+	var w filters
+	w.eq("kind", f.Kind)
+	w.eq("person", f.Person)
+	w.eq("status", f.Status)
+	q := `SELECT id, ` + strings.Join(caseCols, ",") + ` FROM cases` + w.sql() + ` ORDER BY id LIMIT ?`
+	return queryAll(ctx, s.db, "store: cases", scanCase, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) CaseTask(ctx context.Context, id int64) (store.CaseTask, error) {
@@ -227,35 +216,22 @@ func (s *DB) CaseTask(ctx context.Context, id int64) (store.CaseTask, error) {
 }
 
 func (s *DB) CaseTasks(ctx context.Context, f store.CaseTaskFilter) ([]store.CaseTask, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"team", f.Team}, {"person", f.Person}, {"status", f.Status},
-		{"kind", f.Kind}, {"assignee", f.Assignee}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
+	var w filters
+	w.eq("team", f.Team)
+	w.eq("person", f.Person)
+	w.eq("status", f.Status)
+	w.eq("kind", f.Kind)
+	w.eq("assignee", f.Assignee)
 	if f.Case != 0 {
-		where = append(where, "case_id = ?")
-		args = append(args, f.Case)
+		w.add("case_id = ?", f.Case)
 	}
 	if !f.DueBefore.IsZero() {
-		where = append(where, "due > 0 AND due < ?")
-		args = append(args, micros(f.DueBefore))
+		w.add("due > 0 AND due < ?", micros(f.DueBefore))
 	}
 	if f.Unescalated {
-		where = append(where, "escalated_at = 0")
+		w.add("escalated_at = 0")
 	}
-	q := ""
-	if len(where) > 0 {
-		q = "WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	return s.caseTasks(ctx, s.db, q+` ORDER BY id LIMIT ?`, append(args, limit))
+	return s.caseTasks(ctx, s.db, w.sql()+` ORDER BY id LIMIT ?`, append(w.args, limitOrAll(f.Limit)))
 }
 
 type querier interface {

@@ -184,23 +184,12 @@ func (s *DB) FinishOp(ctx context.Context, id int64, owner string, at time.Time,
 }
 
 func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"app", f.App}, {"state", f.State}, {"employee_id", f.EmployeeID}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
-	q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	return queryAll(ctx, s.db, "store: operations", scanOp, s.rb(q+` ORDER BY id LIMIT ?`), append(args, limit)...)
+	var w filters
+	w.eq("app", f.App)
+	w.eq("state", f.State)
+	w.eq("employee_id", f.EmployeeID)
+	q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations` + w.sql() + ` ORDER BY id LIMIT ?`
+	return queryAll(ctx, s.db, "store: operations", scanOp, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) OpCounts(ctx context.Context) (map[string]map[string]int, error) {
@@ -315,32 +304,18 @@ func (s *DB) AddFinding(ctx context.Context, f store.Finding) error {
 }
 
 func (s *DB) Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"kind", kind}, {"app", app}, {"status", status}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
-	q := `SELECT id, ` + strings.Join(findingCols, ",") + ` FROM findings`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY id`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: findings: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Finding{}
-	for rows.Next() {
-		var f store.Finding
-		var first, last int64
-		if err := rows.Scan(&f.ID, &f.Kind, &f.App, &f.Subject, &f.Detail, &f.Team, &f.Status, &first, &last); err != nil {
-			return nil, err
-		}
-		f.FirstSeen, f.LastSeen = fromMicros(first), fromMicros(last)
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	var w filters
+	w.eq("kind", kind)
+	w.eq("app", app)
+	w.eq("status", status)
+	q := `SELECT id, ` + strings.Join(findingCols, ",") + ` FROM findings` + w.sql() + ` ORDER BY id`
+	return queryAll(ctx, s.db, "store: findings", scanFinding, s.rb(q), w.args...)
+}
+
+func scanFinding(r scanner) (store.Finding, error) {
+	var f store.Finding
+	var first, last int64
+	err := r.Scan(&f.ID, &f.Kind, &f.App, &f.Subject, &f.Detail, &f.Team, &f.Status, &first, &last)
+	f.FirstSeen, f.LastSeen = fromMicros(first), fromMicros(last)
+	return f, err
 }

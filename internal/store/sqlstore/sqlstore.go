@@ -625,55 +625,38 @@ func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error
 }
 
 func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"source", f.Source}, {"status", f.Status},
-		{"department", f.Department}, {"manager_id", f.ManagerID}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
+	var w filters
+	w.eq("source", f.Source)
+	w.eq("status", f.Status)
+	w.eq("department", f.Department)
+	w.eq("manager_id", f.ManagerID)
 	if f.After != "" {
-		where = append(where, "employee_id > ?")
-		args = append(args, f.After)
+		w.add("employee_id > ?", f.After)
 	}
-	q := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1 << 30
-	}
-	q += ` ORDER BY employee_id, source LIMIT ?`
-	return queryAll(ctx, s.db, "store: persons", scanPerson, s.rb(q), append(args, limit)...)
+	q := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons` + w.sql() + ` ORDER BY employee_id, source LIMIT ?`
+	return queryAll(ctx, s.db, "store: persons", scanPerson, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"source", f.Source}, {"employee_id", f.EmployeeID},
-		{"import_id", f.ImportID}, {"type", f.Type}, {"state", f.State}} {
-		if c.v != "" {
-			where = append(where, "e."+c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
+	var w filters
+	w.eq("e.source", f.Source)
+	w.eq("e.employee_id", f.EmployeeID)
+	w.eq("e.import_id", f.ImportID)
+	w.eq("e.type", f.Type)
+	w.eq("e.state", f.State)
 	if f.AfterID > 0 {
-		where = append(where, "e.id > ?")
-		args = append(args, f.AfterID)
+		w.add("e.id > ?", f.AfterID)
 	}
-	q := eventSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
+	q := eventSelect + w.sql() + ` ORDER BY e.id LIMIT ?`
+	return queryAll(ctx, s.db, "store: events", scanEvent, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+}
+
+// limitOrAll is a listing's LIMIT: the filter's, or everything.
+func limitOrAll(limit int) int {
 	if limit <= 0 {
-		limit = 1 << 30
+		return 1 << 30
 	}
-	q += ` ORDER BY e.id LIMIT ?`
-	return queryAll(ctx, s.db, "store: events", scanEvent, s.rb(q), append(args, limit)...)
+	return limit
 }
 
 var auditCols = []string{"seq", "at", "actor", "action", "source", "import_id", "subject", "before_doc", "after_doc", "prev_hash", "hash"}
@@ -874,4 +857,30 @@ func queryAll[T any](ctx context.Context, db querier, what string, scan func(sca
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// filters collects the WHERE conditions of a listing and their arguments.
+type filters struct {
+	conds []string
+	args  []any
+}
+
+// eq adds col = v unless v is empty (an empty filter field means "any").
+func (f *filters) eq(col, v string) {
+	if v != "" {
+		f.add(col+" = ?", v)
+	}
+}
+
+func (f *filters) add(cond string, args ...any) {
+	f.conds = append(f.conds, cond)
+	f.args = append(f.args, args...)
+}
+
+// sql is " WHERE …", or "" without conditions.
+func (f *filters) sql() string {
+	if len(f.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(f.conds, " AND ")
 }

@@ -39,23 +39,16 @@ func (s *DB) CreateTask(ctx context.Context, t store.Task) (store.Task, error) {
 }
 
 func (s *DB) Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, v string }{{"team", f.Team}, {"person", f.Person}, {"status", f.Status}, {"app", f.App}} {
-		if c.v != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.v)
-		}
-	}
+	var w filters
+	w.eq("team", f.Team)
+	w.eq("person", f.Person)
+	w.eq("status", f.Status)
+	w.eq("app", f.App)
 	if f.Case != 0 {
-		where = append(where, "case_id = ?")
-		args = append(args, f.Case)
+		w.add("case_id = ?", f.Case)
 	}
-	q := `SELECT id, ` + strings.Join(taskCols, ",") + ` FROM tasks`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	return queryAll(ctx, s.db, "store: tasks", scanTask, s.rb(q+` ORDER BY id`), args...)
+	q := `SELECT id, ` + strings.Join(taskCols, ",") + ` FROM tasks` + w.sql() + ` ORDER BY id`
+	return queryAll(ctx, s.db, "store: tasks", scanTask, s.rb(q), w.args...)
 }
 
 func (s *DB) CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error) {
