@@ -3,10 +3,13 @@ package scim
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,31 +22,23 @@ import (
 	"github.com/tango-iga/tango/internal/store/sqlstore"
 )
 
-// BenchmarkFilteredGet serves GET /Users?filter=userName eq "…" over
-// loopback HTTP with 100,000 users in the embedded store, from parallel
-// clients, and reports requests per second and the p99 latency.
-func BenchmarkFilteredGet(b *testing.B) {
-	const users = 100000
-	st := benchStore(b, users)
-	h := New(Options{Store: st, Config: mustCfg(b)})
-	tok := benchToken(b, st)
+// benchRequests runs requests made by mk from 16 parallel clients against
+// a handler over loopback HTTP and reports requests per second and p99.
+func benchRequests(b *testing.B, h http.Handler, tok string, want int, mk func(base string, i int) *http.Request) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	defer h.Flush()
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	client := &http.Client{Transport: tr}
 	var mu sync.Mutex
 	var lat []time.Duration
+	var seq atomic.Int64
 	b.ResetTimer()
 	start := time.Now()
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
-		i := 0
 		var mine []time.Duration
 		for pb.Next() {
-			i++
-			u := fmt.Sprintf("%s%s/Users?filter=userName+eq+%%22user%06d@bench.example%%22", srv.URL, Prefix, (i*7919)%users)
-			req, _ := http.NewRequest("GET", u, nil)
+			req := mk(srv.URL+Prefix, int(seq.Add(1)))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			t0 := time.Now()
 			resp, err := client.Do(req)
@@ -51,15 +46,10 @@ func BenchmarkFilteredGet(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			buf := make([]byte, 4096)
-			for {
-				if _, err := resp.Body.Read(buf); err != nil {
-					break
-				}
-			}
+			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				b.Errorf("status %d", resp.StatusCode)
+			if resp.StatusCode != want {
+				b.Errorf("%s %s: status %d, want %d", req.Method, req.URL.Path, resp.StatusCode, want)
 				return
 			}
 			mine = append(mine, time.Since(t0))
@@ -75,6 +65,62 @@ func BenchmarkFilteredGet(b *testing.B) {
 		b.ReportMetric(float64(len(lat))/el.Seconds(), "req/s")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	}
+}
+
+const benchUsers = 100000
+
+// BenchmarkFilteredGet serves GET /Users?filter=userName eq "…" with
+// 100,000 users in the embedded store.
+func BenchmarkFilteredGet(b *testing.B) {
+	st := benchStore(b, benchUsers)
+	h := New(Options{Store: st, Config: mustCfg(b)})
+	defer h.Flush()
+	benchRequests(b, h, benchToken(b, st), 200, func(base string, i int) *http.Request {
+		u := fmt.Sprintf("%s/Users?filter=userName+eq+%%22user%06d@bench.example%%22", base, (i*7919)%benchUsers)
+		req, _ := http.NewRequest("GET", u, nil)
+		return req
+	})
+}
+
+// BenchmarkListPage serves pages of 100 users (startIndex/count) out of
+// 100,000.
+func BenchmarkListPage(b *testing.B) {
+	st := benchStore(b, benchUsers)
+	h := New(Options{Store: st, Config: mustCfg(b)})
+	defer h.Flush()
+	benchRequests(b, h, benchToken(b, st), 200, func(base string, i int) *http.Request {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/Users?startIndex=%d&count=100", base, 1+(i*101)%(benchUsers-100)), nil)
+		return req
+	})
+}
+
+// BenchmarkPost creates users (each a joiner through the lifecycle
+// pipeline) with 100,000 stored.
+func BenchmarkPost(b *testing.B) {
+	st := benchStore(b, benchUsers)
+	h := New(Options{Store: st, Config: mustCfg(b)})
+	defer h.Flush()
+	benchRequests(b, h, benchToken(b, st), 201, func(base string, i int) *http.Request {
+		body := fmt.Sprintf(`{"schemas":[%q,%q],"userName":"new%07d@bench.example","externalId":"N%07d","displayName":"New %d","active":true,%q:{"employeeNumber":"N%07d","department":"D1"}}`,
+			URNUser, URNEnterprise, i, i, i, URNEnterprise, i)
+		req, _ := http.NewRequest("POST", base+"/Users", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/scim+json")
+		return req
+	})
+}
+
+// BenchmarkPatch changes a user's department (a mover through the
+// lifecycle pipeline) with 100,000 stored.
+func BenchmarkPatch(b *testing.B) {
+	st := benchStore(b, benchUsers)
+	h := New(Options{Store: st, Config: mustCfg(b)})
+	defer h.Flush()
+	benchRequests(b, h, benchToken(b, st), 200, func(base string, i int) *http.Request {
+		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"%s:department","value":"D%d"}]}`, URNEnterprise, 100+i)
+		req, _ := http.NewRequest("PATCH", fmt.Sprintf("%s/Users/id-%06d", base, (i*7919)%benchUsers), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/scim+json")
+		return req
+	})
 }
 
 func mustCfg(b *testing.B) *configT {
