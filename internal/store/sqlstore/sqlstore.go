@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -104,24 +105,30 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 	per := max(1, min(500, s.d.MaxParams()/len(cols)))
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES "
-	var full string
+	// A statement of thousands of placeholders costs more to parse than to
+	// run: the full-chunk statement is prepared once and reused.
+	var full *sql.Stmt
+	if n >= 2*per {
+		var err error
+		if full, err = tx.PrepareContext(ctx, s.rb(head+strings.TrimSuffix(strings.Repeat(one+",", per), ",")+suffix)); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", table, err)
+		}
+		defer full.Close()
+	}
 	args := make([]any, 0, per*len(cols))
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
-		var q string
-		if end-start == per && full != "" {
-			q = full
-		} else {
-			q = s.rb(head + strings.TrimSuffix(strings.Repeat(one+",", end-start), ",") + suffix)
-			if end-start == per {
-				full = q
-			}
-		}
 		args = args[:0]
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if end-start == per && full != nil {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, s.rb(head+strings.TrimSuffix(strings.Repeat(one+",", end-start), ",")+suffix), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("store: insert into %s: %w", table, err)
 		}
 	}
@@ -394,18 +401,8 @@ func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, paylo
 // applyChanges writes persons and events; a person whose dates changed, or
 // who joins, leaves or returns, loses the scheduled events planned before.
 func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event, provisioned bool, seqs map[string]int64) error {
-	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
-	for i := range events {
-		e := &events[i]
-		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
-		for _, c := range e.Changed {
-			dates = dates || c == "start_date" || c == "end_date"
-		}
-		if dates && e.State == store.EventApplied {
-			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
-				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
-			}
-		}
+	if err := s.cancelScheduled(ctx, tx, events); err != nil {
+		return err
 	}
 	// Insert in key order: index pages fill in sequence instead of at random.
 	order := make([]int, len(persons))
@@ -432,6 +429,51 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 		}
 		return eventRow(args, e, seq, prov)
 	}, "")
+}
+
+// cancelScheduled cancels the scheduled events of persons whose dates an
+// applied event changes. Only the few persons with scheduled events are
+// touched: a first load of 100,000 joiners issues no update at all.
+func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Event) error {
+	var sources []string
+	for i := range events {
+		if !slices.Contains(sources, events[i].Source) {
+			sources = append(sources, events[i].Source)
+		}
+	}
+	scheduled := map[string]bool{}
+	for _, src := range sources {
+		ids, err := queryAll(ctx, tx, "scheduled events", func(r scanner) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		}, s.rb(`SELECT DISTINCT employee_id FROM events WHERE state = 'scheduled' AND source = ?`), src)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			scheduled[src+"\x00"+id] = true
+		}
+	}
+	if len(scheduled) == 0 {
+		return nil
+	}
+	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
+	for i := range events {
+		e := &events[i]
+		if e.State != store.EventApplied || !scheduled[e.Source+"\x00"+e.EmployeeID] {
+			continue
+		}
+		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
+		for _, c := range e.Changed {
+			dates = dates || c == "start_date" || c == "end_date"
+		}
+		if dates {
+			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
+				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (store.Import, error) {
