@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
@@ -32,10 +33,19 @@ type Dialect interface {
 	Unnest() bool
 }
 
+// Copier is a Dialect that can stream many rows into a table within the
+// transaction open on conn (PostgreSQL's COPY).
+type Copier interface {
+	Copy(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(i int, args []any) []any) error
+}
+
 // DB is a store.Store over a database/sql handle.
 type DB struct {
 	db *sql.DB
 	d  Dialect
+	// conns maps a write transaction to its connection when the dialect
+	// is a Copier (database/sql gives a transaction no raw access).
+	conns sync.Map
 }
 
 // New wraps an open, migrated database.
@@ -70,8 +80,20 @@ func fromMicros(n int64) time.Time {
 }
 
 func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	var tx *sql.Tx
+	var err error
+	if _, ok := s.d.(Copier); ok {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: connect: %w", err)
+		}
+		defer conn.Close()
+		if tx, err = conn.BeginTx(ctx, nil); err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		s.conns.Store(tx, conn)
+		defer s.conns.Delete(tx)
+	} else if tx, err = s.db.BeginTx(ctx, nil); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
@@ -93,11 +115,23 @@ func (s *DB) bulk(ctx context.Context, tx *sql.Tx, table string, cols []string, 
 	return s.bulkFunc(ctx, tx, table, cols, len(rows), func(i int, args []any) []any { return append(args, rows[i]...) }, suffix)
 }
 
+// copyMin is the fewest rows worth a COPY (it costs a round trip to learn
+// the column types).
+const copyMin = 200
+
 // bulkFunc is bulk with rows made on demand, one chunk at a time, so a
 // large import never holds every row's arguments at once.
 func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
 	if n == 0 {
 		return nil
+	}
+	if c, ok := s.d.(Copier); ok && suffix == "" && n >= copyMin {
+		if conn, ok := s.conns.Load(tx); ok {
+			if err := c.Copy(ctx, conn.(*sql.Conn), table, cols, n, row); err != nil {
+				return fmt.Errorf("store: copy into %s: %w", table, err)
+			}
+			return nil
+		}
 	}
 	if s.d.Unnest() && n > 1 {
 		return s.bulkUnnest(ctx, tx, table, cols, n, row, suffix)
