@@ -125,12 +125,9 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 	if n == 0 {
 		return nil
 	}
-	if c, ok := s.d.(Copier); ok && suffix == "" && n >= copyMin {
+	if c, ok := s.d.(Copier); ok && n >= copyMin {
 		if conn, ok := s.conns.Load(tx); ok {
-			if err := c.Copy(ctx, conn.(*sql.Conn), table, cols, n, row); err != nil {
-				return fmt.Errorf("store: copy into %s: %w", table, err)
-			}
-			return nil
+			return s.copyRows(ctx, tx, c, conn.(*sql.Conn), table, cols, n, row, suffix)
 		}
 	}
 	if s.d.Unnest() && n > 1 {
@@ -165,6 +162,33 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 		if err != nil {
 			return fmt.Errorf("store: insert into %s: %w", table, err)
 		}
+	}
+	return nil
+}
+
+// copyRows streams rows with the dialect's COPY. An upsert (suffix set)
+// copies into a temporary table first and inserts from it, since COPY
+// itself cannot resolve conflicts.
+func (s *DB) copyRows(ctx context.Context, tx *sql.Tx, c Copier, conn *sql.Conn, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
+	if suffix == "" {
+		if err := c.Copy(ctx, conn, table, cols, n, row); err != nil {
+			return fmt.Errorf("store: copy into %s: %w", table, err)
+		}
+		return nil
+	}
+	tmp := "bulk_" + table
+	list := strings.Join(cols, ",")
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE "+tmp+" AS SELECT "+list+" FROM "+table+" WITH NO DATA"); err != nil {
+		return fmt.Errorf("store: copy into %s: %w", table, err)
+	}
+	if err := c.Copy(ctx, conn, tmp, cols, n, row); err != nil {
+		return fmt.Errorf("store: copy into %s: %w", table, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+list+") SELECT "+list+" FROM "+tmp+suffix); err != nil {
+		return fmt.Errorf("store: insert into %s: %w", table, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+tmp); err != nil {
+		return fmt.Errorf("store: copy into %s: %w", table, err)
 	}
 	return nil
 }
