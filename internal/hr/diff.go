@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tango-iga/tango/internal/store"
@@ -192,7 +193,10 @@ func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) 
 		p.Persons = append(p.Persons, n)
 	}
 	// Events in employee-ID order: stable, readable, and index-friendly.
-	sort.SliceStable(p.Events, func(a, b int) bool { return p.Events[a].EmployeeID < p.Events[b].EmployeeID })
+	byID := func(a, b store.Event) int { return strings.Compare(a.EmployeeID, b.EmployeeID) }
+	if !slices.IsSortedFunc(p.Events, byID) {
+		slices.SortStableFunc(p.Events, byID)
+	}
 	return p
 }
 

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -467,7 +466,7 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 	for i := range order {
 		order[i] = i
 	}
-	sort.Slice(order, func(a, b int) bool { return persons[order[a]].EmployeeID < persons[order[b]].EmployeeID })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(persons[a].EmployeeID, persons[b].EmployeeID) })
 	err := s.bulkFunc(ctx, tx, "persons", personCols, len(persons), func(i int, args []any) []any {
 		return append(args, personRow(&persons[order[i]])...)
 	}, personUpsert)
