@@ -77,6 +77,10 @@ separation_of_duties:
 	if err := json.Unmarshal([]byte(ok("requests", "list", "--pending", "--json")), &pending); err != nil || len(pending) != 0 {
 		t.Fatalf("pending after approval: %+v %v", pending, err)
 	}
+	// The approved request is access the plan counts (not a loss), with its reason.
+	if out := ok("policy", "plan"); !strings.Contains(out, "erp:payments-approve") || !strings.Contains(out, "request #1") || strings.Contains(out, "lose") {
+		t.Fatalf("policy plan with an approved request:\n%s", out)
+	}
 	fails(`separation-of-duties rule "create-vs-approve-payments"`, "requests", "create", "--as", "A1", "--app", "erp", "--entitlement", "payments-create", "--justification", "x")
 	// An away approver is replaced by their manager.
 	ok("requests", "away", "O1", "--until", "2999-01-01")
