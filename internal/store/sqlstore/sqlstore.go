@@ -848,21 +848,31 @@ func (s *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error
 		if n > 0 {
 			return fmt.Errorf("token %q already exists; revoke it first or pick another name: %w", t.Name, store.ErrConflict)
 		}
-		err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO tokens (name, scope, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, 0, 0) RETURNING id`),
-			t.Name, t.Scope, t.Hash, micros(t.CreatedAt)).Scan(&t.ID)
+		err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO tokens (name, scope, person, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING id`),
+			t.Name, t.Scope, t.Person, t.Hash, micros(t.CreatedAt)).Scan(&t.ID)
 		if err != nil {
 			return fmt.Errorf("store: token %q: %w", t.Name, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, map[string]string{"scope": t.Scope})})
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, tokenDoc(t))})
 	})
 	return t, err
+}
+
+// tokenDoc is what a token's audit entry records: its scope, and the
+// person it acts as when it has one (older entries keep their exact form).
+func tokenDoc(t store.Token) map[string]string {
+	m := map[string]string{"scope": t.Scope}
+	if t.Person != "" {
+		m["person"] = t.Person
+	}
+	return m
 }
 
 func (s *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
 	var t store.Token
 	var created, used, revoked int64
-	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
-		Scan(&t.ID, &t.Name, &t.Scope, &t.Hash, &created, &used, &revoked)
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, person, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
+		Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &t.Hash, &created, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, store.ErrNotFound
 	}
@@ -889,7 +899,7 @@ func (s *DB) RevokeToken(ctx context.Context, name string, at time.Time) error {
 }
 
 func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, person, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: tokens: %w", err)
 	}
@@ -898,7 +908,7 @@ func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
 	for rows.Next() {
 		var t store.Token
 		var created, used, revoked int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &created, &used, &revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &created, &used, &revoked); err != nil {
 			return nil, err
 		}
 		t.CreatedAt, t.LastUsed, t.Revoked = fromMicros(created), fromMicros(used), fromMicros(revoked)
