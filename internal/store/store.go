@@ -207,6 +207,8 @@ type Store interface {
 	Tasker
 	Caser
 	SCIMStore
+	Notifier
+	Clocker
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

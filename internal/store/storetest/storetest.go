@@ -688,4 +688,5 @@ func Run(t *testing.T, b Backend) {
 	})
 
 	runCases(t, b)
+	runNotify(t, b)
 }
