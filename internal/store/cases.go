@@ -74,7 +74,7 @@ type CaseTaskFilter struct {
 	Unescalated bool
 	// Unreminded keeps tasks whose owner was not reminded yet.
 	Unreminded bool
-	Limit       int
+	Limit      int
 }
 
 // EventProgress is how far an event went elsewhere (provisioning).

@@ -13,10 +13,10 @@ const (
 
 // Clock is how long one lifecycle event took to reach the apps.
 type Clock struct {
-	Kind       string    `json:"kind"`
-	EventID    int64     `json:"event_id"`
-	Source     string    `json:"source"`
-	EmployeeID string    `json:"employee_id"`
+	Kind       string `json:"kind"`
+	EventID    int64  `json:"event_id"`
+	Source     string `json:"source"`
+	EmployeeID string `json:"employee_id"`
 	// Start is when the clock starts: a leaver's event applied, a joiner's
 	// start date (the event's effective time).
 	Start time.Time `json:"start"`
