@@ -86,6 +86,8 @@ var Routes = []Route{
 	{"GET", "/api/v1/tasks", true, (*Server).listTasks},
 	{"POST", "/api/v1/tasks/{id}/complete", true, (*Server).completeTask},
 	{"POST", "/api/v1/tasks/{id}/reassign", true, (*Server).reassignTask},
+	{"GET", "/api/v1/notifications", true, (*Server).listNotifications},
+	{"GET", "/api/v1/metrics/lifecycle", true, (*Server).lifecycleMetrics},
 }
 
 // New builds the server. It panics only on programming errors (a metric
