@@ -137,9 +137,15 @@ func (s *Server) initMetrics() {
 		Help:    "Time to validate, diff and write an HR import received through the API by this process.",
 		Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 	})
+	s.approvalHist = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "tango_request_approval_seconds",
+		Help:    "Time from an access request to its last approval, for requests approved through this process's API.",
+		Buckets: []float64{60, 300, 900, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600},
+	})
 	s.reg.MustRegister(
 		newStoreCollector(s.st, s.log, s.now),
 		s.importHist,
+		s.approvalHist,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

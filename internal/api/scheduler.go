@@ -25,7 +25,8 @@ func (s *Server) ApplyDue(ctx context.Context) (int, error) {
 	return len(evs), nil
 }
 
-// RunScheduler applies due events at once and then every interval until
+// RunScheduler applies due events and ends due time-bound access grants
+// at once and then every interval until
 // ctx is done. Several processes may run it against one database: the
 // store applies each event once.
 func (s *Server) RunScheduler(ctx context.Context, every time.Duration) {
@@ -37,6 +38,9 @@ func (s *Server) RunScheduler(ctx context.Context, every time.Duration) {
 	for {
 		if _, err := s.ApplyDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduler: applying due events failed", "err", err)
+		}
+		if _, err := s.ExpireRequests(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("scheduler: expiring access grants failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

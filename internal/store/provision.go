@@ -70,11 +70,13 @@ type GrantRow struct {
 // ProvisionBatch is what one planning step writes, atomically: operations
 // to run, the grants they establish or remove, the events it consumed.
 type ProvisionBatch struct {
-	Ops     []Operation
-	Put     []GrantRow
-	Delete  []GrantRow
-	Events  []int64 // event IDs now provisioned
-	Entries []audit.Entry
+	Ops    []Operation
+	Put    []GrantRow
+	Delete []GrantRow
+	Events []int64 // event IDs now provisioned
+	// Requests are access requests (approved or expired) now provisioned.
+	Requests []int64
+	Entries  []audit.Entry
 }
 
 // OpResult is how a claimed operation ended.

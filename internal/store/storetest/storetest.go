@@ -689,4 +689,5 @@ func Run(t *testing.T, b Backend) {
 
 	runCases(t, b)
 	runNotify(t, b)
+	runRequests(t, b)
 }
