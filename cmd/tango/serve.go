@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/sample"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
@@ -99,6 +100,12 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	if err != nil {
 		return err
 	}
+	// Notifications: the outbox is delivered even when nothing is configured
+	// any more (its messages then fail, saying what is missing).
+	nw, err := notify.NewWorker(st, cfg.Notifications, notify.Options{Log: log})
+	if err != nil {
+		return err
+	}
 	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Version: version, Engine: eng})
 	srv := &http.Server{
 		Handler:           h,
@@ -131,7 +138,12 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		defer close(workflowDone)
 		_ = wf.Run(schedCtx)
 	}()
-	defer func() { stopSched(); <-engineDone; <-workflowDone }()
+	notifyDone := make(chan struct{})
+	go func() {
+		defer close(notifyDone)
+		_ = nw.Run(schedCtx)
+	}()
+	defer func() { stopSched(); <-engineDone; <-workflowDone; <-notifyDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

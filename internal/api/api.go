@@ -89,6 +89,8 @@ var Routes = []Route{
 	{"GET", "/api/v1/tasks", true, (*Server).listTasks},
 	{"POST", "/api/v1/tasks/{id}/complete", true, (*Server).completeTask},
 	{"POST", "/api/v1/tasks/{id}/reassign", true, (*Server).reassignTask},
+	{"GET", "/api/v1/notifications", true, (*Server).listNotifications},
+	{"GET", "/api/v1/metrics/lifecycle", true, (*Server).lifecycleMetrics},
 	{"GET", "/api/v1/requests", true, (*Server).listRequests},
 	{"POST", "/api/v1/requests", true, (*Server).createRequest},
 	{"POST", "/api/v1/requests/{id}/approve", true, (*Server).approveRequest},

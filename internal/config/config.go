@@ -29,6 +29,8 @@ type Config struct {
 	Provisioning Provisioning `yaml:"provisioning"`
 	// Playbooks are the lifecycle workflows (read by internal/workflow; built-in defaults when empty).
 	Playbooks yaml.Node `yaml:"playbooks"`
+	// Notifications tell task owners about their work by e-mail and chat webhooks.
+	Notifications Notifications `yaml:"notifications"`
 	// Requests configures access requests (the catalogue itself is apps[].requestable).
 	Requests Requests `yaml:"requests"`
 
@@ -285,6 +287,7 @@ func Parse(b []byte, name string) (*Config, error) {
 	for i := range c.Apps {
 		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
 	}
+	c.Notifications.expand(expand)
 	if refErr != nil {
 		return nil, refErr
 	}
@@ -326,6 +329,9 @@ func (c *Config) finish() error {
 		return fmt.Errorf("org.timezone %q: %v", c.Org.Timezone, err)
 	}
 	c.loc = loc
+	if err := c.Notifications.finish(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

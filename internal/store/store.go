@@ -210,6 +210,8 @@ type Store interface {
 	Tasker
 	Caser
 	SCIMStore
+	Notifier
+	Clocker
 	Requester
 
 	Counts(ctx context.Context) (Counts, error)

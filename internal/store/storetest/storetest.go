@@ -688,5 +688,6 @@ func Run(t *testing.T, b Backend) {
 	})
 
 	runCases(t, b)
+	runNotify(t, b)
 	runRequests(t, b)
 }
