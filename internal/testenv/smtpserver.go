@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,19 +8,12 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -47,9 +39,8 @@ type SMTPServer struct {
 	Password    string // with Auth
 	CAFile      string // with TLS: the PEM certificate clients must trust
 
-	dir, script, token, keyFile string
-	mu                          sync.Mutex
-	proc                        *scimProcess
+	dir, token, keyFile string
+	node                nodeServer
 }
 
 // SMTPMessage is one message the server accepted.
@@ -68,46 +59,21 @@ type SMTPMessage struct {
 // skipped, or fails under CI=true.
 func StartSMTPServer(t testing.TB, o SMTPOptions) *SMTPServer {
 	t.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	dir := filepath.Join(root, "testdata", "smtp-server")
-	if _, err := exec.LookPath("node"); err != nil {
-		Missing(t, "node (Node.js)", "run scripts/test-deps.sh")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "smtp-server")); err != nil {
-		Missing(t, "testdata/smtp-server/node_modules", "run scripts/test-deps.sh (npm ci in testdata/smtp-server)")
-	}
-	s := &SMTPServer{Host: "127.0.0.1", dir: t.TempDir(), script: filepath.Join(dir, "server.js"), token: randomHex(t, 16)}
+	s := &SMTPServer{Host: "127.0.0.1", dir: t.TempDir(), token: randomHex(t, 16),
+		node: nodeServer{what: "SMTP server", script: findNodeServer(t, "smtp-server", "smtp-server")}}
 	if o.Auth {
 		s.User, s.Password = "tango", randomHex(t, 12)
 	}
 	if o.TLS {
-		s.CAFile, s.keyFile = selfSigned(t, s.dir, "tango test smtp-server")
+		s.CAFile, s.keyFile, _ = selfSigned(t, s.dir, "tango test smtp-server")
 	}
-	t.Cleanup(func() {
-		s.mu.Lock()
-		p := s.proc
-		s.proc = nil
-		s.mu.Unlock()
-		if p != nil {
-			p.kill()
-			if t.Failed() && testing.Verbose() {
-				t.Logf("smtp server output:\n%s", p.logs.String())
-			}
-		}
-	})
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
+	s.node.cleanup(t)
+	s.node.retry(t, "start", func() error {
 		ports := freePorts(t, 2)
 		s.Port, s.ControlPort = ports[0], ports[1]
-		if lastErr = s.start(); lastErr == nil {
-			return s
-		}
-	}
-	t.Fatalf("testenv: start SMTP server: %v", lastErr)
-	return nil
+		return s.start()
+	})
+	return s
 }
 
 // Addr is host:port of the SMTP service.
@@ -117,32 +83,13 @@ func (s *SMTPServer) Addr() string { return net.JoinHostPort(s.Host, strconv.Ito
 // messages it recorded are forgotten.
 func (s *SMTPServer) Stop(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		t.Fatal("testenv: SMTP server is not running")
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		p.kill()
-		t.Fatalf("testenv: SMTP server did not stop within 10s: %s", p.logs.String())
-	}
+	_ = s.node.stop(t) // killed by the signal: its exit status says nothing
 }
 
 // Start starts the stopped server again on the same ports.
 func (s *SMTPServer) Start(t testing.TB) {
 	t.Helper()
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.start(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("testenv: restart SMTP server: %v", err)
+	s.node.retry(t, "restart", s.start)
 }
 
 // Messages returns every message accepted since the server (re)started or
@@ -191,63 +138,21 @@ func (s *SMTPServer) controlURL(name string) string {
 
 func (s *SMTPServer) control(t testing.TB, method, name string, body []byte, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.controlURL(name), bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("testenv: SMTP server control %s: %v", name, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("testenv: SMTP server control %s: %s: %s", name, resp.Status, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("testenv: SMTP server control %s: %v", name, err)
-		}
-	}
+	s.node.control(t, s.token, method, s.controlURL(name), body, out)
 }
 
 func (s *SMTPServer) start() error {
-	logs := &lockedBuffer{}
-	cmd := exec.Command("node", s.script, strconv.Itoa(s.Port), strconv.Itoa(s.ControlPort))
-	cmd.Dir = filepath.Dir(s.script)
-	cmd.Env = append(os.Environ(), "SMTP_CONTROL_TOKEN="+s.token, "SMTP_USER="+s.User, "SMTP_PASS="+s.Password)
+	env := []string{"SMTP_CONTROL_TOKEN=" + s.token, "SMTP_USER=" + s.User, "SMTP_PASS=" + s.Password}
 	if s.CAFile != "" {
-		cmd.Env = append(cmd.Env, "SMTP_TLS_CERT="+s.CAFile, "SMTP_TLS_KEY="+s.keyFile)
+		env = append(env, "SMTP_TLS_CERT="+s.CAFile, "SMTP_TLS_KEY="+s.keyFile)
 	}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	p := &scimProcess{cmd: cmd, exited: make(chan error, 1), logs: logs}
-	go func() { p.exited <- cmd.Wait() }()
-	want := fmt.Sprintf("listening %d %d", s.Port, s.ControlPort)
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(logs.String(), want) {
-		select {
-		case werr := <-p.exited:
-			return fmt.Errorf("SMTP server exited (%v): %s", werr, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.kill()
-			return errors.New("SMTP server not ready after 20s: " + logs.String())
-		}
-	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
-	return nil
+	return s.node.run([]string{strconv.Itoa(s.Port), strconv.Itoa(s.ControlPort)}, env,
+		fmt.Sprintf("listening %d %d", s.Port, s.ControlPort), nil)
 }
 
 // selfSigned writes a self-signed ECDSA certificate for 127.0.0.1 and
 // localhost and its key into dir, and returns both file names.
-func selfSigned(t testing.TB, dir, name string) (certFile, keyFile string) {
+func selfSigned(t testing.TB, dir, name string) (certFile, keyFile string, certPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -273,8 +178,9 @@ func selfSigned(t testing.TB, dir, name string) (certFile, keyFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile = filepath.Join(dir, "smtp-cert.pem"), filepath.Join(dir, "smtp-key.pem")
-	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	writeFile(t, certFile, string(certPEM))
 	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
-	return certFile, keyFile
+	return certFile, keyFile, certPEM
 }
