@@ -409,22 +409,12 @@ func (s *DB) EscalateTask(ctx context.Context, id int64, to, actor string, at ti
 func (s *DB) CloseCancelledCases(ctx context.Context, actor string, at time.Time) ([]store.Case, error) {
 	var out []store.Case
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.rb(`SELECT c.id FROM cases c JOIN events e ON e.id = c.event_id
+		ids, err := queryAll(ctx, tx, "store: cancelled cases", func(r scanner) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}, s.rb(`SELECT c.id FROM cases c JOIN events e ON e.id = c.event_id
 			WHERE c.status = ? AND c.event_id > 0 AND e.state IN ('cancelled', 'discarded') ORDER BY c.id`), store.CaseOpen)
 		if err != nil {
-			return fmt.Errorf("store: cancelled cases: %w", err)
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		at = at.UTC().Truncate(time.Microsecond)

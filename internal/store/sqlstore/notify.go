@@ -89,22 +89,11 @@ func (s *DB) ClaimNotifications(ctx context.Context, owner string, now time.Time
 	var out []store.Notification
 	n := micros(now)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.rb(notificationSelect+`
+		var err error
+		out, err = queryAll(ctx, tx, "store: claim notifications", scanNotification, s.rb(notificationSelect+`
 			WHERE (state = ? AND not_before <= ?) OR (state = ? AND lease_until < ?) ORDER BY not_before, id LIMIT ?`),
 			store.NotifyPending, n, store.NotifySending, n, limit)
 		if err != nil {
-			return fmt.Errorf("store: claim notifications: %w", err)
-		}
-		for rows.Next() {
-			x, err := scanNotification(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		upd := s.rb(`UPDATE notifications SET state = ?, lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`)
