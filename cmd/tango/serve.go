@@ -96,7 +96,11 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	if err != nil {
 		return err
 	}
-	wf, err := workflow.New(st, cfg, workflow.Options{Log: log})
+	wfOpt := workflow.Options{Log: log}
+	if eng != nil {
+		wfOpt.RevokesSessions = eng.RevokesSessions
+	}
+	wf, err := workflow.New(st, cfg, wfOpt)
 	if err != nil {
 		return err
 	}

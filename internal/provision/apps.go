@@ -56,6 +56,10 @@ type Settings struct {
 		ActiveDirectory bool                `yaml:"active_directory"`
 	} `yaml:"disable"`
 	Retention string `yaml:"retention"`
+	// SCIM apps: the app's own session-revocation endpoint, a path below
+	// url with {id} for the User's id (POSTed with the token). Webhook and
+	// manual apps always revoke sessions (an event, a task); LDAP cannot.
+	RevokeSessionsPath string `yaml:"revoke_sessions_path"`
 	// Webhook apps: the HMAC secret, an optional endpoint listing accounts, extra headers.
 	Secret  string            `yaml:"secret"`
 	ListURL string            `yaml:"list_url"`
@@ -155,6 +159,9 @@ func loadApp(ca config.App, st store.Store) (*App, error) {
 	if a.key, err = compile("correlate.person", s.Correlate.Person); err != nil {
 		return nil, err
 	}
+	if s.RevokeSessionsPath != "" && a.Kind != "scim" {
+		return nil, fmt.Errorf("app %q: revoke_sessions_path is for connector scim (webhook and manual apps always revoke sessions, ldap cannot)", ca.Name)
+	}
 	a.nameAttr = map[string]string{"ldap": "uid", "scim": "userName", "webhook": "name"}[a.Kind]
 	a.limiter = newLimiter(s.RateLimit)
 	f := Factories[a.Kind]
@@ -207,7 +214,7 @@ func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
 		key = "externalId"
 	}
 	return scim.New(scim.Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
-		MaxRetries: 2, MaxRetryWait: 5 * time.Second})
+		MaxRetries: 2, MaxRetryWait: 5 * time.Second, RevokeSessionsPath: s.RevokeSessionsPath})
 }
 
 func newWebhook(a *App, _ store.Store) (connector.Connector, error) {
@@ -292,6 +299,11 @@ func (a *App) Account(in policy.Input, now time.Time) (connector.Account, error)
 	}
 	return acc, nil
 }
+
+// RevokesSessions reports whether the app's connector can end an
+// account's sessions and tokens (connector.RevokerOf): leavers then get a
+// revoke_sessions operation after their disable.
+func (a *App) RevokesSessions() bool { return a.Conn != nil && connector.RevokerOf(a.Conn) != nil }
 
 // Key computes the correlation value of a person for the app.
 func (a *App) Key(in policy.Input, now time.Time) string {

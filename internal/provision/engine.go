@@ -92,6 +92,13 @@ func New(st store.Store, pol *policy.Policy, apps map[string]*App, opt Options) 
 // Apps returns the engine's apps.
 func (e *Engine) Apps() map[string]*App { return e.apps }
 
+// RevokesSessions reports whether the app is configured and its connector
+// can end an account's sessions and tokens.
+func (e *Engine) RevokesSessions(app string) bool {
+	a := e.apps[app]
+	return a != nil && a.RevokesSessions()
+}
+
 // Wake tells the workers that operations were queued.
 func (e *Engine) Wake() {
 	select {
@@ -294,6 +301,12 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			}
 			if err := op(app, store.OpDisable, "", prio, at, r); err != nil {
 				return err
+			}
+			if leaving && e.apps[app].RevokesSessions() {
+				// Queued after the disable: it runs once the disable has.
+				if err := op(app, store.OpRevokeSessions, "", store.PrioritySessions, at, reason(nil, "person left: end the sessions and tokens the disable leaves")); err != nil {
+					return err
+				}
 			}
 			put(app, "", grantDisabled, r)
 		}
@@ -623,6 +636,16 @@ func (e *Engine) execute(ctx context.Context, op store.Operation) error {
 		err := c.Revoke(ctx, acc, op.Entitlement)
 		if errors.Is(err, connector.ErrNotFound) {
 			return nil
+		}
+		return err
+	case store.OpRevokeSessions:
+		r := connector.RevokerOf(c)
+		if r == nil {
+			return fmt.Errorf("operation %d: app %s no longer offers session revocation (its connector or config changed)", op.ID, op.App)
+		}
+		err := r.RevokeSessions(ctx, acc)
+		if errors.Is(err, connector.ErrNotFound) {
+			return nil // no account, no session
 		}
 		return err
 	}

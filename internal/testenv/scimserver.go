@@ -101,6 +101,16 @@ func (s *SCIMServer) Stats(t testing.TB) SCIMStats {
 	return st
 }
 
+// SessionRevocations returns how many times each user's sessions were
+// revoked (POST /scim/v2/Users/{id}/revokeSessions, the server's
+// proprietary endpoint), by user id.
+func (s *SCIMServer) SessionRevocations(t testing.TB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	s.control(t, http.MethodGet, "sessions", nil, &out)
+	return out
+}
+
 // Reset forgets all users, groups, armed failures and counters.
 func (s *SCIMServer) Reset(t testing.TB) {
 	t.Helper()

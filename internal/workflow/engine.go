@@ -32,6 +32,11 @@ type Options struct {
 	Poll time.Duration    // idle wait between passes; default 1 s
 	Log  *slog.Logger
 	HTTP *http.Client // for webhook steps; default a client with a 10 s timeout
+	// RevokesSessions reports whether an app's connector can end sessions
+	// and tokens (provision.Engine.RevokesSessions); it names, in the
+	// revoke_sessions step's evidence, the apps that offer no revocation.
+	// Nil: every app without a revoke_sessions operation counts as one.
+	RevokesSessions func(app string) bool
 }
 
 // Engine opens cases for lifecycle events, completes their automated
@@ -458,10 +463,13 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 			return "", false, err
 		}
 		kinds := []string{store.OpCreate, store.OpEnable, store.OpUpdate, store.OpGrant}
-		if t.Action != ActionProvision {
+		switch t.Action {
+		case ActionDisable:
 			kinds = []string{store.OpDisable}
+		case ActionRevokeSessions:
+			kinds = []string{store.OpDisable, store.OpRevokeSessions}
 		}
-		var apps []string
+		var apps, revoked []string
 		for _, o := range ops {
 			if o.Source != c.Source || !slices.Contains(kinds, o.Kind) {
 				continue
@@ -469,7 +477,11 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 			if o.State != store.OpDone {
 				return "", false, nil // pending, running or failed: not done (a failed one escalates at the deadline)
 			}
-			if !slices.Contains(apps, o.App) {
+			if o.Kind == store.OpRevokeSessions {
+				if !slices.Contains(revoked, o.App) {
+					revoked = append(revoked, o.App)
+				}
+			} else if !slices.Contains(apps, o.App) {
 				apps = append(apps, o.App)
 			}
 		}
@@ -502,10 +514,47 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 			if len(active) > 0 {
 				return "", false, nil
 			}
-			return "sessions end with the disabled accounts (no connector offers a separate session or token revocation)", true, nil
+			return e.sessionsEvidence(gs, revoked), true, nil
 		}
 	}
 	return "", false, fmt.Errorf("unknown action %q", t.Action)
+}
+
+// sessionsEvidence says where a leaver's sessions and tokens were revoked
+// (revoked: apps with a revoke_sessions operation, all done) and, of the
+// other apps they hold an account in, which offer no revocation (sessions
+// end with the disabled account) and which do but were not asked (the
+// account was disabled before the leave).
+func (e *Engine) sessionsEvidence(gs []store.GrantRow, revoked []string) string {
+	var none, before []string
+	for _, g := range gs {
+		if g.Entitlement != "" || slices.Contains(revoked, g.App) || slices.Contains(none, g.App) || slices.Contains(before, g.App) {
+			continue
+		}
+		if e.opt.RevokesSessions != nil && e.opt.RevokesSessions(g.App) {
+			before = append(before, g.App)
+		} else {
+			none = append(none, g.App)
+		}
+	}
+	if len(revoked)+len(none)+len(before) == 0 {
+		return "no account: no session to revoke"
+	}
+	var parts []string
+	for _, p := range []struct {
+		what string
+		apps []string
+	}{
+		{"sessions and tokens revoked: ", revoked},
+		{"no revocation offered (sessions end with the disabled account): ", none},
+		{"not revoked (account disabled before the leave): ", before},
+	} {
+		if len(p.apps) > 0 {
+			sort.Strings(p.apps)
+			parts = append(parts, p.what+strings.Join(p.apps, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (e *Engine) webhook(ctx context.Context, t store.CaseTask, c store.Case) (string, bool, error) {
