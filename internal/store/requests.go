@@ -100,11 +100,16 @@ type RequestFilter struct {
 	Limit       int
 }
 
+// RequestIDPlaceholder stands for a new request's ID in the notifications
+// written with it (CreateRequest).
+const RequestIDPlaceholder = "{{request}}"
+
 // Requester keeps access requests and who is away.
 type Requester interface {
 	// CreateRequest stores a new request (ID, State pending, Step 0 filled
 	// in) with a "request.created" audit entry by actor and the
-	// notifications it causes (their Request set), in one transaction.
+	// notifications it causes (their Request set; RequestIDPlaceholder in
+	// their subject and body replaced by the new ID), in one transaction.
 	CreateRequest(ctx context.Context, r Request, actor string, notes ...Notification) (Request, error)
 	// UpdateRequest writes r's new state, step, approvals and decision if
 	// the stored request is still in state fromState at step fromStep

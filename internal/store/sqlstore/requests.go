@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,8 +90,11 @@ func requestEntry(r store.Request, action, actor string, at time.Time) audit.Ent
 // forRequest ties notifications to a request.
 func forRequest(notes []store.Notification, id int64) []store.Notification {
 	notes = slices.Clone(notes)
+	n := strconv.FormatInt(id, 10)
 	for i := range notes {
 		notes[i].Request = id
+		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.RequestIDPlaceholder, n)
+		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.RequestIDPlaceholder, n)
 	}
 	return notes
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 		st := b.Open(t)
 		in := newRequest("E1", "E1")
 		in.Due = t0.Add(72 * time.Hour)
-		r, err := st.CreateRequest(ctx, in, "person:E1", note(store.NotifyRequestPending, "person:M1", "m1@dtaa.com", "Request 1 waits for you"))
+		r, err := st.CreateRequest(ctx, in, "person:E1", note(store.NotifyRequestPending, "person:M1", "m1@dtaa.com", "Request "+store.RequestIDPlaceholder+" waits for you"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +33,8 @@ func runRequestClocks(t *testing.T, b Backend) {
 			t.Fatalf("read back:\n got %+v\nwant %+v", got, r)
 		}
 		ns, err := st.Notifications(ctx, store.NotificationFilter{Request: r.ID})
-		if err != nil || len(ns) != 1 || ns[0].Request != r.ID || ns[0].Kind != store.NotifyRequestPending || ns[0].State != store.NotifyPending {
+		if err != nil || len(ns) != 1 || ns[0].Request != r.ID || ns[0].Kind != store.NotifyRequestPending || ns[0].State != store.NotifyPending ||
+			ns[0].Subject != fmt.Sprintf("Request %d waits for you", r.ID) || ns[0].Body != ns[0].Subject+"\n" {
 			t.Fatalf("notifications of request %d: %+v, %v", r.ID, ns, err)
 		}
 
