@@ -59,7 +59,6 @@ type Server struct {
 
 	reg          *prometheus.Registry
 	importHist   prometheus.Histogram
-	approvalHist prometheus.Histogram
 
 	handler http.Handler
 }
