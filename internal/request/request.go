@@ -238,7 +238,6 @@ func (s *Service) Create(ctx context.Context, c Caller, in New) (store.Request, 
 	return s.st.CreateRequest(ctx, r, c.actor(), notes...)
 }
 
-
 // checkSoD reports whether granting r's entitlement (and its app's account)
 // to ben would complete a separation-of-duties rule, given what ben holds
 // and what roles and other approved requests give them.
