@@ -144,10 +144,10 @@ func requestsCmd(g *globals) *cobra.Command {
 	}
 
 	var f store.RequestFilter
-	var pending bool
+	var pending, overdue bool
 	var approver string
 	list := &cobra.Command{
-		Use: "list [--pending] [--approver EMPLOYEE_ID] [--json]", Short: "List access requests", Args: cobra.NoArgs,
+		Use: "list [--pending] [--overdue] [--escalated] [--approver EMPLOYEE_ID] [--json]", Short: "List access requests", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, svc, _, err := open(cmd, false)
 			if err != nil {
@@ -156,6 +156,10 @@ func requestsCmd(g *globals) *cobra.Command {
 			defer st.Close()
 			if pending {
 				f.State = store.RequestPending
+			}
+			now := time.Now()
+			if overdue {
+				f.DueBefore = now
 			}
 			rs, err := st.Requests(cmd.Context(), f)
 			if err == nil && approver != "" {
@@ -169,7 +173,7 @@ func requestsCmd(g *globals) *cobra.Command {
 				return json.NewEncoder(out).Encode(rs)
 			}
 			w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tFOR\tBY\tACCESS\tRISK\tSTATE\tNEXT\tEXPIRES")
+			fmt.Fprintln(w, "ID\tFOR\tBY\tACCESS\tRISK\tSTATE\tNEXT\tDUE\tEXPIRES")
 			for _, r := range rs {
 				exp := "-"
 				if !r.ExpiresAt.IsZero() {
@@ -179,7 +183,17 @@ func requestsCmd(g *globals) *cobra.Command {
 				if next == "" {
 					next = "-"
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\n", r.ID, r.Beneficiary, r.Requester, r.App, r.Entitlement, r.Risk, r.State, next, exp)
+				due := "-"
+				if r.State == store.RequestPending && !r.Due.IsZero() {
+					due = r.Due.Local().Format("2006-01-02 15:04")
+					if r.Overdue(now) {
+						due += " OVERDUE"
+					}
+					if r.EscalatedTo != "" {
+						due += " escalated to " + r.EscalatedTo
+					}
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Beneficiary, r.Requester, r.App, r.Entitlement, r.Risk, r.State, next, due, exp)
 			}
 			return w.Flush()
 		},
@@ -187,7 +201,9 @@ func requestsCmd(g *globals) *cobra.Command {
 	list.Flags().BoolVar(&pending, "pending", false, "only pending requests")
 	list.Flags().StringVar(&f.State, "state", "", "pending, approved, rejected or expired")
 	list.Flags().StringVar(&f.Beneficiary, "for", "", "only requests for this employee ID")
-	list.Flags().StringVar(&approver, "approver", "", "only pending requests this employee ID may approve now")
+	list.Flags().StringVar(&approver, "approver", "", "only pending requests this employee ID may approve now (as approver, stand-in or the one an overdue step was escalated to)")
+	list.Flags().BoolVar(&overdue, "overdue", false, "only pending requests whose current step is past its deadline")
+	list.Flags().BoolVar(&f.Escalated, "escalated", false, "only pending requests whose overdue step was escalated")
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 
 	var until string

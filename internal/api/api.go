@@ -57,9 +57,8 @@ type Server struct {
 	engine    *provision.Engine
 	req       *request.Service // nil when the policy does not compile
 
-	reg          *prometheus.Registry
-	importHist   prometheus.Histogram
-	approvalHist prometheus.Histogram
+	reg        *prometheus.Registry
+	importHist prometheus.Histogram
 
 	handler http.Handler
 }

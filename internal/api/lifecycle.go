@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"sort"
@@ -64,6 +65,35 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
+// ApprovalSummary is how long access requests took from creation to their
+// last approval (approved in the window), and the pending ones now.
+type ApprovalSummary struct {
+	ClockSummary
+	store.RequestLoad
+	// OldestPendingSeconds is how long the oldest pending request waits.
+	OldestPendingSeconds float64 `json:"oldest_pending_seconds"`
+}
+
+func approvalSummary(ctx context.Context, st store.Store, since, now time.Time) (ApprovalSummary, error) {
+	var a ApprovalSummary
+	cs, err := st.ApprovalClocks(ctx, since)
+	if err != nil {
+		return a, err
+	}
+	clocks := make([]store.Clock, 0, len(cs))
+	for _, c := range cs {
+		clocks = append(clocks, store.Clock{Kind: "approval", Start: c.CreatedAt, Done: c.DecidedAt})
+	}
+	a.ClockSummary = summarise(clocks, "approval", now)
+	if a.RequestLoad, err = st.RequestLoad(ctx, now); err != nil {
+		return a, err
+	}
+	if !a.OldestPending.IsZero() {
+		a.OldestPendingSeconds = now.Sub(a.OldestPending).Seconds()
+	}
+	return a, nil
+}
+
 // LifecycleMetrics is the body of GET /api/v1/metrics/lifecycle.
 type LifecycleMetrics struct {
 	Since         time.Time                 `json:"since"`
@@ -71,6 +101,7 @@ type LifecycleMetrics struct {
 	TimeToRevoke  ClockSummary              `json:"time_to_revoke"`
 	TimeToAccess  ClockSummary              `json:"time_to_access"`
 	Tasks         []store.TeamTasks         `json:"tasks"`
+	Approvals     ApprovalSummary           `json:"approvals"`
 	Notifications map[string]map[string]int `json:"notifications"`
 }
 
@@ -92,6 +123,10 @@ func (s *Server) lifecycleMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.TimeToRevoke, m.TimeToAccess = summarise(clocks, store.ClockRevoke, now), summarise(clocks, store.ClockAccess, now)
+	if m.Approvals, err = approvalSummary(r.Context(), s.st, m.Since, now); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if m.Tasks, err = s.st.TaskLoad(r.Context(), now); err != nil {
 		s.fail(w, r, err)
 		return
@@ -113,10 +148,10 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 		err = oneOf("channel", q.Get("channel"), store.ChannelEmail, store.ChannelWebhook)
 	}
 	if err == nil {
-		err = oneOf("kind", q.Get("kind"), store.NotifyAssigned, store.NotifyReminder, store.NotifyEscalated, store.NotifyStep)
+		err = oneOf("kind", q.Get("kind"), store.NotifyKinds...)
 	}
 	ids := map[string]int64{}
-	for _, name := range []string{"case", "task", "before"} {
+	for _, name := range []string{"case", "task", "request", "before"} {
 		if v := q.Get(name); v != "" && err == nil {
 			n, perr := strconv.ParseInt(v, 10, 64)
 			if perr != nil || n < 1 {
@@ -130,7 +165,7 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ns, err := s.st.Notifications(r.Context(), store.NotificationFilter{State: q.Get("state"), Channel: q.Get("channel"),
-		Kind: q.Get("kind"), Recipient: q.Get("recipient"), Case: ids["case"], Task: ids["task"], BeforeID: ids["before"], Limit: limit})
+		Kind: q.Get("kind"), Recipient: q.Get("recipient"), Case: ids["case"], Task: ids["task"], Request: ids["request"], BeforeID: ids["before"], Limit: limit})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -21,6 +21,7 @@ type storeCollector struct {
 
 	up, imports, events, persons, importSeconds, tasks    *prometheus.Desc
 	revoke, access, waiting, waitingOldest, notifications *prometheus.Desc
+	approvals, requests, requestOldest                    *prometheus.Desc
 	now                                                   func() time.Time
 }
 
@@ -47,6 +48,12 @@ func newStoreCollector(st store.Store, log *slog.Logger, now func() time.Time) *
 			"Lifecycle events of the last 30 days whose accounts are not all done yet, by clock (revoke, access).", []string{"clock"}, nil),
 		waitingOldest: prometheus.NewDesc("tango_lifecycle_waiting_oldest_seconds",
 			"How long the oldest still-running clock has been running, by clock (revoke, access).", []string{"clock"}, nil),
+		approvals: prometheus.NewDesc("tango_request_approval_seconds",
+			"Access requests approved in the last 30 days: from the request to its last approval (from the store: every process reports the same).", nil, nil),
+		requests: prometheus.NewDesc("tango_requests_pending",
+			"Pending access requests; state overdue counts those whose current step is past its deadline, escalated those escalated.", []string{"state"}, nil),
+		requestOldest: prometheus.NewDesc("tango_requests_pending_oldest_seconds",
+			"How long the oldest pending access request has been waiting.", nil, nil),
 		notifications: prometheus.NewDesc("tango_notifications",
 			"Notifications in the outbox by channel (email, webhook) and state (pending, sending, sent, failed).", []string{"channel", "state"}, nil),
 	}
@@ -64,6 +71,9 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.waiting
 	ch <- c.waitingOldest
 	ch <- c.notifications
+	ch <- c.approvals
+	ch <- c.requests
+	ch <- c.requestOldest
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
@@ -118,6 +128,19 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.waitingOldest, prometheus.GaugeValue, s.WaitingLongestSeconds, k.kind)
 		}
 	}
+	if a, err := approvalSummary(ctx, c.st, now.Add(-ClockWindow), now); err != nil {
+		c.log.Warn("metrics: reading approval clocks failed", "err", err)
+	} else {
+		q := map[float64]float64{}
+		if a.Count > 0 {
+			q = map[float64]float64{0.5: a.P50Seconds, 0.9: a.P90Seconds, 1: a.MaxSeconds}
+		}
+		ch <- prometheus.MustNewConstSummary(c.approvals, uint64(a.Count), a.SumSeconds, q)
+		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.GaugeValue, float64(a.Pending), "pending")
+		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.GaugeValue, float64(a.Overdue), "overdue")
+		ch <- prometheus.MustNewConstMetric(c.requests, prometheus.GaugeValue, float64(a.Escalated), "escalated")
+		ch <- prometheus.MustNewConstMetric(c.requestOldest, prometheus.GaugeValue, a.OldestPendingSeconds)
+	}
 	counts, err := c.st.NotificationCounts(ctx)
 	if err != nil {
 		c.log.Warn("metrics: reading notification counts failed", "err", err)
@@ -137,15 +160,9 @@ func (s *Server) initMetrics() {
 		Help:    "Time to validate, diff and write an HR import received through the API by this process.",
 		Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 	})
-	s.approvalHist = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "tango_request_approval_seconds",
-		Help:    "Time from an access request to its last approval, for requests approved through this process's API.",
-		Buckets: []float64{60, 300, 900, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600},
-	})
 	s.reg.MustRegister(
 		newStoreCollector(s.st, s.log, s.now),
 		s.importHist,
-		s.approvalHist,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

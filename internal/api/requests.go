@@ -71,6 +71,19 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := store.RequestFilter{State: q.Get("state"), Requester: q.Get("requester"), Beneficiary: q.Get("beneficiary")}
+	for name, set := range map[string]func(){
+		"overdue":   func() { f.DueBefore = s.now() },
+		"escalated": func() { f.Escalated = true },
+	} {
+		switch v := q.Get(name); v {
+		case "", "false":
+		case "true":
+			set()
+		default:
+			writeError(w, http.StatusBadRequest, name+" "+strconv.Quote(v)+": want true or false")
+			return
+		}
+	}
 	approver := q.Get("approver")
 	if approver == "" {
 		f.Limit = limit
@@ -165,7 +178,6 @@ func (s *Server) decideRequest(w http.ResponseWriter, r *http.Request, approve b
 		return
 	}
 	if req.State == store.RequestApproved {
-		s.approvalHist.Observe(req.DecidedAt.Sub(req.CreatedAt).Seconds())
 		s.planRequests(r.Context())
 	}
 	writeJSON(w, http.StatusOK, req)

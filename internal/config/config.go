@@ -98,6 +98,33 @@ type Requests struct {
 	// SecurityApprovers are the employee IDs of the persons who give
 	// Security's approval to high-risk requests; any one of them suffices.
 	SecurityApprovers []string `yaml:"security_approvers"`
+	// ApprovalDeadline is how long the current step of a pending request
+	// may wait ("72h", "3d"; default 72h; "0s": no deadline). Its approvers
+	// are reminded notifications.reminder_before it; past it the step is
+	// escalated to the approver's manager (Security's step to
+	// SecurityLead), who may then approve it too.
+	ApprovalDeadline string `yaml:"approval_deadline"`
+	// SecurityLead is the employee ID an overdue Security step escalates
+	// to (default: the manager of the first security approver).
+	SecurityLead string `yaml:"security_lead"`
+}
+
+// DefaultApprovalDeadline is how long an approval step may wait unless
+// configured.
+const DefaultApprovalDeadline = 72 * time.Hour
+
+// Deadline is requests.approval_deadline parsed (0: no deadline); Validate
+// has checked it.
+func (r Requests) Deadline() time.Duration {
+	s := strings.TrimSpace(r.ApprovalDeadline)
+	if s == "" {
+		return DefaultApprovalDeadline
+	}
+	if d, err := time.ParseDuration(s); err == nil && d <= 0 {
+		return 0
+	}
+	d, _ := ParseDuration(s)
+	return d
 }
 
 // ParseDuration reads a Go duration ("36h", "90m") or a number of days ("30d").
@@ -405,6 +432,15 @@ func (c *Config) finish() error {
 			if q.Risk == RiskHigh && len(c.Requests.SecurityApprovers) == 0 {
 				return fmt.Errorf("%s: risk high needs Security's approval, but requests.security_approvers is empty", where)
 			}
+		}
+	}
+	if s := strings.TrimSpace(c.Requests.ApprovalDeadline); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d > 0 {
+			if _, err := ParseDuration(s); err != nil {
+				return fmt.Errorf("requests.approval_deadline: %v", err)
+			}
+		} else if d < 0 {
+			return fmt.Errorf("requests.approval_deadline %q is negative; \"0s\" turns deadlines off", s)
 		}
 	}
 	for i, id := range c.Requests.SecurityApprovers {

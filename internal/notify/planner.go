@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -205,4 +206,113 @@ func (p *Planner) Escalated(ctx context.Context, t store.CaseTask, to Owner, now
 	subject := fmt.Sprintf("[Tango] Overdue by %s, escalated to you: %s", late, t.Title)
 	intro := fmt.Sprintf("This task of %s is overdue by %s and was escalated to %s.", OwnerOf(t).label(), late, to.label())
 	return p.resolve(ctx, to, store.NotifyEscalated, subject, p.taskBody(t, intro))
+}
+
+// rid names a request in a message; a request not stored yet (ID 0) is
+// named by store.RequestIDPlaceholder, which the store replaces.
+func rid(r store.Request) string {
+	if r.ID == 0 {
+		return store.RequestIDPlaceholder
+	}
+	return strconv.FormatInt(r.ID, 10)
+}
+
+// requestBody describes an access request and how to decide it.
+func (p *Planner) requestBody(r store.Request, intro string) string {
+	var b strings.Builder
+	b.WriteString(intro + "\n\n")
+	fmt.Fprintf(&b, "Request %s: %s:%s for %s, asked by %s\nRisk: %s\nJustification: %s\n", rid(r), r.App, r.Entitlement,
+		r.Beneficiary, r.Requester, r.Risk, r.Justification)
+	if r.Duration > 0 {
+		fmt.Fprintf(&b, "Duration: %s\n", r.Duration)
+	}
+	if step := r.NextStep(); step != "" {
+		fmt.Fprintf(&b, "Waiting for: the %s approval (step %d of %d), due %s\n", step, r.Step+1, len(r.Chain), p.when(r.Due))
+		fmt.Fprintf(&b, "\nDecide with: tango requests approve %s --as YOUR_ID (or reject), or POST /api/v1/requests/%s/approve\n", rid(r), rid(r))
+	}
+	return b.String()
+}
+
+func (p *Planner) toPersons(ctx context.Context, source string, ids []string, kind, subject, body string) ([]store.Notification, error) {
+	var out []store.Notification
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		ns, err := p.resolve(ctx, Owner{Person: id, Source: source}, kind, subject, body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	return out, nil
+}
+
+// RequestPending composes the message to the approvers of a request's
+// current step: it was just made, or its previous step approved.
+func (p *Planner) RequestPending(ctx context.Context, r store.Request, approvers []string) ([]store.Notification, error) {
+	subject := fmt.Sprintf("[Tango] Approval needed: %s:%s for %s (request %s)", r.App, r.Entitlement, r.Beneficiary, rid(r))
+	intro := fmt.Sprintf("Access request %s waits for your %s approval.", rid(r), r.NextStep())
+	return p.toPersons(ctx, r.Source, approvers, store.NotifyRequestPending, subject, p.requestBody(r, intro))
+}
+
+// RequestReminded composes the reminder of a step's near deadline to its
+// approvers.
+func (p *Planner) RequestReminded(ctx context.Context, r store.Request, approvers []string, now time.Time) ([]store.Notification, error) {
+	left := r.Due.Sub(now).Round(time.Minute)
+	subject := fmt.Sprintf("[Tango] Approval due in %s: %s:%s for %s (request %s)", left, r.App, r.Entitlement, r.Beneficiary, rid(r))
+	intro := fmt.Sprintf("Your %s approval of access request %s is due in %s.", r.NextStep(), rid(r), left)
+	return p.toPersons(ctx, r.Source, approvers, store.NotifyRequestReminder, subject, p.requestBody(r, intro))
+}
+
+// RequestEscalated composes the message of an overdue step to the person
+// it was escalated to (who may now approve it); a Security step's
+// escalation is told to Security's lead too (notifications.teams.security).
+func (p *Planner) RequestEscalated(ctx context.Context, r store.Request, approvers []string, to string, now time.Time) ([]store.Notification, error) {
+	late := now.Sub(r.Due).Round(time.Minute)
+	subject := fmt.Sprintf("[Tango] Approval overdue by %s, escalated to you: %s:%s for %s (request %s)", late, r.App, r.Entitlement, r.Beneficiary, rid(r))
+	intro := fmt.Sprintf("The %s approval of access request %s, waiting for %s, is overdue by %s and was escalated to %s, who may now approve or reject it.",
+		r.NextStep(), rid(r), strings.Join(approvers, " or "), late, to)
+	body := p.requestBody(r, intro)
+	out, err := p.toPersons(ctx, r.Source, []string{to}, store.NotifyRequestEscalated, subject, body)
+	if err != nil {
+		return nil, err
+	}
+	if r.NextStep() == store.StepSecurity {
+		ns, err := p.resolve(ctx, Owner{Team: "security", Lead: true}, store.NotifyRequestEscalated, subject, body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ns...)
+	}
+	return out, nil
+}
+
+// RequestDecided composes the message of a request approved or rejected
+// to its requester and its beneficiary.
+func (p *Planner) RequestDecided(ctx context.Context, r store.Request) ([]store.Notification, error) {
+	var subject, intro string
+	switch r.State {
+	case store.RequestApproved:
+		subject = fmt.Sprintf("[Tango] Approved: %s:%s for %s (request %s)", r.App, r.Entitlement, r.Beneficiary, rid(r))
+		intro = fmt.Sprintf("Access request %s was approved by %s; the access is being provisioned.", rid(r), r.DecidedBy)
+		if !r.ExpiresAt.IsZero() {
+			intro += fmt.Sprintf(" It ends %s.", p.when(r.ExpiresAt))
+		}
+	case store.RequestRejected:
+		subject = fmt.Sprintf("[Tango] Rejected: %s:%s for %s (request %s)", r.App, r.Entitlement, r.Beneficiary, rid(r))
+		intro = fmt.Sprintf("Access request %s was rejected by %s: %s", rid(r), r.DecidedBy, r.Reason)
+	default:
+		return nil, nil
+	}
+	return p.toPersons(ctx, r.Source, []string{r.Requester, r.Beneficiary}, store.NotifyRequestDecided, subject, p.requestBody(r, intro))
+}
+
+// Reassigned composes the message to a task's new owner: it was given to
+// them (tango tasks reassign), or a manual connector made it for them.
+func (p *Planner) Reassigned(ctx context.Context, t store.CaseTask, intro string) ([]store.Notification, error) {
+	subject := fmt.Sprintf("[Tango] Task for %s: %s", OwnerOf(t).label(), t.Title)
+	return p.resolve(ctx, OwnerOf(t), store.NotifyReassigned, subject, p.taskBody(t, intro))
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -85,10 +86,12 @@ type New struct {
 
 // Service runs requests over a store and a config.
 type Service struct {
-	st  store.Store
-	cfg *config.Config
-	pol *policy.Policy
-	now func() time.Time
+	st       store.Store
+	cfg      *config.Config
+	pol      *policy.Policy
+	now      func() time.Time
+	notes    *notify.Planner // nil: no notifications configured
+	deadline time.Duration   // of each step; 0: none
 }
 
 // NewService compiles the config's policy; now nil means time.Now.
@@ -100,7 +103,36 @@ func NewService(st store.Store, cfg *config.Config, now func() time.Time) (*Serv
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: st, cfg: cfg, pol: pol, now: now}, nil
+	return &Service{st: st, cfg: cfg, pol: pol, now: now, notes: notify.NewPlanner(st, cfg), deadline: cfg.Requests.Deadline()}, nil
+}
+
+// ClockActor is the audit actor of reminders and escalations.
+const ClockActor = "system:requests"
+
+// startStep starts the clock of r's current step at at.
+func (s *Service) startStep(r *store.Request, at time.Time) {
+	r.StepSince, r.Due, r.RemindedAt, r.EscalatedTo, r.EscalatedAt = at, time.Time{}, time.Time{}, "", time.Time{}
+	if s.deadline > 0 {
+		r.Due = at.Add(s.deadline)
+	}
+}
+
+// stepNotes composes the message to the approvers of r's current step, or
+// the decision to requester and beneficiary once it is decided. Nobody
+// able to approve the step now is not an error here: the request waits,
+// visible in the pending list, and escalates when overdue.
+func (s *Service) stepNotes(ctx context.Context, r store.Request) ([]store.Notification, error) {
+	if s.notes == nil {
+		return nil, nil
+	}
+	if r.State != store.RequestPending {
+		return s.notes.RequestDecided(ctx, r)
+	}
+	ok, _, err := s.Approvers(ctx, r)
+	if err != nil {
+		return nil, nil
+	}
+	return s.notes.RequestPending(ctx, r, ok)
 }
 
 // Person finds a person by employee ID in the config's sources, in order.
@@ -197,7 +229,13 @@ func (s *Service) Create(ctx context.Context, c Caller, in New) (store.Request, 
 		}
 		return store.Request{}, err
 	}
-	return s.st.CreateRequest(ctx, r, c.actor())
+	s.startStep(&r, r.CreatedAt)
+	r.State = store.RequestPending
+	notes, err := s.stepNotes(ctx, r)
+	if err != nil {
+		return store.Request{}, err
+	}
+	return s.st.CreateRequest(ctx, r, c.actor(), notes...)
 }
 
 // checkSoD reports whether granting r's entitlement (and its app's account)
@@ -363,14 +401,11 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 	case r.Beneficiary:
 		return r, forbidden("request %d benefits %s, who cannot approve it", id, me)
 	}
-	ok, insteadOf, err := s.Approvers(ctx, r)
+	_, insteadOf, escalated, err := s.deciders(ctx, r, me, "approval")
 	if err != nil {
 		return r, err
 	}
 	step := r.NextStep()
-	if !slices.Contains(ok, me) {
-		return r, forbidden("request %d waits for the %s approval of %s, not %s", id, step, strings.Join(ok, " or "), me)
-	}
 	ben, err := s.st.Person(ctx, r.Source, r.Beneficiary)
 	if err != nil {
 		return r, fmt.Errorf("request %d: beneficiary %s: %w", id, r.Beneficiary, err)
@@ -383,7 +418,11 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 			return r, err
 		}
 		r.State, r.Reason, r.DecidedBy, r.DecidedAt = store.RequestRejected, se.Error(), me, at
-		if _, uerr := s.st.UpdateRequest(ctx, r, store.RequestPending, from, "rejected", c.actor(), at); uerr != nil {
+		notes, nerr := s.stepNotes(ctx, r)
+		if nerr != nil {
+			return r, nerr
+		}
+		if _, uerr := s.st.UpdateRequest(ctx, r, store.RequestPending, from, "rejected", c.actor(), at, notes...); uerr != nil {
 			return r, uerr
 		}
 		return r, err
@@ -391,7 +430,8 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 	if ben.Status == store.StatusLeft {
 		return r, invalid("beneficiary %s has left; reject request %d instead", ben.EmployeeID, id)
 	}
-	r.Approvals = append(r.Approvals, store.Approval{Step: step, By: me, At: at, InsteadOf: insteadOf, Note: strings.TrimSpace(note)})
+	r.Approvals = append(r.Approvals, store.Approval{Step: step, By: me, At: at, InsteadOf: insteadOf, Escalated: escalated,
+		Note: strings.TrimSpace(note)})
 	r.Step++
 	action := "approved"
 	if r.Step >= len(r.Chain) {
@@ -399,8 +439,43 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 		if r.Duration > 0 {
 			r.ExpiresAt = at.Add(r.Duration)
 		}
+	} else {
+		s.startStep(&r, at)
 	}
-	return s.st.UpdateRequest(ctx, r, store.RequestPending, from, action, c.actor(), at)
+	notes, err := s.stepNotes(ctx, r)
+	if err != nil {
+		return r, err
+	}
+	return s.st.UpdateRequest(ctx, r, store.RequestPending, from, action, c.actor(), at, notes...)
+}
+
+// deciders checks that me may decide the request's current step: one of
+// its approvers (ok; insteadOf the approver they stand in for), or the
+// person the overdue step was escalated to (escalated; insteadOf who it
+// waited for). The requester and beneficiary never may.
+func (s *Service) deciders(ctx context.Context, r store.Request, me, what string) (ok []string, insteadOf string, escalated bool, err error) {
+	if me == r.Requester || me == r.Beneficiary {
+		return nil, "", false, forbidden("%s may not decide request %d: they made it or it benefits them", me, r.ID)
+	}
+	ok, insteadOf, err = s.Approvers(ctx, r)
+	if r.EscalatedTo != "" && me == r.EscalatedTo && !slices.Contains(ok, me) {
+		waited := strings.Join(ok, " or ")
+		if waited == "" {
+			waited = "nobody available"
+		}
+		return ok, waited, true, nil
+	}
+	if err != nil {
+		return nil, "", false, err
+	}
+	if !slices.Contains(ok, me) {
+		who := strings.Join(ok, " or ")
+		if r.EscalatedTo != "" {
+			who += " (or " + r.EscalatedTo + ", to whom it was escalated)"
+		}
+		return nil, "", false, forbidden("request %d waits for the %s %s of %s, not %s", r.ID, r.NextStep(), what, who, me)
+	}
+	return ok, insteadOf, false, nil
 }
 
 // Reject refuses a pending request: an approver of its current step may
@@ -415,12 +490,8 @@ func (s *Service) Reject(ctx context.Context, c Caller, id int64, reason string)
 		return r, fmt.Errorf("request %d is %s, not pending: %w", id, r.State, store.ErrConflict)
 	}
 	if me != r.Requester {
-		ok, _, err := s.Approvers(ctx, r)
-		if err != nil {
+		if _, _, _, err := s.deciders(ctx, r, me, "decision"); err != nil {
 			return r, err
-		}
-		if !slices.Contains(ok, me) {
-			return r, forbidden("request %d waits for the %s decision of %s, not %s", id, r.NextStep(), strings.Join(ok, " or "), me)
 		}
 	}
 	if strings.TrimSpace(reason) == "" {
@@ -432,7 +503,11 @@ func (s *Service) Reject(ctx context.Context, c Caller, id int64, reason string)
 	at := s.at()
 	from := r.Step
 	r.State, r.Reason, r.DecidedBy, r.DecidedAt = store.RequestRejected, strings.TrimSpace(reason), me, at
-	return s.st.UpdateRequest(ctx, r, store.RequestPending, from, "rejected", c.actor(), at)
+	notes, err := s.stepNotes(ctx, r)
+	if err != nil {
+		return r, err
+	}
+	return s.st.UpdateRequest(ctx, r, store.RequestPending, from, "rejected", c.actor(), at, notes...)
 }
 
 // AwaitingApprover keeps the pending requests whose current step the given
@@ -441,6 +516,10 @@ func (s *Service) AwaitingApprover(ctx context.Context, rs []store.Request, appr
 	out := []store.Request{}
 	for _, r := range rs {
 		if r.State != store.RequestPending || r.Requester == approver || r.Beneficiary == approver {
+			continue
+		}
+		if r.EscalatedTo == approver {
+			out = append(out, r)
 			continue
 		}
 		ok, _, err := s.Approvers(ctx, r)
@@ -452,6 +531,116 @@ func (s *Service) AwaitingApprover(ctx context.Context, rs []store.Request, appr
 		}
 	}
 	return out, nil
+}
+
+// Remind tells the approvers of every pending request whose current step
+// is due within notifications.reminder_before, once per step. A step that
+// became current that close to its deadline gets no reminder: its
+// pending message said it.
+func (s *Service) Remind(ctx context.Context, now time.Time) (int, error) {
+	if s.notes == nil || s.notes.Reminder() <= 0 {
+		return 0, nil
+	}
+	before := s.notes.Reminder()
+	rs, err := s.st.Requests(ctx, store.RequestFilter{State: store.RequestPending, DueBefore: now.Add(before), Unreminded: true, Unescalated: true})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, r := range rs {
+		if !r.Due.After(now) || !r.StepSince.Before(r.Due.Add(-before)) {
+			continue // late already (escalation's business), or current this close to its deadline
+		}
+		ok, _, err := s.Approvers(ctx, r)
+		if err != nil {
+			continue // nobody to remind; it escalates when overdue
+		}
+		notes, err := s.notes.RequestReminded(ctx, r, ok, now)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := s.st.RemindRequest(ctx, r.ID, r.Step, ClockActor, now, notes...); errors.Is(err, store.ErrConflict) {
+			continue // decided meanwhile, or another process reminded it
+		} else if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// Escalate escalates every pending request whose current step is past its
+// deadline, once per step: a manager's or owner's step to that approver's
+// own manager, Security's step to requests.security_lead (default: the
+// manager of the first security approver). Whoever it goes to may then
+// approve or reject the step; stand-ins apply (away, left, or the
+// requester or beneficiary: their manager instead).
+func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
+	rs, err := s.st.Requests(ctx, store.RequestFilter{State: store.RequestPending, DueBefore: now, Unescalated: true})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, r := range rs {
+		to, ok, err := s.escalationTarget(ctx, r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("request %d: escalation: %w", r.ID, err))
+			continue
+		}
+		var notes []store.Notification
+		if s.notes != nil {
+			esc := r
+			esc.EscalatedTo = to
+			if notes, err = s.notes.RequestEscalated(ctx, esc, ok, to, now); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if _, err := s.st.EscalateRequest(ctx, r.ID, r.Step, to, ClockActor, now, notes...); errors.Is(err, store.ErrConflict) {
+			continue
+		} else if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// escalationTarget is who an overdue step goes to, and who it waited for.
+func (s *Service) escalationTarget(ctx context.Context, r store.Request) (string, []string, error) {
+	ok, _, err := s.Approvers(ctx, r)
+	excluded := map[string]bool{r.Requester: true, r.Beneficiary: true}
+	for _, id := range ok {
+		excluded[id] = true
+	}
+	if r.NextStep() == store.StepSecurity && s.cfg.Requests.SecurityLead != "" {
+		to, err := s.resolve(ctx, r.Source, s.cfg.Requests.SecurityLead, excluded)
+		return to, ok, err
+	}
+	var above string
+	switch {
+	case err == nil && len(ok) > 0:
+		p, err := FindPerson(ctx, s.st, s.cfg, ok[0])
+		if err != nil {
+			return "", ok, err
+		}
+		above = p.ManagerID
+	case r.NextStep() == store.StepSecurity && len(s.cfg.Requests.SecurityApprovers) > 0:
+		p, ferr := FindPerson(ctx, s.st, s.cfg, s.cfg.Requests.SecurityApprovers[0])
+		if ferr != nil {
+			return "", ok, ferr
+		}
+		above = p.ManagerID
+	default:
+		return "", ok, err
+	}
+	to, err := s.resolve(ctx, r.Source, above, excluded)
+	return to, ok, err
 }
 
 // ExpireActor is the audit actor of expiries.

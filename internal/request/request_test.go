@@ -45,13 +45,20 @@ type fixture struct {
 // org: E0 (CEO) <- M1 <- A1, A2; E0 <- O1 (owner), S1 (security), L1 (left) <- A3.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, Config)
+}
+
+// newFixtureWith makes the org with the given config and extra persons
+// ({id, manager, status}); every person has the e-mail ID@dtaa.com.
+func newFixtureWith(t *testing.T, cfgText string, extra ...[3]string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tango.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Parse([]byte(Config), "test.yaml")
+	cfg, err := config.Parse([]byte(cfgText), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +70,12 @@ func newFixture(t *testing.T) *fixture {
 	var ps []store.Person
 	for _, p := range [][3]string{{"E0", "", "active"}, {"M1", "E0", "active"}, {"A1", "M1", "active"}, {"A2", "M1", "active"},
 		{"O1", "E0", "active"}, {"S1", "E0", "active"}, {"L1", "E0", store.StatusLeft}, {"A3", "L1", "active"}} {
-		ps = append(ps, store.Person{Source: "hris", EmployeeID: p[0], DisplayName: "Person " + p[0], ManagerID: p[1], Status: p[2], Period: 1, UpdatedAt: t0})
+		ps = append(ps, store.Person{Source: "hris", EmployeeID: p[0], DisplayName: "Person " + p[0], ManagerID: p[1], Status: p[2], Period: 1, UpdatedAt: t0,
+			Email: strings.ToLower(p[0]) + "@dtaa.com"})
+	}
+	for _, p := range extra {
+		ps = append(ps, store.Person{Source: "hris", EmployeeID: p[0], DisplayName: "Person " + p[0], ManagerID: p[1], Status: p[2], Period: 1, UpdatedAt: t0,
+			Email: strings.ToLower(p[0]) + "@dtaa.com"})
 	}
 	imp := store.Import{ID: "imp-1", Source: "hris", Status: store.ImportApplied, Actor: "test", Rows: len(ps), CreatedAt: t0}
 	if err := st.ApplyImport(ctx, imp, ps, nil, []audit.Entry{store.ImportEntry(imp, "hr.import.applied", "test", t0)}, nil); err != nil {

@@ -105,8 +105,9 @@ type Caser interface {
 	// (ErrConflict) while a dependency is open; completing the last open
 	// task of a case closes the case, in the same transaction, audited.
 	CompleteCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (CaseTask, error)
-	// ReassignTask gives an open task to another team (and assignee).
-	ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time) (CaseTask, error)
+	// ReassignTask gives an open task to another team (and assignee), with
+	// the notifications to its new owner, in one transaction.
+	ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time, notes ...Notification) (CaseTask, error)
 	// EscalateTask records that an open task went past its deadline and
 	// was escalated to `to`, with the notifications that say so, in one
 	// transaction; ErrConflict if it already was.

@@ -36,6 +36,24 @@ type TeamTasks struct {
 	Escalated int    `json:"escalated"` // open and escalated
 }
 
+// ApprovalClock is how long one approved access request took, from its
+// creation to its last approval.
+type ApprovalClock struct {
+	Request   int64     `json:"request"`
+	Risk      string    `json:"risk"`
+	CreatedAt time.Time `json:"created_at"`
+	DecidedAt time.Time `json:"decided_at"`
+}
+
+// RequestLoad counts the pending access requests at a time.
+type RequestLoad struct {
+	Pending   int `json:"pending"`
+	Overdue   int `json:"overdue"`   // current step past its deadline
+	Escalated int `json:"escalated"` // current step escalated
+	// OldestPending is the creation time of the oldest pending request.
+	OldestPending time.Time `json:"oldest_pending,omitzero"`
+}
+
 // Clocker reports lifecycle clocks and task load, computed from the store
 // so that every process sharing it reports the same.
 type Clocker interface {
@@ -45,4 +63,10 @@ type Clocker interface {
 	LifecycleClocks(ctx context.Context, since time.Time) ([]Clock, error)
 	// TaskLoad counts open tasks by team at now, by team name.
 	TaskLoad(ctx context.Context, now time.Time) ([]TeamTasks, error)
+	// ApprovalClocks returns the access requests approved (their last
+	// approval) at or after since, whether expired since or not, oldest
+	// decision first.
+	ApprovalClocks(ctx context.Context, since time.Time) ([]ApprovalClock, error)
+	// RequestLoad counts pending access requests at now.
+	RequestLoad(ctx context.Context, now time.Time) (RequestLoad, error)
 }

@@ -11,7 +11,21 @@ const (
 	NotifyReminder  = "task.reminder"  // a task's deadline is near
 	NotifyEscalated = "task.escalated" // a task went past its deadline
 	NotifyStep      = "case.notify"    // a playbook's notify step
+	// A task given to another team or person (tango tasks reassign), or
+	// made by a manual connector, told to its new owner.
+	NotifyReassigned = "task.reassigned"
+	// Access requests: a step waiting for its approvers (created, or the
+	// previous step approved), their reminder, the escalation of an
+	// overdue step, and the decision told to requester and beneficiary.
+	NotifyRequestPending   = "request.pending"
+	NotifyRequestReminder  = "request.reminder"
+	NotifyRequestEscalated = "request.escalated"
+	NotifyRequestDecided   = "request.decided"
 )
+
+// NotifyKinds are every notification kind.
+var NotifyKinds = []string{NotifyAssigned, NotifyReminder, NotifyEscalated, NotifyStep, NotifyReassigned,
+	NotifyRequestPending, NotifyRequestReminder, NotifyRequestEscalated, NotifyRequestDecided}
 
 // Notification channels.
 const (
@@ -43,7 +57,8 @@ type Notification struct {
 	Body      string    `json:"body"`
 	Case      int64     `json:"case,omitempty"`
 	Task      int64     `json:"task,omitempty"`
-	Step      string    `json:"step,omitempty"` // OpenCase ties it to the case's task of this step
+	Step      string    `json:"step,omitempty"`    // OpenCase ties it to the case's task of this step
+	Request   int64     `json:"request,omitempty"` // the access request it is about
 	State     string    `json:"state"`
 	Attempts  int       `json:"attempts"`
 	NotBefore time.Time `json:"not_before"`
@@ -59,7 +74,7 @@ type Notification struct {
 // NotificationFilter selects notifications; the newest first.
 type NotificationFilter struct {
 	State, Channel, Kind, Recipient string
-	Case, Task                      int64
+	Case, Task, Request             int64
 	Limit                           int
 	BeforeID                        int64 // page: ids below it
 }

@@ -28,6 +28,8 @@ type Approval struct {
 	// InsteadOf is the approver the step was meant for when someone else
 	// stood in (they had left or were away).
 	InsteadOf string `json:"instead_of,omitempty"`
+	// Escalated: By approved as the one the overdue step was escalated to.
+	Escalated bool   `json:"escalated,omitempty"`
 	Note      string `json:"note,omitempty"`
 }
 
@@ -53,6 +55,16 @@ type Request struct {
 	CreatedAt     time.Time     `json:"created_at"`
 	DecidedAt     time.Time     `json:"decided_at,omitzero"`
 	ExpiresAt     time.Time     `json:"expires_at,omitzero"` // for an approved, time-bound grant
+	// StepSince is when the current step became current (creation or the
+	// previous approval); Due is its deadline (zero: none).
+	StepSince time.Time `json:"step_since,omitzero"`
+	Due       time.Time `json:"due,omitzero"`
+	// RemindedAt is when the current step's approvers were reminded of its
+	// deadline; EscalatedTo (an employee ID) and EscalatedAt when the step,
+	// overdue, was escalated. Each step starts with none.
+	RemindedAt  time.Time `json:"reminded_at,omitzero"`
+	EscalatedTo string    `json:"escalated_to,omitempty"`
+	EscalatedAt time.Time `json:"escalated_at,omitzero"`
 	// Provisioned is false from approval or expiry until provisioning has
 	// planned the change (the engine's cursor).
 	Provisioned bool `json:"-"`
@@ -66,6 +78,12 @@ func (r Request) NextStep() string {
 	return r.Chain[r.Step]
 }
 
+// Overdue reports whether a pending request's current step is past its
+// deadline at now.
+func (r Request) Overdue(now time.Time) bool {
+	return r.State == RequestPending && !r.Due.IsZero() && r.Due.Before(now)
+}
+
 // RequestFilter selects requests; empty fields match anything.
 type RequestFilter struct {
 	Source        string
@@ -73,20 +91,43 @@ type RequestFilter struct {
 	Requester     string
 	Beneficiary   string
 	Unprovisioned bool // only requests approved or expired and not yet planned for
-	Limit         int
+	// DueBefore, when set, keeps pending requests whose current step has a
+	// deadline before it.
+	DueBefore   time.Time
+	Unreminded  bool // current step not reminded of yet
+	Unescalated bool // current step not escalated yet
+	Escalated   bool // current step escalated
+	Limit       int
 }
+
+// RequestIDPlaceholder stands for a new request's ID in the notifications
+// written with it (CreateRequest).
+const RequestIDPlaceholder = "{{request}}"
 
 // Requester keeps access requests and who is away.
 type Requester interface {
 	// CreateRequest stores a new request (ID, State pending, Step 0 filled
-	// in) with a "request.created" audit entry by actor.
-	CreateRequest(ctx context.Context, r Request, actor string) (Request, error)
+	// in) with a "request.created" audit entry by actor and the
+	// notifications it causes (their Request set; RequestIDPlaceholder in
+	// their subject and body replaced by the new ID), in one transaction.
+	CreateRequest(ctx context.Context, r Request, actor string, notes ...Notification) (Request, error)
 	// UpdateRequest writes r's new state, step, approvals and decision if
 	// the stored request is still in state fromState at step fromStep
 	// (ErrConflict otherwise: someone decided first), with an audit entry
-	// "request.<action>" by actor at at. Approved and expired requests are
-	// marked unprovisioned.
-	UpdateRequest(ctx context.Context, r Request, fromState string, fromStep int, action, actor string, at time.Time) (Request, error)
+	// "request.<action>" by actor at at and the notifications it causes,
+	// in one transaction. Approved and expired requests are marked
+	// unprovisioned.
+	UpdateRequest(ctx context.Context, r Request, fromState string, fromStep int, action, actor string, at time.Time, notes ...Notification) (Request, error)
+	// RemindRequest records that the approvers of a pending request's step
+	// (still at index step) were reminded of its deadline, with the
+	// reminders, in one transaction; ErrConflict when the request moved
+	// on or was reminded already.
+	RemindRequest(ctx context.Context, id int64, step int, actor string, at time.Time, notes ...Notification) (Request, error)
+	// EscalateRequest records that a pending request's overdue step (still
+	// at index step) was escalated to the employee `to`, with a
+	// "request.escalated" audit entry and the notifications, in one
+	// transaction; ErrConflict when it moved on or was escalated already.
+	EscalateRequest(ctx context.Context, id int64, step int, to, actor string, at time.Time, notes ...Notification) (Request, error)
 	Request(ctx context.Context, id int64) (Request, error)
 	// Requests lists requests, oldest first.
 	Requests(ctx context.Context, f RequestFilter) ([]Request, error)

@@ -362,7 +362,7 @@ func (s *DB) CompleteCaseTask(ctx context.Context, id int64, evidence, actor str
 	return t, err
 }
 
-func (s *DB) ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
+func (s *DB) ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
 	var t store.CaseTask
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -374,8 +374,12 @@ func (s *DB) ReassignTask(ctx context.Context, id int64, team, assignee, actor s
 		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET team = ?, assignee = ? WHERE id = ?`), team, assignee, id); err != nil {
 			return fmt.Errorf("store: task %d: %w", id, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reassigned", t.Source, "", t.Person, before,
-			map[string]any{"task": t.ID, "case": t.Case, "team": team, "assignee": assignee})})
+		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reassigned", t.Source, "", t.Person, before,
+			map[string]any{"task": t.ID, "case": t.Case, "team": team, "assignee": assignee})}); err != nil {
+			return err
+		}
+		_, err = s.queueNotifications(ctx, tx, forTask(notes, t), at)
+		return err
 	})
 	return t, err
 }

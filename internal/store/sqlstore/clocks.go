@@ -103,3 +103,39 @@ func (s *DB) TaskLoad(ctx context.Context, now time.Time) ([]store.TeamTasks, er
 	}
 	return out, rows.Err()
 }
+
+func (s *DB) ApprovalClocks(ctx context.Context, since time.Time) ([]store.ApprovalClock, error) {
+	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT id, risk, created_at, decided_at FROM requests
+		WHERE state IN (?, ?) AND decided_at > 0 AND decided_at >= ? ORDER BY decided_at, id`),
+		store.RequestApproved, store.RequestExpired, micros(since))
+	if err != nil {
+		return nil, fmt.Errorf("store: approval clocks: %w", err)
+	}
+	defer rows.Close()
+	out := []store.ApprovalClock{}
+	for rows.Next() {
+		var c store.ApprovalClock
+		var created, decided int64
+		if err := rows.Scan(&c.Request, &c.Risk, &created, &decided); err != nil {
+			return nil, fmt.Errorf("store: approval clocks: %w", err)
+		}
+		c.CreatedAt, c.DecidedAt = fromMicros(created), fromMicros(decided)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) RequestLoad(ctx context.Context, now time.Time) (store.RequestLoad, error) {
+	var l store.RequestLoad
+	var pending, overdue, esc, oldest int64
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT count(*),
+		coalesce(sum(CASE WHEN due_at > 0 AND due_at < ? THEN 1 ELSE 0 END), 0),
+		coalesce(sum(CASE WHEN escalated_at > 0 THEN 1 ELSE 0 END), 0),
+		coalesce(min(created_at), 0)
+		FROM requests WHERE state = ?`), micros(now), store.RequestPending).Scan(&pending, &overdue, &esc, &oldest)
+	if err != nil {
+		return l, fmt.Errorf("store: pending requests: %w", err)
+	}
+	l.Pending, l.Overdue, l.Escalated, l.OldestPending = int(pending), int(overdue), int(esc), fromMicros(oldest)
+	return l, nil
+}

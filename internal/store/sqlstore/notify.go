@@ -13,7 +13,7 @@ import (
 )
 
 var notificationCols = []string{"kind", "channel", "recipient", "address", "subject", "body", "case_id", "task_id", "step",
-	"state", "attempts", "not_before", "last_error", "created_at", "updated_at", "sent_at", "lease_owner", "lease_until"}
+	"state", "attempts", "not_before", "last_error", "created_at", "updated_at", "sent_at", "lease_owner", "lease_until", "request_id"}
 
 var notificationSelect = `SELECT id, ` + strings.Join(notificationCols, ",") + ` FROM notifications`
 
@@ -21,7 +21,7 @@ func scanNotification(r scanner) (store.Notification, error) {
 	var n store.Notification
 	var nb, created, updated, sent, lease int64
 	err := r.Scan(&n.ID, &n.Kind, &n.Channel, &n.Recipient, &n.Address, &n.Subject, &n.Body, &n.Case, &n.Task, &n.Step,
-		&n.State, &n.Attempts, &nb, &n.LastError, &created, &updated, &sent, &n.LeaseOwner, &lease)
+		&n.State, &n.Attempts, &nb, &n.LastError, &created, &updated, &sent, &n.LeaseOwner, &lease, &n.Request)
 	n.NotBefore, n.CreatedAt, n.UpdatedAt, n.SentAt, n.LeaseUntil = fromMicros(nb), fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(lease)
 	return n, err
 }
@@ -68,7 +68,7 @@ func (s *DB) queueNotifications(ctx context.Context, tx *sql.Tx, notes []store.N
 		}
 		n.NotBefore = n.NotBefore.UTC().Truncate(time.Microsecond)
 		if err := tx.QueryRowContext(ctx, q, n.Kind, n.Channel, n.Recipient, n.Address, n.Subject, n.Body, n.Case, n.Task, n.Step,
-			n.State, n.Attempts, micros(n.NotBefore), n.LastError, micros(n.CreatedAt), micros(n.UpdatedAt), 0, "", 0).Scan(&n.ID); err != nil {
+			n.State, n.Attempts, micros(n.NotBefore), n.LastError, micros(n.CreatedAt), micros(n.UpdatedAt), 0, "", 0, n.Request).Scan(&n.ID); err != nil {
 			return nil, fmt.Errorf("store: notification %q to %s: %w", n.Subject, n.Recipient, err)
 		}
 	}
@@ -156,6 +156,9 @@ func (s *DB) Notifications(ctx context.Context, f store.NotificationFilter) ([]s
 	}
 	if f.Task != 0 {
 		w.add("task_id = ?", f.Task)
+	}
+	if f.Request != 0 {
+		w.add("request_id = ?", f.Request)
 	}
 	if f.BeforeID > 0 {
 		w.add("id < ?", f.BeforeID)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,20 +17,22 @@ import (
 
 var requestCols = []string{"source", "requester", "beneficiary", "app", "entitlement", "justification", "risk",
 	"duration_ns", "state", "chain", "step", "approvals", "reason", "decided_by", "created_at", "decided_at",
-	"expires_at", "provisioned"}
+	"expires_at", "provisioned", "step_since", "due_at", "reminded_at", "escalated_to", "escalated_at"}
 
 var requestSelect = `SELECT id, ` + strings.Join(requestCols, ",") + ` FROM requests`
 
 func scanRequest(r scanner) (store.Request, error) {
 	var q store.Request
-	var dur, created, decided, expires int64
+	var dur, created, decided, expires, since, due, reminded, escalated int64
 	var chain, approvals string
 	var prov int
 	err := r.Scan(&q.ID, &q.Source, &q.Requester, &q.Beneficiary, &q.App, &q.Entitlement, &q.Justification, &q.Risk,
-		&dur, &q.State, &chain, &q.Step, &approvals, &q.Reason, &q.DecidedBy, &created, &decided, &expires, &prov)
+		&dur, &q.State, &chain, &q.Step, &approvals, &q.Reason, &q.DecidedBy, &created, &decided, &expires, &prov,
+		&since, &due, &reminded, &q.EscalatedTo, &escalated)
 	if err != nil {
 		return q, err
 	}
+	q.StepSince, q.Due, q.RemindedAt, q.EscalatedAt = fromMicros(since), fromMicros(due), fromMicros(reminded), fromMicros(escalated)
 	q.Duration, q.CreatedAt, q.DecidedAt, q.ExpiresAt = time.Duration(dur), fromMicros(created), fromMicros(decided), fromMicros(expires)
 	q.Provisioned = prov != 0
 	q.Chain = []string{}
@@ -51,8 +55,10 @@ func normalise(r *store.Request) {
 	if !r.DecidedAt.IsZero() {
 		r.DecidedAt = r.DecidedAt.UTC().Truncate(time.Microsecond)
 	}
-	if !r.ExpiresAt.IsZero() {
-		r.ExpiresAt = r.ExpiresAt.UTC().Truncate(time.Microsecond)
+	for _, t := range []*time.Time{&r.ExpiresAt, &r.StepSince, &r.Due, &r.RemindedAt, &r.EscalatedAt} {
+		if !t.IsZero() {
+			*t = t.UTC().Truncate(time.Microsecond)
+		}
 	}
 	if r.Chain == nil {
 		r.Chain = []string{}
@@ -73,15 +79,31 @@ func requestArgs(r *store.Request) []any {
 	}
 	return []any{r.Source, r.Requester, r.Beneficiary, r.App, r.Entitlement, r.Justification, r.Risk,
 		int64(r.Duration), r.State, strings.Join(r.Chain, ","), r.Step, string(approvals), r.Reason, r.DecidedBy,
-		micros(r.CreatedAt), micros(r.DecidedAt), micros(r.ExpiresAt), prov}
+		micros(r.CreatedAt), micros(r.DecidedAt), micros(r.ExpiresAt), prov,
+		micros(r.StepSince), micros(r.Due), micros(r.RemindedAt), r.EscalatedTo, micros(r.EscalatedAt)}
 }
 
 func requestEntry(r store.Request, action, actor string, at time.Time) audit.Entry {
 	return audit.New(at, actor, "request."+action, r.Source, "", r.Beneficiary, nil, r)
 }
 
-func (s *DB) CreateRequest(ctx context.Context, r store.Request, actor string) (store.Request, error) {
+// forRequest ties notifications to a request.
+func forRequest(notes []store.Notification, id int64) []store.Notification {
+	notes = slices.Clone(notes)
+	n := strconv.FormatInt(id, 10)
+	for i := range notes {
+		notes[i].Request = id
+		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.RequestIDPlaceholder, n)
+		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.RequestIDPlaceholder, n)
+	}
+	return notes
+}
+
+func (s *DB) CreateRequest(ctx context.Context, r store.Request, actor string, notes ...store.Notification) (store.Request, error) {
 	r.State, r.Step, r.Provisioned = store.RequestPending, 0, true
+	if r.StepSince.IsZero() {
+		r.StepSince = r.CreatedAt
+	}
 	normalise(&r)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		q := `INSERT INTO requests (` + strings.Join(requestCols, ",") + `) VALUES (` +
@@ -89,35 +111,103 @@ func (s *DB) CreateRequest(ctx context.Context, r store.Request, actor string) (
 		if err := tx.QueryRowContext(ctx, s.rb(q), requestArgs(&r)...).Scan(&r.ID); err != nil {
 			return fmt.Errorf("store: request: %w", err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, "created", actor, r.CreatedAt)})
+		if err := s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, "created", actor, r.CreatedAt)}); err != nil {
+			return err
+		}
+		_, err := s.queueNotifications(ctx, tx, forRequest(notes, r.ID), r.CreatedAt)
+		return err
 	})
 	return r, err
 }
 
-func (s *DB) UpdateRequest(ctx context.Context, r store.Request, fromState string, fromStep int, action, actor string, at time.Time) (store.Request, error) {
+// lockedRequest reads a request inside a write transaction and checks it is
+// still in state fromState at step fromStep.
+func (s *DB) lockedRequest(ctx context.Context, tx *sql.Tx, id int64, fromState string, fromStep int) (store.Request, error) {
+	r, err := scanRequest(tx.QueryRowContext(ctx, s.rb(requestSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("request %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: request %d: %w", id, err)
+	}
+	if r.State != fromState || r.Step != fromStep {
+		return r, fmt.Errorf("request %d is %s at step %d, no longer %s at step %d: someone decided first: %w",
+			id, r.State, r.Step, fromState, fromStep, store.ErrConflict)
+	}
+	return r, nil
+}
+
+func (s *DB) UpdateRequest(ctx context.Context, r store.Request, fromState string, fromStep int, action, actor string, at time.Time, notes ...store.Notification) (store.Request, error) {
 	normalise(&r)
 	r.Provisioned = r.State != store.RequestApproved && r.State != store.RequestExpired
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var state string
-		var step int
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT state, step FROM requests WHERE id = ?`), r.ID).Scan(&state, &step)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("request %d: %w", r.ID, store.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("store: request %d: %w", r.ID, err)
-		}
-		if state != fromState || step != fromStep {
-			return fmt.Errorf("request %d is %s at step %d, no longer %s at step %d: someone decided first: %w",
-				r.ID, state, step, fromState, fromStep, store.ErrConflict)
+		if _, err := s.lockedRequest(ctx, tx, r.ID, fromState, fromStep); err != nil {
+			return err
 		}
 		args := requestArgs(&r)[8:] // state onwards
 		args = append(args, r.ID)
 		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE requests SET state = ?, chain = ?, step = ?, approvals = ?, reason = ?,
-			decided_by = ?, created_at = ?, decided_at = ?, expires_at = ?, provisioned = ? WHERE id = ?`), args...); err != nil {
+			decided_by = ?, created_at = ?, decided_at = ?, expires_at = ?, provisioned = ?, step_since = ?, due_at = ?,
+			reminded_at = ?, escalated_to = ?, escalated_at = ? WHERE id = ?`), args...); err != nil {
 			return fmt.Errorf("store: request %d: %w", r.ID, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, action, actor, at)})
+		if err := s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, action, actor, at)}); err != nil {
+			return err
+		}
+		_, err := s.queueNotifications(ctx, tx, forRequest(notes, r.ID), at)
+		return err
+	})
+	return r, err
+}
+
+func (s *DB) RemindRequest(ctx context.Context, id int64, step int, actor string, at time.Time, notes ...store.Notification) (store.Request, error) {
+	var r store.Request
+	at = at.UTC().Truncate(time.Microsecond)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if r, err = s.lockedRequest(ctx, tx, id, store.RequestPending, step); err != nil {
+			return err
+		}
+		if !r.RemindedAt.IsZero() {
+			return fmt.Errorf("request %d step %d was reminded of already: %w", id, step, store.ErrConflict)
+		}
+		r.RemindedAt = at
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE requests SET reminded_at = ? WHERE id = ?`), micros(at), id); err != nil {
+			return fmt.Errorf("store: request %d: %w", id, err)
+		}
+		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "request.reminded", r.Source, "", r.Beneficiary, nil,
+			map[string]any{"request": r.ID, "step": r.NextStep(), "due": r.Due, "notifications": len(notes)})}); err != nil {
+			return err
+		}
+		_, err = s.queueNotifications(ctx, tx, forRequest(notes, id), at)
+		return err
+	})
+	return r, err
+}
+
+func (s *DB) EscalateRequest(ctx context.Context, id int64, step int, to, actor string, at time.Time, notes ...store.Notification) (store.Request, error) {
+	var r store.Request
+	at = at.UTC().Truncate(time.Microsecond)
+	if strings.TrimSpace(to) == "" {
+		return r, fmt.Errorf("store: escalate request %d: nobody to escalate to", id)
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if r, err = s.lockedRequest(ctx, tx, id, store.RequestPending, step); err != nil {
+			return err
+		}
+		if !r.EscalatedAt.IsZero() {
+			return fmt.Errorf("request %d step %d was escalated to %s already: %w", id, step, r.EscalatedTo, store.ErrConflict)
+		}
+		r.EscalatedTo, r.EscalatedAt = to, at
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE requests SET escalated_to = ?, escalated_at = ? WHERE id = ?`), to, micros(at), id); err != nil {
+			return fmt.Errorf("store: request %d: %w", id, err)
+		}
+		if err := s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, "escalated", actor, at)}); err != nil {
+			return err
+		}
+		_, err = s.queueNotifications(ctx, tx, forRequest(notes, id), at)
+		return err
 	})
 	return r, err
 }
@@ -141,6 +231,18 @@ func (s *DB) Requests(ctx context.Context, f store.RequestFilter) ([]store.Reque
 	w.eq("beneficiary", f.Beneficiary)
 	if f.Unprovisioned {
 		w.add("provisioned = 0")
+	}
+	if !f.DueBefore.IsZero() {
+		w.add("state = ? AND due_at > 0 AND due_at < ?", store.RequestPending, micros(f.DueBefore))
+	}
+	if f.Unreminded {
+		w.add("reminded_at = 0")
+	}
+	if f.Unescalated {
+		w.add("escalated_at = 0")
+	}
+	if f.Escalated {
+		w.add("escalated_at > 0")
 	}
 	q := requestSelect + w.sql() + ` ORDER BY id`
 	if f.Limit > 0 {

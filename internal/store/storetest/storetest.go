@@ -690,4 +690,5 @@ func Run(t *testing.T, b Backend) {
 	runCases(t, b)
 	runNotify(t, b)
 	runRequests(t, b)
+	runRequestClocks(t, b)
 }
