@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -182,12 +183,16 @@ func (p *Planner) Opened(ctx context.Context, c store.Case, per *store.Person, t
 func (p *Planner) taskBody(t store.CaseTask, intro string) string {
 	var b strings.Builder
 	b.WriteString(intro + "\n\n")
-	fmt.Fprintf(&b, "Task %d: %s\nAbout: %s\nOwner: %s\nDue: %s\n", t.ID, t.Title, t.Person, OwnerOf(t).label(), p.when(t.Due))
+	id := store.TaskIDPlaceholder // a new task: the store fills in its ID
+	if t.ID != 0 {
+		id = strconv.FormatInt(t.ID, 10)
+	}
+	fmt.Fprintf(&b, "Task %s: %s\nAbout: %s\nOwner: %s\nDue: %s\n", id, t.Title, t.Person, OwnerOf(t).label(), p.when(t.Due))
 	if t.Detail != "" {
 		fmt.Fprintf(&b, "Detail: %s\n", t.Detail)
 	}
 	if t.Kind == store.TaskHuman {
-		fmt.Fprintf(&b, "\nClose it with: tango tasks complete %d --evidence TEXT (evidence: %s)\n", t.ID, t.EvidenceKind)
+		fmt.Fprintf(&b, "\nClose it with: tango tasks complete %s --evidence TEXT (evidence: %s)\n", id, cmp.Or(t.EvidenceKind, "text"))
 	}
 	return b.String()
 }
@@ -315,4 +320,13 @@ func (p *Planner) RequestDecided(ctx context.Context, r store.Request) ([]store.
 func (p *Planner) Reassigned(ctx context.Context, t store.CaseTask, intro string) ([]store.Notification, error) {
 	subject := fmt.Sprintf("[Tango] Task for %s: %s", OwnerOf(t).label(), t.Title)
 	return p.resolve(ctx, OwnerOf(t), store.NotifyReassigned, subject, p.taskBody(t, intro))
+}
+
+// ManualTask composes the message telling a manual app's team of a task
+// its connector made (an account to create, change or disable by hand).
+func (p *Planner) ManualTask(ctx context.Context, t store.Task) ([]store.Notification, error) {
+	ct := store.CaseTask{Task: t}
+	subject := fmt.Sprintf("[Tango] Task for %s: %s", OwnerOf(ct).label(), t.Title)
+	intro := fmt.Sprintf("The %s app is managed by hand: this change waits for your team.", t.App)
+	return p.resolve(ctx, OwnerOf(ct), store.NotifyAssigned, subject, p.taskBody(ct, intro))
 }

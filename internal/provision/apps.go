@@ -23,6 +23,7 @@ import (
 	"github.com/tango-iga/tango/internal/connector/manual"
 	"github.com/tango-iga/tango/internal/connector/scim"
 	"github.com/tango-iga/tango/internal/connector/webhook"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -82,6 +83,7 @@ type App struct {
 	attrOrder []string
 	key       cel.Program
 	limiter   *limiter
+	planner   *notify.Planner // tells a manual app's team of its tasks; nil without notifications
 }
 
 var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)))
@@ -102,8 +104,9 @@ var Factories = map[string]Factory{
 // (connecting lazily). Errors name the app and the setting.
 func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
 	apps := map[string]*App{}
+	planner := notify.NewPlanner(st, cfg)
 	for _, ca := range cfg.Apps {
-		a, err := loadApp(ca, st)
+		a, err := loadApp(ca, st, planner)
 		if err != nil {
 			for _, b := range apps {
 				b.Conn.Close()
@@ -115,8 +118,8 @@ func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
 	return apps, nil
 }
 
-func loadApp(ca config.App, st store.Store) (*App, error) {
-	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}}
+func loadApp(ca config.App, st store.Store, planner *notify.Planner) (*App, error) {
+	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}, planner: planner}
 	raw, err := yaml.Marshal(ca.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("app %q: %v", ca.Name, err)
@@ -228,7 +231,11 @@ func newManual(a *App, st store.Store) (connector.Connector, error) {
 	if team == "" {
 		team = a.Owner
 	}
-	return manual.New(manual.Config{App: a.Name, Team: team, Tasks: st, AccountsFile: a.Settings.AccountsFile})
+	mc := manual.Config{App: a.Name, Team: team, Tasks: st, AccountsFile: a.Settings.AccountsFile}
+	if a.planner != nil {
+		mc.Notify = a.planner.ManualTask
+	}
+	return manual.New(mc)
 }
 
 // Account computes the account a person should have in the app.

@@ -816,3 +816,47 @@ func TestRevokeSessionsPathConfig(t *testing.T) {
 		}
 	}
 }
+
+// A manual app's team hears of each task its connector makes: the message
+// is stored with the task, names it by its ID, and waits in the outbox.
+func TestManualTaskNotifiesTheTeam(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Parse([]byte(`
+sources: [{name: hris, key: id, mapping: {display_name: name}}]
+apps:
+  - {name: badge-system, connector: manual, owner: facilities}
+notifications:
+  smtp: {host: 127.0.0.1, port: 2525, from: tango@dtaa.com, tls: none}
+  teams:
+    facilities: {email: facilities@dtaa.com}
+`), "tango.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	apps, err := provision.LoadApps(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps["badge-system"].Conn.Create(ctx, connector.Account{Key: "E7", Name: "e7"}); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := st.Tasks(ctx, store.TaskFilter{App: "badge-system"})
+	if err != nil || len(tasks) != 1 || tasks[0].Team != "facilities" {
+		t.Fatalf("tasks %+v, %v", tasks, err)
+	}
+	ns, err := st.Notifications(ctx, store.NotificationFilter{Task: tasks[0].ID})
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("notifications of task %d: %+v, %v", tasks[0].ID, ns, err)
+	}
+	n := ns[0]
+	want := fmt.Sprintf("tango tasks complete %d ", tasks[0].ID)
+	if n.Address != "facilities@dtaa.com" || n.State != store.NotifyPending || !strings.Contains(n.Body, want) ||
+		strings.Contains(n.Body+n.Subject, store.TaskIDPlaceholder) || !strings.Contains(n.Subject, "badge-system") && !strings.Contains(n.Body, "badge-system") {
+		t.Fatalf("notification %+v", n)
+	}
+}

@@ -24,6 +24,9 @@ type Config struct {
 	App   string       // app name, shown in tasks
 	Team  string       // team that gets the tasks; default "it"
 	Tasks store.Tasker // where tasks go
+	// Notify, when set, composes the messages telling the team of a new
+	// task; they are stored with it (the outbox delivers them).
+	Notify func(ctx context.Context, t store.Task) ([]store.Notification, error)
 	// Due is how long the team has for a task; default 1 day (4 hours for disables).
 	Due time.Duration
 	// AccountsFile is a CSV export of the app's accounts with the columns
@@ -60,9 +63,17 @@ func New(cfg Config) (*Connector, error) {
 
 func (c *Connector) task(ctx context.Context, a connector.Account, title, detail string, due time.Duration) error {
 	now := c.cfg.Now().UTC()
-	_, err := c.cfg.Tasks.CreateTask(ctx, store.Task{Person: a.Key, Team: c.cfg.Team, App: c.cfg.App,
+	t := store.Task{Person: a.Key, Team: c.cfg.Team, App: c.cfg.App,
 		Title: c.title(a, title), Detail: detail,
-		Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(due), CreatedAt: now})
+		Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(due), CreatedAt: now}
+	var notes []store.Notification
+	if c.cfg.Notify != nil {
+		var err error
+		if notes, err = c.cfg.Notify(ctx, t); err != nil {
+			return err
+		}
+	}
+	_, err := c.cfg.Tasks.CreateTask(ctx, t, notes...)
 	if err != nil {
 		return &connector.TemporaryError{Err: fmt.Errorf("manual %s: %w", c.cfg.App, err)}
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,8 +30,11 @@ func scanNotification(r scanner) (store.Notification, error) {
 // forTask ties notifications to a task (and its case).
 func forTask(notes []store.Notification, t store.CaseTask) []store.Notification {
 	notes = slices.Clone(notes)
+	id := strconv.FormatInt(t.ID, 10)
 	for i := range notes {
 		notes[i].Task, notes[i].Case = t.ID, t.Case
+		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.TaskIDPlaceholder, id)
+		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.TaskIDPlaceholder, id)
 		if notes[i].Step == "" {
 			notes[i].Step = t.Step
 		}
