@@ -3,6 +3,8 @@
 #
 #   bench/run.sh            go test benchmarks, 3 runs each (each import in a child process)
 #   bench/run.sh profile    one run of each import with CPU profiles, and their top costs
+#   bench/run.sh compare REV   the importbench of REV and of the working tree, alternating,
+#                              ROUNDS (3) rounds of first load + re-import on both stores
 #
 # PostgreSQL: $TANGO_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable);
 # every run gets a fresh database.
@@ -14,7 +16,7 @@ COUNT=${COUNT:-3}
 
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version)"
 
-if [[ "${1:-}" != profile ]]; then
+if [[ "${1:-}" != profile && "${1:-}" != compare ]]; then
 	exec go test -run '^$' -bench . -benchtime 1x -count "$COUNT" -timeout 60m .
 fi
 
@@ -30,6 +32,30 @@ ib="$dir/importbench"
 "$ib" -gen "$N" -out "$dir"
 first="$dir/org-$N-m0.csv"
 next="$dir/org-$N-m1.csv"
+base=${TANGO_TEST_POSTGRES%%\?*}                  # the DSN without its query,
+dsn="${base%/*}/DBNAME${TANGO_TEST_POSTGRES#"$base"}" # with the database name a placeholder
+
+if [[ "$1" == compare ]]; then
+	rev=${2:?usage: bench/run.sh compare REV}
+	git -C .. archive --format=tar --prefix=old/ "$rev" | tar -x -C "$dir"
+	(cd "$dir/old" && go build -o "$dir/importbench-old" ./bench/cmd/importbench)
+	brief() { tr ',' '\n' | awk -F: '/"seconds"/{s=$2} /"cpu_seconds"/{c=$2} /"peak_rss_mb"/{m=$2} END{printf "%.2f s, %.2f CPU-s, %.0f MB", s, c, m}'; }
+	for round in $(seq 1 "${ROUNDS:-3}"); do
+		for b in "$dir/importbench-old" "$ib"; do
+			name=$([[ $b == "$ib" ]] && echo "working tree" || echo "$rev")
+			rm -f "$dir"/cmp.db*
+			db="tango_cmp_$$"
+			psql -q "$TANGO_TEST_POSTGRES" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+			echo "round $round, $name:" \
+				"sqlite first $("$b" -store sqlite -db "$dir/cmp.db" -file "$first" | brief);" \
+				"re-import $("$b" -store sqlite -db "$dir/cmp.db" -file "$next" | brief);" \
+				"postgres first $("$b" -store postgres -dsn "${dsn/DBNAME/$db}" -file "$first" | brief);" \
+				"re-import $("$b" -store postgres -dsn "${dsn/DBNAME/$db}" -file "$next" | brief);" \
+				"load $(cut -d' ' -f1 /proc/loadavg)"
+		done
+	done
+	exit 0
+fi
 
 top() { go tool pprof -top -nodecount=35 "$ib" "$1" 2>/dev/null | sed -n '1,45p'; }
 
@@ -46,9 +72,7 @@ top "$dir/sqlite-next.prof"
 echo "## postgres"
 db="tango_bench_$$"
 psql -q "$TANGO_TEST_POSTGRES" -c "CREATE DATABASE $db"
-base=${TANGO_TEST_POSTGRES%%\?*}                  # the DSN without its query,
-dsn="${base%/*}/$db${TANGO_TEST_POSTGRES#"$base"}" # with the database name replaced
-"$ib" -store postgres -dsn "$dsn" -file "$first" -cpuprofile "$dir/pg-first.prof"
+"$ib" -store postgres -dsn "${dsn/DBNAME/$db}" -file "$first" -cpuprofile "$dir/pg-first.prof"
 top "$dir/pg-first.prof"
-"$ib" -store postgres -dsn "$dsn" -file "$next" -cpuprofile "$dir/pg-next.prof"
+"$ib" -store postgres -dsn "${dsn/DBNAME/$db}" -file "$next" -cpuprofile "$dir/pg-next.prof"
 top "$dir/pg-next.prof"
