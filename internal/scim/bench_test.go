@@ -150,7 +150,7 @@ func benchStore(b *testing.B, n int) store.Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ins, _ := tx.PrepareContext(ctx, `INSERT INTO scim_resources (id, type, source, employee_id, name_key, external_id, version, created_at, updated_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?)`)
+	ins, _ := tx.PrepareContext(ctx, `INSERT INTO scim_resources (id, type, source, employee_id, name_key, external_id, version, created_at, updated_at, doc, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
 	insP, _ := tx.PrepareContext(ctx, `INSERT INTO persons (source, employee_id, display_name, email, department, status, period, updated_at) VALUES (?,?,?,?,?,?,?,?)`)
 	now := time.Now().UnixMicro()
 	for i := range n {
@@ -158,12 +158,15 @@ func benchStore(b *testing.B, n int) store.Store {
 		emp := fmt.Sprintf("E%06d", i)
 		doc := fmt.Sprintf(`{"schemas":[%q,%q],"userName":%q,"externalId":%q,"displayName":"User %d","active":true,"name":{"givenName":"U","familyName":"%d"},"emails":[{"value":%q,"type":"work","primary":true}],%q:{"employeeNumber":%q,"department":"D%d"}}`,
 			URNUser, URNEnterprise, un, emp, i, i, un, URNEnterprise, emp, i%50)
-		if _, err := ins.ExecContext(ctx, fmt.Sprintf("id-%06d", i), "User", "workday", emp, un, emp, 1, now, now, doc); err != nil {
+		if _, err := ins.ExecContext(ctx, fmt.Sprintf("id-%06d", i), "User", "workday", emp, un, emp, 1, now, now, doc, i+1); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := insP.ExecContext(ctx, "workday", emp, fmt.Sprint("User ", i), un, fmt.Sprint("D", i%50), "active", 1, now); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO scim_counters (type, next_seq, gaps) VALUES ('User', ?, 0)`, n+1); err != nil {
+		b.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)

@@ -59,14 +59,29 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	doc, err := render(rt, &x, h.base(r))
+	h.writeResource(w, r, rt, &x, http.StatusOK, attrs, excl)
+}
+
+// writeResource answers with one resource, its ETag and Location.
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []attrPath) {
+	base := h.base(r)
+	w.Header().Set("ETag", etag(x.Version))
+	w.Header().Set("Location", base+rt.Endpoint+"/"+x.ID)
+	if len(attrs) == 0 && len(excl) == 0 {
+		if b, ok := renderJSON(rt, x, base); ok {
+			w.Header().Set("Content-Type", ContentType)
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(status)
+			_, _ = w.Write(b)
+			return
+		}
+	}
+	doc, err := render(rt, x, base)
 	if err != nil {
 		h.internal(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(x.Version))
-	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
-	writeJSON(w, http.StatusOK, project(rt, doc, attrs, excl))
+	writeJSON(w, status, project(rt, doc, attrs, excl))
 }
 
 func firstErr(es ...*Error) *Error {
@@ -150,14 +165,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, rt *resourceType
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		doc, err := render(rt, x, h.base(r))
-		if err != nil {
-			h.internal(w, r, err)
-			return
-		}
-		w.Header().Set("ETag", etag(x.Version))
-		w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
-		writeJSON(w, status, project(rt, doc, nil, nil))
+		h.writeResource(w, r, rt, x, status, nil, nil)
 		return
 	}
 }

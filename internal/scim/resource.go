@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -237,6 +238,48 @@ func render(rt *resourceType, x *store.SCIMResource, base string) (map[string]an
 		"version":      etag(x.Version),
 	}
 	return doc, nil
+}
+
+// renderJSON is the JSON of render(rt, x, base) without projection,
+// made without decoding the stored document: the stored object (written
+// by normalize, so it has neither id nor meta) with id and meta appended.
+// It reports false for a stored document that is not a JSON object.
+func renderJSON(rt *resourceType, x *store.SCIMResource, base string) ([]byte, bool) {
+	doc := bytes.TrimSpace(x.Doc)
+	if len(doc) < 2 || doc[0] != '{' || doc[len(doc)-1] != '}' {
+		return nil, false
+	}
+	b := make([]byte, 0, len(doc)+256+len(base))
+	b = append(b, doc[:len(doc)-1]...)
+	if len(bytes.TrimSpace(doc[1:len(doc)-1])) > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `"id":`...)
+	b = appendJSONString(b, x.ID)
+	b = append(b, `,"meta":{"created":`...)
+	b = appendJSONString(b, x.Created.UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"lastModified":`...)
+	b = appendJSONString(b, x.Modified.UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"location":`...)
+	b = appendJSONString(b, base+rt.Endpoint+"/"+x.ID)
+	b = append(b, `,"resourceType":`...)
+	b = appendJSONString(b, rt.Name)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, etag(x.Version))
+	return append(b, "}}"...), true
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }

@@ -299,3 +299,51 @@ func TestGroupMembershipBatches(t *testing.T) {
 		t.Fatalf("excluded members %v", b)
 	}
 }
+
+// Paging every user with startIndex/count after deletes returns each
+// remaining user once, in creation order, with the right totalResults and
+// complete resources (id, meta, stored attributes).
+func TestListPagesWalkAfterDeletes(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	var ids []string
+	for i := range 23 {
+		code, b, _ := e.do("POST", "/Users", map[string]any{"userName": fmt.Sprintf("walk%02d@x", i), "title": fmt.Sprint("T", i)})
+		if code != 201 {
+			t.Fatalf("create %d: %d %v", i, code, b)
+		}
+		ids = append(ids, b["id"].(string))
+	}
+	var want []string
+	for i, id := range ids {
+		if i%5 == 0 || i == 22 {
+			if code, _, _ := e.do("DELETE", "/Users/"+id, nil); code != 204 {
+				t.Fatalf("delete %d: %d", i, code)
+			}
+			continue
+		}
+		want = append(want, id)
+	}
+	var got []string
+	for start := 1; start <= len(want)+4; start += 4 {
+		code, b, _ := e.do("GET", fmt.Sprintf("/Users?startIndex=%d&count=4", start), nil)
+		if code != 200 || int(b["totalResults"].(float64)) != len(want) || int(b["startIndex"].(float64)) != start {
+			t.Fatalf("page %d: %d %v", start, code, b)
+		}
+		res, _ := b["Resources"].([]any)
+		if int(b["itemsPerPage"].(float64)) != len(res) || len(res) != max(0, min(4, len(want)-start+1)) {
+			t.Fatalf("page %d: %d resources, itemsPerPage %v", start, len(res), b["itemsPerPage"])
+		}
+		for _, r := range res {
+			m := r.(map[string]any)
+			meta, _ := m["meta"].(map[string]any)
+			if meta == nil || meta["resourceType"] != "User" || meta["location"] != "http://tango.test/scim/v2/Users/"+m["id"].(string) ||
+				!strings.HasPrefix(m["userName"].(string), "walk") || m["title"] == nil {
+				t.Fatalf("page %d: resource %v", start, m)
+			}
+			got = append(got, m["id"].(string))
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("walked %v\nwant   %v", got, want)
+	}
+}

@@ -35,9 +35,12 @@ type SCIMResource struct {
 	NameKey    string // lower-cased userName (User) or displayName (Group)
 	ExternalID string
 	Version    int64
-	Created    time.Time
-	Modified   time.Time
-	Doc        []byte // JSON object
+	// Seq is the resource's place in creation order among its type
+	// (assigned by the store when it is created; list pages follow it).
+	Seq      int64
+	Created  time.Time
+	Modified time.Time
+	Doc      []byte // JSON object
 }
 
 // SCIMQuery selects resources of one type. Only the equality tests that
@@ -49,11 +52,13 @@ type SCIMQuery struct {
 	ExternalID string
 	EmployeeID string
 	Source     string
-	// OrderByName sorts by NameKey instead of creation order.
+	// OrderByName sorts by NameKey instead of creation order (Seq).
 	OrderByName bool
 	Offset      int // rows to skip
 	Limit       int // at most this many; <= 0: all
 	// Count asks for the total number of matches (ignoring Offset/Limit).
+	// A query by Type alone in creation order is served from kept counts
+	// and positions: neither the count nor the Offset scans rows.
 	Count bool
 }
 

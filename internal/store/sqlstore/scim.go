@@ -15,7 +15,7 @@ import (
 )
 
 var scimCols = []string{"id", "type", "source", "employee_id", "name_key", "external_id", "version",
-	"created_at", "updated_at", "doc"}
+	"created_at", "updated_at", "doc", "seq"}
 
 var scimSelect = `SELECT ` + strings.Join(scimCols, ",") + ` FROM scim_resources`
 
@@ -23,7 +23,7 @@ func scanSCIM(r scanner) (store.SCIMResource, error) {
 	var x store.SCIMResource
 	var created, updated int64
 	var doc string
-	err := r.Scan(&x.ID, &x.Type, &x.Source, &x.EmployeeID, &x.NameKey, &x.ExternalID, &x.Version, &created, &updated, &doc)
+	err := r.Scan(&x.ID, &x.Type, &x.Source, &x.EmployeeID, &x.NameKey, &x.ExternalID, &x.Version, &created, &updated, &doc, &x.Seq)
 	x.Created, x.Modified, x.Doc = fromMicros(created), fromMicros(updated), []byte(doc)
 	return x, err
 }
@@ -40,6 +40,9 @@ func (s *DB) SCIMResource(ctx context.Context, typ, id string) (store.SCIMResour
 }
 
 func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIMResource, int, error) {
+	if q.NameKey == "" && q.ExternalID == "" && q.EmployeeID == "" && q.Source == "" && len(q.IDs) == 0 && !q.OrderByName {
+		return s.scimPage(ctx, q)
+	}
 	where := []string{"type = ?"}
 	args := []any{q.Type}
 	for _, c := range []struct{ col, v string }{{"name_key", q.NameKey}, {"external_id", q.ExternalID},
@@ -65,7 +68,7 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 			return nil, 0, fmt.Errorf("store: count scim resources: %w", err)
 		}
 	}
-	order := " ORDER BY created_at, id"
+	order := " ORDER BY seq"
 	if q.OrderByName {
 		order = " ORDER BY name_key, id"
 	}
@@ -107,8 +110,8 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 			if q.OrderByName && a.NameKey != b.NameKey {
 				return a.NameKey < b.NameKey
 			}
-			if !q.OrderByName && !a.Created.Equal(b.Created) {
-				return a.Created.Before(b.Created)
+			if !q.OrderByName {
+				return a.Seq < b.Seq
 			}
 			return a.ID < b.ID
 		})
@@ -116,6 +119,102 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 		out = out[:min(int64(len(out)), limit)]
 	}
 	return out, total, rows.Err()
+}
+
+// scimPage is a page of every resource of a type in creation order. The
+// total is kept in scim_counters; the resource at position Offset+1 has
+// seq Offset+1 plus the number of deleted positions (gaps) before it, so
+// the page is one range read of the (type, seq) index. Counts, gaps and
+// rows are read in one snapshot.
+func (s *DB) scimPage(ctx context.Context, q store.SCIMQuery) ([]store.SCIMResource, int, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var next, gaps int64
+	err = tx.QueryRowContext(ctx, s.rb(`SELECT next_seq, gaps FROM scim_counters WHERE type = ?`), q.Type).Scan(&next, &gaps)
+	if errors.Is(err, sql.ErrNoRows) {
+		next, gaps = 1, 0
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("store: scim counters: %w", err)
+	}
+	total := next - 1 - gaps
+	k := int64(max(q.Offset, 0)) + 1 // 1-based position of the first resource wanted
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = 1 << 40
+	}
+	if k > total {
+		return nil, int(total), nil
+	}
+	from := k
+	if gaps > 0 {
+		gs, err := s.scimGaps(ctx, tx, q.Type, gaps)
+		if err != nil {
+			return nil, 0, err
+		}
+		from = k + seqBefore(gs, k)
+	}
+	rows, err := tx.QueryContext(ctx, s.rb(scimSelect+` WHERE type = ? AND seq >= ? ORDER BY seq LIMIT ?`), q.Type, from, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: scim resources: %w", err)
+	}
+	defer rows.Close()
+	out := make([]store.SCIMResource, 0, min(limit, total-k+1))
+	for rows.Next() {
+		x, err := scanSCIM(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: scim resource: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, int(total), rows.Err()
+}
+
+// seqBefore is the number of gaps (sorted deleted positions) below the
+// seq of the k-th remaining resource: gap i (0-based) has gs[i]-1-i
+// resources before it, and lies below the k-th one when that is < k.
+func seqBefore(gs []int64, k int64) int64 {
+	return int64(sort.Search(len(gs), func(i int) bool { return gs[i]-1-int64(i) >= k }))
+}
+
+// scimGaps returns the sorted deleted positions of a type. Gaps are only
+// ever added, so their number identifies the list: it is cached per type
+// and read again only after a delete.
+func (s *DB) scimGaps(ctx context.Context, tx *sql.Tx, typ string, n int64) ([]int64, error) {
+	s.gapMu.Lock()
+	c, ok := s.gapCache[typ]
+	s.gapMu.Unlock()
+	if ok && int64(len(c)) == n {
+		return c, nil
+	}
+	rows, err := tx.QueryContext(ctx, s.rb(`SELECT seq FROM scim_gaps WHERE type = ? ORDER BY seq`), typ)
+	if err != nil {
+		return nil, fmt.Errorf("store: scim gaps: %w", err)
+	}
+	defer rows.Close()
+	gs := make([]int64, 0, n)
+	for rows.Next() {
+		var g int64
+		if err := rows.Scan(&g); err != nil {
+			return nil, fmt.Errorf("store: scim gaps: %w", err)
+		}
+		gs = append(gs, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: scim gaps: %w", err)
+	}
+	if int64(len(gs)) != n {
+		return nil, fmt.Errorf("store: scim gaps of %s: %d kept, counter says %d", typ, len(gs), n)
+	}
+	s.gapMu.Lock()
+	if s.gapCache == nil {
+		s.gapCache = map[string][]int64{}
+	}
+	s.gapCache[typ] = gs
+	s.gapMu.Unlock()
+	return gs, nil
 }
 
 func (s *DB) WriteSCIM(ctx context.Context, writes []store.SCIMWrite, entries []audit.Entry) error {
@@ -131,8 +230,8 @@ func (s *DB) WriteSCIM(ctx context.Context, writes []store.SCIMWrite, entries []
 func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrite) error {
 	for _, w := range writes {
 		x := w.Resource
-		var version int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT version FROM scim_resources WHERE id = ?`), x.ID).Scan(&version)
+		var version, seq int64
+		err := tx.QueryRowContext(ctx, s.rb(`SELECT version, seq FROM scim_resources WHERE id = ?`), x.ID).Scan(&version, &seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			version = 0
 		} else if err != nil {
@@ -147,6 +246,12 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 		if w.Delete {
 			if _, err := tx.ExecContext(ctx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
 				return fmt.Errorf("store: delete scim resource %s: %w", x.ID, err)
+			}
+			if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO scim_gaps (type, seq) VALUES (?, ?)`), x.Type, seq); err != nil {
+				return fmt.Errorf("store: scim gap: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE scim_counters SET gaps = gaps + 1 WHERE type = ?`), x.Type); err != nil {
+				return fmt.Errorf("store: scim counters: %w", err)
 			}
 			continue
 		}
@@ -170,8 +275,12 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			}
 		}
 		if version == 0 {
-			_, err = tx.ExecContext(ctx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?)`),
-				x.ID, x.Type, x.Source, x.EmployeeID, x.NameKey, x.ExternalID, 1, micros(x.Created), micros(x.Modified), string(x.Doc))
+			if err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO scim_counters (type, next_seq, gaps) VALUES (?, 2, 0)
+				ON CONFLICT (type) DO UPDATE SET next_seq = scim_counters.next_seq + 1 RETURNING next_seq - 1`), x.Type).Scan(&seq); err != nil {
+				return fmt.Errorf("store: scim counters: %w", err)
+			}
+			_, err = tx.ExecContext(ctx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
+				x.ID, x.Type, x.Source, x.EmployeeID, x.NameKey, x.ExternalID, 1, micros(x.Created), micros(x.Modified), string(x.Doc), seq)
 		} else {
 			_, err = tx.ExecContext(ctx, s.rb(`UPDATE scim_resources SET employee_id = ?, name_key = ?, external_id = ?, version = ?,
 				updated_at = ?, doc = ? WHERE id = ?`),

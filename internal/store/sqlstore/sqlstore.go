@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
@@ -35,6 +36,9 @@ type Dialect interface {
 type DB struct {
 	db *sql.DB
 	d  Dialect
+
+	gapMu    sync.Mutex
+	gapCache map[string][]int64 // SCIM type -> sorted deleted positions (see scimGaps)
 }
 
 // New wraps an open, migrated database.

@@ -126,6 +126,88 @@ func runSCIM(t *testing.T, b Backend) {
 		}
 	})
 
+	t.Run("SCIMPagesAreExactAcrossDeletes", func(t *testing.T) {
+		st := b.Open(t)
+		var want []string // ids in creation order
+		for i := range 40 {
+			x := scimUser(fmt.Sprintf("p%02d", i), fmt.Sprintf("user%02d", i), "")
+			// Creation times out of order: pages follow the order of creation, not the clock.
+			x.Created = t0.Add(time.Duration(40-i) * time.Second)
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, x.ID)
+		}
+		g := store.SCIMResource{ID: "g1", Type: store.SCIMGroup, NameKey: "g", Created: t0, Modified: t0, Doc: []byte(`{}`)}
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: g}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		check := func(stage string) {
+			t.Helper()
+			for off := 0; off <= len(want)+1; off++ {
+				for _, lim := range []int{1, 3, 7, 100} {
+					xs, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, Offset: off, Limit: lim, Count: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if total != len(want) {
+						t.Fatalf("%s: total %d, want %d", stage, total, len(want))
+					}
+					exp := want[min(off, len(want)):min(off+lim, len(want))]
+					var got []string
+					for _, x := range xs {
+						got = append(got, x.ID)
+					}
+					if fmt.Sprint(got) != fmt.Sprint(exp) {
+						t.Fatalf("%s: offset %d limit %d: %v, want %v", stage, off, lim, got, exp)
+					}
+				}
+			}
+		}
+		check("no deletes")
+		// Delete the first, the last, a run in the middle and scattered ones.
+		del := map[string]bool{"p00": true, "p39": true, "p10": true, "p11": true, "p12": true, "p13": true, "p25": true, "p31": true}
+		for _, id := range []string{"p25", "p00", "p12", "p39", "p10", "p31", "p13", "p11"} {
+			x, err := st.SCIMResource(ctx, store.SCIMUser, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x, Delete: true}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			var keep []string
+			for _, w := range want {
+				if w != id {
+					keep = append(keep, w)
+				}
+			}
+			want = keep
+			if id == "p12" {
+				check("some deleted")
+			}
+		}
+		if len(want) != 40-len(del) {
+			t.Fatalf("%d left", len(want))
+		}
+		check("deleted")
+		// New resources go to the end; replacing one keeps its place.
+		x := scimUser("p40", "user40", "")
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "p40")
+		y, _ := st.SCIMResource(ctx, store.SCIMUser, "p05")
+		y.Doc = []byte(`{"userName":"user05","title":"new"}`)
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: y}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		check("after create and replace")
+		xs, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMGroup, Count: true})
+		if err != nil || total != 1 || len(xs) != 1 || xs[0].ID != "g1" {
+			t.Fatalf("groups are counted apart: %d %v %v", total, xs, err)
+		}
+	})
+
 	t.Run("PersonChangeAppliesAtomically", func(t *testing.T) {
 		st := b.Open(t)
 		p := pushJoiner(t, st, "u1", "E1")
