@@ -74,7 +74,14 @@ type SCIMWrite struct {
 // entries, optional provisioning, and the SCIM resource, in one
 // transaction.
 type PersonChange struct {
-	Import  Import // the push, recorded as an import of its source
+	// Import is the push's import: pushes are not one import each but
+	// are counted into the import Import.ID of their source and time
+	// window (created by the first push, its counts added to by the
+	// others); their events and audit entries name it.
+	Import Import
+	// HeldID is the ID for a new held import, when this change starts a
+	// burst of deactivations held for approval.
+	HeldID  string
 	Person  *Person
 	Events  []Event
 	Entries []audit.Entry

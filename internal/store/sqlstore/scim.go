@@ -218,7 +218,7 @@ func (s *DB) scimGaps(ctx context.Context, tx *sql.Tx, typ string, n int64) ([]i
 }
 
 func (s *DB) WriteSCIM(ctx context.Context, writes []store.SCIMWrite, entries []audit.Entry) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.scimWrites(ctx, tx, writes); err != nil {
 			return err
 		}
@@ -231,7 +231,7 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 	for _, w := range writes {
 		x := w.Resource
 		var version, seq int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT version, seq FROM scim_resources WHERE id = ?`), x.ID).Scan(&version, &seq)
+		err := s.txQueryRow(ctx, tx, s.rb(`SELECT version, seq FROM scim_resources WHERE id = ?`), x.ID).Scan(&version, &seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			version = 0
 		} else if err != nil {
@@ -244,20 +244,20 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			return fmt.Errorf("%w: %s %s is at version %d, not %d", store.ErrVersion, x.Type, x.ID, version, x.Version)
 		}
 		if w.Delete {
-			if _, err := tx.ExecContext(ctx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
+			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
 				return fmt.Errorf("store: delete scim resource %s: %w", x.ID, err)
 			}
-			if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO scim_gaps (type, seq) VALUES (?, ?)`), x.Type, seq); err != nil {
+			if _, err := s.txExec(ctx, tx, s.rb(`INSERT INTO scim_gaps (type, seq) VALUES (?, ?)`), x.Type, seq); err != nil {
 				return fmt.Errorf("store: scim gap: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE scim_counters SET gaps = gaps + 1 WHERE type = ?`), x.Type); err != nil {
+			if _, err := s.txExec(ctx, tx, s.rb(`UPDATE scim_counters SET gaps = gaps + 1 WHERE type = ?`), x.Type); err != nil {
 				return fmt.Errorf("store: scim counters: %w", err)
 			}
 			continue
 		}
 		var n int
 		if x.Type == store.SCIMUser {
-			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources WHERE type = ? AND name_key = ? AND id <> ?`),
+			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM scim_resources WHERE type = ? AND name_key = ? AND id <> ?`),
 				x.Type, x.NameKey, x.ID).Scan(&n); err != nil {
 				return fmt.Errorf("store: scim uniqueness: %w", err)
 			}
@@ -266,7 +266,7 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			}
 		}
 		if x.EmployeeID != "" {
-			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources WHERE source = ? AND employee_id = ? AND id <> ?`),
+			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM scim_resources WHERE source = ? AND employee_id = ? AND id <> ?`),
 				x.Source, x.EmployeeID, x.ID).Scan(&n); err != nil {
 				return fmt.Errorf("store: scim uniqueness: %w", err)
 			}
@@ -275,14 +275,14 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			}
 		}
 		if version == 0 {
-			if err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO scim_counters (type, next_seq, gaps) VALUES (?, 2, 0)
+			if err := s.txQueryRow(ctx, tx, s.rb(`INSERT INTO scim_counters (type, next_seq, gaps) VALUES (?, 2, 0)
 				ON CONFLICT (type) DO UPDATE SET next_seq = scim_counters.next_seq + 1 RETURNING next_seq - 1`), x.Type).Scan(&seq); err != nil {
 				return fmt.Errorf("store: scim counters: %w", err)
 			}
-			_, err = tx.ExecContext(ctx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
+			_, err = s.txExec(ctx, tx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
 				x.ID, x.Type, x.Source, x.EmployeeID, x.NameKey, x.ExternalID, 1, micros(x.Created), micros(x.Modified), string(x.Doc), seq)
 		} else {
-			_, err = tx.ExecContext(ctx, s.rb(`UPDATE scim_resources SET employee_id = ?, name_key = ?, external_id = ?, version = ?,
+			_, err = s.txExec(ctx, tx, s.rb(`UPDATE scim_resources SET employee_id = ?, name_key = ?, external_id = ?, version = ?,
 				updated_at = ?, doc = ? WHERE id = ?`),
 				x.EmployeeID, x.NameKey, x.ExternalID, version+1, micros(x.Modified), string(x.Doc), x.ID)
 		}
@@ -295,7 +295,7 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 
 func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store.PersonChangeResult, error) {
 	res := store.PersonChangeResult{ImportID: c.Import.ID}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res = store.PersonChangeResult{ImportID: c.Import.ID}
 		imp := c.Import
 		at := imp.CreatedAt
@@ -313,7 +313,7 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 		if employee != "" {
 			var status string
 			var updated int64
-			err := tx.QueryRowContext(ctx, s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`), source, employee).Scan(&status, &updated)
+			err := s.txQueryRow(ctx, tx, s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`), source, employee).Scan(&status, &updated)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				if c.Expect != nil {
@@ -331,9 +331,9 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			return err
 		}
 		var serial int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
+		err := s.txQueryRow(ctx, tx, s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
 		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
+			if _, err := s.txExec(ctx, tx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
 				return fmt.Errorf("store: source %q: %w", source, err)
 			}
 		} else if err != nil {
@@ -358,13 +358,13 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			allowed := c.MaxLeaversPerHour
 			if c.MaxLeaversPercent > 0 {
 				var active int
-				if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&active); err != nil {
+				if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&active); err != nil {
 					return fmt.Errorf("store: active persons: %w", err)
 				}
 				allowed = int(float64(active) * c.MaxLeaversPercent / 100)
 			}
 			var recent int
-			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
+			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
 				source, micros(at.Add(-time.Hour))).Scan(&recent); err != nil {
 				return fmt.Errorf("store: recent leavers: %w", err)
 			}
@@ -387,11 +387,15 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			if c.Person != nil {
 				p.Persons = append(p.Persons, *c.Person)
 			}
-			for _, e := range c.Events {
-				e.ImportID = imp.ID
-				if held.ID != "" {
-					e.ImportID = held.ID
+			heldID := held.ID
+			if heldID == "" {
+				heldID = c.HeldID
+				if heldID == "" {
+					heldID = fmt.Sprintf("%s_held_%d", c.Import.ID, micros(at))
 				}
+			}
+			for _, e := range c.Events {
+				e.ImportID = heldID
 				p.Events = append(p.Events, e)
 			}
 			b, err := json.Marshal(p)
@@ -404,7 +408,7 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 				held.Leavers += imp.Leavers
 				held.Movers += imp.Movers
 				held.Changes += imp.Changes
-				if _, err := tx.ExecContext(ctx, s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
+				if _, err := s.txExec(ctx, tx, s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
 					string(b), held.Rows, held.Leavers, held.Movers, held.Changes, held.ID); err != nil {
 					return fmt.Errorf("store: held import %s: %w", held.ID, err)
 				}
@@ -412,6 +416,8 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			} else {
 				imp.Status = store.ImportHeld
 				imp.Reason = res.Reason
+				imp.ID = heldID
+				res.ImportID = imp.ID
 				if err := s.insertImport(ctx, tx, imp, string(b)); err != nil {
 					return err
 				}
@@ -436,11 +442,16 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			if err := s.queue(ctx, tx, c.Prov); err != nil {
 				return err
 			}
+			// Count the push into its window's import; its events' audit
+			// entries (and the SCIM request's) record it.
 			imp.Status = store.ImportApplied
-			if err := s.insertImport(ctx, tx, imp, ""); err != nil {
+			if err := s.bulk(ctx, tx, "imports", importCols, [][]any{importRow(imp, "")}, ` ON CONFLICT (id) DO UPDATE SET
+				rows = imports.rows + excluded.rows, joiners = imports.joiners + excluded.joiners,
+				movers = imports.movers + excluded.movers, leavers = imports.leavers + excluded.leavers,
+				rehires = imports.rehires + excluded.rehires, changes = imports.changes + excluded.changes,
+				unchanged = imports.unchanged + excluded.unchanged`); err != nil {
 				return err
 			}
-			entries = append(entries, store.ImportEntry(imp, "hr.import.applied", imp.Actor, at))
 		}
 		return s.appendAudit(ctx, tx, append(entries, c.Entries...))
 	})

@@ -223,6 +223,23 @@ func runSCIM(t *testing.T, b Backend) {
 		if err != nil || imp.Status != store.ImportApplied || imp.Joiners != 1 {
 			t.Fatalf("import %+v %v", imp, err)
 		}
+		// Pushes naming the same import are counted into it: one row.
+		p9 := person("E9", "Eng", "")
+		p9.Source = "hr-scim"
+		imp9 := pushImport("push_u1")
+		imp9.Joiners, imp9.CreatedAt = 1, t0.Add(time.Minute)
+		if _, err := st.ApplyPersonChange(ctx, store.PersonChange{Import: imp9, Person: &p9,
+			Events: []store.Event{{Source: "hr-scim", EmployeeID: "E9", Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &p9, CreatedAt: t0}},
+			Writes: []store.SCIMWrite{{Resource: scimUser("u9", "user-u9", "E9")}}}); err != nil {
+			t.Fatal(err)
+		}
+		imps, _ := st.Imports(ctx, "hr-scim", 100)
+		if len(imps) != 1 || imps[0].ID != "push_u1" || imps[0].Joiners != 2 || imps[0].Rows != 2 || !imps[0].CreatedAt.Equal(t0) {
+			t.Fatalf("pushes of one window: %+v", imps)
+		}
+		if evs, _ := st.Events(ctx, store.EventFilter{ImportID: "push_u1"}); len(evs) != 2 {
+			t.Fatalf("events of the window: %+v", evs)
+		}
 		// Creating the same person again conflicts, and writes nothing.
 		_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_again"), Person: &p,
 			Writes: []store.SCIMWrite{{Resource: scimUser("u2", "other", "E1")}}})
