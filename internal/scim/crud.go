@@ -65,10 +65,15 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 // writeResource answers with one resource, its ETag and Location.
 func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []attrPath) {
 	base := h.base(r)
+	groups, err := h.groupsOf(r.Context(), rt, []store.SCIMResource{*x})
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
 	w.Header().Set("ETag", etag(x.Version))
 	w.Header().Set("Location", base+rt.Endpoint+"/"+x.ID)
 	if len(attrs) == 0 && len(excl) == 0 {
-		if b, ok := renderJSON(rt, x, base); ok {
+		if b, ok := renderJSON(rt, x, base, groups[x.ID]); ok {
 			w.Header().Set("Content-Type", ContentType)
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(status)
@@ -76,12 +81,24 @@ func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *reso
 			return
 		}
 	}
-	doc, err := render(rt, x, base)
+	doc, err := render(rt, x, base, groups[x.ID])
 	if err != nil {
 		h.internal(w, r, err)
 		return
 	}
 	writeJSON(w, status, project(rt, doc, attrs, excl))
+}
+
+// groupsOf returns the groups of Users (nothing for other types).
+func (h *Handler) groupsOf(ctx context.Context, rt *resourceType, xs []store.SCIMResource) (map[string][]store.SCIMGroupRef, error) {
+	if rt != userType || len(xs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(xs))
+	for i := range xs {
+		ids[i] = xs[i].ID
+	}
+	return h.st.SCIMGroupsOf(ctx, ids)
 }
 
 func firstErr(es ...*Error) *Error {
@@ -234,6 +251,13 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 
 	if rt == groupType {
 		x.Source = ""
+		x.Display = getStr(doc, "displayName")
+		x.Members = nil
+		for _, m := range complexValues(doc["members"]) {
+			if v := getStr(m, "value"); v != "" {
+				x.Members = append(x.Members, v)
+			}
+		}
 		write.Resource = x
 		err := h.st.WriteSCIM(ctx, []store.SCIMWrite{write}, []audit.Entry{entry})
 		if e := storeErr(err); e != nil {

@@ -15,6 +15,7 @@ import (
 // query is a parsed list request.
 type query struct {
 	filter     filter.Expr
+	filterText string
 	sortBy     *attrPath
 	descending bool
 	start      int // 1-based
@@ -30,7 +31,7 @@ func parseQuery(v url.Values) (query, *Error) {
 		if err != nil {
 			return q, &Error{Status: 400, ScimType: "invalidFilter", Detail: err.Error()}
 		}
-		q.filter = e
+		q.filter, q.filterText = e, f
 	}
 	if s := v.Get("sortBy"); s != "" {
 		p, err := filter.ParsePath(s)
@@ -169,9 +170,14 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 		if q.count == 0 {
 			xs = nil
 		}
+		groups, err := h.groupsOf(ctx, rt, xs)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
 		items = make([][]byte, 0, len(xs))
 		for i := range xs {
-			b, err := h.renderItem(rt, &xs[i], nil, base, q, plain)
+			b, err := h.renderItem(rt, &xs[i], nil, base, q, plain, groups[xs[i].ID])
 			if err != nil {
 				h.internal(w, r, err)
 				return
@@ -197,8 +203,17 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 			doc map[string]any
 		}
 		var hits []hit
+		// A filter on groups needs every candidate's groups; otherwise
+		// only the page's are read, below.
+		var groups map[string][]store.SCIMGroupRef
+		if rt == userType && strings.Contains(strings.ToLower(q.filterText), "groups") {
+			if groups, err = h.groupsOf(ctx, rt, xs); err != nil {
+				h.internal(w, r, err)
+				return
+			}
+		}
 		for i := range xs {
-			d, err := render(rt, &xs[i], base)
+			d, err := render(rt, &xs[i], base, groups[xs[i].ID])
 			if err != nil {
 				h.internal(w, r, err)
 				return
@@ -221,9 +236,27 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 		total = len(hits)
 		from := min(q.start-1, len(hits))
 		hits = hits[from:min(from+q.count, len(hits))]
+		if groups == nil {
+			page := make([]store.SCIMResource, len(hits))
+			for i, x := range hits {
+				page[i] = *x.x
+			}
+			if groups, err = h.groupsOf(ctx, rt, page); err != nil {
+				h.internal(w, r, err)
+				return
+			}
+			for i := range hits {
+				if gs := groups[hits[i].x.ID]; len(gs) > 0 {
+					if hits[i].doc, err = render(rt, hits[i].x, base, gs); err != nil {
+						h.internal(w, r, err)
+						return
+					}
+				}
+			}
+		}
 		items = make([][]byte, 0, len(hits))
 		for _, x := range hits {
-			b, err := h.renderItem(rt, x.x, x.doc, base, q, plain)
+			b, err := h.renderItem(rt, x.x, x.doc, base, q, plain, groups[x.x.ID])
 			if err != nil {
 				h.internal(w, r, err)
 				return
@@ -237,15 +270,15 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 // renderItem is one resource of a list response as JSON: straight from
 // the stored document when nothing is projected, else through project.
 // doc, when not nil, is render's result already at hand.
-func (h *Handler) renderItem(rt *resourceType, x *store.SCIMResource, doc map[string]any, base string, q query, plain bool) ([]byte, error) {
+func (h *Handler) renderItem(rt *resourceType, x *store.SCIMResource, doc map[string]any, base string, q query, plain bool, groups []store.SCIMGroupRef) ([]byte, error) {
 	if plain {
-		if b, ok := renderJSON(rt, x, base); ok {
+		if b, ok := renderJSON(rt, x, base, groups); ok {
 			return b, nil
 		}
 	}
 	if doc == nil {
 		var err error
-		if doc, err = render(rt, x, base); err != nil {
+		if doc, err = render(rt, x, base, groups); err != nil {
 			return nil, err
 		}
 	}

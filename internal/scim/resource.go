@@ -223,11 +223,25 @@ func containsValue(list []any, v any) bool {
 	return false
 }
 
-// render is the resource as served: the stored document with id and meta.
-func render(rt *resourceType, x *store.SCIMResource, base string) (map[string]any, error) {
+// render is the resource as served: the stored document with id, meta
+// and, for a User, the groups it is a direct member of (read-only
+// "groups", RFC 7643 section 4.1.2; kept by the store from the Groups'
+// members, never stored in the User).
+func render(rt *resourceType, x *store.SCIMResource, base string, groups []store.SCIMGroupRef) (map[string]any, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(x.Doc, &doc); err != nil {
 		return nil, fmt.Errorf("scim: resource %s: %w", x.ID, err)
+	}
+	if rt == userType && len(groups) > 0 {
+		gs := make([]any, len(groups))
+		for i, g := range groups {
+			m := map[string]any{"value": g.ID, "$ref": base + groupType.Endpoint + "/" + g.ID, "type": "direct"}
+			if g.Display != "" {
+				m["display"] = g.Display
+			}
+			gs[i] = m
+		}
+		doc["groups"] = gs
 	}
 	doc["id"] = x.ID
 	doc["meta"] = map[string]any{
@@ -240,11 +254,11 @@ func render(rt *resourceType, x *store.SCIMResource, base string) (map[string]an
 	return doc, nil
 }
 
-// renderJSON is the JSON of render(rt, x, base) without projection,
+// renderJSON is the JSON of render(rt, x, base, groups) without projection,
 // made without decoding the stored document: the stored object (written
 // by normalize, so it has neither id nor meta) with id and meta appended.
 // It reports false for a stored document that is not a JSON object.
-func renderJSON(rt *resourceType, x *store.SCIMResource, base string) ([]byte, bool) {
+func renderJSON(rt *resourceType, x *store.SCIMResource, base string, groups []store.SCIMGroupRef) ([]byte, bool) {
 	doc := bytes.TrimSpace(x.Doc)
 	if len(doc) < 2 || doc[0] != '{' || doc[len(doc)-1] != '}' {
 		return nil, false
@@ -253,6 +267,24 @@ func renderJSON(rt *resourceType, x *store.SCIMResource, base string) ([]byte, b
 	b = append(b, doc[:len(doc)-1]...)
 	if len(bytes.TrimSpace(doc[1:len(doc)-1])) > 0 {
 		b = append(b, ',')
+	}
+	if rt == userType && len(groups) > 0 {
+		b = append(b, `"groups":[`...)
+		for i, g := range groups {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"$ref":`...)
+			b = appendJSONString(b, base+groupType.Endpoint+"/"+g.ID)
+			if g.Display != "" {
+				b = append(b, `,"display":`...)
+				b = appendJSONString(b, g.Display)
+			}
+			b = append(b, `,"type":"direct","value":`...)
+			b = appendJSONString(b, g.ID)
+			b = append(b, '}')
+		}
+		b = append(b, "],"...)
 	}
 	b = append(b, `"id":`...)
 	b = appendJSONString(b, x.ID)

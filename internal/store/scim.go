@@ -41,6 +41,16 @@ type SCIMResource struct {
 	Created  time.Time
 	Modified time.Time
 	Doc      []byte // JSON object
+	// Group writes: the ids of the members and the displayName, kept as
+	// the membership that Users' "groups" are read from.
+	Members []string
+	Display string
+}
+
+// SCIMGroupRef is a group a resource is a direct member of.
+type SCIMGroupRef struct {
+	ID      string
+	Display string
 }
 
 // SCIMQuery selects resources of one type. Only the equality tests that
@@ -115,6 +125,9 @@ type SCIMStore interface {
 	// SCIMResources returns resources matching q and, when q.Count, the
 	// total number of matches.
 	SCIMResources(ctx context.Context, q SCIMQuery) ([]SCIMResource, int, error)
+	// SCIMGroupsOf returns, for each of the ids that is a member of any
+	// group, the groups it is a direct member of, ordered by group id.
+	SCIMGroupsOf(ctx context.Context, ids []string) (map[string][]SCIMGroupRef, error)
 	// WriteSCIM writes resources that feed no person (groups), with their
 	// audit entries, in one transaction.
 	WriteSCIM(ctx context.Context, writes []SCIMWrite, entries []audit.Entry) error

@@ -88,7 +88,7 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	if point {
 		page, pageArgs = "", nil // paged below, after sorting
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(scimSelect+cond+order+page), append(args, pageArgs...)...)
+	rows, err := s.query(ctx, s.rb(scimSelect+cond+order+page), append(args, pageArgs...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: scim resources: %w", err)
 	}
@@ -247,6 +247,14 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
 				return fmt.Errorf("store: delete scim resource %s: %w", x.ID, err)
 			}
+			// A deleted group has no members; a deleted member is in no group.
+			col := "member_id"
+			if x.Type == store.SCIMGroup {
+				col = "group_id"
+			}
+			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_members WHERE `+col+` = ?`), x.ID); err != nil {
+				return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+			}
 			if _, err := s.txExec(ctx, tx, s.rb(`INSERT INTO scim_gaps (type, seq) VALUES (?, ?)`), x.Type, seq); err != nil {
 				return fmt.Errorf("store: scim gap: %w", err)
 			}
@@ -289,8 +297,100 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 		if err != nil {
 			return fmt.Errorf("store: write scim resource %s: %w", x.ID, err)
 		}
+		if x.Type == store.SCIMGroup {
+			if err := s.syncMembers(ctx, tx, x, version == 0); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// syncMembers makes the membership rows of group x its Members: only the
+// members added and removed are written, so a PATCH adding a hundred
+// members to a group of thousands writes a hundred rows.
+func (s *DB) syncMembers(ctx context.Context, tx *sql.Tx, x store.SCIMResource, created bool) error {
+	want := make(map[string]bool, len(x.Members))
+	for _, m := range x.Members {
+		if m != "" {
+			want[m] = true
+		}
+	}
+	have := map[string]string{} // member -> display
+	if !created {
+		rows, err := tx.QueryContext(ctx, s.rb(`SELECT member_id, display FROM scim_members WHERE group_id = ?`), x.ID)
+		if err != nil {
+			return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+		}
+		for rows.Next() {
+			var m, d string
+			if err := rows.Scan(&m, &d); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+			}
+			have[m] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+		}
+	}
+	renamed := false
+	for m, d := range have {
+		if !want[m] {
+			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_members WHERE group_id = ? AND member_id = ?`), x.ID, m); err != nil {
+				return fmt.Errorf("store: scim member %s of %s: %w", m, x.ID, err)
+			}
+		} else if d != x.Display {
+			renamed = true
+		}
+	}
+	if renamed {
+		if _, err := s.txExec(ctx, tx, s.rb(`UPDATE scim_members SET display = ? WHERE group_id = ?`), x.Display, x.ID); err != nil {
+			return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+		}
+	}
+	var add []string
+	for m := range want {
+		if _, ok := have[m]; !ok {
+			add = append(add, m)
+		}
+	}
+	sort.Strings(add)
+	return s.bulkFunc(ctx, tx, "scim_members", []string{"group_id", "member_id", "display"}, len(add), func(i int, args []any) []any {
+		return append(args, x.ID, add[i], x.Display)
+	}, "")
+}
+
+func (s *DB) SCIMGroupsOf(ctx context.Context, ids []string) (map[string][]store.SCIMGroupRef, error) {
+	out := map[string][]store.SCIMGroupRef{}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		q := `SELECT member_id, group_id, display FROM scim_members WHERE member_id IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `) ORDER BY member_id, group_id`
+		rows, err := s.query(ctx, s.rb(q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: scim groups: %w", err)
+		}
+		for rows.Next() {
+			var m string
+			var g store.SCIMGroupRef
+			if err := rows.Scan(&m, &g.ID, &g.Display); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: scim groups: %w", err)
+			}
+			out[m] = append(out[m], g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: scim groups: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store.PersonChangeResult, error) {

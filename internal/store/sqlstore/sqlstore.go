@@ -64,10 +64,53 @@ func (s *DB) prepared(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 				s.stmts.Delete(q) // try again next time
 				return
 			}
-			s.stmts.Store(q, st)
+			s.keep(q, st)
 		}()
 	}
 	return nil
+}
+
+// dbStmt is q prepared on the pool, once (reads outside transactions,
+// where waiting for a connection to prepare on holds nothing up).
+func (s *DB) dbStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.stmts.Load(q); ok {
+		if st, ok := v.(*sql.Stmt); ok {
+			return st, nil
+		}
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.keep(q, st), nil
+}
+
+// keep caches st for q and returns the statement to use: one that
+// another caller cached first wins (st is closed), never replaced while
+// it may be in use.
+func (s *DB) keep(q string, st *sql.Stmt) *sql.Stmt {
+	for {
+		v, loaded := s.stmts.LoadOrStore(q, st)
+		if !loaded {
+			return st
+		}
+		if o, ok := v.(*sql.Stmt); ok {
+			st.Close()
+			return o
+		}
+		if s.stmts.CompareAndSwap(q, v, st) { // replace the "being prepared" mark
+			return st
+		}
+	}
+}
+
+// query is s.db.QueryContext through a prepared statement.
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.dbStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // txExec is tx.ExecContext through a prepared statement.

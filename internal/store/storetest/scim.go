@@ -208,6 +208,53 @@ func runSCIM(t *testing.T, b Backend) {
 		}
 	})
 
+	t.Run("SCIMGroupMembershipIsKept", func(t *testing.T) {
+		st := b.Open(t)
+		for _, id := range []string{"u1", "u2", "u3"} {
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: scimUser(id, id, "")}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		group := func(id, name string, version int64, members ...string) store.SCIMResource {
+			return store.SCIMResource{ID: id, Type: store.SCIMGroup, NameKey: name, Display: name, Members: members,
+				Version: version, Created: t0, Modified: t0, Doc: []byte(`{}`)}
+		}
+		groupsOf := func() string {
+			t.Helper()
+			m, err := st.SCIMGroupsOf(ctx, []string{"u1", "u2", "u3", "nobody"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(m)
+		}
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Eng", 0, "u1", "u2", "u2")}, {Resource: group("g2", "All", 0, "u2")}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := groupsOf(), "map[u1:[{g1 Eng}] u2:[{g1 Eng} {g2 All}]]"; got != want {
+			t.Fatalf("after create: %s, want %s", got, want)
+		}
+		// Membership changes and a rename are reflected.
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Engineering", 1, "u2", "u3")}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := groupsOf(), "map[u2:[{g1 Engineering} {g2 All}] u3:[{g1 Engineering}]]"; got != want {
+			t.Fatalf("after change: %s, want %s", got, want)
+		}
+		// A failed write leaves the membership as it was.
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Eng", 7, "u1")}}, nil); !errors.Is(err, store.ErrVersion) {
+			t.Fatalf("stale group write: %v", err)
+		}
+		// Deleting a member or a group removes the membership.
+		u3, _ := st.SCIMResource(ctx, store.SCIMUser, "u3")
+		g2, _ := st.SCIMResource(ctx, store.SCIMGroup, "g2")
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: u3, Delete: true}, {Resource: g2, Delete: true}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := groupsOf(), "map[u2:[{g1 Engineering}]]"; got != want {
+			t.Fatalf("after deletes: %s, want %s", got, want)
+		}
+	})
+
 	t.Run("PersonChangeAppliesAtomically", func(t *testing.T) {
 		st := b.Open(t)
 		p := pushJoiner(t, st, "u1", "E1")

@@ -23,7 +23,24 @@ CREATE TABLE scim_gaps (
     PRIMARY KEY (type, seq)
 );
 
+-- Group membership, kept from each Group's members when it is written,
+-- so that a User's read-only "groups" (RFC 7643 section 4.1.2) is one
+-- index lookup; display is the group's displayName.
+CREATE TABLE scim_members (
+    group_id   TEXT NOT NULL,
+    member_id  TEXT NOT NULL,
+    display    TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (group_id, member_id)
+);
+CREATE INDEX scim_member_of ON scim_members (member_id);
+INSERT INTO scim_members (group_id, member_id, display)
+    SELECT DISTINCT g.id, m.value->>'value', coalesce(g.doc::jsonb->>'displayName', '')
+    FROM scim_resources g, jsonb_array_elements(CASE WHEN jsonb_typeof(g.doc::jsonb->'members') = 'array'
+        THEN g.doc::jsonb->'members' ELSE '[]'::jsonb END) m
+    WHERE g.type = 'Group' AND jsonb_typeof(m.value->'value') = 'string';
+
 -- +goose Down
+DROP TABLE scim_members;
 DROP TABLE scim_gaps;
 DROP TABLE scim_counters;
 CREATE INDEX scim_type_created ON scim_resources (type, created_at, id);
