@@ -122,6 +122,12 @@ func matchETag(h string, v int64) bool {
 	return false
 }
 
+// userMapper is the compiled mapping of src (once per handler).
+func (h *Handler) userMapper(src *config.Source) (*userMapper, error) {
+	h.mapOnce.Do(func() { h.mapper, h.mapErr = newUserMapper(src) })
+	return h.mapper, h.mapErr
+}
+
 // source is the configured source SCIM users feed.
 func (h *Handler) source() (*config.Source, *Error) {
 	for i := range h.cfg.Sources {
@@ -271,9 +277,23 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 		return nil, 0, se
 	}
 	x.Source = src.Name
+	var person store.Person
+	var mref, keyed string
+	if doc != nil {
+		um, err := h.userMapper(src)
+		if err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+		if person, mref, keyed, err = um.person(doc, x.ID); err != nil {
+			return nil, 0, errValue("source %q mapping: %v", src.Name, err)
+		}
+	}
 	if old == nil {
 		ent := getMap(doc, URNEnterprise)
-		x.EmployeeID = getStr(ent, "employeeNumber")
+		x.EmployeeID = keyed
+		if x.EmployeeID == "" {
+			x.EmployeeID = getStr(ent, "employeeNumber")
+		}
 		if x.EmployeeID == "" {
 			x.EmployeeID = getStr(doc, "externalId")
 		}
@@ -284,7 +304,7 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 	write.Resource = x
 	ch := hr.PushChange{EmployeeID: x.EmployeeID, Writes: []store.SCIMWrite{write}, Entries: []audit.Entry{entry}}
 	if doc != nil {
-		p, mref := toPerson(doc)
+		p := person
 		p.Attributes["scim_id"] = x.ID
 		mgr, err := h.resolveManager(ctx, mref)
 		if err != nil {
