@@ -37,9 +37,10 @@ type SCIMServer struct {
 	// DataFile is where Stop saves the data and Start loads it from.
 	DataFile string
 
-	script string
-	mu     sync.Mutex
-	proc   *scimProcess
+	script   string
+	pageSize int
+	mu       sync.Mutex
+	proc     *scimProcess
 }
 
 type scimProcess struct {
@@ -54,6 +55,23 @@ type scimProcess struct {
 // ends. Without node or the server's node_modules (scripts/test-deps.sh
 // installs both) the test is skipped, or fails under CI=true.
 func StartSCIMServer(t testing.TB) *SCIMServer {
+	t.Helper()
+	return StartSCIMServerWith(t, SCIMServerOptions{})
+}
+
+// SCIMServerOptions tune StartSCIMServerWith.
+type SCIMServerOptions struct {
+	// MaxPageSize is the largest page a list request returns; 0:
+	// SCIMMaxPageSize.
+	MaxPageSize int
+	// Data, when set, is written to DataFile before the server starts, so
+	// that it starts with these users and groups
+	// ({"users": [...], "groups": [...]}, stored SCIM resources).
+	Data []byte
+}
+
+// StartSCIMServerWith is StartSCIMServer with options.
+func StartSCIMServerWith(t testing.TB, o SCIMServerOptions) *SCIMServer {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
@@ -70,6 +88,15 @@ func StartSCIMServer(t testing.TB) *SCIMServer {
 		Token:    randomHex(t, 16),
 		DataFile: filepath.Join(t.TempDir(), "scim-data.json"),
 		script:   filepath.Join(dir, "server.js"),
+		pageSize: o.MaxPageSize,
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = SCIMMaxPageSize
+	}
+	if o.Data != nil {
+		if err := os.WriteFile(s.DataFile, o.Data, 0o600); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
 	}
 	t.Cleanup(func() {
 		s.mu.Lock()
@@ -210,7 +237,7 @@ func (s *SCIMServer) start() error {
 	cmd.Dir = filepath.Dir(s.script)
 	cmd.Env = append(os.Environ(),
 		"SCIM_TOKEN="+s.Token,
-		"SCIM_MAX_PAGE_SIZE="+strconv.Itoa(SCIMMaxPageSize),
+		"SCIM_MAX_PAGE_SIZE="+strconv.Itoa(s.pageSize),
 		"SCIM_DATA_FILE="+s.DataFile,
 	)
 	cmd.Stdout = logs
