@@ -63,7 +63,17 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	total := 0
-	if q.Count {
+	if q.Count && len(where) == 1 {
+		// Every resource of the type (sorted by name): the kept count.
+		var next, gaps int64
+		err := s.db.QueryRowContext(ctx, s.rb(`SELECT next_seq, gaps FROM scim_counters WHERE type = ?`), q.Type).Scan(&next, &gaps)
+		if errors.Is(err, sql.ErrNoRows) {
+			next, gaps = 1, 0
+		} else if err != nil {
+			return nil, 0, fmt.Errorf("store: scim counters: %w", err)
+		}
+		total = int(next - 1 - gaps)
+	} else if q.Count {
 		if err := s.db.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources`+cond), args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("store: count scim resources: %w", err)
 		}

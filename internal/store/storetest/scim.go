@@ -190,6 +190,10 @@ func runSCIM(t *testing.T, b Backend) {
 			t.Fatalf("%d left", len(want))
 		}
 		check("deleted")
+		byName, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, OrderByName: true, Count: true, Offset: 1, Limit: 2})
+		if err != nil || total != len(want) || len(byName) != 2 || byName[0].ID != "p02" || byName[1].ID != "p03" {
+			t.Fatalf("by name after deletes: %d %v %v", total, byName, err)
+		}
 		// New resources go to the end; replacing one keeps its place.
 		x := scimUser("p40", "user40", "")
 		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
