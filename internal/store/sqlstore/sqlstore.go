@@ -727,7 +727,16 @@ func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error
 		q += ` AND source = ?`
 		args = append(args, source)
 	}
-	p, err := scanPerson(s.db.QueryRowContext(ctx, s.rb(q+` ORDER BY source LIMIT 1`), args...))
+	var p store.Person
+	rows, err := s.query(ctx, s.rb(q+` ORDER BY source LIMIT 1`), args...) // prepared: every push reads its person
+	if err == nil {
+		if rows.Next() {
+			p, err = scanPerson(rows)
+		} else if err = rows.Err(); err == nil {
+			err = sql.ErrNoRows
+		}
+		rows.Close()
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("person %s: %w", id, store.ErrNotFound)
 	}
