@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what Tango's tests need on a fresh Debian machine:
 # PostgreSQL (the scale-out store), OpenLDAP's slapd (a directory app),
-# Node.js packages for the independent SCIM server used as an app.
+# Node.js packages for the independent SCIM server used as an app and the
+# SMTP server notifications are sent to.
 # Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,8 +42,10 @@ if command -v service >/dev/null 2>&1 && pgrep -x slapd >/dev/null 2>&1; then
   service slapd stop >/dev/null 2>&1 || true
 fi
 
-# Node packages for the SCIM test server.
-if [ -f testdata/scim-server/package.json ] && [ ! -d testdata/scim-server/node_modules ]; then
-  (cd testdata/scim-server && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
-fi
+# Node packages for the test servers: SCIM (an app) and SMTP (notifications).
+for d in testdata/scim-server testdata/smtp-server; do
+  if [ -f "$d/package.json" ] && [ ! -d "$d/node_modules" ]; then
+    (cd "$d" && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
+  fi
+done
 echo "test-deps: ready"

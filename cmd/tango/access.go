@@ -52,7 +52,16 @@ func policyCmd(g *globals) *cobra.Command {
 					held[r.Source+"\x00"+r.EmployeeID] = append(held[r.Source+"\x00"+r.EmployeeID], policy.Grant{App: r.App, Entitlement: r.Entitlement})
 				}
 			}
-			res, err := pol.Plan(persons, func(src, id string) []policy.Grant { return held[src+"\x00"+id] }, time.Now())
+			approved, err := st.Requests(ctx, store.RequestFilter{State: store.RequestApproved})
+			if err != nil {
+				return err
+			}
+			requested := map[string][]store.Request{}
+			for _, r := range approved {
+				requested[r.Source+"\x00"+r.Beneficiary] = append(requested[r.Source+"\x00"+r.Beneficiary], r)
+			}
+			res, err := pol.PlanWith(persons, func(src, id string) []policy.Grant { return held[src+"\x00"+id] },
+				func(src, id string) []policy.Requested { return policy.FromRequests(requested[src+"\x00"+id]) }, time.Now())
 			if err != nil {
 				return err
 			}
@@ -64,7 +73,14 @@ func policyCmd(g *globals) *cobra.Command {
 			fmt.Fprintln(w, "PERSON\tNAME\tCHANGE\tACCESS\tWHY")
 			for _, c := range res.Changes {
 				for _, gn := range c.Gains {
-					fmt.Fprintf(w, "%s\t%s\t+ gain\t%s\trole %s\n", c.EmployeeID, c.Name, gn, strings.Join(gn.Roles, ", "))
+					why := []string{}
+					if len(gn.Roles) > 0 {
+						why = append(why, "role "+strings.Join(gn.Roles, ", "))
+					}
+					for _, id := range gn.Requests {
+						why = append(why, fmt.Sprintf("request #%d", id))
+					}
+					fmt.Fprintf(w, "%s\t%s\t+ gain\t%s\t%s\n", c.EmployeeID, c.Name, gn, strings.Join(why, "; "))
 				}
 				for _, l := range c.Losses {
 					fmt.Fprintf(w, "%s\t%s\t- lose\t%s\t%s\n", c.EmployeeID, c.Name, l.Grant, l.Reason)

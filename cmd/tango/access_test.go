@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/store"
 )
 
 // tango runs the CLI in process and returns stdout, stderr and the exit code.
@@ -107,5 +111,34 @@ roles:
 	_, stderr, code := tango(t, "--db", db, "--config", cfg, "policy", "plan")
 	if code != exitFail || !strings.Contains(stderr, `role "admins": when: 1:7: unknown attribute person.titel`) {
 		t.Fatalf("bad role: exit %d, %s", code, stderr)
+	}
+}
+
+// A manager's own list: tasks assigned to them, whatever team owns them.
+func TestTasksListByAssignee(t *testing.T) {
+	ctx := context.Background()
+	db := "sqlite:" + filepath.Join(t.TempDir(), "t.db")
+	st, err := app.OpenStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	_, _, err = st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", Status: store.CaseOpen, OpenedAt: at, Effective: at},
+		[]store.CaseTask{
+			{Task: store.Task{Team: "manager", Title: "Transfer E1's data", Status: store.TaskOpen, Kind: "human", CreatedAt: at, Due: at.Add(-time.Hour)}, Step: "transfer-data", Assignee: "M1"},
+			{Task: store.Task{Team: "it", Title: "Recover E1's laptop", Status: store.TaskOpen, Kind: "human", CreatedAt: at}, Step: "recover-asset"},
+		}, "test")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := tango(t, "--db", db, "tasks", "list", "--assignee", "M1", "--json")
+	var tasks []store.CaseTask
+	if err := json.Unmarshal([]byte(out), &tasks); code != 0 || err != nil || len(tasks) != 1 || tasks[0].Step != "transfer-data" || tasks[0].Assignee != "M1" {
+		t.Fatalf("tasks of M1: %d %s", code, out)
+	}
+	out, _, _ = tango(t, "--db", db, "tasks", "list", "--assignee", "M1")
+	if !strings.Contains(out, "ASSIGNEE") || !strings.Contains(out, "M1") || !strings.Contains(out, "OVERDUE") || strings.Contains(out, "laptop") {
+		t.Fatalf("table: %s", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // casesCmd is `tango cases list [--json]`.
@@ -75,7 +76,11 @@ func tasksReassignCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			t, err := st.ReassignTask(ctx, id, strings.TrimSpace(team), strings.TrimSpace(assignee), cliActor(), time.Now())
+			cfg, err := app.LoadConfig(g.config)
+			if err != nil {
+				return err
+			}
+			t, err := workflow.Reassign(ctx, st, cfg, id, strings.TrimSpace(team), strings.TrimSpace(assignee), cliActor(), time.Now())
 			if err != nil {
 				return err
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/sample"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
@@ -95,7 +96,17 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	if err != nil {
 		return err
 	}
-	wf, err := workflow.New(st, cfg, workflow.Options{Log: log})
+	wfOpt := workflow.Options{Log: log}
+	if eng != nil {
+		wfOpt.RevokesSessions = eng.RevokesSessions
+	}
+	wf, err := workflow.New(st, cfg, wfOpt)
+	if err != nil {
+		return err
+	}
+	// Notifications: the outbox is delivered even when nothing is configured
+	// any more (its messages then fail, saying what is missing).
+	nw, err := notify.NewWorker(st, cfg.Notifications, notify.Options{Log: log})
 	if err != nil {
 		return err
 	}
@@ -131,7 +142,12 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		defer close(workflowDone)
 		_ = wf.Run(schedCtx)
 	}()
-	defer func() { stopSched(); <-engineDone; <-workflowDone }()
+	notifyDone := make(chan struct{})
+	go func() {
+		defer close(notifyDone)
+		_ = nw.Run(schedCtx)
+	}()
+	defer func() { stopSched(); <-engineDone; <-workflowDone; <-notifyDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -202,10 +218,20 @@ apps:
   - name: admin-console
     connector: manual
     owner: it
+    # What employees may ask for (tango requests create): the manager, then
+    # the owner, then Security for high risk approve.
+    requestable:
+      - {entitlement: audit-log-viewer, owner: WFV0687, risk: high, max_duration: 30d}
+      - {entitlement: helpdesk, owner: WFV0687, risk: low, max_duration: 90d}
 roles:
   - name: it-admins
     when: person.title == "ITAdmin" && person.status == "active"
     grants: [{app: admin-console, entitlements: [global-admin]}]
+requests:
+  security_approvers: [PCK0271]
+separation_of_duties:
+  - name: admins-do-not-review-their-own-logs
+    entitlements: ["admin-console:global-admin", "admin-console:audit-log-viewer"]
 `
 
 func demoCmd(g *globals) *cobra.Command {
@@ -330,7 +356,10 @@ Try the API:
   curl -H 'Authorization: Bearer %s' '%sapi/v1/persons?limit=2'
 
 Work on the same data from the command line, for example the next month's snapshot:
-  tango --db %s --config %s hr import testdata/cert-r5.2-ldap/2010-01.csv
+  tango --db %[9]s --config %[10]s hr import testdata/cert-r5.2-ldap/2010-01.csv
+or an access request by an employee, approved by their manager:
+  tango --db %[9]s --config %[10]s requests create --as MMK1532 --app admin-console --entitlement helpdesk --justification 'covering the service desk'
+  tango --db %[9]s --config %[10]s requests approve 1 --as YNC1336
 
 Stop with Ctrl-C.
 `, org, d.Dir, q(d.Dir), d.URL, d.Token, demoTokenName, d.Token, d.URL, q(d.DSN), q(d.Config))

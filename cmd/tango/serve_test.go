@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/testenv"
 )
 
 // lockedBuffer collects a command's output while it runs.
@@ -278,5 +280,53 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestServeDeliversNotifications: a message waiting in the outbox (written
+// while no server ran) is delivered by `tango serve` to the SMTP server of
+// the config.
+func TestServeDeliversNotifications(t *testing.T) {
+	smtp := testenv.StartSMTPServer(t, testenv.SMTPOptions{Auth: true, TLS: true})
+	dir := t.TempDir()
+	t.Setenv("TANGO_TEST_SMTP_PASSWORD", smtp.Password)
+	cfg := filepath.Join(dir, "tango.yaml")
+	doc := demoConfig + fmt.Sprintf(`notifications:
+  smtp: {host: 127.0.0.1, port: %d, from: tango@dtaa.com, username: %s, password: '${env:TANGO_TEST_SMTP_PASSWORD}', tls: required, ca_file: %s}
+  teams: {it: {email: it-ops@dtaa.com}}
+`, smtp.Port, smtp.User, smtp.CAFile)
+	if err := os.WriteFile(cfg, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := "sqlite:" + filepath.Join(dir, "tango.db")
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := st.QueueNotifications(ctx, []store.Notification{{Kind: store.NotifyAssigned, Channel: store.ChannelEmail,
+		Recipient: "team:it", Address: "it-ops@dtaa.com", Subject: "[Tango] 1 new task(s)", Body: "Recover the laptop\n", CreatedAt: time.Now()}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, "--db", db, "--config", cfg, "serve", "--addr", "127.0.0.1:0")
+	r.addr()
+	ms := smtp.WaitMessages(t, 1, 20*time.Second)
+	if ms[0].To[0] != "it-ops@dtaa.com" || !ms[0].Secure || !strings.Contains(ms[0].Raw, "Recover the laptop") {
+		t.Fatalf("delivered %+v", ms[0])
+	}
+	r.stop()
+	if strings.Contains(r.errOut.String(), smtp.Password) {
+		t.Fatalf("the log shows the SMTP password:\n%s", r.errOut)
+	}
+	st, err = app.OpenStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ns, _ := st.Notifications(ctx, store.NotificationFilter{})
+	if len(ns) != 1 || ns[0].ID != q[0].ID || ns[0].State != store.NotifySent {
+		t.Fatalf("outbox after serve: %+v", ns)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -17,7 +18,7 @@ import (
 
 func tasksCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "tasks", Short: "Work for HR, IT and Security teams: list and complete tasks"}
-	var f store.TaskFilter
+	var f store.CaseTaskFilter
 	var asJSON bool
 	list := &cobra.Command{
 		Use: "list", Short: "List tasks, by team or person", Args: cobra.NoArgs,
@@ -28,7 +29,7 @@ func tasksCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			ts, err := st.Tasks(ctx, f)
+			ts, err := st.CaseTasks(ctx, f)
 			if err != nil {
 				return err
 			}
@@ -37,7 +38,7 @@ func tasksCmd(g *globals) *cobra.Command {
 				return json.NewEncoder(out).Encode(ts)
 			}
 			w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tTEAM\tPERSON\tSTATUS\tDUE\tTITLE")
+			fmt.Fprintln(w, "ID\tTEAM\tASSIGNEE\tPERSON\tSTATUS\tDUE\tTITLE")
 			now := time.Now()
 			for _, t := range ts {
 				due := "-"
@@ -47,13 +48,17 @@ func tasksCmd(g *globals) *cobra.Command {
 						due += " OVERDUE"
 					}
 				}
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Team, t.Person, t.Status, due, t.Title)
+				if t.EscalatedTo != "" {
+					due += " ESCALATED"
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Team, cmp.Or(t.Assignee, "-"), t.Person, t.Status, due, t.Title)
 			}
 			return w.Flush()
 		},
 	}
 	list.Flags().StringVar(&f.Team, "team", "", "only this team's tasks (hr, it, security, …)")
 	list.Flags().StringVar(&f.Person, "person", "", "only tasks about this employee ID")
+	list.Flags().StringVar(&f.Assignee, "assignee", "", "only tasks assigned to this employee ID (a manager's own list)")
 	list.Flags().StringVar(&f.Status, "status", "", "open, done or skipped")
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 

@@ -10,13 +10,14 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/request"
 )
 
 func tokenCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "token", Short: "API and SCIM bearer tokens"}
-	var scope, name string
+	var scope, name, person string
 	create := &cobra.Command{
-		Use:   "create --scope api|scim|admin --name NAME",
+		Use:   "create --scope api|scim|admin --name NAME [--person EMPLOYEE_ID]",
 		Short: "Create a bearer token, printed once as the last line of stdout",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -26,7 +27,16 @@ func tokenCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			tok, _, err := auth.Create(ctx, st, name, scope, time.Now())
+			if person != "" {
+				cfg, err := app.LoadConfig(g.config)
+				if err != nil {
+					return err
+				}
+				if _, err := request.FindPerson(ctx, st, cfg, person); err != nil {
+					return fmt.Errorf("--person %s: %w", person, err)
+				}
+			}
+			tok, _, err := auth.CreateFor(ctx, st, name, scope, person, time.Now())
 			if err != nil {
 				return err
 			}
@@ -37,6 +47,7 @@ func tokenCmd(g *globals) *cobra.Command {
 	}
 	create.Flags().StringVar(&scope, "scope", "", "api, scim or admin")
 	create.Flags().StringVar(&name, "name", "", "who uses the token (shown in the audit trail)")
+	create.Flags().StringVar(&person, "person", "", "employee ID the token acts as (access requests and approvals through the API)")
 	_ = create.MarkFlagRequired("scope")
 	_ = create.MarkFlagRequired("name")
 
@@ -58,7 +69,7 @@ func tokenCmd(g *globals) *cobra.Command {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(ts)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tSCOPE\tCREATED\tLAST USED\tREVOKED")
+			fmt.Fprintln(w, "NAME\tSCOPE\tPERSON\tCREATED\tLAST USED\tREVOKED")
 			f := func(t time.Time) string {
 				if t.IsZero() {
 					return "-"
@@ -66,7 +77,11 @@ func tokenCmd(g *globals) *cobra.Command {
 				return t.Format(time.RFC3339)
 			}
 			for _, t := range ts {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.Scope, f(t.CreatedAt), f(t.LastUsed), f(t.Revoked))
+				person := t.Person
+				if person == "" {
+					person = "-"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Scope, person, f(t.CreatedAt), f(t.LastUsed), f(t.Revoked))
 			}
 			return w.Flush()
 		},

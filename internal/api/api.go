@@ -15,6 +15,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/scim"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -54,6 +55,7 @@ type Server struct {
 	version   string
 	maxImport int64
 	engine    *provision.Engine
+	req       *request.Service // nil when the policy does not compile
 
 	reg        *prometheus.Registry
 	importHist prometheus.Histogram
@@ -86,6 +88,12 @@ var Routes = []Route{
 	{"GET", "/api/v1/tasks", true, (*Server).listTasks},
 	{"POST", "/api/v1/tasks/{id}/complete", true, (*Server).completeTask},
 	{"POST", "/api/v1/tasks/{id}/reassign", true, (*Server).reassignTask},
+	{"GET", "/api/v1/notifications", true, (*Server).listNotifications},
+	{"GET", "/api/v1/metrics/lifecycle", true, (*Server).lifecycleMetrics},
+	{"GET", "/api/v1/requests", true, (*Server).listRequests},
+	{"POST", "/api/v1/requests", true, (*Server).createRequest},
+	{"POST", "/api/v1/requests/{id}/approve", true, (*Server).approveRequest},
+	{"POST", "/api/v1/requests/{id}/reject", true, (*Server).rejectRequest},
 }
 
 // New builds the server. It panics only on programming errors (a metric
@@ -106,6 +114,11 @@ func New(o Options) *Server {
 	}
 	if s.cfg == nil {
 		s.cfg = config.Default()
+	}
+	if svc, err := request.NewService(s.st, s.cfg, s.now); err != nil {
+		s.log.Error("access requests unavailable", "err", err)
+	} else {
+		s.req = svc
 	}
 	s.initMetrics()
 

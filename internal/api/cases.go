@@ -114,7 +114,7 @@ func (s *Server) reassignTask(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "team is empty: name the team that takes the task over")
 		return
 	}
-	t, err := s.st.ReassignTask(r.Context(), id, body.Team, body.Assignee, "token:"+tokenOf(r).Name, s.now())
+	t, err := workflow.Reassign(r.Context(), s.st, s.cfg, id, strings.TrimSpace(body.Team), strings.TrimSpace(body.Assignee), "token:"+tokenOf(r).Name, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -25,7 +26,8 @@ func (s *Server) ApplyDue(ctx context.Context) (int, error) {
 	return len(evs), nil
 }
 
-// RunScheduler applies due events at once and then every interval until
+// RunScheduler applies due events and ends due time-bound access grants
+// at once and then every interval until
 // ctx is done. Several processes may run it against one database: the
 // store applies each event once.
 func (s *Server) RunScheduler(ctx context.Context, every time.Duration) {
@@ -38,10 +40,32 @@ func (s *Server) RunScheduler(ctx context.Context, every time.Duration) {
 		if _, err := s.ApplyDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduler: applying due events failed", "err", err)
 		}
+		if _, err := s.ExpireRequests(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("scheduler: expiring access grants failed", "err", err)
+		}
+		if err := s.RequestClocks(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("scheduler: approval reminders and escalations failed", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// RequestClocks reminds the approvers of steps near their deadline and
+// escalates overdue steps. Several processes may run it: the store
+// records each reminder and escalation once.
+func (s *Server) RequestClocks(ctx context.Context) error {
+	if s.req == nil {
+		return nil
+	}
+	now := s.now()
+	rem, err1 := s.req.Remind(ctx, now)
+	esc, err2 := s.req.Escalate(ctx, now)
+	if rem > 0 || esc > 0 {
+		s.log.Info("scheduler: approval clocks", "reminded", rem, "escalated", esc)
+	}
+	return errors.Join(err1, err2)
 }

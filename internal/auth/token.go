@@ -31,6 +31,13 @@ func Hash(token string) string {
 
 // Create makes a new token, stores its hash and returns the token itself.
 func Create(ctx context.Context, st store.Store, name, scope string, now time.Time) (string, store.Token, error) {
+	return CreateFor(ctx, st, name, scope, "", now)
+}
+
+// CreateFor is Create for a token that acts as a person (employee ID):
+// access requests and approvals made with it are that person's. The caller
+// checks that the person exists.
+func CreateFor(ctx context.Context, st store.Store, name, scope, person string, now time.Time) (string, store.Token, error) {
 	if !slices.Contains(Scopes, scope) {
 		return "", store.Token{}, fmt.Errorf("scope %q: want one of %s", scope, strings.Join(Scopes, ", "))
 	}
@@ -42,7 +49,7 @@ func Create(ctx context.Context, st store.Store, name, scope string, now time.Ti
 		return "", store.Token{}, err
 	}
 	tok := prefix + scope + "_" + base64.RawURLEncoding.EncodeToString(b[:])
-	t, err := st.CreateToken(ctx, store.Token{Name: name, Scope: scope, Hash: Hash(tok), CreatedAt: now.UTC().Truncate(time.Microsecond)})
+	t, err := st.CreateToken(ctx, store.Token{Name: name, Scope: scope, Person: strings.TrimSpace(person), Hash: Hash(tok), CreatedAt: now.UTC().Truncate(time.Microsecond)})
 	return tok, t, err
 }
 

@@ -29,6 +29,10 @@ type Config struct {
 	Provisioning Provisioning `yaml:"provisioning"`
 	// Playbooks are the lifecycle workflows (read by internal/workflow; built-in defaults when empty).
 	Playbooks yaml.Node `yaml:"playbooks"`
+	// Notifications tell task owners about their work by e-mail and chat webhooks.
+	Notifications Notifications `yaml:"notifications"`
+	// Requests configures access requests (the catalogue itself is apps[].requestable).
+	Requests Requests `yaml:"requests"`
 
 	path string
 	loc  *time.Location
@@ -60,10 +64,106 @@ type Safeguards struct {
 // App is a system people get access to. Connector-specific keys are kept
 // in Settings for the connector packages to read.
 type App struct {
-	Name      string         `yaml:"name"`
-	Connector string         `yaml:"connector"`
-	Owner     string         `yaml:"owner"`
-	Settings  map[string]any `yaml:",inline"`
+	Name      string `yaml:"name"`
+	Connector string `yaml:"connector"`
+	Owner     string `yaml:"owner"`
+	// Requestable is the app's catalogue of entitlements people may request.
+	Requestable []Requestable  `yaml:"requestable"`
+	Settings    map[string]any `yaml:",inline"`
+}
+
+// Risk levels of a requestable entitlement.
+const (
+	RiskLow    = "low"
+	RiskMedium = "medium"
+	RiskHigh   = "high" // needs Security's approval too
+)
+
+// Requestable is one entitlement of an app that people may request.
+type Requestable struct {
+	Entitlement string `yaml:"entitlement"`
+	// Owner is the employee ID of the person who approves it after the
+	// beneficiary's manager (apps[].owner, by contrast, is a team).
+	Owner string `yaml:"owner"`
+	Risk  string `yaml:"risk"` // low | medium | high; default medium
+	// MaxDuration bounds how long a grant lasts ("30d", "12h", "90m");
+	// empty: grants last until revoked.
+	MaxDuration string `yaml:"max_duration"`
+	// Max is MaxDuration parsed (0: no limit).
+	Max time.Duration `yaml:"-"`
+}
+
+// Requests configures access requests.
+type Requests struct {
+	// SecurityApprovers are the employee IDs of the persons who give
+	// Security's approval to high-risk requests; any one of them suffices.
+	SecurityApprovers []string `yaml:"security_approvers"`
+	// ApprovalDeadline is how long the current step of a pending request
+	// may wait ("72h", "3d"; default 72h; "0s": no deadline). Its approvers
+	// are reminded notifications.reminder_before it; past it the step is
+	// escalated to the approver's manager (Security's step to
+	// SecurityLead), who may then approve it too.
+	ApprovalDeadline string `yaml:"approval_deadline"`
+	// SecurityLead is the employee ID an overdue Security step escalates
+	// to (default: the manager of the first security approver).
+	SecurityLead string `yaml:"security_lead"`
+}
+
+// DefaultApprovalDeadline is how long an approval step may wait unless
+// configured.
+const DefaultApprovalDeadline = 72 * time.Hour
+
+// Deadline is requests.approval_deadline parsed (0: no deadline); Validate
+// has checked it.
+func (r Requests) Deadline() time.Duration {
+	s := strings.TrimSpace(r.ApprovalDeadline)
+	if s == "" {
+		return DefaultApprovalDeadline
+	}
+	if d, err := time.ParseDuration(s); err == nil && d <= 0 {
+		return 0
+	}
+	d, _ := ParseDuration(s)
+	return d
+}
+
+// ParseDuration reads a Go duration ("36h", "90m") or a number of days ("30d").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
+	}
+	return d, nil
+}
+
+// Requestable returns the catalogue entry for an app's entitlement.
+func (c *Config) Requestable(app, entitlement string) (*Requestable, error) {
+	for i := range c.Apps {
+		a := &c.Apps[i]
+		if a.Name != app {
+			continue
+		}
+		var names []string
+		for j := range a.Requestable {
+			if a.Requestable[j].Entitlement == entitlement {
+				return &a.Requestable[j], nil
+			}
+			names = append(names, a.Requestable[j].Entitlement)
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("app %q has nothing requestable (apps[].requestable in the config)", app)
+		}
+		return nil, fmt.Errorf("entitlement %q of app %q is not requestable (requestable: %s)", entitlement, app, strings.Join(names, ", "))
+	}
+	return nil, fmt.Errorf("app %q is not in the config", app)
 }
 
 // Role grants apps and entitlements when its CEL condition holds.
@@ -214,6 +314,7 @@ func Parse(b []byte, name string) (*Config, error) {
 	for i := range c.Apps {
 		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
 	}
+	c.Notifications.expand(expand)
 	if refErr != nil {
 		return nil, refErr
 	}
@@ -255,6 +356,9 @@ func (c *Config) finish() error {
 		return fmt.Errorf("org.timezone %q: %v", c.Org.Timezone, err)
 	}
 	c.loc = loc
+	if err := c.Notifications.finish(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
@@ -297,6 +401,52 @@ func (c *Config) finish() error {
 			return fmt.Errorf("app %q: defined twice", a.Name)
 		}
 		apps[a.Name] = true
+		ents := map[string]bool{}
+		for j := range a.Requestable {
+			q := &c.Apps[i].Requestable[j]
+			if strings.TrimSpace(q.Entitlement) == "" {
+				return fmt.Errorf("app %q: requestable[%d]: entitlement is required", a.Name, j)
+			}
+			where := fmt.Sprintf("app %q: requestable entitlement %q", a.Name, q.Entitlement)
+			if ents[q.Entitlement] {
+				return fmt.Errorf("%s: listed twice", where)
+			}
+			ents[q.Entitlement] = true
+			if strings.TrimSpace(q.Owner) == "" {
+				return fmt.Errorf("%s: owner (the employee ID of the approving owner) is required", where)
+			}
+			switch q.Risk {
+			case "":
+				q.Risk = RiskMedium
+			case RiskLow, RiskMedium, RiskHigh:
+			default:
+				return fmt.Errorf("%s: risk %q: want low, medium or high", where, q.Risk)
+			}
+			if q.MaxDuration != "" {
+				d, err := ParseDuration(q.MaxDuration)
+				if err != nil {
+					return fmt.Errorf("%s: max_duration: %v", where, err)
+				}
+				q.Max = d
+			}
+			if q.Risk == RiskHigh && len(c.Requests.SecurityApprovers) == 0 {
+				return fmt.Errorf("%s: risk high needs Security's approval, but requests.security_approvers is empty", where)
+			}
+		}
+	}
+	if s := strings.TrimSpace(c.Requests.ApprovalDeadline); s != "" {
+		if d, err := time.ParseDuration(s); err != nil || d > 0 {
+			if _, err := ParseDuration(s); err != nil {
+				return fmt.Errorf("requests.approval_deadline: %v", err)
+			}
+		} else if d < 0 {
+			return fmt.Errorf("requests.approval_deadline %q is negative; \"0s\" turns deadlines off", s)
+		}
+	}
+	for i, id := range c.Requests.SecurityApprovers {
+		if strings.TrimSpace(id) == "" {
+			return fmt.Errorf("requests.security_approvers[%d]: empty employee ID", i)
+		}
 	}
 	for i, r := range c.Roles {
 		if r.Name == "" {

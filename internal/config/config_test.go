@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSecretsFromEnvAndFile(t *testing.T) {
@@ -62,6 +63,53 @@ func TestLimit(t *testing.T) {
 	for _, bad := range []string{"-1", "150%", "x%"} {
 		if _, err := ParseLimit(bad); err == nil {
 			t.Errorf("ParseLimit(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRequestableCatalogue(t *testing.T) {
+	doc := `
+requests: {security_approvers: [E900]}
+apps:
+  - name: erp
+    connector: manual
+    requestable:
+      - {entitlement: payments, owner: E100, risk: high, max_duration: 30d}
+      - {entitlement: reports, owner: E101, max_duration: 12h}
+      - {entitlement: wiki, owner: E101, risk: low}
+`
+	c, err := Parse([]byte(doc), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Requestable("erp", "payments")
+	if err != nil || q.Risk != RiskHigh || q.Max != 30*24*time.Hour || q.Owner != "E100" {
+		t.Fatalf("payments: %+v %v", q, err)
+	}
+	if q, _ := c.Requestable("erp", "reports"); q.Risk != RiskMedium || q.Max != 12*time.Hour {
+		t.Fatalf("reports: default risk medium, 12h: %+v", q)
+	}
+	if q, _ := c.Requestable("erp", "wiki"); q.Max != 0 {
+		t.Fatalf("wiki: no max_duration means no limit: %+v", q)
+	}
+	if _, err := c.Requestable("erp", "nope"); err == nil || !strings.Contains(err.Error(), `entitlement "nope" of app "erp" is not requestable`) {
+		t.Fatalf("unknown entitlement: %v", err)
+	}
+	if _, err := c.Requestable("hr", "x"); err == nil || !strings.Contains(err.Error(), `app "hr"`) {
+		t.Fatalf("unknown app: %v", err)
+	}
+	bad := map[string]string{
+		`apps: [{name: erp, connector: manual, requestable: [{entitlement: p, owner: E1, risk: extreme}]}]`:               `app "erp": requestable entitlement "p": risk "extreme": want low, medium or high`,
+		`apps: [{name: erp, connector: manual, requestable: [{entitlement: p, owner: E1, max_duration: soon}]}]`:          `app "erp": requestable entitlement "p": max_duration: duration "soon"`,
+		`apps: [{name: erp, connector: manual, requestable: [{entitlement: p, risk: low}]}]`:                              `app "erp": requestable entitlement "p": owner`,
+		`apps: [{name: erp, connector: manual, requestable: [{owner: E1}]}]`:                                              `app "erp": requestable[0]: entitlement is required`,
+		`apps: [{name: erp, connector: manual, requestable: [{entitlement: p, owner: E1}, {entitlement: p, owner: E2}]}]`: `app "erp": requestable entitlement "p": listed twice`,
+		`apps: [{name: erp, connector: manual, requestable: [{entitlement: p, owner: E1, risk: high}]}]`:                  `requests.security_approvers is empty`,
+	}
+	for doc, want := range bad {
+		_, err := Parse([]byte(doc), "t.yaml")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s\n  error %v, want it to contain %q", doc, err, want)
 		}
 	}
 }

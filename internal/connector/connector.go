@@ -53,6 +53,37 @@ type Connector interface {
 	Close() error
 }
 
+// SessionRevoker is an optional capability: ending an account's sessions
+// and tokens in the app (signed-in sessions, refresh tokens, personal
+// access tokens), so that a leaver who is still signed in loses access at
+// once rather than when a session expires. Provisioning asks for it after a
+// leaver's account is disabled, in every app whose connector offers it
+// (RevokerOf). Connectors: webhook (a signed "account.sessions_revoked"
+// delivery), manual (a task for the owning team), SCIM only when the app
+// is configured with a session-revocation endpoint (SCIM 2.0 defines none);
+// LDAP has none (a directory holds no sessions: they live in the apps that
+// bind against it, and end when the account is disabled there).
+type SessionRevoker interface {
+	// RevokesSessions reports whether the app, as configured, offers the
+	// revocation (a SCIM app only with a revocation endpoint).
+	RevokesSessions() bool
+	// RevokeSessions ends every session and token of the account.
+	// Idempotent: revoking again, or for an account with no session,
+	// succeeds. A disabled account's sessions can be revoked. An account
+	// the app does not know: ErrNotFound (nothing to revoke).
+	RevokeSessions(ctx context.Context, a Account) error
+}
+
+// RevokerOf returns c's session revoker, or nil when the app offers no
+// separate revocation of sessions and tokens (they end with the disabled
+// account, if at all).
+func RevokerOf(c Connector) SessionRevoker {
+	if r, ok := c.(SessionRevoker); ok && r.RevokesSessions() {
+		return r
+	}
+	return nil
+}
+
 var (
 	// ErrNotFound: the account does not exist in the app.
 	ErrNotFound = errors.New("account not found")

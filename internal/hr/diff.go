@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tango-iga/tango/internal/store"
@@ -31,6 +32,10 @@ type Plan struct {
 // now is the import time; effective dates are days in loc.
 func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) Plan {
 	var p Plan
+	// Sized up front: growing slices of 100,000 large structs copies them
+	// over and over and doubles the peak memory of a first load.
+	p.Persons = make([]store.Person, 0, len(recs)+len(wf.Persons)/10+16)
+	p.Events = make([]store.Event, 0, len(recs)+len(wf.Persons)/10+16)
 	today := now.In(loc).Format(DateLayout)
 	stored := make(map[string]*store.Person, len(wf.Persons))
 	for i := range wf.Persons {
@@ -100,17 +105,28 @@ func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) 
 				n.Status = store.StatusPrehire
 				state, eff = store.EventScheduled, dayStart(n.StartDate, loc, now)
 			}
-			after := n
+			var after *store.Person
 			if startsLater {
-				after.Status = store.StatusActive
+				a := n
+				a.Status = store.StatusActive
+				after = &a
+				p.Persons = append(p.Persons, n)
+			} else if len(p.Persons) < cap(p.Persons) {
+				// The event's after-image is the record written: share it
+				// (the append does not move the array while it has room).
+				p.Persons = append(p.Persons, n)
+				after = &p.Persons[len(p.Persons)-1]
+			} else {
+				a := n
+				after = &a
+				p.Persons = append(p.Persons, n)
 			}
-			ev(typ, state, eff, old, &after, nil)
+			ev(typ, state, eff, old, after, nil)
 			if endsLater {
 				left := n
 				left.Status = store.StatusLeft
-				ev(store.EventLeaver, store.EventScheduled, dayStart(n.EndDate, loc, now), &after, &left, nil)
+				ev(store.EventLeaver, store.EventScheduled, dayStart(n.EndDate, loc, now), after, &left, nil)
 			}
-			p.Persons = append(p.Persons, n)
 
 		default: // stored as active or pre-hire
 			n.Period = old.Period
@@ -177,7 +193,10 @@ func Diff(wf store.Workforce, recs []Record, now time.Time, loc *time.Location) 
 		p.Persons = append(p.Persons, n)
 	}
 	// Events in employee-ID order: stable, readable, and index-friendly.
-	sort.SliceStable(p.Events, func(a, b int) bool { return p.Events[a].EmployeeID < p.Events[b].EmployeeID })
+	byID := func(a, b store.Event) int { return strings.Compare(a.EmployeeID, b.EmployeeID) }
+	if !slices.IsSortedFunc(p.Events, byID) {
+		slices.SortStableFunc(p.Events, byID)
+	}
 	return p
 }
 

@@ -71,7 +71,8 @@ func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 		res.Errors = append(res.Errors, RowError{Message: err.Error()})
 		return res, nil
 	}
-	res.Rows = len(t.Rows)
+	rows := len(t.Rows)
+	res.Rows = rows
 	m, errs := NewMapper(src, t.Columns)
 	if len(errs) > 0 {
 		res.Errors = errs
@@ -83,6 +84,7 @@ func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 		res.Errors = append(res.Errors, errs...)
 		recs = append(recs, rec)
 	}
+	t = nil // the records hold what is needed; the row slices can go
 	if len(res.Errors) > 0 {
 		return res, nil
 	}
@@ -92,7 +94,7 @@ func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 	}
 	sum := sha256.Sum256(data)
 	opt.preloaded = pre
-	return Apply(ctx, st, cfg, src, recs, store.Import{File: name, SHA256: hex.EncodeToString(sum[:]), Rows: len(t.Rows)}, opt)
+	return Apply(ctx, st, cfg, src, recs, store.Import{File: name, SHA256: hex.EncodeToString(sum[:]), Rows: rows}, opt)
 }
 
 // preloaded is a workforce read ahead, with its error.

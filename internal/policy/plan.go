@@ -49,9 +49,17 @@ type Result struct {
 // Current returns the access a person holds now.
 type Current func(source, employeeID string) []Grant
 
+// Requests returns a person's approved access requests (nil: none).
+type Requests func(source, employeeID string) []Requested
+
 // Plan evaluates every person against the policy and compares with what
 // they hold, on every core.
 func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (Result, error) {
+	return p.PlanWith(persons, current, nil, now)
+}
+
+// PlanWith is Plan counting each person's approved access requests.
+func (p *Policy) PlanWith(persons []store.Person, current Current, requests Requests, now time.Time) (Result, error) {
 	byID := make(map[string]*store.Person, len(persons))
 	for i := range persons {
 		byID[persons[i].Source+"\x00"+persons[i].EmployeeID] = &persons[i]
@@ -81,6 +89,9 @@ func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (R
 				for i := start; i < min(start+chunk, len(persons)); i++ {
 					per := &persons[i]
 					in := Input{Person: per, Manager: byID[per.Source+"\x00"+per.ManagerID]}
+					if requests != nil {
+						in.Requests = requests(per.Source, per.EmployeeID)
+					}
 					want, viol, err := p.desired(in, now, sc)
 					if err != nil {
 						mu.Lock()

@@ -164,6 +164,26 @@ func checkFields(ast *cel.Ast) error {
 type Input struct {
 	Person  *store.Person
 	Manager *store.Person // nil when none
+	// Requests are the person's approved access requests: each grants its
+	// entitlement (and the app's account) as long as it is active.
+	Requests []Requested
+}
+
+// Requested is an entitlement an approved access request grants.
+type Requested struct {
+	Grant
+	Request int64 // the request's ID
+}
+
+// FromRequests turns approved requests into the grants they give.
+func FromRequests(rs []store.Request) []Requested {
+	var out []Requested
+	for _, r := range rs {
+		if r.State == store.RequestApproved {
+			out = append(out, Requested{Grant: Grant{App: r.App, Entitlement: r.Entitlement}, Request: r.ID})
+		}
+	}
+	return out
 }
 
 // Activation builds the `person` value for CEL.
@@ -200,15 +220,17 @@ func fill(m, mgr map[string]any, in Input, now time.Time) {
 	m["manager"] = mgr
 }
 
-// Reasoned is a grant with the roles that give it.
+// Reasoned is a grant with the roles and approved requests that give it.
 type Reasoned struct {
 	Grant
-	Roles []string `json:"roles"`
+	Roles    []string `json:"roles"`
+	Requests []int64  `json:"requests,omitempty"`
 }
 
 // Desired is the access a person should have: every grant of every role
-// whose condition holds, minus grants withheld by separation of duties. A
-// person who has left gets nothing, whatever the roles say.
+// whose condition holds and of every approved request (in.Requests), minus
+// grants withheld by separation of duties. A person who has left gets
+// nothing, whatever the roles and requests say.
 func (p *Policy) Desired(in Input, now time.Time) ([]Reasoned, []Violation, error) {
 	return p.desired(in, now, newScratch())
 }
@@ -258,6 +280,25 @@ func (p *Policy) desired(in Input, now time.Time, sc *scratch) ([]Reasoned, []Vi
 			out = append(out, Reasoned{Grant: g, Roles: r.names})
 		}
 	}
+	for _, rq := range in.Requests {
+		for _, g := range []Grant{{App: rq.App}, rq.Grant} {
+			if !slices.Contains(p.apps, g.App) {
+				continue
+			}
+			if i := slices.IndexFunc(out, func(r Reasoned) bool { return r.Grant == g }); i >= 0 {
+				if !slices.Contains(out[i].Requests, rq.Request) {
+					out[i].Requests = append(slices.Clip(out[i].Requests), rq.Request)
+				}
+				continue
+			}
+			if v := p.breaks(g, out); v != nil {
+				v.Role = fmt.Sprintf("request #%d", rq.Request)
+				violations = append(violations, *v)
+				continue
+			}
+			out = append(out, Reasoned{Grant: g, Roles: []string{}, Requests: []int64{rq.Request}})
+		}
+	}
 	slices.SortFunc(out, func(a, b Reasoned) int { return a.Grant.Compare(b.Grant) })
 	return out, violations, nil
 }
@@ -288,7 +329,8 @@ func (p *Policy) breaks(g Grant, held []Reasoned) *Violation {
 }
 
 // Check reports the separation-of-duties rule that adding g to held would
-// break, if any (used before approving an access request).
+// break, if any (used when an access request is made and before each
+// approval).
 func (p *Policy) Check(g Grant, held []Grant) *Violation {
 	rs := make([]Reasoned, len(held))
 	for i, h := range held {

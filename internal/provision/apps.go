@@ -23,6 +23,7 @@ import (
 	"github.com/tango-iga/tango/internal/connector/manual"
 	"github.com/tango-iga/tango/internal/connector/scim"
 	"github.com/tango-iga/tango/internal/connector/webhook"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -56,6 +57,10 @@ type Settings struct {
 		ActiveDirectory bool                `yaml:"active_directory"`
 	} `yaml:"disable"`
 	Retention string `yaml:"retention"`
+	// SCIM apps: the app's own session-revocation endpoint, a path below
+	// url with {id} for the User's id (POSTed with the token). Webhook and
+	// manual apps always revoke sessions (an event, a task); LDAP cannot.
+	RevokeSessionsPath string `yaml:"revoke_sessions_path"`
 	// Webhook apps: the HMAC secret, an optional endpoint listing accounts, extra headers.
 	Secret  string            `yaml:"secret"`
 	ListURL string            `yaml:"list_url"`
@@ -78,6 +83,7 @@ type App struct {
 	attrOrder []string
 	key       cel.Program
 	limiter   *limiter
+	planner   *notify.Planner // tells a manual app's team of its tasks; nil without notifications
 }
 
 var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)))
@@ -98,8 +104,9 @@ var Factories = map[string]Factory{
 // (connecting lazily). Errors name the app and the setting.
 func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
 	apps := map[string]*App{}
+	planner := notify.NewPlanner(st, cfg)
 	for _, ca := range cfg.Apps {
-		a, err := loadApp(ca, st)
+		a, err := loadApp(ca, st, planner)
 		if err != nil {
 			for _, b := range apps {
 				b.Conn.Close()
@@ -111,8 +118,8 @@ func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
 	return apps, nil
 }
 
-func loadApp(ca config.App, st store.Store) (*App, error) {
-	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}}
+func loadApp(ca config.App, st store.Store, planner *notify.Planner) (*App, error) {
+	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}, planner: planner}
 	raw, err := yaml.Marshal(ca.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("app %q: %v", ca.Name, err)
@@ -154,6 +161,9 @@ func loadApp(ca config.App, st store.Store) (*App, error) {
 	}
 	if a.key, err = compile("correlate.person", s.Correlate.Person); err != nil {
 		return nil, err
+	}
+	if s.RevokeSessionsPath != "" && a.Kind != "scim" {
+		return nil, fmt.Errorf("app %q: revoke_sessions_path is for connector scim (webhook and manual apps always revoke sessions, ldap cannot)", ca.Name)
 	}
 	a.nameAttr = map[string]string{"ldap": "uid", "scim": "userName", "webhook": "name"}[a.Kind]
 	a.limiter = newLimiter(s.RateLimit)
@@ -207,7 +217,7 @@ func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
 		key = "externalId"
 	}
 	return scim.New(scim.Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
-		MaxRetries: 2, MaxRetryWait: 5 * time.Second})
+		MaxRetries: 2, MaxRetryWait: 5 * time.Second, RevokeSessionsPath: s.RevokeSessionsPath})
 }
 
 func newWebhook(a *App, _ store.Store) (connector.Connector, error) {
@@ -221,7 +231,11 @@ func newManual(a *App, st store.Store) (connector.Connector, error) {
 	if team == "" {
 		team = a.Owner
 	}
-	return manual.New(manual.Config{App: a.Name, Team: team, Tasks: st, AccountsFile: a.Settings.AccountsFile})
+	mc := manual.Config{App: a.Name, Team: team, Tasks: st, AccountsFile: a.Settings.AccountsFile}
+	if a.planner != nil {
+		mc.Notify = a.planner.ManualTask
+	}
+	return manual.New(mc)
 }
 
 // Account computes the account a person should have in the app.
@@ -292,6 +306,11 @@ func (a *App) Account(in policy.Input, now time.Time) (connector.Account, error)
 	}
 	return acc, nil
 }
+
+// RevokesSessions reports whether the app's connector can end an
+// account's sessions and tokens (connector.RevokerOf): leavers then get a
+// revoke_sessions operation after their disable.
+func (a *App) RevokesSessions() bool { return a.Conn != nil && connector.RevokerOf(a.Conn) != nil }
 
 // Key computes the correlation value of a person for the app.
 func (a *App) Key(in policy.Input, now time.Time) string {

@@ -92,6 +92,13 @@ func New(st store.Store, pol *policy.Policy, apps map[string]*App, opt Options) 
 // Apps returns the engine's apps.
 func (e *Engine) Apps() map[string]*App { return e.apps }
 
+// RevokesSessions reports whether the app is configured and its connector
+// can end an account's sessions and tokens.
+func (e *Engine) RevokesSessions(app string) bool {
+	a := e.apps[app]
+	return a != nil && a.RevokesSessions()
+}
+
 // Wake tells the workers that operations were queued.
 func (e *Engine) Wake() {
 	select {
@@ -116,6 +123,7 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 		return b, nil, nil
 	}
 	bySource := map[string]map[string][]store.GrantRow{}
+	reqs := map[string]*sourceRequests{}
 	byID := make(map[string]*store.Person, len(persons))
 	for i := range persons {
 		p := &persons[i]
@@ -130,6 +138,9 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 				m[g.EmployeeID] = append(m[g.EmployeeID], g)
 			}
 			bySource[p.Source] = m
+			if reqs[p.Source], err = e.requests(ctx, p.Source); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	var violations []policy.Violation
@@ -141,20 +152,54 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 				mgr = &m
 			}
 		}
-		in := policy.Input{Person: p, Manager: mgr}
+		rq := reqs[p.Source]
+		in := policy.Input{Person: p, Manager: mgr, Requests: rq.active[p.EmployeeID]}
 		want, viol, err := e.pol.Desired(in, at)
 		if err != nil {
 			return nil, nil, err
 		}
 		violations = append(violations, viol...)
-		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], at); err != nil {
+		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], at); err != nil {
 			return nil, nil, err
 		}
 	}
 	return b, violations, nil
 }
 
-func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, at time.Time) error {
+// sourceRequests are one source's access requests that matter to a plan:
+// approved ones (their grants are wanted) and expired ones not yet planned
+// for (their grants go at once, without the mover grace period).
+type sourceRequests struct {
+	active  map[string][]policy.Requested
+	expired map[string]map[policy.Grant]int64 // grant -> request ID
+}
+
+func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, error) {
+	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{}}
+	approved, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestApproved})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range approved {
+		out.active[r.Beneficiary] = append(out.active[r.Beneficiary], policy.FromRequests([]store.Request{r})...)
+	}
+	ended, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestExpired, Unprovisioned: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range ended {
+		m := out.expired[r.Beneficiary]
+		if m == nil {
+			m = map[policy.Grant]int64{}
+			out.expired[r.Beneficiary] = m
+		}
+		m[policy.Grant{App: r.App}] = r.ID
+		m[policy.Grant{App: r.App, Entitlement: r.Entitlement}] = r.ID
+	}
+	return out, nil
+}
+
+func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, at time.Time) error {
 	p := in.Person
 	type key struct{ app, ent string }
 	held := map[key]store.GrantRow{}
@@ -174,10 +219,13 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			evReason = "event " + ev.Type
 		}
 	}
-	reason := func(roles []string, fallback string) string {
+	reason := func(roles []string, fallback string, requests ...int64) string {
 		var parts []string
 		if len(roles) > 0 {
 			parts = append(parts, "role "+strings.Join(roles, ", "))
+		}
+		for _, id := range requests {
+			parts = append(parts, fmt.Sprintf("request #%d", id))
 		}
 		if fallback != "" {
 			parts = append(parts, fallback)
@@ -225,13 +273,13 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 		h, has := held[key{app, ""}]
 		switch {
 		case want && !has:
-			r := reason(w.Roles, "")
+			r := reason(w.Roles, "", w.Requests...)
 			if err := op(app, store.OpCreate, "", store.PriorityNormal, at, r); err != nil {
 				return err
 			}
 			put(app, "", grantActive, r)
 		case want && h.State == grantDisabled:
-			r := reason(w.Roles, "access granted again")
+			r := reason(w.Roles, "access granted again", w.Requests...)
 			if err := op(app, store.OpEnable, "", store.PriorityNormal, at, r); err != nil {
 				return err
 			}
@@ -240,16 +288,25 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			}
 			put(app, "", grantActive, r)
 		case want && attrsChanged:
-			if err := op(app, store.OpUpdate, "", store.PriorityNormal, at, reason(w.Roles, "attributes changed")); err != nil {
+			if err := op(app, store.OpUpdate, "", store.PriorityNormal, at, reason(w.Roles, "attributes changed", w.Requests...)); err != nil {
 				return err
 			}
 		case !want && has && h.State == grantActive:
 			prio, r := store.PriorityNormal, reason(nil, "no role grants it any more")
+			if id, ok := expired[policy.Grant{App: app}]; ok {
+				r = reason(nil, fmt.Sprintf("request #%d expired", id))
+			}
 			if leaving {
 				prio, r = store.PriorityDisable, reason(nil, "person left")
 			}
 			if err := op(app, store.OpDisable, "", prio, at, r); err != nil {
 				return err
+			}
+			if leaving && e.apps[app].RevokesSessions() {
+				// Queued after the disable: it runs once the disable has.
+				if err := op(app, store.OpRevokeSessions, "", store.PrioritySessions, at, reason(nil, "person left: end the sessions and tokens the disable leaves")); err != nil {
+					return err
+				}
 			}
 			put(app, "", grantDisabled, r)
 		}
@@ -278,13 +335,17 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 		_, has := held[k]
 		switch {
 		case want && !has:
-			r := reason(w.Roles, "")
+			r := reason(w.Roles, "", w.Requests...)
 			if err := op(k.app, store.OpGrant, k.ent, store.PriorityNormal, at, r); err != nil {
 				return err
 			}
 			put(k.app, k.ent, grantActive, r)
 		case !want && has:
 			notBefore, r := at.Add(e.opt.MoverGrace), reason(nil, fmt.Sprintf("no role grants it any more; removed after the %s grace period", e.opt.MoverGrace))
+			if id, ok := expired[policy.Grant{App: k.app, Entitlement: k.ent}]; ok {
+				// A time-bound grant ends when it ends: no grace period.
+				notBefore, r = at, reason(nil, fmt.Sprintf("request #%d expired", id))
+			}
 			if leaving {
 				notBefore, r = at, reason(nil, "person left")
 			}
@@ -369,6 +430,51 @@ func (e *Engine) PlanPending(ctx context.Context) (int, error) {
 	}
 }
 
+// PlanRequests plans the access requests approved or expired since they
+// were last planned for: an approved one's grant is queued, an expired
+// one's revoked at once (unless a role or another request still grants
+// it). Each request is marked planned in the same transaction as its
+// operations, so a crash in between plans it again, never twice.
+func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
+	rs, err := e.st.Requests(ctx, store.RequestFilter{Unprovisioned: true, Limit: 500})
+	if err != nil || len(rs) == 0 {
+		return 0, err
+	}
+	at := e.opt.Now().UTC().Truncate(time.Microsecond)
+	var persons []store.Person
+	var ids []int64
+	seen := map[string]bool{}
+	for _, r := range rs {
+		ids = append(ids, r.ID)
+		k := r.Source + "\x00" + r.Beneficiary
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		p, err := e.st.Person(ctx, r.Source, r.Beneficiary)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		persons = append(persons, p)
+	}
+	b, viol, err := e.Plan(ctx, persons, nil, at)
+	if err != nil {
+		return 0, err
+	}
+	e.recordViolations(ctx, viol, at)
+	b.Requests = ids
+	if err := e.st.QueueOps(ctx, *b); err != nil {
+		return 0, err
+	}
+	if len(b.Ops) > 0 {
+		e.Wake()
+	}
+	return len(b.Ops), nil
+}
+
 // PlanAll plans every person of every source (used by reconcile and after a
 // config change).
 func (e *Engine) PlanAll(ctx context.Context) (int, error) {
@@ -397,6 +503,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if _, err := e.PlanPending(ctx); err != nil && ctx.Err() == nil {
 			e.opt.Log.Error("provision: planning failed", "err", err)
+		}
+		if _, err := e.PlanRequests(ctx); err != nil && ctx.Err() == nil {
+			e.opt.Log.Error("provision: planning access requests failed", "err", err)
 		}
 		n, err := e.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -529,6 +638,16 @@ func (e *Engine) execute(ctx context.Context, op store.Operation) error {
 			return nil
 		}
 		return err
+	case store.OpRevokeSessions:
+		r := connector.RevokerOf(c)
+		if r == nil {
+			return fmt.Errorf("operation %d: app %s no longer offers session revocation (its connector or config changed)", op.ID, op.App)
+		}
+		err := r.RevokeSessions(ctx, acc)
+		if errors.Is(err, connector.ErrNotFound) {
+			return nil // no account, no session
+		}
+		return err
 	}
 	return fmt.Errorf("operation %d: unknown kind %q", op.ID, op.Kind)
 }
@@ -593,6 +712,9 @@ func (e *Engine) backoff(attempt int, err error) time.Duration {
 func (e *Engine) Drain(ctx context.Context, apps []string) error {
 	for {
 		if _, err := e.PlanPending(ctx); err != nil {
+			return err
+		}
+		if _, err := e.PlanRequests(ctx); err != nil {
 			return err
 		}
 		n, err := e.RunOnce(ctx)

@@ -636,3 +636,227 @@ separation_of_duties:
 		t.Fatalf("findings %+v", fs)
 	}
 }
+
+// A leaver's accounts are disabled, then their sessions revoked in every
+// app whose connector offers it (webhook, manual, SCIM with a revocation
+// endpoint), never in the others (LDAP, SCIM without one), and nobody
+// else's; each revocation runs after the disable, with its audit entry.
+func TestLeaverSessionsRevokedAfterDisable(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	sc := testenv.StartSCIMServer(t)
+	var mu sync.Mutex
+	var seen []string // "type key", in the order the hook received them
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify("s3cret-hmac", r.Header.Get("X-Tango-Timestamp"), string(body), r.Header.Get("X-Tango-Signature"), time.Minute); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var d struct {
+			Type    string
+			Account struct{ Key string }
+		}
+		json.Unmarshal(body, &d)
+		mu.Lock()
+		seen = append(seen, d.Type+" "+d.Account.Key)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	scimWith := func(name, extra string) string {
+		return fmt.Sprintf(`
+  - name: %s
+    connector: scim
+    url: %s
+    token: %s
+    account:
+      attributes: {userName: person.employee_id, displayName: person.display_name}%s
+`, name, sc.URL, sc.Token, extra)
+	}
+	e := setup(t, ldapApp(s)+`
+  - name: chat
+    connector: webhook
+    url: `+hook.URL+`
+    secret: s3cret-hmac
+  - name: payroll
+    connector: manual
+    owner: finance
+`+scimWith("wiki", "")+scimWith("sso", "\n    revoke_sessions_path: /Users/{id}/revokeSessions\n    drift: remediate"))
+	ctx := context.Background()
+	want := map[string]bool{"directory": false, "chat": true, "payroll": true, "wiki": false, "sso": true}
+	for app, offers := range want {
+		if got := e.eng.RevokesSessions(app); got != offers {
+			t.Errorf("RevokesSessions(%s) = %v, want %v", app, got, offers)
+		}
+	}
+	e.importCSV(t, smallOrg)
+	e.drain(t)
+	// Cat (E3) leaves; Bob (E2) moves, and so loses access too.
+	moved := strings.Replace(smallOrg, "Bob Admin,E2,bob@dtaa.com,ITAdmin", "Bob Admin,E2,bob@dtaa.com,Engineer", 1)
+	moved = strings.Replace(moved, "Cat Clerk,E3,cat@dtaa.com,Clerk,,1,1,3 - Ops,,Ann Boss\n", "", 1)
+	e.importCSV(t, moved)
+	ops, err := e.st.Ops(ctx, store.OpFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disable, sessions := map[string]store.Operation{}, map[string]store.Operation{}
+	for _, o := range ops {
+		switch {
+		case o.Kind == store.OpRevokeSessions && o.EmployeeID != "E3":
+			t.Errorf("sessions revoked for %s, who did not leave: %+v", o.EmployeeID, o)
+		case o.Kind == store.OpRevokeSessions:
+			if _, dup := sessions[o.App]; dup {
+				t.Errorf("two revoke_sessions operations in %s", o.App)
+			}
+			sessions[o.App] = o
+		case o.Kind == store.OpDisable && o.EmployeeID == "E3":
+			disable[o.App] = o
+		}
+	}
+	for app, offers := range want {
+		d, ok := disable[app]
+		if !ok {
+			t.Fatalf("no disable of the leaver in %s", app)
+		}
+		r, ok := sessions[app]
+		if ok != offers {
+			t.Errorf("%s: revoke_sessions queued = %v, want %v", app, ok, offers)
+			continue
+		}
+		if offers && (r.ID < d.ID || r.Priority != store.PrioritySessions || r.State != store.OpPending || !strings.Contains(r.Reason, "person left")) {
+			t.Errorf("%s: revoke_sessions %+v, want after disable %d, priority %d, pending, for the person leaving", app, r, d.ID, store.PrioritySessions)
+		}
+	}
+	e.drain(t)
+	all, _ := e.st.Ops(ctx, store.OpFilter{EmployeeID: "E3"})
+	done := 0
+	for _, o := range all {
+		if o.State != store.OpDone {
+			t.Errorf("operation %d (%s %s) is %s: %s", o.ID, o.Kind, o.App, o.State, o.LastError)
+		}
+		if o.Kind == store.OpRevokeSessions {
+			done++
+		}
+	}
+	if done != 3 {
+		t.Fatalf("%d revoke_sessions operations done, want 3", done)
+	}
+	// The apps got them, after the disable.
+	mu.Lock()
+	var cat []string
+	for _, s := range seen {
+		if strings.HasSuffix(s, " E3") {
+			cat = append(cat, s)
+		}
+	}
+	mu.Unlock()
+	if strings.Join(cat, ", ") != "account.created E3, account.disabled E3, account.sessions_revoked E3" {
+		t.Errorf("chat received for E3: %q, want the disable then the session revocation", cat)
+	}
+	tasks, _ := e.st.Tasks(ctx, store.TaskFilter{App: "payroll", Person: "E3"})
+	var titles []string
+	for _, tk := range tasks {
+		titles = append(titles, tk.Title)
+	}
+	if len(titles) != 3 || !strings.HasPrefix(titles[1], "Disable the account of") || !strings.HasPrefix(titles[2], "End every session and token of") {
+		t.Errorf("payroll tasks for E3: %q, want create, disable, end sessions", titles)
+	}
+	ssoAcc, err := e.eng.Apps()["sso"].Conn.Get(ctx, "E3")
+	if err != nil || !ssoAcc.Disabled {
+		t.Fatalf("sso account of E3: %+v, %v", ssoAcc, err)
+	}
+	revoked := sc.SessionRevocations(t)
+	if len(revoked) != 1 || revoked[ssoAcc.ID] != 1 {
+		t.Errorf("SCIM server revocations %v, want one, for E3's sso User %s (none for wiki)", revoked, ssoAcc.ID)
+	}
+	// Enabled again behind Tango's back: reconcile disables the leaver and
+	// revokes the sessions again.
+	if err := e.eng.Apps()["sso"].Conn.Enable(ctx, ssoAcc); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.eng.Reconcile(ctx, []string{"sso"})
+	if err != nil || len(rep.Apps) != 1 || rep.Apps[0].LeaverActive != 1 || rep.Apps[0].Disabled != 1 || rep.Apps[0].SessionsRevoked != 1 {
+		t.Fatalf("reconcile of sso: %+v, %v", rep, err)
+	}
+	if n := sc.SessionRevocations(t)[ssoAcc.ID]; n != 2 {
+		t.Errorf("after remediation %d revocations of E3's sessions in sso, want 2", n)
+	}
+	entries, _ := e.st.AuditEntries(ctx, 0, 100000)
+	audited := map[string]bool{}
+	for _, en := range entries {
+		if en.Action == "provision.revoke_sessions" && en.Subject == "E3" {
+			var after struct{ App string }
+			json.Unmarshal(en.After, &after)
+			audited[after.App] = true
+		}
+	}
+	if len(audited) != 3 || !audited["chat"] || !audited["payroll"] || !audited["sso"] {
+		t.Errorf("audited session revocations in %v, want chat, payroll and sso", audited)
+	}
+}
+
+// revoke_sessions_path belongs to SCIM apps and must name the User's id.
+func TestRevokeSessionsPathConfig(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct{ app, want string }{
+		{`{name: dir, connector: ldap, url: "ldap://127.0.0.1:1", revoke_sessions_path: "/Users/{id}/revokeSessions"}`, `app "dir": revoke_sessions_path is for connector scim`},
+		{`{name: hook, connector: webhook, url: "http://127.0.0.1:1", secret: s, revoke_sessions_path: "/x/{id}"}`, `app "hook": revoke_sessions_path is for connector scim`},
+		{`{name: idp, connector: scim, url: "http://127.0.0.1:1/scim/v2", token: t, revoke_sessions_path: "/Users/revokeSessions"}`, `app "idp": scim: RevokeSessionsPath`},
+	} {
+		cfg, err := config.Parse([]byte("apps: ["+tc.app+"]"), "tango.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps, err := provision.LoadApps(cfg, st)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: LoadApps = %v, %v; want an error containing %q", tc.app, apps, err, tc.want)
+		}
+	}
+}
+
+// A manual app's team hears of each task its connector makes: the message
+// is stored with the task, names it by its ID, and waits in the outbox.
+func TestManualTaskNotifiesTheTeam(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.Parse([]byte(`
+sources: [{name: hris, key: id, mapping: {display_name: name}}]
+apps:
+  - {name: badge-system, connector: manual, owner: facilities}
+notifications:
+  smtp: {host: 127.0.0.1, port: 2525, from: tango@dtaa.com, tls: none}
+  teams:
+    facilities: {email: facilities@dtaa.com}
+`), "tango.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	apps, err := provision.LoadApps(cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps["badge-system"].Conn.Create(ctx, connector.Account{Key: "E7", Name: "e7"}); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := st.Tasks(ctx, store.TaskFilter{App: "badge-system"})
+	if err != nil || len(tasks) != 1 || tasks[0].Team != "facilities" {
+		t.Fatalf("tasks %+v, %v", tasks, err)
+	}
+	ns, err := st.Notifications(ctx, store.NotificationFilter{Task: tasks[0].ID})
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("notifications of task %d: %+v, %v", tasks[0].ID, ns, err)
+	}
+	n := ns[0]
+	want := fmt.Sprintf("tango tasks complete %d ", tasks[0].ID)
+	if n.Address != "facilities@dtaa.com" || n.State != store.NotifyPending || !strings.Contains(n.Body, want) ||
+		strings.Contains(n.Body+n.Subject, store.TaskIDPlaceholder) || !strings.Contains(n.Subject, "badge-system") && !strings.Contains(n.Body, "badge-system") {
+		t.Fatalf("notification %+v", n)
+	}
+}

@@ -26,9 +26,11 @@ type AppReport struct {
 	Failed       int    `json:"failed"`
 	LeaverActive int    `json:"leavers_active"`
 	Missing      int    `json:"missing"`
-	Quarantined  bool   `json:"quarantined,omitempty"`
-	Unreadable   bool   `json:"unreadable,omitempty"` // the app cannot be read back: only its operations count
-	Error        string `json:"error,omitempty"`
+	// SessionsRevoked counts revoke_sessions operations done (leavers).
+	SessionsRevoked int    `json:"sessions_revoked,omitempty"`
+	Quarantined     bool   `json:"quarantined,omitempty"`
+	Unreadable      bool   `json:"unreadable,omitempty"` // the app cannot be read back: only its operations count
+	Error           string `json:"error,omitempty"`
 }
 
 // Report covers every reconciled app.
@@ -119,6 +121,8 @@ func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
 				r.Created++
 			case o.Kind == store.OpDisable:
 				r.Disabled++
+			case o.Kind == store.OpRevokeSessions:
+				r.SessionsRevoked++
 			default:
 				r.Updated++
 			}
@@ -184,6 +188,9 @@ func (e *Engine) reconcileApp(ctx context.Context, app *App, persons []store.Per
 				Detail: fmt.Sprintf("%s (%s) left but account %s in %s is active", p.DisplayName, p.EmployeeID, accountName(a), app.Name)})
 			if remediate {
 				queue(p, store.OpDisable, "", a, store.PriorityDisable, "reconcile: person left, account still active")
+				if app.RevokesSessions() {
+					queue(p, store.OpRevokeSessions, "", a, store.PrioritySessions, "reconcile: person left, account still active: end its sessions")
+				}
 			}
 		}
 		for _, ent := range a.Entitlements {

@@ -53,6 +53,7 @@ type CaseTask struct {
 	Assignee     string    `json:"assignee,omitempty"` // a person's employee ID (a manager task)
 	EscalatedTo  string    `json:"escalated_to,omitempty"`
 	EscalatedAt  time.Time `json:"escalated_at,omitzero"`
+	RemindedAt   time.Time `json:"reminded_at,omitzero"` // when the owner was reminded of the deadline
 	// Blocked is computed when read: an open task with a dependency still open.
 	Blocked bool `json:"blocked,omitempty"`
 }
@@ -71,7 +72,9 @@ type CaseTaskFilter struct {
 	DueBefore time.Time
 	// Unescalated keeps tasks not escalated yet.
 	Unescalated bool
-	Limit       int
+	// Unreminded keeps tasks whose owner was not reminded yet.
+	Unreminded bool
+	Limit      int
 }
 
 // EventProgress is how far an event went elsewhere (provisioning).
@@ -85,11 +88,13 @@ type Caser interface {
 	// PendingCaseEvents returns applied or scheduled events no case was
 	// opened for and none declined, oldest first: the workflow's cursor.
 	PendingCaseEvents(ctx context.Context, limit int) ([]Event, error)
-	// OpenCase writes a case, its tasks and their audit entries in one
-	// transaction, and marks its event (c.EventID, if any) handled. An
-	// event already handled fails with ErrConflict and writes nothing, so
-	// each event opens at most one case whatever the number of processes.
-	OpenCase(ctx context.Context, c Case, tasks []CaseTask, actor string) (Case, []CaseTask, error)
+	// OpenCase writes a case, its tasks, their audit entries and the
+	// notifications it causes (notes: their Case is set, and a note with a
+	// Step is tied to the case's task of that step) in one transaction,
+	// and marks its event (c.EventID, if any) handled. An event already
+	// handled fails with ErrConflict and writes nothing, so each event
+	// opens at most one case whatever the number of processes.
+	OpenCase(ctx context.Context, c Case, tasks []CaseTask, actor string, notes ...Notification) (Case, []CaseTask, error)
 	// SkipCaseEvents marks events handled without opening a case.
 	SkipCaseEvents(ctx context.Context, ids []int64) error
 	Case(ctx context.Context, id int64) (Case, error)
@@ -100,11 +105,13 @@ type Caser interface {
 	// (ErrConflict) while a dependency is open; completing the last open
 	// task of a case closes the case, in the same transaction, audited.
 	CompleteCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (CaseTask, error)
-	// ReassignTask gives an open task to another team (and assignee).
-	ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time) (CaseTask, error)
+	// ReassignTask gives an open task to another team (and assignee), with
+	// the notifications to its new owner, in one transaction.
+	ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time, notes ...Notification) (CaseTask, error)
 	// EscalateTask records that an open task went past its deadline and
-	// was escalated to `to`; ErrConflict if it already was.
-	EscalateTask(ctx context.Context, id int64, to, actor string, at time.Time) (CaseTask, error)
+	// was escalated to `to`, with the notifications that say so, in one
+	// transaction; ErrConflict if it already was.
+	EscalateTask(ctx context.Context, id int64, to, actor string, at time.Time, notes ...Notification) (CaseTask, error)
 	// CloseCancelledCases closes open cases whose event was cancelled or
 	// discarded, skipping their open tasks.
 	CloseCancelledCases(ctx context.Context, actor string, at time.Time) ([]Case, error)

@@ -15,6 +15,9 @@ const (
 	OpEnable  = "enable"
 	OpGrant   = "grant"
 	OpRevoke  = "revoke"
+	// OpRevokeSessions ends a leaver's sessions and tokens in an app whose
+	// connector offers it, queued after the account's disable.
+	OpRevokeSessions = "revoke_sessions"
 )
 
 // Operation states.
@@ -25,11 +28,14 @@ const (
 	OpFailed  = "failed" // gave up after the last retry; a finding says so
 )
 
-// Priorities: lower runs first. A leaver's disables go before anything else.
+// Priorities: lower runs first. A leaver's disables go before anything
+// else, the revocation of their sessions right after (it is queued after
+// the disable, and an account's operations run in queue order).
 const (
-	PriorityDisable = 0
-	PriorityNormal  = 10
-	PriorityRevoke  = 20
+	PriorityDisable  = 0
+	PrioritySessions = 1
+	PriorityNormal   = 10
+	PriorityRevoke   = 20
 )
 
 // Operation is one change to make in one app, queued durably.
@@ -70,11 +76,13 @@ type GrantRow struct {
 // ProvisionBatch is what one planning step writes, atomically: operations
 // to run, the grants they establish or remove, the events it consumed.
 type ProvisionBatch struct {
-	Ops     []Operation
-	Put     []GrantRow
-	Delete  []GrantRow
-	Events  []int64 // event IDs now provisioned
-	Entries []audit.Entry
+	Ops    []Operation
+	Put    []GrantRow
+	Delete []GrantRow
+	Events []int64 // event IDs now provisioned
+	// Requests are access requests (approved or expired) now provisioned.
+	Requests []int64
+	Entries  []audit.Entry
 }
 
 // OpResult is how a claimed operation ended.

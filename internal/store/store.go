@@ -136,9 +136,12 @@ type EventFilter struct {
 
 // Token is an API or SCIM bearer token; only its hash is stored.
 type Token struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Scope     string    `json:"scope"`
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Scope string `json:"scope"`
+	// Person is the employee ID the token acts as (access requests and
+	// approvals); empty for service tokens.
+	Person    string    `json:"person,omitempty"`
 	Hash      string    `json:"-"`
 	CreatedAt time.Time `json:"created_at"`
 	LastUsed  time.Time `json:"last_used_at,omitzero"`
@@ -207,6 +210,9 @@ type Store interface {
 	Tasker
 	Caser
 	SCIMStore
+	Notifier
+	Clocker
+	Requester
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

@@ -34,6 +34,10 @@ type Task struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
+// TaskIDPlaceholder stands for a new task's ID in the notifications
+// stored with it; the store replaces it once the ID is known.
+const TaskIDPlaceholder = "{{task}}"
+
 // TaskFilter selects tasks.
 type TaskFilter struct {
 	Team, Person, Status, App string
@@ -42,8 +46,9 @@ type TaskFilter struct {
 
 // Tasker keeps tasks.
 type Tasker interface {
-	// CreateTask stores a task (with an audit entry) and returns it with its ID.
-	CreateTask(ctx context.Context, t Task) (Task, error)
+	// CreateTask stores a task (with an audit entry) and the notifications
+	// telling its owners, in one transaction, and returns it with its ID.
+	CreateTask(ctx context.Context, t Task, notes ...Notification) (Task, error)
 	Tasks(ctx context.Context, f TaskFilter) ([]Task, error)
 	// CompleteTask closes an open task with its evidence; ErrNotFound if
 	// absent, ErrConflict if not open.

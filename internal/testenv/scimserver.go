@@ -1,19 +1,13 @@
 package testenv
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -37,16 +31,8 @@ type SCIMServer struct {
 	// DataFile is where Stop saves the data and Start loads it from.
 	DataFile string
 
-	script   string
+	node     nodeServer
 	pageSize int
-	mu       sync.Mutex
-	proc     *scimProcess
-}
-
-type scimProcess struct {
-	cmd    *exec.Cmd
-	exited chan error // receives cmd.Wait's result once
-	logs   *lockedBuffer
 }
 
 // StartSCIMServer starts the test SCIM server (node
@@ -73,21 +59,10 @@ type SCIMServerOptions struct {
 // StartSCIMServerWith is StartSCIMServer with options.
 func StartSCIMServerWith(t testing.TB, o SCIMServerOptions) *SCIMServer {
 	t.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
-	dir := filepath.Join(root, "testdata", "scim-server")
-	if _, err := exec.LookPath("node"); err != nil {
-		Missing(t, "node (Node.js)", "run scripts/test-deps.sh")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "scimmy-routers")); err != nil {
-		Missing(t, "testdata/scim-server/node_modules", "run scripts/test-deps.sh (npm ci in testdata/scim-server)")
-	}
 	s := &SCIMServer{
 		Token:    randomHex(t, 16),
 		DataFile: filepath.Join(t.TempDir(), "scim-data.json"),
-		script:   filepath.Join(dir, "server.js"),
+		node:     nodeServer{what: "SCIM server", script: findNodeServer(t, "scim-server", "scimmy-routers")},
 		pageSize: o.MaxPageSize,
 	}
 	if s.pageSize <= 0 {
@@ -98,52 +73,21 @@ func StartSCIMServerWith(t testing.TB, o SCIMServerOptions) *SCIMServer {
 			t.Fatalf("testenv: %v", err)
 		}
 	}
-	t.Cleanup(func() {
-		s.mu.Lock()
-		p := s.proc
-		s.proc = nil
-		s.mu.Unlock()
-		if p != nil {
-			p.kill()
-			if t.Failed() && testing.Verbose() {
-				t.Logf("scim server output:\n%s", p.logs.String())
-			}
-		}
-	})
-	// A free port can be taken by someone else between choosing it and the
-	// server binding it: try a few times.
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
+	s.node.cleanup(t)
+	s.node.retry(t, "start", func() error {
 		s.Port = freePorts(t, 1)[0]
 		s.URL = fmt.Sprintf("http://127.0.0.1:%d/scim/v2", s.Port)
-		if lastErr = s.start(); lastErr == nil {
-			return s
-		}
-	}
-	t.Fatalf("testenv: start SCIM server: %v", lastErr)
-	return nil
+		return s.start()
+	})
+	return s
 }
 
 // Stop stops the server gracefully (it saves its data to DataFile first).
 // Requests fail with "connection refused" until Start.
 func (s *SCIMServer) Stop(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		t.Fatal("testenv: SCIM server is not running")
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("testenv: SCIM server stopped with %v: %s", err, p.logs.String())
-		}
-	case <-time.After(10 * time.Second):
-		p.kill()
-		t.Fatalf("testenv: SCIM server did not stop within 10s: %s", p.logs.String())
+	if err := s.node.stop(t); err != nil {
+		t.Fatalf("testenv: SCIM server stopped with %v", err)
 	}
 }
 
@@ -151,20 +95,10 @@ func (s *SCIMServer) Stop(t testing.TB) {
 // had when stopped.
 func (s *SCIMServer) Start(t testing.TB) {
 	t.Helper()
-	s.mu.Lock()
-	running := s.proc != nil
-	s.mu.Unlock()
-	if running {
+	if s.node.running() {
 		t.Fatal("testenv: SCIM server is already running")
 	}
-	// The port was just released; give the kernel a few tries.
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = s.start(); err == nil {
-			return
-		}
-	}
-	t.Fatalf("testenv: restart SCIM server: %v", err)
+	s.node.retry(t, "restart", s.start)
 }
 
 // Fail makes the next times SCIM requests fail with the HTTP status (429,
@@ -194,6 +128,16 @@ func (s *SCIMServer) Stats(t testing.TB) SCIMStats {
 	return st
 }
 
+// SessionRevocations returns how many times each user's sessions were
+// revoked (POST /scim/v2/Users/{id}/revokeSessions, the server's
+// proprietary endpoint), by user id.
+func (s *SCIMServer) SessionRevocations(t testing.TB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	s.control(t, http.MethodGet, "sessions", nil, &out)
+	return out
+}
+
 // Reset forgets all users, groups, armed failures and counters.
 func (s *SCIMServer) Reset(t testing.TB) {
 	t.Helper()
@@ -206,80 +150,26 @@ func (s *SCIMServer) controlURL(name string) string {
 
 func (s *SCIMServer) control(t testing.TB, method, name string, body []byte, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.controlURL(name), bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("testenv: SCIM server control %s: %v", name, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("testenv: SCIM server control %s: %s: %s", name, resp.Status, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("testenv: SCIM server control %s: %v", name, err)
-		}
-	}
+	s.node.control(t, s.Token, method, s.controlURL(name), body, out)
 }
 
-// start runs the server on s.Port and waits until its health endpoint
-// answers, it exits, or 20 s pass.
+// start runs the server on s.Port and waits until it says it listens and
+// its health endpoint answers.
 func (s *SCIMServer) start() error {
-	logs := &lockedBuffer{}
-	cmd := exec.Command("node", s.script, strconv.Itoa(s.Port))
-	cmd.Dir = filepath.Dir(s.script)
-	cmd.Env = append(os.Environ(),
-		"SCIM_TOKEN="+s.Token,
-		"SCIM_MAX_PAGE_SIZE="+strconv.Itoa(s.pageSize),
-		"SCIM_DATA_FILE="+s.DataFile,
-	)
-	cmd.Stdout = logs
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	p := &scimProcess{cmd: cmd, exited: make(chan error, 1), logs: logs}
-	go func() { p.exited <- cmd.Wait() }()
-
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	healthy := func() bool {
 		resp, err := client.Get(s.controlURL("health"))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(logs.String(), fmt.Sprintf("listening %d", s.Port)) {
-				break
-			}
-			err = errors.New(resp.Status)
+		if err != nil {
+			return false
 		}
-		select {
-		case werr := <-p.exited:
-			return fmt.Errorf("SCIM server exited (%v): %s", werr, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.kill()
-			return fmt.Errorf("SCIM server not ready after 20s: %v: %s", err, logs.String())
-		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
-	return nil
-}
-
-// kill kills the process (if it still runs) and waits for it.
-func (p *scimProcess) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.exited
-	p.exited <- nil // for anyone else waiting
+	return s.node.run([]string{strconv.Itoa(s.Port)}, []string{
+		"SCIM_TOKEN=" + s.Token,
+		"SCIM_MAX_PAGE_SIZE=" + strconv.Itoa(s.pageSize),
+		"SCIM_DATA_FILE=" + s.DataFile,
+	}, fmt.Sprintf("listening %d", s.Port), healthy)
 }
 
 // repoRoot walks up from the working directory to the directory holding go.mod.

@@ -18,6 +18,7 @@ import (
 	"github.com/google/cel-go/cel"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -31,6 +32,11 @@ type Options struct {
 	Poll time.Duration    // idle wait between passes; default 1 s
 	Log  *slog.Logger
 	HTTP *http.Client // for webhook steps; default a client with a 10 s timeout
+	// RevokesSessions reports whether an app's connector can end sessions
+	// and tokens (provision.Engine.RevokesSessions); it names, in the
+	// revoke_sessions step's evidence, the apps that offer no revocation.
+	// Nil: every app without a revoke_sessions operation counts as one.
+	RevokesSessions func(app string) bool
 }
 
 // Engine opens cases for lifecycle events, completes their automated
@@ -43,6 +49,8 @@ type Engine struct {
 	urgent cel.Program
 	apps   map[string]config.App
 	opt    Options
+	// notes composes notifications; nil when none is configured.
+	notes *notify.Planner
 
 	mu         sync.Mutex
 	assets     []Asset
@@ -73,7 +81,8 @@ func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
 	if opt.HTTP == nil {
 		opt.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
-	e := &Engine{st: st, cfg: cfg, pb: pb, books: books, urgent: urgent, apps: map[string]config.App{}, opt: opt, initialImp: map[string]bool{}}
+	e := &Engine{st: st, cfg: cfg, pb: pb, books: books, urgent: urgent, apps: map[string]config.App{}, opt: opt, initialImp: map[string]bool{},
+		notes: notify.NewPlanner(st, cfg)}
 	if cfg != nil {
 		for _, a := range cfg.Apps {
 			e.apps[a.Name] = a
@@ -90,8 +99,8 @@ func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
 // Playbooks returns the playbooks in use.
 func (e *Engine) Playbooks() *Config { return e.pb }
 
-// Run opens cases, completes automated steps and escalates overdue tasks
-// until ctx ends.
+// Run opens cases, completes automated steps, reminds owners of near
+// deadlines and escalates overdue tasks until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		n, err := e.RunOnce(ctx)
@@ -118,11 +127,13 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	errs = append(errs, err)
 	auto, err := e.AdvanceAuto(ctx)
 	errs = append(errs, err)
+	rem, err := e.Remind(ctx, e.opt.Now())
+	errs = append(errs, err)
 	esc, err := e.Escalate(ctx, e.opt.Now())
 	errs = append(errs, err)
 	cancelled, err := e.st.CloseCancelledCases(ctx, Actor, e.opt.Now())
 	errs = append(errs, err)
-	return opened + auto + esc + len(cancelled), errors.Join(errs...)
+	return opened + auto + rem + esc + len(cancelled), errors.Join(errs...)
 }
 
 func (e *Engine) loadAssets() ([]Asset, error) {
@@ -224,7 +235,15 @@ func (e *Engine) OpenCases(ctx context.Context) (int, error) {
 			if err != nil {
 				return opened, fmt.Errorf("workflow: event %d (%s of %s): %w", ev.ID, ev.Type, ev.EmployeeID, err)
 			}
-			if _, _, err := e.st.OpenCase(ctx, c, tasks, Actor); errors.Is(err, store.ErrConflict) {
+			var notes []store.Notification
+			if e.notes != nil {
+				// Told in the case's own transaction: the owners of its
+				// tasks, and whom its notify steps name.
+				if notes, err = e.notes.Opened(ctx, c, ev.After, tasks); err != nil {
+					return opened, fmt.Errorf("workflow: notifications of event %d (%s of %s): %w", ev.ID, ev.Type, ev.EmployeeID, err)
+				}
+			}
+			if _, _, err := e.st.OpenCase(ctx, c, tasks, Actor, notes...); errors.Is(err, store.ErrConflict) {
 				continue // another process opened it
 			} else if err != nil {
 				return opened, err
@@ -432,11 +451,7 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 	grantsOf func(source, id string) ([]store.GrantRow, error)) (string, bool, error) {
 	switch t.Action {
 	case ActionNotify:
-		to := t.Team
-		if t.Assignee != "" {
-			to += " " + t.Assignee
-		}
-		return "recorded for " + to + " (visible in their task list)", true, nil
+		return e.notified(ctx, t)
 	case ActionWebhook:
 		return e.webhook(ctx, t, c)
 	case ActionProvision, ActionDisable, ActionRevokeSessions:
@@ -448,10 +463,13 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 			return "", false, err
 		}
 		kinds := []string{store.OpCreate, store.OpEnable, store.OpUpdate, store.OpGrant}
-		if t.Action != ActionProvision {
+		switch t.Action {
+		case ActionDisable:
 			kinds = []string{store.OpDisable}
+		case ActionRevokeSessions:
+			kinds = []string{store.OpDisable, store.OpRevokeSessions}
 		}
-		var apps []string
+		var apps, revoked []string
 		for _, o := range ops {
 			if o.Source != c.Source || !slices.Contains(kinds, o.Kind) {
 				continue
@@ -459,7 +477,11 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 			if o.State != store.OpDone {
 				return "", false, nil // pending, running or failed: not done (a failed one escalates at the deadline)
 			}
-			if !slices.Contains(apps, o.App) {
+			if o.Kind == store.OpRevokeSessions {
+				if !slices.Contains(revoked, o.App) {
+					revoked = append(revoked, o.App)
+				}
+			} else if !slices.Contains(apps, o.App) {
 				apps = append(apps, o.App)
 			}
 		}
@@ -492,10 +514,47 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 			if len(active) > 0 {
 				return "", false, nil
 			}
-			return "sessions end with the disabled accounts (no connector offers a separate session or token revocation)", true, nil
+			return e.sessionsEvidence(gs, revoked), true, nil
 		}
 	}
 	return "", false, fmt.Errorf("unknown action %q", t.Action)
+}
+
+// sessionsEvidence says where a leaver's sessions and tokens were revoked
+// (revoked: apps with a revoke_sessions operation, all done) and, of the
+// other apps they hold an account in, which offer no revocation (sessions
+// end with the disabled account) and which do but were not asked (the
+// account was disabled before the leave).
+func (e *Engine) sessionsEvidence(gs []store.GrantRow, revoked []string) string {
+	var none, before []string
+	for _, g := range gs {
+		if g.Entitlement != "" || slices.Contains(revoked, g.App) || slices.Contains(none, g.App) || slices.Contains(before, g.App) {
+			continue
+		}
+		if e.opt.RevokesSessions != nil && e.opt.RevokesSessions(g.App) {
+			before = append(before, g.App)
+		} else {
+			none = append(none, g.App)
+		}
+	}
+	if len(revoked)+len(none)+len(before) == 0 {
+		return "no account: no session to revoke"
+	}
+	var parts []string
+	for _, p := range []struct {
+		what string
+		apps []string
+	}{
+		{"sessions and tokens revoked: ", revoked},
+		{"no revocation offered (sessions end with the disabled account): ", none},
+		{"not revoked (account disabled before the leave): ", before},
+	} {
+		if len(p.apps) > 0 {
+			sort.Strings(p.apps)
+			parts = append(parts, p.what+strings.Join(p.apps, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func (e *Engine) webhook(ctx context.Context, t store.CaseTask, c store.Case) (string, bool, error) {
@@ -538,11 +597,30 @@ func (e *Engine) Escalate(ctx context.Context, now time.Time) (int, error) {
 	}
 	n := 0
 	for _, t := range ts {
+		if t.Action == ActionNotify && e.notes != nil {
+			if inFlight, err := e.notesInFlight(ctx, t.ID); err != nil {
+				return n, err
+			} else if inFlight {
+				continue // its messages are on their way: not late yet
+			}
+		}
 		to, err := e.escalationTarget(ctx, t)
 		if err != nil {
 			return n, err
 		}
-		if _, err := e.st.EscalateTask(ctx, t.ID, to, Actor, now); errors.Is(err, store.ErrConflict) {
+		var notes []store.Notification
+		if e.notes != nil {
+			owner := notify.Owner{Team: t.Team, Lead: true, Source: t.Source}
+			if id, ok := strings.CutPrefix(to, "person:"); ok {
+				owner = notify.Owner{Person: id, Source: t.Source}
+			} else if t.Team == TeamManager {
+				owner.Team = "hr"
+			}
+			if notes, err = e.notes.Escalated(ctx, t, owner, now); err != nil {
+				return n, err
+			}
+		}
+		if _, err := e.st.EscalateTask(ctx, t.ID, to, Actor, now, notes...); errors.Is(err, store.ErrConflict) {
 			continue
 		} else if err != nil {
 			return n, err
@@ -571,4 +649,92 @@ func (e *Engine) lead(team string) string {
 		return l
 	}
 	return team + "-lead"
+}
+
+// notesInFlight reports whether a task has notifications not yet sent
+// nor given up.
+func (e *Engine) notesInFlight(ctx context.Context, task int64) (bool, error) {
+	ns, err := e.st.Notifications(ctx, store.NotificationFilter{Task: task})
+	if err != nil {
+		return false, err
+	}
+	for _, n := range ns {
+		if n.State == store.NotifyPending || n.State == store.NotifySending {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// notified says whether a notify step is done: when its messages were
+// delivered (or, with none configured for its owner, at once). While any
+// is on its way it waits; when every one was given up it waits for the
+// escalation of the step, so that a person tells the owner instead.
+func (e *Engine) notified(ctx context.Context, t store.CaseTask) (string, bool, error) {
+	to := t.Team
+	if t.Assignee != "" {
+		to += " " + t.Assignee
+	}
+	ns, err := e.st.Notifications(ctx, store.NotificationFilter{Task: t.ID, Kind: store.NotifyStep})
+	if err != nil {
+		return "", false, err
+	}
+	if len(ns) == 0 {
+		return "recorded for " + to + " (visible in their task list; no e-mail address or webhook configured for them)", true, nil
+	}
+	var sent, failed []string
+	for _, n := range ns {
+		what := n.Channel + " " + n.Address
+		switch n.State {
+		case store.NotifySent:
+			sent = append(sent, what)
+		case store.NotifyFailed:
+			failed = append(failed, what+" ("+n.LastError+")")
+		default:
+			return "", false, nil
+		}
+	}
+	sort.Strings(sent)
+	sort.Strings(failed)
+	switch {
+	case len(sent) > 0 && len(failed) == 0:
+		return "told " + to + ": sent " + strings.Join(sent, ", "), true, nil
+	case len(sent) > 0:
+		return "told " + to + ": sent " + strings.Join(sent, ", ") + "; not delivered: " + strings.Join(failed, ", "), true, nil
+	case !t.EscalatedAt.IsZero():
+		return "not delivered to " + to + ": " + strings.Join(failed, ", ") + "; escalated to " + t.EscalatedTo, true, nil
+	}
+	return "", false, nil
+}
+
+// Remind tells the owners of open human tasks whose deadline is within
+// notifications.reminder_before, once per task. A task created already
+// that close to its deadline gets no reminder: its assignment message
+// said it.
+func (e *Engine) Remind(ctx context.Context, now time.Time) (int, error) {
+	if e.notes == nil || e.notes.Reminder() <= 0 {
+		return 0, nil
+	}
+	before := e.notes.Reminder()
+	ts, err := e.st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen, Kind: store.TaskHuman, DueBefore: now.Add(before), Unreminded: true, Unescalated: true})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range ts {
+		if !t.Due.After(now) || !t.CreatedAt.Before(t.Due.Add(-before)) {
+			continue // late already (escalation's business), or assigned this close to the deadline
+		}
+		notes, err := e.notes.Reminded(ctx, t, now)
+		if err != nil {
+			return n, err
+		}
+		if _, err := e.st.RemindTask(ctx, t.ID, Actor, now, notes...); errors.Is(err, store.ErrConflict) {
+			continue // another process reminded it
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -91,4 +93,33 @@ func Complete(ctx context.Context, st store.Store, id int64, evidence, actor str
 		return t, fmt.Errorf("task %d (%s): %w", id, t.Title, err)
 	}
 	return st.CompleteCaseTask(ctx, id, evidence, actor, at)
+}
+
+// Reassign gives an open task to another team (and assignee) and tells its
+// new owner (notifications configured in cfg), in one transaction.
+func Reassign(ctx context.Context, st store.Store, cfg *config.Config, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
+	t, err := st.CaseTask(ctx, id)
+	if err != nil {
+		return t, err
+	}
+	if t.Status != store.TaskOpen {
+		return t, fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+	}
+	var notes []store.Notification
+	if p := notify.NewPlanner(st, cfg); p != nil {
+		from := notify.OwnerOf(t)
+		t.Team, t.Assignee = team, assignee
+		notes, err = p.Reassigned(ctx, t, fmt.Sprintf("This task was given to you (it was %s's).", ownerLabel(from)))
+		if err != nil {
+			return t, err
+		}
+	}
+	return st.ReassignTask(ctx, id, team, assignee, actor, at, notes...)
+}
+
+func ownerLabel(o notify.Owner) string {
+	if o.Person != "" {
+		return o.Person
+	}
+	return o.Team
 }

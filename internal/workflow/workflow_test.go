@@ -415,3 +415,121 @@ leaver.urgent:
 		}
 	}
 }
+
+// The revoke-sessions step waits for the leaver's revoke_sessions
+// operations (pending or failed: open) and its evidence names the apps
+// where sessions were revoked, those that offer no revocation, and those
+// that do but were not asked.
+func TestRevokeSessionsEvidence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports CERT months")
+	}
+	ctx := context.Background()
+	f := newFixture(t, "")
+	f.wf.opt.RevokesSessions = func(app string) bool { return app != "directory" }
+	f.importMonth(t, "2009-12")
+	f.importMonth(t, "2010-01")
+	at := f.clk.Now()
+	// Two leavers of 2010-02 with accounts: ADL1898 in crm, payroll and
+	// directory; CTH1812 in crm, and in wiki, disabled before the leave.
+	var put []store.GrantRow
+	for _, g := range []struct{ who, app, state string }{
+		{"ADL1898", "crm", "active"}, {"ADL1898", "payroll", "active"}, {"ADL1898", "directory", "active"},
+		{"CTH1812", "crm", "active"}, {"CTH1812", "wiki", "disabled"},
+	} {
+		put = append(put, store.GrantRow{App: g.app, Source: "hris", EmployeeID: g.who, State: g.state, Reason: "test", UpdatedAt: at})
+	}
+	if err := f.st.QueueOps(ctx, store.ProvisionBatch{Put: put}); err != nil {
+		t.Fatal(err)
+	}
+	f.importMonth(t, "2010-02")
+	if _, err := f.prov.PlanPending(ctx); err != nil { // marks the events provisioned (no connectors)
+		t.Fatal(err)
+	}
+	if _, err := f.wf.OpenCases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// What provisioning queues for them: the disables (done), then the
+	// revocations where the app offers them (pending).
+	var ops []store.Operation
+	var disabled []store.GrantRow
+	op := func(who, app, kind, state string) {
+		ops = append(ops, store.Operation{App: app, Kind: kind, Source: "hris", EmployeeID: who, State: state,
+			Priority: store.PriorityDisable, NotBefore: at, CreatedAt: at, UpdatedAt: at})
+	}
+	for _, g := range put {
+		if g.State == "active" {
+			op(g.EmployeeID, g.App, store.OpDisable, store.OpDone)
+			g.State = "disabled"
+			disabled = append(disabled, g)
+		}
+	}
+	op("ADL1898", "crm", store.OpRevokeSessions, store.OpDone)
+	op("ADL1898", "payroll", store.OpRevokeSessions, store.OpPending)
+	op("CTH1812", "crm", store.OpRevokeSessions, store.OpPending)
+	if err := f.st.QueueOps(ctx, store.ProvisionBatch{Ops: ops, Put: disabled}); err != nil {
+		t.Fatal(err)
+	}
+	step := func(who string) store.CaseTask {
+		t.Helper()
+		ts, err := f.st.CaseTasks(ctx, store.CaseTaskFilter{Person: who, Kind: store.TaskAuto})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range ts {
+			if tk.Step == "revoke-sessions" {
+				return tk
+			}
+		}
+		t.Fatalf("%s has no revoke-sessions step: %+v", who, ts)
+		return store.CaseTask{}
+	}
+	advance := func() {
+		t.Helper()
+		for range 3 { // the disable step, then the steps after it
+			if _, err := f.wf.AdvanceAuto(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	advance()
+	for _, who := range []string{"ADL1898", "CTH1812"} {
+		if tk := step(who); tk.Status != store.TaskOpen {
+			t.Fatalf("%s: revoke-sessions %s (%q) while a revocation is pending", who, tk.Status, tk.Evidence)
+		}
+	}
+	// Run the pending revocations: ADL1898's succeeds, CTH1812's fails for good.
+	claimed, err := f.st.ClaimOps(ctx, "test", at, time.Minute, 100, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range claimed {
+		r := store.OpResult{State: store.OpDone}
+		if o.EmployeeID == "CTH1812" {
+			r = store.OpResult{State: store.OpFailed, Error: "HTTP 400"}
+		}
+		if err := f.st.FinishOp(ctx, o.ID, "test", at, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %d operations, want the 2 pending revocations", len(claimed))
+	}
+	advance()
+	adl := step("ADL1898")
+	want := "sessions and tokens revoked: crm, payroll; no revocation offered (sessions end with the disabled account): directory"
+	if adl.Status != store.TaskDone || adl.Evidence != want {
+		t.Errorf("ADL1898 revoke-sessions %s, evidence %q; want done, %q", adl.Status, adl.Evidence, want)
+	}
+	if mmk := step("CTH1812"); mmk.Status != store.TaskOpen {
+		t.Errorf("CTH1812 revoke-sessions %s (%q) although its revocation failed", mmk.Status, mmk.Evidence)
+	}
+	// Without the failure, CTH1812's evidence names wiki as not asked.
+	if got := f.wf.sessionsEvidence(put[3:], []string{"crm"}); got != "sessions and tokens revoked: crm; not revoked (account disabled before the leave): wiki" {
+		t.Errorf("CTH1812 evidence %q", got)
+	}
+	// A leaver with no account.
+	if got := f.wf.sessionsEvidence(nil, nil); got != "no account: no session to revoke" {
+		t.Errorf("evidence without accounts %q", got)
+	}
+}

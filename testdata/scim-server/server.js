@@ -18,11 +18,16 @@
 //   /scim/v2/...              SCIM 2.0: Users (core + enterprise extension),
 //                             Groups, Schemas, ResourceTypes,
 //                             ServiceProviderConfig
+//   POST /scim/v2/Users/:id/revokeSessions
+//                             not SCIM: a proprietary session-revocation
+//                             endpoint, as identity providers have (204;
+//                             404 for an unknown user); counted per user
 //   GET  /__control/health    200 once the server is ready
 //   POST /__control/fail      {"status": 429, "retryAfter": 1, "times": 2}:
 //                             the next `times` SCIM requests fail with that
 //                             status (and Retry-After header when given)
 //   GET  /__control/stats     {"requests": n, "failed": n, "users": n, "groups": n}
+//   GET  /__control/sessions  {"<user id>": revocations, ...}
 //   POST /__control/reset     forget all users, groups, failures and counters
 // Control endpoints require the same bearer token.
 //
@@ -191,6 +196,8 @@ SCIMMY.Resources.declare(SCIMMY.Resources.Group, {
 // ------------------------------------------------------------------ HTTP
 
 const stats = {requests: 0, failed: 0};
+/** @type {Map<string, number>} user id -> session revocations */
+let revocations = new Map();
 // Failures injected by POST /__control/fail for the next SCIM requests.
 let failure = null; // {status, retryAfter, times}
 
@@ -222,10 +229,12 @@ control.post("/fail", (req, res) => {
     res.json({ok: true});
 });
 control.get("/stats", (req, res) => res.json({...stats, users: users.size, groups: groups.size}));
+control.get("/sessions", (req, res) => res.json(Object.fromEntries(revocations)));
 control.post("/reset", (req, res) => {
     users = new Map();
     groups = new Map();
     failure = null;
+    revocations = new Map();
     stats.requests = stats.failed = 0;
     res.json({ok: true});
 });
@@ -246,6 +255,18 @@ app.use("/scim/v2", (req, res, next) => {
         }));
     }
     next();
+});
+
+// The proprietary session revocation (before the SCIM routes).
+app.post("/scim/v2/Users/:id/revokeSessions", (req, res) => {
+    if (!authorized(req)) return res.status(401).json({detail: "bearer token required"});
+    if (!users.has(req.params.id)) {
+        return res.status(404).type("application/scim+json").send(JSON.stringify({
+            schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "404", detail: `Resource ${req.params.id} not found`,
+        }));
+    }
+    revocations.set(req.params.id, (revocations.get(req.params.id) || 0) + 1);
+    res.status(204).end();
 });
 
 app.use("/scim/v2", new SCIMMYRouters({

@@ -38,6 +38,12 @@ type Options struct {
 	// does not have.
 	NoDisable      bool
 	NoEntitlements bool
+	// SessionsRevoked, for an app whose connector offers session revocation
+	// (connector.RevokerOf), reports from the app itself, not through the
+	// connector, whether it was asked to end the sessions and tokens of
+	// the account (as Create returned it). Nil: the connector must not
+	// offer the revocation, and the suite checks that it does not.
+	SessionsRevoked func(t *testing.T, a connector.Account) bool
 	// Timeout bounds each test; default 2 minutes.
 	Timeout time.Duration
 }
@@ -76,6 +82,7 @@ func Run(t *testing.T, newConn func(t *testing.T) connector.Connector, opts Opti
 		{"GrantRevoke", opts.NoEntitlements, s.grantRevoke},
 		{"ListPages", false, s.list},
 		{"ListStopsOnError", false, s.listStops},
+		{"RevokeSessions", false, s.revokeSessions},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -402,6 +409,56 @@ func (s *suite) listStops(t *testing.T, e *env) {
 	}
 	if calls != 1 {
 		t.Errorf("List called the callback %d times after it failed, want 1", calls)
+	}
+}
+
+// revokeSessions: after the account's disable (as provisioning does for a
+// leaver), revoking its sessions reaches the app for that account only,
+// is idempotent, works with the key alone, and changes nothing else.
+func (s *suite) revokeSessions(t *testing.T, e *env) {
+	r := connector.RevokerOf(e.c)
+	if s.opts.SessionsRevoked == nil {
+		if r != nil {
+			t.Fatalf("the connector offers session revocation (%T) but the test gives no Options.SessionsRevoked to check it", e.c)
+		}
+		return
+	}
+	if r == nil {
+		t.Fatalf("Options.SessionsRevoked is set but connector.RevokerOf(%T) is nil", e.c)
+	}
+	a, other := e.account(t), e.account(t)
+	created, createdOther := e.create(t, a), e.create(t, other)
+	if s.opts.SessionsRevoked(t, created) {
+		t.Fatal("the app reports the sessions of a new account revoked")
+	}
+	if !s.opts.NoDisable {
+		if err := e.c.Disable(e.ctx, created); err != nil {
+			t.Fatalf("Disable: %v", err)
+		}
+	}
+	if err := r.RevokeSessions(e.ctx, created); err != nil {
+		t.Fatalf("RevokeSessions: %v", err)
+	}
+	if !s.opts.SessionsRevoked(t, created) {
+		t.Error("after RevokeSessions the app was not asked to end the account's sessions")
+	}
+	if s.opts.SessionsRevoked(t, createdOther) {
+		t.Error("RevokeSessions of one account reached another account")
+	}
+	if err := r.RevokeSessions(e.ctx, created); err != nil {
+		t.Fatalf("RevokeSessions again: %v", err)
+	}
+	byKey := connector.Account{Key: a.Key, Name: a.Name, Attributes: cloneAttrs(a.Attributes)}
+	if err := r.RevokeSessions(e.ctx, byKey); err != nil {
+		t.Fatalf("RevokeSessions by key: %v", err)
+	}
+	got := e.get(t, a.Key)
+	checkAccount(t, "Get after RevokeSessions", got, a)
+	if got.Disabled != !s.opts.NoDisable {
+		t.Errorf("after Disable and RevokeSessions: Get reports Disabled = %v", got.Disabled)
+	}
+	if s.opts.SessionsRevoked(t, createdOther) {
+		t.Error("RevokeSessions of one account reached another account")
 	}
 }
 

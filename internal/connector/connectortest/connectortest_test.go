@@ -25,6 +25,44 @@ type fake struct {
 	accounts map[string]*connector.Account // by key
 	order    []string
 	nextID   int
+	revoked  map[string]int // sessions revoked, by key
+}
+
+func (f *fake) RevokesSessions() bool { return f.bug != "sessions-not-offered" }
+
+func (f *fake) RevokeSessions(_ context.Context, a connector.Account) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.bug == "sessions-needs-id" && a.ID == "" {
+		return errors.New("no ID")
+	}
+	s, ok := f.accounts[a.Key]
+	if !ok {
+		return connector.ErrNotFound
+	}
+	switch f.bug {
+	case "sessions-noop":
+		return nil
+	case "sessions-twice-errors":
+		if f.revoked[a.Key] > 0 {
+			return errors.New("already")
+		}
+	case "sessions-all":
+		for k := range f.accounts {
+			f.revoked[k]++
+		}
+		return nil
+	case "sessions-enable":
+		s.Disabled = false
+	}
+	f.revoked[a.Key]++
+	return nil
+}
+
+func (f *fake) sessionsRevoked(_ *testing.T, a connector.Account) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revoked[a.Key] > 0
 }
 
 func (f *fake) Create(_ context.Context, a connector.Account) (connector.Account, error) {
@@ -211,8 +249,13 @@ func clone(m map[string][]string) map[string][]string {
 }
 
 func runFake(t *testing.T, bug string) {
-	f := &fake{bug: bug, pageSize: 10, accounts: map[string]*connector.Account{}}
+	f := &fake{bug: bug, pageSize: 10, accounts: map[string]*connector.Account{}, revoked: map[string]int{}}
+	revoked := f.sessionsRevoked
+	if bug == "sessions-unchecked" {
+		revoked = nil // offered, but the test does not say how to check it
+	}
 	connectortest.Run(t, func(*testing.T) connector.Connector { return f }, connectortest.Options{
+		SessionsRevoked: revoked,
 		NewAccount: func(n int) connector.Account {
 			return connector.Account{Key: fmt.Sprint("K", n), Name: fmt.Sprint("user", n),
 				Attributes: map[string][]string{"title": {"t"}, "mail": {fmt.Sprint(n, "@x")}}}
@@ -243,6 +286,8 @@ func TestSuiteCatchesBugs(t *testing.T) {
 		"revoke-twice-errors", "revoke-noop", "revoke-all",
 		"get-unknown-empty", "get-unknown-temporary", "get-wrong-name",
 		"list-no-entitlements", "list-no-disabled", "list-first-page", "list-sorted-drops-last", "list-ignores-error",
+		"sessions-noop", "sessions-twice-errors", "sessions-all", "sessions-enable", "sessions-needs-id",
+		"sessions-not-offered", "sessions-unchecked",
 	}
 	for _, bug := range bugs {
 		t.Run(bug, func(t *testing.T) {

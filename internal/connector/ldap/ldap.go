@@ -1,6 +1,12 @@
 // Package ldap is the connector for LDAP directories (OpenLDAP, 389-DS,
 // Active Directory): accounts are entries below a base DN, entitlements are
 // groups (groupOfNames) whose member attribute holds the account DNs.
+//
+// It is not a connector.SessionRevoker: a directory holds no sessions or
+// tokens. Sessions live in the apps that bind against it and end there
+// when the account is disabled (an app's Kerberos tickets, for Active
+// Directory, expire with their lifetime). The conformance suite checks
+// that the connector does not claim a revocation.
 package ldap
 
 import (

@@ -24,6 +24,9 @@ type Config struct {
 	App   string       // app name, shown in tasks
 	Team  string       // team that gets the tasks; default "it"
 	Tasks store.Tasker // where tasks go
+	// Notify, when set, composes the messages telling the team of a new
+	// task; they are stored with it (the outbox delivers them).
+	Notify func(ctx context.Context, t store.Task) ([]store.Notification, error)
 	// Due is how long the team has for a task; default 1 day (4 hours for disables).
 	Due time.Duration
 	// AccountsFile is a CSV export of the app's accounts with the columns
@@ -36,7 +39,10 @@ type Config struct {
 // Connector turns changes into tasks.
 type Connector struct{ cfg Config }
 
-var _ connector.Connector = (*Connector)(nil)
+var (
+	_ connector.Connector      = (*Connector)(nil)
+	_ connector.SessionRevoker = (*Connector)(nil)
+)
 
 // New checks the configuration.
 func New(cfg Config) (*Connector, error) {
@@ -57,17 +63,30 @@ func New(cfg Config) (*Connector, error) {
 
 func (c *Connector) task(ctx context.Context, a connector.Account, title, detail string, due time.Duration) error {
 	now := c.cfg.Now().UTC()
-	who := a.Name
-	if a.Key != "" && a.Key != a.Name {
-		who = fmt.Sprintf("%s (%s)", a.Name, a.Key)
+	t := store.Task{Person: a.Key, Team: c.cfg.Team, App: c.cfg.App,
+		Title: c.title(a, title), Detail: detail,
+		Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(due), CreatedAt: now}
+	var notes []store.Notification
+	if c.cfg.Notify != nil {
+		var err error
+		if notes, err = c.cfg.Notify(ctx, t); err != nil {
+			return err
+		}
 	}
-	_, err := c.cfg.Tasks.CreateTask(ctx, store.Task{Person: a.Key, Team: c.cfg.Team, App: c.cfg.App,
-		Title: fmt.Sprintf("%s %s in %s", title, who, c.cfg.App), Detail: detail,
-		Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(due), CreatedAt: now})
+	_, err := c.cfg.Tasks.CreateTask(ctx, t, notes...)
 	if err != nil {
 		return &connector.TemporaryError{Err: fmt.Errorf("manual %s: %w", c.cfg.App, err)}
 	}
 	return nil
+}
+
+// title is a task's title: what to do, for whom, where.
+func (c *Connector) title(a connector.Account, what string) string {
+	who := a.Name
+	if a.Key != "" && a.Key != a.Name {
+		who = fmt.Sprintf("%s (%s)", a.Name, a.Key)
+	}
+	return fmt.Sprintf("%s %s in %s", what, who, c.cfg.App)
 }
 
 func attrs(a connector.Account) string {
@@ -110,6 +129,30 @@ func (c *Connector) Grant(ctx context.Context, a connector.Account, ent string) 
 func (c *Connector) Revoke(ctx context.Context, a connector.Account, ent string) error {
 	return c.task(ctx, a, "Revoke "+ent+" from", "Remove the entitlement "+ent+".", c.cfg.Due)
 }
+
+// RevokesSessions is true: a person can end the sessions in any app.
+func (c *Connector) RevokesSessions() bool { return true }
+
+// RevokeSessions asks the team to end every session and token of the
+// account (due as fast as a disable). While such a task is open for the
+// account, no second one is made.
+func (c *Connector) RevokeSessions(ctx context.Context, a connector.Account) error {
+	open, err := c.cfg.Tasks.Tasks(ctx, store.TaskFilter{Person: a.Key, App: c.cfg.App, Team: c.cfg.Team, Status: store.TaskOpen})
+	if err != nil {
+		return &connector.TemporaryError{Err: fmt.Errorf("manual %s: %w", c.cfg.App, err)}
+	}
+	title := c.title(a, sessionsTitle)
+	for _, t := range open {
+		if t.Title == title {
+			return nil
+		}
+	}
+	return c.task(ctx, a, sessionsTitle, "Sign the account out everywhere: end its sessions, revoke its API and personal access tokens, "+
+		"app passwords and remembered devices.", min(c.cfg.Due, 4*time.Hour))
+}
+
+// sessionsTitle starts the title of a session-revocation task.
+const sessionsTitle = "End every session and token of"
 
 func (c *Connector) Get(ctx context.Context, key string) (connector.Account, error) {
 	var found *connector.Account

@@ -171,6 +171,19 @@ func TestConformance(t *testing.T) {
 		UpdateAttribute: "title",
 		Entitlements:    []string{"payroll-approver", "payroll-viewer"},
 		PageSize:        10,
+		// The app is the team's task list: a task asks them to end the sessions.
+		SessionsRevoked: func(t *testing.T, a connector.Account) bool {
+			tasks, err := st.Tasks(context.Background(), store.TaskFilter{App: "payroll", Person: a.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tk := range tasks {
+				if strings.HasPrefix(tk.Title, "End every session and token of ") {
+					return true
+				}
+			}
+			return false
+		},
 	})
 	tasks, _ := st.Tasks(context.Background(), store.TaskFilter{App: "payroll"})
 	if len(tasks) == 0 {
@@ -209,5 +222,45 @@ func TestUnreadableAndTaskDetail(t *testing.T) {
 		tasks[0].Detail != "Create the account with: mail=j@dtaa.com; title=Clerk" ||
 		!strings.HasPrefix(tasks[1].Title, "Disable the account of jdoe (E1)") || tasks[1].Due.Sub(tasks[1].CreatedAt) > 4*time.Hour {
 		t.Fatalf("tasks %+v", tasks)
+	}
+}
+
+// A session revocation is one task for the owning team, due as fast as a
+// disable; asking again while it is open makes no second task.
+func TestRevokeSessionsTask(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, _ := manual.New(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
+	if connector.RevokerOf(c) == nil {
+		t.Fatal("the manual connector offers no session revocation")
+	}
+	ctx := context.Background()
+	a := connector.Account{Key: "E1", Name: "jdoe"}
+	for range 2 {
+		if err := c.RevokeSessions(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := connector.Account{Key: "E2", Name: "asmith"}
+	if err := c.RevokeSessions(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	tasks, _ := st.Tasks(ctx, store.TaskFilter{Team: "facilities", Person: "E1"})
+	if len(tasks) != 1 || tasks[0].Title != "End every session and token of jdoe (E1) in badge-system" ||
+		!strings.Contains(tasks[0].Detail, "tokens") || tasks[0].Due.Sub(tasks[0].CreatedAt) > 4*time.Hour || tasks[0].App != "badge-system" {
+		t.Fatalf("tasks for E1 %+v", tasks)
+	}
+	// Once done, a new request is a new task.
+	if _, err := st.CompleteTask(ctx, tasks[0].ID, "signed out in the badge console", "facilities-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeSessions(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if tasks, _ = st.Tasks(ctx, store.TaskFilter{Team: "facilities", Person: "E1"}); len(tasks) != 2 {
+		t.Fatalf("after the first was done, asking again made %d tasks in all, want 2", len(tasks))
 	}
 }

@@ -13,6 +13,10 @@
 // Rate limits (429, with Retry-After), server errors (5xx) and network
 // errors are retried with backoff, then reported as
 // connector.TemporaryError. The token never appears in errors.
+//
+// SCIM 2.0 has no way to end a User's sessions; many identity providers
+// offer a proprietary endpoint for it. With Config.RevokeSessionsPath the
+// connector is a connector.SessionRevoker that POSTs to that endpoint.
 package scim
 
 import (
@@ -92,6 +96,13 @@ type Config struct {
 	// 0 means no limit. Burst is the bucket size, default 1.
 	RequestsPerSecond float64
 	Burst             int
+	// RevokeSessionsPath, optional, is the app's own endpoint that ends a
+	// User's sessions and tokens: a path below BaseURL holding "{id}",
+	// replaced by the User's SCIM id, e.g. "/Users/{id}/revokeSessions".
+	// It is called with POST, no body and the same bearer token; any 2xx
+	// is success. Empty: the app offers no revocation (RevokesSessions is
+	// false) and sessions end when the account is disabled, if at all.
+	RevokeSessionsPath string
 }
 
 // Connector is a SCIM 2.0 client. It is safe for concurrent use.
@@ -105,7 +116,10 @@ type Connector struct {
 	fromSCIM map[string]string // lower-cased SCIM path -> Tango name
 }
 
-var _ connector.Connector = (*Connector)(nil)
+var (
+	_ connector.Connector      = (*Connector)(nil)
+	_ connector.SessionRevoker = (*Connector)(nil)
+)
 
 // New checks cfg and returns a connector; it makes no request.
 func New(cfg Config) (*Connector, error) {
@@ -145,6 +159,11 @@ func New(cfg Config) (*Connector, error) {
 	}
 	if cfg.RequestsPerSecond < 0 {
 		return nil, errors.New("scim: RequestsPerSecond must not be negative")
+	}
+	if p := cfg.RevokeSessionsPath; p != "" {
+		if !strings.HasPrefix(p, "/") || strings.Count(p, "{id}") != 1 || strings.ContainsAny(p, "?# \t\r\n") || strings.Contains(p, "..") {
+			return nil, fmt.Errorf("scim: RevokeSessionsPath %q: want a path below BaseURL starting with / and holding {id} once, e.g. /Users/{id}/revokeSessions", p)
+		}
 	}
 	c := &Connector{
 		cfg:      cfg,
@@ -321,6 +340,22 @@ func (c *Connector) Revoke(ctx context.Context, a connector.Account, entitlement
 			return nil // not a member
 		}
 		return err
+	})
+}
+
+// RevokesSessions reports whether the app has a session-revocation
+// endpoint (Config.RevokeSessionsPath).
+func (c *Connector) RevokesSessions() bool { return c.cfg.RevokeSessionsPath != "" }
+
+// RevokeSessions POSTs to the app's session-revocation endpoint for the
+// User (found by key when a.ID is empty or stale). A User the app does not
+// know is connector.ErrNotFound. Without RevokeSessionsPath it is an error.
+func (c *Connector) RevokeSessions(ctx context.Context, a connector.Account) error {
+	if !c.RevokesSessions() {
+		return errors.New("scim: the app has no session-revocation endpoint (RevokeSessionsPath)")
+	}
+	return c.withUser(ctx, a, func(id string) error {
+		return c.call(ctx, http.MethodPost, strings.Replace(c.cfg.RevokeSessionsPath, "{id}", url.PathEscape(id), 1), nil, nil, nil)
 	})
 }
 

@@ -58,6 +58,8 @@ func newConnector(t testing.TB, cfg scim.Config) *scim.Connector {
 	return c
 }
 
+// Without a session-revocation endpoint the connector offers none (the
+// suite checks it does not claim one).
 func TestConformance(t *testing.T) {
 	s := testenv.StartSCIMServer(t)
 	connectortest.Run(t, func(t *testing.T) connector.Connector {
@@ -68,6 +70,60 @@ func TestConformance(t *testing.T) {
 		Entitlements:    []string{"tango-g0", "tango-g1"},
 		PageSize:        testenv.SCIMMaxPageSize,
 	})
+}
+
+// With the server's proprietary session-revocation endpoint configured.
+func TestConformanceRevokeSessions(t *testing.T) {
+	s := testenv.StartSCIMServer(t)
+	connectortest.Run(t, func(t *testing.T) connector.Connector {
+		cfg := config(s)
+		cfg.RevokeSessionsPath = "/Users/{id}/revokeSessions"
+		return newConnector(t, cfg)
+	}, connectortest.Options{
+		NewAccount:      newAccount,
+		UpdateAttribute: "title",
+		Entitlements:    []string{"tango-g0", "tango-g1"},
+		PageSize:        testenv.SCIMMaxPageSize,
+		SessionsRevoked: func(t *testing.T, a connector.Account) bool {
+			return s.SessionRevocations(t)[a.ID] > 0
+		},
+	})
+}
+
+// The revocation endpoint's 404 (an unknown User, after the lookup by
+// key) is connector.ErrNotFound; its 503 is retried; a bad path is a
+// configuration error.
+func TestRevokeSessionsErrors(t *testing.T) {
+	s := testenv.StartSCIMServer(t)
+	cfg := config(s)
+	cfg.RevokeSessionsPath = "/Users/{id}/revokeSessions"
+	c := newConnector(t, cfg)
+	ctx := context.Background()
+	err := c.RevokeSessions(ctx, connector.Account{Key: "E-nobody"})
+	if !errors.Is(err, connector.ErrNotFound) || connector.IsTemporary(err) {
+		t.Errorf("RevokeSessions of an unknown User: %v, want connector.ErrNotFound", err)
+	}
+	created, err := c.Create(ctx, newAccount(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Fail(t, http.StatusServiceUnavailable, 0, 1)
+	if err := c.RevokeSessions(ctx, created); err != nil {
+		t.Fatalf("RevokeSessions after one 503: %v", err)
+	}
+	if n := s.SessionRevocations(t)[created.ID]; n != 1 {
+		t.Errorf("%d revocations recorded, want 1", n)
+	}
+	for _, bad := range []string{"Users/{id}/revoke", "/Users/revoke", "/Users/{id}/{id}", "/x?{id}", "/../{id}"} {
+		cfg := config(s)
+		cfg.RevokeSessionsPath = bad
+		if _, err := scim.New(cfg); err == nil {
+			t.Errorf("RevokeSessionsPath %q accepted", bad)
+		}
+	}
+	if connector.RevokerOf(newConnector(t, config(s))) != nil {
+		t.Error("a SCIM app without RevokeSessionsPath offers session revocation")
+	}
 }
 
 // With Tango attribute names mapped to SCIM ones, and a page size larger

@@ -26,7 +26,9 @@
 //
 // The account's "disabled" field is Tango's view; a receiver should change
 // an account's state on account.disabled and account.enabled deliveries
-// only. "entitlements" too is what Tango passed along, not the full set:
+// only. account.sessions_revoked (sent after a leaver's account.disabled)
+// asks the receiver to end every session and token of the account; it
+// changes nothing else, and receiving it twice is harmless. "entitlements" too is what Tango passed along, not the full set:
 // entitlement.granted and entitlement.revoked name the one that changes.
 //
 // Reading accounts back (Get, List, and so reconcile) needs Config.ListURL:
@@ -74,6 +76,9 @@ const (
 	EventAccountEnabled     = "account.enabled"
 	EventEntitlementGranted = "entitlement.granted"
 	EventEntitlementRevoked = "entitlement.revoked"
+	// EventSessionsRevoked asks the app to end every session and token of
+	// the account (sent after a leaver's account.disabled).
+	EventSessionsRevoked = "account.sessions_revoked"
 )
 
 // Headers of a delivery, and the prefix of the signature.
@@ -186,7 +191,10 @@ type Connector struct {
 	hidden    []string // secret and credential-like header values
 }
 
-var _ connector.Connector = (*Connector)(nil)
+var (
+	_ connector.Connector      = (*Connector)(nil)
+	_ connector.SessionRevoker = (*Connector)(nil)
+)
 
 // New checks cfg and returns a connector; it makes no request.
 func New(cfg Config) (*Connector, error) {
@@ -348,6 +356,21 @@ func (c *Connector) Revoke(ctx context.Context, a connector.Account, entitlement
 	return err
 }
 
+// RevokesSessions is true: every receiver is told, and ends the sessions
+// if it can.
+func (c *Connector) RevokesSessions() bool { return true }
+
+// RevokeSessions sends account.sessions_revoked; a 404 from the receiver
+// is connector.ErrNotFound (no such account: nothing to end).
+func (c *Connector) RevokeSessions(ctx context.Context, a connector.Account) error {
+	_, err := c.deliver(ctx, EventSessionsRevoked, a, "")
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return fmt.Errorf("%w: %w", err, connector.ErrNotFound)
+	}
+	return err
+}
+
 // deliver POSTs one delivery (with retries, under one delivery id) and
 // returns the 2xx response's body.
 func (c *Connector) deliver(ctx context.Context, typ string, a connector.Account, entitlement string) ([]byte, error) {
@@ -420,6 +443,8 @@ func Summary(typ string, a Account, entitlement, app string) string {
 		s = "grant " + entitlement + " to account " + who
 	case EventEntitlementRevoked:
 		s = "revoke " + entitlement + " from account " + who
+	case EventSessionsRevoked:
+		s = "end every session and token of account " + who
 	default:
 		s = typ + " " + who
 	}

@@ -83,11 +83,12 @@ type receiver struct {
 	rejected int // requests refused with 401
 	gets     int
 	fail     []failure
+	sessions map[string]int // key -> account.sessions_revoked applied
 }
 
 func startReceiver(t testing.TB) *receiver {
 	t.Helper()
-	r := &receiver{t: t, secret: testSecret, maxPage: 10, accounts: map[string]*wireAccount{}, applied: map[string]int{}}
+	r := &receiver{t: t, secret: testSecret, maxPage: 10, accounts: map[string]*wireAccount{}, applied: map[string]int{}, sessions: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /hook", r.deliver)
 	mux.HandleFunc("GET /accounts", r.list)
@@ -244,6 +245,11 @@ func (r *receiver) apply(d wireDelivery) (*wireAccount, int) {
 			return nil, http.StatusBadRequest
 		}
 		acc.Entitlements = slices.DeleteFunc(acc.Entitlements, func(e string) bool { return e == d.Entitlement })
+	case "account.sessions_revoked":
+		if d.Entitlement != "" {
+			return nil, http.StatusBadRequest
+		}
+		r.sessions[acc.Key]++ // the account itself does not change
 	default:
 		return nil, http.StatusBadRequest
 	}
@@ -305,6 +311,14 @@ func (r *receiver) nAttempts() int {
 	return len(r.attempts)
 }
 
+// sessionsRevoked reports whether the receiver ended the sessions of the
+// account with a's key.
+func (r *receiver) sessionsRevoked(_ *testing.T, a connector.Account) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sessions[a.Key] > 0
+}
+
 func (r *receiver) account(key string) (wireAccount, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -362,6 +376,7 @@ func TestConformance(t *testing.T) {
 		UpdateAttribute: "title",
 		Entitlements:    []string{"crm-admins", "crm-users"},
 		PageSize:        10,
+		SessionsRevoked: r.sessionsRevoked,
 	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -391,6 +406,7 @@ func TestConformanceReceiverWithoutIDs(t *testing.T) {
 		UpdateAttribute: "title",
 		Entitlements:    []string{"crm-admins", "crm-users"},
 		PageSize:        10,
+		SessionsRevoked: r.sessionsRevoked,
 	})
 	got, err := newConnector(t, r.config()).Create(context.Background(), newAccount(1))
 	if err != nil {
@@ -921,5 +937,42 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := webhook.New(webhook.Config{URL: "https://hooks.example.com/x", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}); err != nil {
 		t.Errorf("New with a valid config: %v", err)
+	}
+}
+
+// account.sessions_revoked: its own type and text, signed like the others;
+// a receiver that does not know the account (404) is connector.ErrNotFound,
+// not a temporary failure.
+func TestRevokeSessionsDelivery(t *testing.T) {
+	srv, requests := startCapture(t)
+	c := newConnector(t, webhook.Config{URL: srv.URL + "/hook", Secret: testSecret, AppName: "crm"})
+	if connector.RevokerOf(c) == nil {
+		t.Fatal("the webhook connector offers no session revocation")
+	}
+	a := connector.Account{Key: "E123", Name: "jdoe"}
+	if err := c.RevokeSessions(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	reqs := requests()
+	if len(reqs) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(reqs))
+	}
+	var d wireDelivery
+	if err := json.Unmarshal(reqs[0].body, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Type != "account.sessions_revoked" || d.Account.Key != "E123" || d.Entitlement != "" ||
+		d.Text != "Tango: end every session and token of account jdoe (E123) in crm" {
+		t.Errorf("delivery %+v", d)
+	}
+	h := reqs[0].header
+	if err := webhook.Verify(testSecret, h.Get("X-Tango-Timestamp"), string(reqs[0].body), h.Get("X-Tango-Signature"), 0); err != nil {
+		t.Errorf("signature: %v", err)
+	}
+
+	r := startReceiver(t) // knows no account: answers 404
+	err := newConnector(t, r.config()).RevokeSessions(context.Background(), a)
+	if !errors.Is(err, connector.ErrNotFound) || connector.IsTemporary(err) {
+		t.Errorf("RevokeSessions of an account the receiver does not know: %v, want connector.ErrNotFound", err)
 	}
 }

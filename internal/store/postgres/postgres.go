@@ -13,7 +13,8 @@ import (
 	"strconv"
 	"strings"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -54,6 +55,29 @@ func (dialect) MaxParams() int { return 65535 }
 
 // Unnest: bulk inserts send one array per column.
 func (dialect) Unnest() bool { return true }
+
+// Copy streams rows into table with COPY FROM STDIN inside the open
+// transaction of conn: pgx encodes the next rows while the server inserts
+// the previous ones, and no statement or parameter array is built.
+func (dialect) Copy(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(i int, args []any) []any) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy into %s: driver connection is %T, not pgx", table, dc)
+		}
+		i := 0
+		var args []any
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+			if i == n {
+				return nil, nil
+			}
+			args = row(i, args[:0])
+			i++
+			return args, nil
+		}))
+		return err
+	})
+}
 
 // Open connects with a postgres:// DSN and applies migrations.
 func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {

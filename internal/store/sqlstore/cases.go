@@ -27,18 +27,18 @@ func scanCase(r scanner) (store.Case, error) {
 	return c, err
 }
 
-var stepCols = []string{"step", "action", "depends_on", "evidence_kind", "assignee", "escalated_to", "escalated_at"}
+var stepCols = []string{"step", "action", "depends_on", "evidence_kind", "assignee", "escalated_to", "escalated_at", "reminded_at"}
 
 var caseTaskSelect = `SELECT id, ` + strings.Join(taskCols, ",") + `, ` + strings.Join(stepCols, ",") + ` FROM tasks`
 
 func scanCaseTask(r scanner) (store.CaseTask, error) {
 	var t store.CaseTask
-	var due, done, created, esc int64
+	var due, done, created, esc, rem int64
 	var deps string
 	err := r.Scan(&t.ID, &t.Case, &t.Source, &t.Person, &t.Team, &t.Title, &t.Detail, &t.Status, &t.Kind, &due, &t.App,
 		&t.Evidence, &t.CompletedBy, &done, &created,
-		&t.Step, &t.Action, &deps, &t.EvidenceKind, &t.Assignee, &t.EscalatedTo, &esc)
-	t.Due, t.CompletedAt, t.CreatedAt, t.EscalatedAt = fromMicros(due), fromMicros(done), fromMicros(created), fromMicros(esc)
+		&t.Step, &t.Action, &deps, &t.EvidenceKind, &t.Assignee, &t.EscalatedTo, &esc, &rem)
+	t.Due, t.CompletedAt, t.CreatedAt, t.EscalatedAt, t.RemindedAt = fromMicros(due), fromMicros(done), fromMicros(created), fromMicros(esc), fromMicros(rem)
 	if deps != "" {
 		t.DependsOn = strings.Split(deps, ",")
 	}
@@ -66,7 +66,7 @@ func (s *DB) PendingCaseEvents(ctx context.Context, limit int) ([]store.Event, e
 	return out, rows.Err()
 }
 
-func (s *DB) OpenCase(ctx context.Context, c store.Case, tasks []store.CaseTask, actor string) (store.Case, []store.CaseTask, error) {
+func (s *DB) OpenCase(ctx context.Context, c store.Case, tasks []store.CaseTask, actor string, notes ...store.Notification) (store.Case, []store.CaseTask, error) {
 	out := slices.Clone(tasks)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if c.EventID > 0 {
@@ -114,7 +114,8 @@ func (s *DB) OpenCase(ctx context.Context, c store.Case, tasks []store.CaseTask,
 			t.Due = t.Due.UTC().Truncate(time.Microsecond)
 			if err := ins.QueryRowContext(ctx, t.Case, t.Source, t.Person, t.Team, t.Title, t.Detail, t.Status, t.Kind,
 				micros(t.Due), t.App, t.Evidence, t.CompletedBy, micros(t.CompletedAt), micros(t.CreatedAt),
-				t.Step, t.Action, strings.Join(t.DependsOn, ","), t.EvidenceKind, t.Assignee, t.EscalatedTo, micros(t.EscalatedAt)).Scan(&t.ID); err != nil {
+				t.Step, t.Action, strings.Join(t.DependsOn, ","), t.EvidenceKind, t.Assignee, t.EscalatedTo, micros(t.EscalatedAt),
+				micros(t.RemindedAt)).Scan(&t.ID); err != nil {
 				return fmt.Errorf("store: task %q of case %d: %w", t.Title, c.ID, err)
 			}
 			entries = append(entries, audit.New(c.OpenedAt, actor, "task.created", t.Source, "", t.Person, nil,
@@ -123,6 +124,28 @@ func (s *DB) OpenCase(ctx context.Context, c store.Case, tasks []store.CaseTask,
 		}
 		if err := s.appendAudit(ctx, tx, entries); err != nil {
 			return err
+		}
+		if len(notes) > 0 {
+			notes = slices.Clone(notes)
+			for i := range notes {
+				n := &notes[i]
+				n.Case = c.ID
+				if n.Step == "" {
+					continue
+				}
+				for _, t := range out {
+					if t.Step == n.Step {
+						n.Task = t.ID
+						break
+					}
+				}
+				if n.Task == 0 {
+					return fmt.Errorf("store: notification %q of case %d: no task of step %q", n.Subject, c.ID, n.Step)
+				}
+			}
+			if _, err := s.queueNotifications(ctx, tx, notes, c.OpenedAt); err != nil {
+				return err
+			}
 		}
 		if len(out) == 0 {
 			// A playbook with no applicable step: nothing to do, closed at once.
@@ -231,6 +254,9 @@ func (s *DB) CaseTasks(ctx context.Context, f store.CaseTaskFilter) ([]store.Cas
 	if f.Unescalated {
 		w.add("escalated_at = 0")
 	}
+	if f.Unreminded {
+		w.add("reminded_at = 0")
+	}
 	return s.caseTasks(ctx, s.db, w.sql()+` ORDER BY id LIMIT ?`, append(w.args, limitOrAll(f.Limit)))
 }
 
@@ -336,7 +362,7 @@ func (s *DB) CompleteCaseTask(ctx context.Context, id int64, evidence, actor str
 	return t, err
 }
 
-func (s *DB) ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
+func (s *DB) ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
 	var t store.CaseTask
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -348,13 +374,17 @@ func (s *DB) ReassignTask(ctx context.Context, id int64, team, assignee, actor s
 		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET team = ?, assignee = ? WHERE id = ?`), team, assignee, id); err != nil {
 			return fmt.Errorf("store: task %d: %w", id, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reassigned", t.Source, "", t.Person, before,
-			map[string]any{"task": t.ID, "case": t.Case, "team": team, "assignee": assignee})})
+		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reassigned", t.Source, "", t.Person, before,
+			map[string]any{"task": t.ID, "case": t.Case, "team": team, "assignee": assignee})}); err != nil {
+			return err
+		}
+		_, err = s.queueNotifications(ctx, tx, forTask(notes, t), at)
+		return err
 	})
 	return t, err
 }
 
-func (s *DB) EscalateTask(ctx context.Context, id int64, to, actor string, at time.Time) (store.CaseTask, error) {
+func (s *DB) EscalateTask(ctx context.Context, id int64, to, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
 	var t store.CaseTask
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -369,9 +399,13 @@ func (s *DB) EscalateTask(ctx context.Context, id int64, to, actor string, at ti
 		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET escalated_to = ?, escalated_at = ? WHERE id = ?`), to, micros(at), id); err != nil {
 			return fmt.Errorf("store: task %d: %w", id, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.escalated", t.Source, "", t.Person, nil,
+		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.escalated", t.Source, "", t.Person, nil,
 			map[string]any{"task": t.ID, "case": t.Case, "team": t.Team, "assignee": t.Assignee, "title": t.Title,
-				"due": t.Due, "escalated_to": to})})
+				"due": t.Due, "escalated_to": to})}); err != nil {
+			return err
+		}
+		_, err = s.queueNotifications(ctx, tx, forTask(notes, t), at)
+		return err
 	})
 	return t, err
 }
@@ -379,22 +413,12 @@ func (s *DB) EscalateTask(ctx context.Context, id int64, to, actor string, at ti
 func (s *DB) CloseCancelledCases(ctx context.Context, actor string, at time.Time) ([]store.Case, error) {
 	var out []store.Case
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.rb(`SELECT c.id FROM cases c JOIN events e ON e.id = c.event_id
+		ids, err := queryAll(ctx, tx, "store: cancelled cases", func(r scanner) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}, s.rb(`SELECT c.id FROM cases c JOIN events e ON e.id = c.event_id
 			WHERE c.status = ? AND c.event_id > 0 AND e.state IN ('cancelled', 'discarded') ORDER BY c.id`), store.CaseOpen)
 		if err != nil {
-			return fmt.Errorf("store: cancelled cases: %w", err)
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		at = at.UTC().Truncate(time.Microsecond)

@@ -66,6 +66,12 @@ func (s *DB) queue(ctx context.Context, tx *sql.Tx, b *store.ProvisionBatch) err
 			return fmt.Errorf("store: mark event %d: %w", id, err)
 		}
 	}
+	markReq := s.rb(`UPDATE requests SET provisioned = 1 WHERE id = ?`)
+	for _, id := range b.Requests {
+		if _, err := tx.ExecContext(ctx, markReq, id); err != nil {
+			return fmt.Errorf("store: mark request %d: %w", id, err)
+		}
+	}
 	return s.appendAudit(ctx, tx, b.Entries)
 }
 

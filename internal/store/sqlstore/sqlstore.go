@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +32,12 @@ type Dialect interface {
 	Unnest() bool
 }
 
+// Copier is a Dialect that can stream many rows into a table within the
+// transaction open on conn (PostgreSQL's COPY).
+type Copier interface {
+	Copy(ctx context.Context, conn *sql.Conn, table string, cols []string, n int, row func(i int, args []any) []any) error
+}
+
 // DB is a store.Store over a database/sql handle.
 type DB struct {
 	db *sql.DB
@@ -43,6 +49,10 @@ type DB struct {
 	group grouper // writes sharing a transaction (see writeGrouped)
 
 	stmts sync.Map // query text -> *sql.Stmt, for the statements of every push (see prepared)
+
+	// conns maps a write transaction to its connection when the dialect
+	// is a Copier (database/sql gives a transaction no raw access).
+	conns sync.Map
 }
 
 // prepared returns q as a statement of tx, prepared once per connection
@@ -169,8 +179,20 @@ func fromMicros(n int64) time.Time {
 }
 
 func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	var tx *sql.Tx
+	var err error
+	if _, ok := s.d.(Copier); ok {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: connect: %w", err)
+		}
+		defer conn.Close()
+		if tx, err = conn.BeginTx(ctx, nil); err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		s.conns.Store(tx, conn)
+		defer s.conns.Delete(tx)
+	} else if tx, err = s.db.BeginTx(ctx, nil); err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
@@ -192,11 +214,20 @@ func (s *DB) bulk(ctx context.Context, tx *sql.Tx, table string, cols []string, 
 	return s.bulkFunc(ctx, tx, table, cols, len(rows), func(i int, args []any) []any { return append(args, rows[i]...) }, suffix)
 }
 
+// copyMin is the fewest rows worth a COPY (it costs a round trip to learn
+// the column types).
+const copyMin = 200
+
 // bulkFunc is bulk with rows made on demand, one chunk at a time, so a
 // large import never holds every row's arguments at once.
 func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
 	if n == 0 {
 		return nil
+	}
+	if c, ok := s.d.(Copier); ok && n >= copyMin {
+		if conn, ok := s.conns.Load(tx); ok {
+			return s.copyRows(ctx, tx, c, conn.(*sql.Conn), table, cols, n, row, suffix)
+		}
 	}
 	if s.d.Unnest() && n > 1 {
 		return s.bulkUnnest(ctx, tx, table, cols, n, row, suffix)
@@ -204,32 +235,62 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 	per := max(1, min(500, s.d.MaxParams()/len(cols)))
 	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ",") + ") VALUES "
-	var full string
+	// A statement of thousands of placeholders costs more to parse than to
+	// run: the full-chunk statement is prepared once and reused.
+	var full *sql.Stmt
+	if n >= 2*per {
+		var err error
+		if full, err = tx.PrepareContext(ctx, s.rb(head+strings.TrimSuffix(strings.Repeat(one+",", per), ",")+suffix)); err != nil {
+			return fmt.Errorf("store: insert into %s: %w", table, err)
+		}
+		defer full.Close()
+	}
 	args := make([]any, 0, min(per, n)*len(cols))
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
-		var q string
-		if end-start == per && full != "" {
-			q = full
-		} else {
-			q = s.rb(head + strings.TrimSuffix(strings.Repeat(one+",", end-start), ",") + suffix)
-			if end-start == per {
-				full = q
-			}
-		}
 		args = args[:0]
 		for i := start; i < end; i++ {
 			args = row(i, args)
 		}
 		var err error
-		if n == 1 {
-			_, err = s.txExec(ctx, tx, q, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, q, args...)
+		switch {
+		case end-start == per && full != nil:
+			_, err = full.ExecContext(ctx, args...)
+		case n == 1: // one row, as every push writes: a statement prepared once
+			_, err = s.txExec(ctx, tx, s.rb(head+one+suffix), args...)
+		default:
+			_, err = tx.ExecContext(ctx, s.rb(head+strings.TrimSuffix(strings.Repeat(one+",", end-start), ",")+suffix), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("store: insert into %s: %w", table, err)
 		}
+	}
+	return nil
+}
+
+// copyRows streams rows with the dialect's COPY. An upsert (suffix set)
+// copies into a temporary table first and inserts from it, since COPY
+// itself cannot resolve conflicts.
+func (s *DB) copyRows(ctx context.Context, tx *sql.Tx, c Copier, conn *sql.Conn, table string, cols []string, n int, row func(i int, args []any) []any, suffix string) error {
+	if suffix == "" {
+		if err := c.Copy(ctx, conn, table, cols, n, row); err != nil {
+			return fmt.Errorf("store: copy into %s: %w", table, err)
+		}
+		return nil
+	}
+	tmp := "bulk_" + table
+	list := strings.Join(cols, ",")
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE "+tmp+" AS SELECT "+list+" FROM "+table+" WITH NO DATA"); err != nil {
+		return fmt.Errorf("store: copy into %s: %w", table, err)
+	}
+	if err := c.Copy(ctx, conn, tmp, cols, n, row); err != nil {
+		return fmt.Errorf("store: copy into %s: %w", table, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+" ("+list+") SELECT "+list+" FROM "+tmp+suffix); err != nil {
+		return fmt.Errorf("store: insert into %s: %w", table, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE "+tmp); err != nil {
+		return fmt.Errorf("store: copy into %s: %w", table, err)
 	}
 	return nil
 }
@@ -504,25 +565,15 @@ func importRow(i store.Import, payload string) []any {
 // applyChanges writes persons and events; a person whose dates changed, or
 // who joins, leaves or returns, loses the scheduled events planned before.
 func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Person, events []store.Event, provisioned bool, seqs map[string]int64) error {
-	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
-	for i := range events {
-		e := &events[i]
-		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
-		for _, c := range e.Changed {
-			dates = dates || c == "start_date" || c == "end_date"
-		}
-		if dates && e.State == store.EventApplied {
-			if _, err := s.txExec(ctx, tx, cancel, e.Source, e.EmployeeID); err != nil {
-				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
-			}
-		}
+	if err := s.cancelScheduled(ctx, tx, events); err != nil {
+		return err
 	}
 	// Insert in key order: index pages fill in sequence instead of at random.
 	order := make([]int, len(persons))
 	for i := range order {
 		order[i] = i
 	}
-	sort.Slice(order, func(a, b int) bool { return persons[order[a]].EmployeeID < persons[order[b]].EmployeeID })
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(persons[a].EmployeeID, persons[b].EmployeeID) })
 	err := s.bulkFunc(ctx, tx, "persons", personCols, len(persons), func(i int, args []any) []any {
 		return append(args, personRow(&persons[order[i]])...)
 	}, personUpsert)
@@ -542,6 +593,51 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 		}
 		return eventRow(args, e, seq, prov)
 	}, "")
+}
+
+// cancelScheduled cancels the scheduled events of persons whose dates an
+// applied event changes. Only the few persons with scheduled events are
+// touched: a first load of 100,000 joiners issues no update at all.
+func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Event) error {
+	var sources []string
+	for i := range events {
+		if !slices.Contains(sources, events[i].Source) {
+			sources = append(sources, events[i].Source)
+		}
+	}
+	scheduled := map[string]bool{}
+	for _, src := range sources {
+		ids, err := queryAll(ctx, tx, "scheduled events", func(r scanner) (string, error) {
+			var id string
+			return id, r.Scan(&id)
+		}, s.rb(`SELECT DISTINCT employee_id FROM events WHERE state = 'scheduled' AND source = ?`), src)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			scheduled[src+"\x00"+id] = true
+		}
+	}
+	if len(scheduled) == 0 {
+		return nil
+	}
+	cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
+	for i := range events {
+		e := &events[i]
+		if e.State != store.EventApplied || !scheduled[e.Source+"\x00"+e.EmployeeID] {
+			continue
+		}
+		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
+		for _, c := range e.Changed {
+			dates = dates || c == "start_date" || c == "end_date"
+		}
+		if dates {
+			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
+				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (store.Import, error) {
@@ -868,21 +964,31 @@ func (s *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error
 		if n > 0 {
 			return fmt.Errorf("token %q already exists; revoke it first or pick another name: %w", t.Name, store.ErrConflict)
 		}
-		err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO tokens (name, scope, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, 0, 0) RETURNING id`),
-			t.Name, t.Scope, t.Hash, micros(t.CreatedAt)).Scan(&t.ID)
+		err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO tokens (name, scope, person, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING id`),
+			t.Name, t.Scope, t.Person, t.Hash, micros(t.CreatedAt)).Scan(&t.ID)
 		if err != nil {
 			return fmt.Errorf("store: token %q: %w", t.Name, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, map[string]string{"scope": t.Scope})})
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, tokenDoc(t))})
 	})
 	return t, err
+}
+
+// tokenDoc is what a token's audit entry records: its scope, and the
+// person it acts as when it has one (older entries keep their exact form).
+func tokenDoc(t store.Token) map[string]string {
+	m := map[string]string{"scope": t.Scope}
+	if t.Person != "" {
+		m["person"] = t.Person
+	}
+	return m
 }
 
 func (s *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
 	var t store.Token
 	var created, used, revoked int64
-	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
-		Scan(&t.ID, &t.Name, &t.Scope, &t.Hash, &created, &used, &revoked)
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, person, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
+		Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &t.Hash, &created, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, store.ErrNotFound
 	}
@@ -909,7 +1015,7 @@ func (s *DB) RevokeToken(ctx context.Context, name string, at time.Time) error {
 }
 
 func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, person, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: tokens: %w", err)
 	}
@@ -918,7 +1024,7 @@ func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
 	for rows.Next() {
 		var t store.Token
 		var created, used, revoked int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &created, &used, &revoked); err != nil {
+		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &created, &used, &revoked); err != nil {
 			return nil, err
 		}
 		t.CreatedAt, t.LastUsed, t.Revoked = fromMicros(created), fromMicros(used), fromMicros(revoked)

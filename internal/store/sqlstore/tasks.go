@@ -24,13 +24,16 @@ func scanTask(r scanner) (store.Task, error) {
 	return t, err
 }
 
-func (s *DB) CreateTask(ctx context.Context, t store.Task) (store.Task, error) {
+func (s *DB) CreateTask(ctx context.Context, t store.Task, notes ...store.Notification) (store.Task, error) {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		q := `INSERT INTO tasks (` + strings.Join(taskCols, ",") + `) VALUES (` + strings.TrimSuffix(strings.Repeat("?,", len(taskCols)), ",") + `) RETURNING id`
 		err := tx.QueryRowContext(ctx, s.rb(q), t.Case, t.Source, t.Person, t.Team, t.Title, t.Detail, t.Status, t.Kind,
 			micros(t.Due), t.App, t.Evidence, t.CompletedBy, micros(t.CompletedAt), micros(t.CreatedAt)).Scan(&t.ID)
 		if err != nil {
 			return fmt.Errorf("store: task: %w", err)
+		}
+		if _, err := s.queueNotifications(ctx, tx, forTask(notes, store.CaseTask{Task: t}), t.CreatedAt); err != nil {
+			return err
 		}
 		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "system", "task.created", t.Source, "", t.Person, nil,
 			map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "app": t.App})})

@@ -688,4 +688,7 @@ func Run(t *testing.T, b Backend) {
 	})
 
 	runCases(t, b)
+	runNotify(t, b)
+	runRequests(t, b)
+	runRequestClocks(t, b)
 }

@@ -1,0 +1,211 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/request"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// caller is the person the request's token acts for; the API never takes
+// an identity from the client. Without one it answers 403 and returns false.
+func (s *Server) caller(w http.ResponseWriter, r *http.Request) (request.Caller, bool) {
+	t := tokenOf(r)
+	if t.Person == "" {
+		writeError(w, http.StatusForbidden, "token "+strconv.Quote(t.Name)+" acts for no person; access requests need one made with `tango token create --scope api --name NAME --person EMPLOYEE_ID`")
+		return request.Caller{}, false
+	}
+	p, err := request.FindPerson(r.Context(), s.st, s.cfg, t.Person)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusForbidden, "token "+strconv.Quote(t.Name)+" acts for "+strconv.Quote(t.Person)+", who is not in the workforce")
+		return request.Caller{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return request.Caller{}, false
+	}
+	return request.Caller{Person: p, Via: "token:" + t.Name}, true
+}
+
+func (s *Server) requests(w http.ResponseWriter) (*request.Service, bool) {
+	if s.req == nil {
+		writeError(w, http.StatusServiceUnavailable, "access requests are unavailable: the config's policy does not compile (see the server log)")
+		return nil, false
+	}
+	return s.req, true
+}
+
+// requestFail answers for an access-request error: 403 not allowed, 422 a
+// wrong request, 409 a separation-of-duties rule (named) or a decision
+// someone made first.
+func (s *Server) requestFail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, request.ErrForbidden):
+		writeError(w, http.StatusForbidden, err.Error())
+	case errors.Is(err, request.ErrInvalid):
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+	case errors.Is(err, request.ErrSoD):
+		writeError(w, http.StatusConflict, err.Error())
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
+	svc, ok := s.requests(w)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	limit, err := limitParam(r)
+	if err == nil {
+		err = oneOf("state", q.Get("state"), store.RequestPending, store.RequestApproved, store.RequestRejected, store.RequestExpired)
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f := store.RequestFilter{State: q.Get("state"), Requester: q.Get("requester"), Beneficiary: q.Get("beneficiary")}
+	for name, set := range map[string]func(){
+		"overdue":   func() { f.DueBefore = s.now() },
+		"escalated": func() { f.Escalated = true },
+	} {
+		switch v := q.Get(name); v {
+		case "", "false":
+		case "true":
+			set()
+		default:
+			writeError(w, http.StatusBadRequest, name+" "+strconv.Quote(v)+": want true or false")
+			return
+		}
+	}
+	approver := q.Get("approver")
+	if approver == "" {
+		f.Limit = limit
+	}
+	rs, err := s.st.Requests(r.Context(), f)
+	if err == nil && approver != "" {
+		rs, err = svc.AwaitingApprover(r.Context(), rs, approver)
+		if limit > 0 && len(rs) > limit {
+			rs = rs[:limit]
+		}
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Page[store.Request]{Items: rs})
+}
+
+func (s *Server) createRequest(w http.ResponseWriter, r *http.Request) {
+	svc, ok := s.requests(w)
+	if !ok {
+		return
+	}
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		request.New
+		Duration string `json:"duration"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	in := body.New
+	if body.Duration != "" {
+		d, err := config.ParseDuration(body.Duration)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "duration: "+err.Error())
+			return
+		}
+		in.Duration = d
+	}
+	req, err := svc.Create(r.Context(), c, in)
+	if err != nil {
+		s.requestFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, req)
+}
+
+func requestID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, "request id "+strconv.Quote(r.PathValue("id"))+": want a number")
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) approveRequest(w http.ResponseWriter, r *http.Request) { s.decideRequest(w, r, true) }
+func (s *Server) rejectRequest(w http.ResponseWriter, r *http.Request)  { s.decideRequest(w, r, false) }
+
+func (s *Server) decideRequest(w http.ResponseWriter, r *http.Request, approve bool) {
+	svc, ok := s.requests(w)
+	if !ok {
+		return
+	}
+	id, ok := requestID(w, r)
+	if !ok {
+		return
+	}
+	c, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Note string `json:"note"`
+	}
+	if r.ContentLength != 0 && !decodeBody(w, r, &body) {
+		return
+	}
+	var req store.Request
+	var err error
+	if approve {
+		req, err = svc.Approve(r.Context(), c, id, body.Note)
+	} else {
+		req, err = svc.Reject(r.Context(), c, id, strings.TrimSpace(body.Note))
+	}
+	if err != nil {
+		s.requestFail(w, r, err)
+		return
+	}
+	if req.State == store.RequestApproved {
+		s.planRequests(r.Context())
+	}
+	writeJSON(w, http.StatusOK, req)
+}
+
+// planRequests queues the grants and revokes of requests decided or expired
+// since the engine last looked (it also does so on its own loop).
+func (s *Server) planRequests(ctx context.Context) {
+	if s.engine == nil {
+		return
+	}
+	if _, err := s.engine.PlanRequests(ctx); err != nil {
+		s.log.Warn("requests: planning provisioning failed; the engine retries", "err", err)
+	}
+}
+
+// ExpireRequests ends the time-bound grants that are due and queues their
+// revokes.
+func (s *Server) ExpireRequests(ctx context.Context) (int, error) {
+	rs, err := request.Expire(ctx, s.st, s.now())
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range rs {
+		s.log.Info("scheduler: access grant expired", "request", r.ID, "beneficiary", r.Beneficiary, "app", r.App, "entitlement", r.Entitlement)
+	}
+	if len(rs) > 0 {
+		s.planRequests(ctx)
+	}
+	return len(rs), nil
+}

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Access request states.
+const (
+	RequestPending  = "pending"  // waiting for the approval of its next step
+	RequestApproved = "approved" // every step approved: a grant, active until it expires
+	RequestRejected = "rejected" // refused by an approver, or by a separation-of-duties rule
+	RequestExpired  = "expired"  // a time-bound grant whose time ran out; provisioning revokes it
+)
+
+// Approval steps, in chain order.
+const (
+	StepManager  = "manager"  // the beneficiary's manager
+	StepOwner    = "owner"    // the owner of the requested entitlement
+	StepSecurity = "security" // Security, for high-risk entitlements
+)
+
+// Approval is one approved step of a request.
+type Approval struct {
+	Step string    `json:"step"`
+	By   string    `json:"by"` // employee ID of the approver
+	At   time.Time `json:"at"`
+	// InsteadOf is the approver the step was meant for when someone else
+	// stood in (they had left or were away).
+	InsteadOf string `json:"instead_of,omitempty"`
+	// Escalated: By approved as the one the overdue step was escalated to.
+	Escalated bool   `json:"escalated,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Request is an access request: a person asks for an app's entitlement for
+// themselves or for one of their reports. Once approved it is a grant that
+// provisioning applies, until it expires (ExpiresAt, when time-bound).
+type Request struct {
+	ID            int64         `json:"id"`
+	Source        string        `json:"source"`      // the HR source of requester and beneficiary
+	Requester     string        `json:"requester"`   // employee ID of who asked
+	Beneficiary   string        `json:"beneficiary"` // employee ID of who gets the access
+	App           string        `json:"app"`
+	Entitlement   string        `json:"entitlement"`
+	Justification string        `json:"justification"`
+	Risk          string        `json:"risk"`
+	Duration      time.Duration `json:"duration_ns,omitempty"` // 0: until revoked
+	State         string        `json:"state"`
+	Chain         []string      `json:"chain"` // the steps, in order
+	Step          int           `json:"step"`  // index in Chain of the next step to approve
+	Approvals     []Approval    `json:"approvals"`
+	Reason        string        `json:"reason,omitempty"` // why it was rejected or expired
+	DecidedBy     string        `json:"decided_by,omitempty"`
+	CreatedAt     time.Time     `json:"created_at"`
+	DecidedAt     time.Time     `json:"decided_at,omitzero"`
+	ExpiresAt     time.Time     `json:"expires_at,omitzero"` // for an approved, time-bound grant
+	// StepSince is when the current step became current (creation or the
+	// previous approval); Due is its deadline (zero: none).
+	StepSince time.Time `json:"step_since,omitzero"`
+	Due       time.Time `json:"due,omitzero"`
+	// RemindedAt is when the current step's approvers were reminded of its
+	// deadline; EscalatedTo (an employee ID) and EscalatedAt when the step,
+	// overdue, was escalated. Each step starts with none.
+	RemindedAt  time.Time `json:"reminded_at,omitzero"`
+	EscalatedTo string    `json:"escalated_to,omitempty"`
+	EscalatedAt time.Time `json:"escalated_at,omitzero"`
+	// Provisioned is false from approval or expiry until provisioning has
+	// planned the change (the engine's cursor).
+	Provisioned bool `json:"-"`
+}
+
+// NextStep is the step waiting for approval ("" unless pending).
+func (r Request) NextStep() string {
+	if r.State != RequestPending || r.Step >= len(r.Chain) {
+		return ""
+	}
+	return r.Chain[r.Step]
+}
+
+// Overdue reports whether a pending request's current step is past its
+// deadline at now.
+func (r Request) Overdue(now time.Time) bool {
+	return r.State == RequestPending && !r.Due.IsZero() && r.Due.Before(now)
+}
+
+// RequestFilter selects requests; empty fields match anything.
+type RequestFilter struct {
+	Source        string
+	State         string
+	Requester     string
+	Beneficiary   string
+	Unprovisioned bool // only requests approved or expired and not yet planned for
+	// DueBefore, when set, keeps pending requests whose current step has a
+	// deadline before it.
+	DueBefore   time.Time
+	Unreminded  bool // current step not reminded of yet
+	Unescalated bool // current step not escalated yet
+	Escalated   bool // current step escalated
+	Limit       int
+}
+
+// RequestIDPlaceholder stands for a new request's ID in the notifications
+// written with it (CreateRequest).
+const RequestIDPlaceholder = "{{request}}"
+
+// Requester keeps access requests and who is away.
+type Requester interface {
+	// CreateRequest stores a new request (ID, State pending, Step 0 filled
+	// in) with a "request.created" audit entry by actor and the
+	// notifications it causes (their Request set; RequestIDPlaceholder in
+	// their subject and body replaced by the new ID), in one transaction.
+	CreateRequest(ctx context.Context, r Request, actor string, notes ...Notification) (Request, error)
+	// UpdateRequest writes r's new state, step, approvals and decision if
+	// the stored request is still in state fromState at step fromStep
+	// (ErrConflict otherwise: someone decided first), with an audit entry
+	// "request.<action>" by actor at at and the notifications it causes,
+	// in one transaction. Approved and expired requests are marked
+	// unprovisioned.
+	UpdateRequest(ctx context.Context, r Request, fromState string, fromStep int, action, actor string, at time.Time, notes ...Notification) (Request, error)
+	// RemindRequest records that the approvers of a pending request's step
+	// (still at index step) were reminded of its deadline, with the
+	// reminders, in one transaction; ErrConflict when the request moved
+	// on or was reminded already.
+	RemindRequest(ctx context.Context, id int64, step int, actor string, at time.Time, notes ...Notification) (Request, error)
+	// EscalateRequest records that a pending request's overdue step (still
+	// at index step) was escalated to the employee `to`, with a
+	// "request.escalated" audit entry and the notifications, in one
+	// transaction; ErrConflict when it moved on or was escalated already.
+	EscalateRequest(ctx context.Context, id int64, step int, to, actor string, at time.Time, notes ...Notification) (Request, error)
+	Request(ctx context.Context, id int64) (Request, error)
+	// Requests lists requests, oldest first.
+	Requests(ctx context.Context, f RequestFilter) ([]Request, error)
+	// ExpireRequests ends every approved request whose ExpiresAt is at or
+	// before now, each with a "request.expired" audit entry, and returns them.
+	ExpireRequests(ctx context.Context, now time.Time, actor string) ([]Request, error)
+	// SetAway records that a person is away until a time (zero: back), with
+	// an audit entry; an away approver is replaced by their manager.
+	SetAway(ctx context.Context, employeeID string, until time.Time, actor string, at time.Time) error
+	// AwayUntil is when a person is back (zero when not away).
+	AwayUntil(ctx context.Context, employeeID string) (time.Time, error)
+}

@@ -1,0 +1,219 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+var notificationCols = []string{"kind", "channel", "recipient", "address", "subject", "body", "case_id", "task_id", "step",
+	"state", "attempts", "not_before", "last_error", "created_at", "updated_at", "sent_at", "lease_owner", "lease_until", "request_id"}
+
+var notificationSelect = `SELECT id, ` + strings.Join(notificationCols, ",") + ` FROM notifications`
+
+func scanNotification(r scanner) (store.Notification, error) {
+	var n store.Notification
+	var nb, created, updated, sent, lease int64
+	err := r.Scan(&n.ID, &n.Kind, &n.Channel, &n.Recipient, &n.Address, &n.Subject, &n.Body, &n.Case, &n.Task, &n.Step,
+		&n.State, &n.Attempts, &nb, &n.LastError, &created, &updated, &sent, &n.LeaseOwner, &lease, &n.Request)
+	n.NotBefore, n.CreatedAt, n.UpdatedAt, n.SentAt, n.LeaseUntil = fromMicros(nb), fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(lease)
+	return n, err
+}
+
+// forTask ties notifications to a task (and its case).
+func forTask(notes []store.Notification, t store.CaseTask) []store.Notification {
+	notes = slices.Clone(notes)
+	id := strconv.FormatInt(t.ID, 10)
+	for i := range notes {
+		notes[i].Task, notes[i].Case = t.ID, t.Case
+		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.TaskIDPlaceholder, id)
+		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.TaskIDPlaceholder, id)
+		if notes[i].Step == "" {
+			notes[i].Step = t.Step
+		}
+	}
+	return notes
+}
+
+// queueNotifications inserts notifications as pending inside tx and
+// returns them with their IDs; at is their creation time and, unless
+// they say otherwise, when they are due.
+func (s *DB) queueNotifications(ctx context.Context, tx *sql.Tx, notes []store.Notification, at time.Time) ([]store.Notification, error) {
+	if len(notes) == 0 {
+		return nil, nil
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	q := s.rb(`INSERT INTO notifications (` + strings.Join(notificationCols, ",") + `) VALUES (` +
+		strings.TrimSuffix(strings.Repeat("?,", len(notificationCols)), ",") + `) RETURNING id`)
+	out := slices.Clone(notes)
+	for i := range out {
+		n := &out[i]
+		if n.Kind == "" || n.Recipient == "" || n.Address == "" {
+			return nil, fmt.Errorf("store: notification %q: kind, recipient and address are required", n.Subject)
+		}
+		if n.Channel != store.ChannelEmail && n.Channel != store.ChannelWebhook {
+			return nil, fmt.Errorf("store: notification %q to %s: channel %q: want email or webhook", n.Subject, n.Recipient, n.Channel)
+		}
+		n.State, n.Attempts, n.LastError, n.SentAt, n.LeaseOwner, n.LeaseUntil = store.NotifyPending, 0, "", time.Time{}, "", time.Time{}
+		if n.CreatedAt.IsZero() {
+			n.CreatedAt = at
+		}
+		n.CreatedAt = n.CreatedAt.UTC().Truncate(time.Microsecond)
+		n.UpdatedAt = n.CreatedAt
+		if n.NotBefore.IsZero() {
+			n.NotBefore = n.CreatedAt
+		}
+		n.NotBefore = n.NotBefore.UTC().Truncate(time.Microsecond)
+		if err := tx.QueryRowContext(ctx, q, n.Kind, n.Channel, n.Recipient, n.Address, n.Subject, n.Body, n.Case, n.Task, n.Step,
+			n.State, n.Attempts, micros(n.NotBefore), n.LastError, micros(n.CreatedAt), micros(n.UpdatedAt), 0, "", 0, n.Request).Scan(&n.ID); err != nil {
+			return nil, fmt.Errorf("store: notification %q to %s: %w", n.Subject, n.Recipient, err)
+		}
+	}
+	return out, nil
+}
+
+func (s *DB) QueueNotifications(ctx context.Context, ns []store.Notification) ([]store.Notification, error) {
+	var out []store.Notification
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.queueNotifications(ctx, tx, ns, time.Now())
+		return err
+	})
+	return out, err
+}
+
+func (s *DB) ClaimNotifications(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.Notification, error) {
+	var out []store.Notification
+	n := micros(now)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = queryAll(ctx, tx, "store: claim notifications", scanNotification, s.rb(notificationSelect+`
+			WHERE (state = ? AND not_before <= ?) OR (state = ? AND lease_until < ?) ORDER BY not_before, id LIMIT ?`),
+			store.NotifyPending, n, store.NotifySending, n, limit)
+		if err != nil {
+			return err
+		}
+		upd := s.rb(`UPDATE notifications SET state = ?, lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`)
+		for i := range out {
+			out[i].State, out[i].LeaseOwner, out[i].LeaseUntil = store.NotifySending, owner, now.Add(lease).UTC().Truncate(time.Microsecond)
+			if _, err := tx.ExecContext(ctx, upd, store.NotifySending, owner, micros(out[i].LeaseUntil), n, out[i].ID); err != nil {
+				return fmt.Errorf("store: lease notification %d: %w", out[i].ID, err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *DB) FinishNotification(ctx context.Context, id int64, owner string, at time.Time, r store.NotificationResult) error {
+	switch r.State {
+	case store.NotifySent, store.NotifyPending, store.NotifyFailed:
+	default:
+		return fmt.Errorf("store: notification %d: result state %q: want sent, pending or failed", id, r.State)
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var sent int64
+		if r.State == store.NotifySent {
+			sent = micros(at)
+		}
+		res, err := tx.ExecContext(ctx, s.rb(`UPDATE notifications SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
+			updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = ?`),
+			r.State, r.Error, micros(r.NotBefore), micros(at), sent, id, owner, store.NotifySending)
+		if err != nil {
+			return fmt.Errorf("store: finish notification %d: %w", id, err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return fmt.Errorf("notification %d is no longer leased by %s: %w", id, owner, store.ErrConflict)
+		}
+		if r.State == store.NotifyPending {
+			return nil
+		}
+		n, err := scanNotification(tx.QueryRowContext(ctx, s.rb(notificationSelect+` WHERE id = ?`), id))
+		if err != nil {
+			return fmt.Errorf("store: notification %d: %w", id, err)
+		}
+		doc := map[string]any{"notification": n.ID, "kind": n.Kind, "channel": n.Channel, "recipient": n.Recipient,
+			"address": n.Address, "subject": n.Subject, "case": n.Case, "task": n.Task, "attempts": n.Attempts}
+		if r.Error != "" {
+			doc["error"] = r.Error
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, "notify", "notification."+r.State, "", "", n.Recipient, nil, doc)})
+	})
+}
+
+func (s *DB) Notifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error) {
+	var w filters
+	w.eq("state", f.State)
+	w.eq("channel", f.Channel)
+	w.eq("kind", f.Kind)
+	w.eq("recipient", f.Recipient)
+	if f.Case != 0 {
+		w.add("case_id = ?", f.Case)
+	}
+	if f.Task != 0 {
+		w.add("task_id = ?", f.Task)
+	}
+	if f.Request != 0 {
+		w.add("request_id = ?", f.Request)
+	}
+	if f.BeforeID > 0 {
+		w.add("id < ?", f.BeforeID)
+	}
+	q := notificationSelect + w.sql() + ` ORDER BY id DESC LIMIT ?`
+	return queryAll(ctx, s.db, "store: notifications", scanNotification, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+}
+
+func (s *DB) NotificationCounts(ctx context.Context) (map[string]map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT channel, state, count(*) FROM notifications GROUP BY channel, state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: notification counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int{}
+	for rows.Next() {
+		var ch, st string
+		var n int
+		if err := rows.Scan(&ch, &st, &n); err != nil {
+			return nil, err
+		}
+		if out[ch] == nil {
+			out[ch] = map[string]int{}
+		}
+		out[ch][st] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) RemindTask(ctx context.Context, id int64, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
+	var t store.CaseTask
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if t, err = s.lockedTask(ctx, tx, id); err != nil {
+			return err
+		}
+		if !t.RemindedAt.IsZero() {
+			return fmt.Errorf("task %d was reminded of already: %w", id, store.ErrConflict)
+		}
+		at = at.UTC().Truncate(time.Microsecond)
+		t.RemindedAt = at
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET reminded_at = ? WHERE id = ?`), micros(at), id); err != nil {
+			return fmt.Errorf("store: task %d: %w", id, err)
+		}
+		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reminded", t.Source, "", t.Person, nil,
+			map[string]any{"task": t.ID, "case": t.Case, "team": t.Team, "assignee": t.Assignee, "title": t.Title,
+				"due": t.Due, "notifications": len(notes)})}); err != nil {
+			return err
+		}
+		_, err = s.queueNotifications(ctx, tx, forTask(notes, t), at)
+		return err
+	})
+	return t, err
+}
