@@ -598,7 +598,34 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 // cancelScheduled cancels the scheduled events of persons whose dates an
 // applied event changes. Only the few persons with scheduled events are
 // touched: a first load of 100,000 joiners issues no update at all.
+// changesDates reports whether an event replaces the person's planned
+// dates (a joiner, leaver or rehire, or a changed start or end date).
+func changesDates(e *store.Event) bool {
+	dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
+	for _, c := range e.Changed {
+		dates = dates || c == "start_date" || c == "end_date"
+	}
+	return dates
+}
+
 func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Event) error {
+	if len(events) <= 16 {
+		// A push (or a small import): an UPDATE by person for the few
+		// events that change dates costs less than listing the source's
+		// scheduled events, which SQLite answers by walking every event of
+		// the source (it grows with every push).
+		cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
+		for i := range events {
+			e := &events[i]
+			if e.State != store.EventApplied || !changesDates(e) {
+				continue
+			}
+			if _, err := s.txExec(ctx, tx, cancel, e.Source, e.EmployeeID); err != nil {
+				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
+			}
+		}
+		return nil
+	}
 	var sources []string
 	for i := range events {
 		if !slices.Contains(sources, events[i].Source) {
@@ -627,11 +654,7 @@ func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Eve
 		if e.State != store.EventApplied || !scheduled[e.Source+"\x00"+e.EmployeeID] {
 			continue
 		}
-		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
-		for _, c := range e.Changed {
-			dates = dates || c == "start_date" || c == "end_date"
-		}
-		if dates {
+		if changesDates(e) {
 			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
 				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
 			}
