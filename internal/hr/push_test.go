@@ -3,6 +3,7 @@ package hr
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,5 +161,22 @@ func TestApplyPushBurstSafeguard(t *testing.T) {
 	// An hour later the rate allows deactivations again.
 	if r := push(t, st, "E4", &store.Person{DisplayName: "P4"}, false, now.Add(3*time.Hour)); r.Held {
 		t.Fatalf("deactivation after the window held: %s", r.Reason)
+	}
+}
+
+func TestCheckPerson(t *testing.T) {
+	for _, c := range []struct {
+		p    store.Person
+		want string
+	}{
+		{store.Person{DisplayName: "A", Email: "a@x.example", StartDate: "2026-01-01", EndDate: "2026-02-01"}, ""},
+		{store.Person{Email: "a@x.example"}, "display_name: display name is empty"},
+		{store.Person{DisplayName: "A", Email: "a at x"}, `email: "a at x" is not a valid email address`},
+		{store.Person{DisplayName: "A", EndDate: "1.2.2026"}, `end_date: "1.2.2026" is not a date in the form YYYY-MM-DD`},
+		{store.Person{DisplayName: "A", StartDate: "2026-03-01", EndDate: "2026-02-01"}, "end_date: end date 2026-02-01 is before start date 2026-03-01"},
+	} {
+		if got := strings.Join(CheckPerson(&c.p), "; "); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.p, got, c.want)
+		}
 	}
 }

@@ -243,5 +243,8 @@ func (um *userMapper) person(doc map[string]any, id string) (p store.Person, man
 			}
 		}
 	}
+	if bad := hr.CheckPerson(&p); len(bad) > 0 {
+		return p, "", "", fmt.Errorf("%s", strings.Join(bad, "; "))
+	}
 	return p, managerRef, employee, nil
 }

@@ -59,7 +59,7 @@ func TestSourceMappingAppliesToPushes(t *testing.T) {
 	}
 	u := map[string]any{"userName": "ada@x", "externalId": "W100", "title": "Engineer",
 		"name":        map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
-		"emails":      []any{map[string]any{"value": "ada@home", "type": "home", "primary": true}, map[string]any{"value": "ada@work", "type": "work"}},
+		"emails":      []any{map[string]any{"value": "ada@home", "type": "home", "primary": true}, map[string]any{"value": "ada@work.example", "type": "work"}},
 		"addresses":   []any{map[string]any{"locality": "Leeds", "type": "home"}, map[string]any{"locality": "London", "type": "work", "primary": true}},
 		URNEnterprise: map[string]any{"employeeNumber": "ignored", "department": "not mapped", "division": "R&D", "costCenter": "CC7", "manager": map[string]any{"value": boss["id"]}}}
 	code, b, _ := e.do("POST", "/Users", u)
@@ -70,7 +70,7 @@ func TestSourceMappingAppliesToPushes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the key (externalId) is the employee ID: %v", err)
 	}
-	if p.DisplayName != "Ada Lovelace" || p.Department != "R&D" || p.Email != "ada@work" || p.Title != "Engineer" ||
+	if p.DisplayName != "Ada Lovelace" || p.Department != "R&D" || p.Email != "ada@work.example" || p.Title != "Engineer" ||
 		p.ManagerID != "B1" || p.Attributes["cost_center"] != "CC7" || p.Attributes["site"] != "London" {
 		t.Fatalf("mapped person %+v", p)
 	}
@@ -131,5 +131,38 @@ func TestUserRowPaths(t *testing.T) {
 		if !have[k] {
 			t.Errorf("row key %q is not a column a mapping can name", k)
 		}
+	}
+}
+
+// Mapped values are checked as a file import checks its rows: a
+// malformed e-mail address or date is a 400 naming it, and nothing is
+// stored.
+func TestSourceMappingValidatesValues(t *testing.T) {
+	st := sqliteStore(t)
+	e := newEnvConfig(t, st, mappedConfig+`      start_date: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization"
+`)
+	for _, c := range []struct {
+		email, start, want string
+	}{
+		{"not an address", "2026-01-01", `email: \"not an address\" is not a valid email address`},
+		{"ok@x", "01/02/2026", `start_date: \"01/02/2026\" is not a date`},
+	} {
+		u := map[string]any{"userName": "v@x", "externalId": "V1", "name": map[string]any{"givenName": "V", "familyName": "W"},
+			"emails": []any{map[string]any{"value": c.email, "type": "work"}}, URNEnterprise: map[string]any{"organization": c.start}}
+		code, b, _ := e.do("POST", "/Users", u)
+		if code != 400 || b["scimType"] != "invalidValue" || !strings.Contains(js(b), c.want) {
+			t.Fatalf("%v: %d %v", c, code, b)
+		}
+	}
+	if _, err := st.Person(context.Background(), "workday", "V1"); err == nil {
+		t.Fatal("a rejected push stored its person")
+	}
+	u := map[string]any{"userName": "v@x", "externalId": "V1", "name": map[string]any{"givenName": "V", "familyName": "W"},
+		"emails": []any{map[string]any{"value": "v@work.example", "type": "work"}}, URNEnterprise: map[string]any{"organization": "2026-01-01"}}
+	if code, b, _ := e.do("POST", "/Users", u); code != 201 {
+		t.Fatalf("valid: %d %v", code, b)
+	}
+	if p, err := st.Person(context.Background(), "workday", "V1"); err != nil || p.StartDate != "2026-01-01" {
+		t.Fatalf("person %+v %v", p, err)
 	}
 }
