@@ -383,6 +383,8 @@ func TestUserGroupsFollowMembership(t *testing.T) {
 	if got := groupsOf("/Users/" + uid[2]); got != "null" {
 		t.Fatalf("groups of a non-member: %s", got)
 	}
+	_, _, h := e.do("GET", "/Users/"+uid[0], nil)
+	tag := h.Get("ETag")
 	// Membership by PATCH, and a rename.
 	body := map[string]any{"schemas": []string{URNPatch}, "Operations": []any{
 		map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", uid[0])},
@@ -393,6 +395,10 @@ func TestUserGroupsFollowMembership(t *testing.T) {
 	}
 	if got := groupsOf("/Users/" + uid[0]); got != "null" {
 		t.Fatalf("removed member still has %s", got)
+	}
+	// Its representation changed, so did its ETag.
+	if code, _, h := e.do("GET", "/Users/"+uid[0], nil, "If-None-Match", tag); code != 200 || h.Get("ETag") == tag {
+		t.Fatalf("after leaving a group: %d, ETag %s (was %s)", code, h.Get("ETag"), tag)
 	}
 	if got := groupsOf("/Users/" + uid[2]); !strings.Contains(got, `"display":"Engineering"`) || !strings.Contains(got, gid) {
 		t.Fatalf("added member has %s", got)

@@ -257,10 +257,21 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
 				return fmt.Errorf("store: delete scim resource %s: %w", x.ID, err)
 			}
-			// A deleted group has no members; a deleted member is in no group.
+			// A deleted group has no members (whose groups change); a
+			// deleted member is in no group.
 			col := "member_id"
 			if x.Type == store.SCIMGroup {
 				col = "group_id"
+				members, err := queryAll(ctx, tx, "scim members", func(r scanner) (string, error) {
+					var id string
+					return id, r.Scan(&id)
+				}, s.rb(`SELECT member_id FROM scim_members WHERE group_id = ?`), x.ID)
+				if err != nil {
+					return err
+				}
+				if err := s.touchMembers(ctx, tx, members, x.Modified); err != nil {
+					return err
+				}
 			}
 			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_members WHERE `+col+` = ?`), x.ID); err != nil {
 				return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
@@ -346,13 +357,16 @@ func (s *DB) syncMembers(ctx context.Context, tx *sql.Tx, x store.SCIMResource, 
 		}
 	}
 	renamed := false
+	var changed []string // members whose "groups" now read differently
 	for m, d := range have {
 		if !want[m] {
 			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_members WHERE group_id = ? AND member_id = ?`), x.ID, m); err != nil {
 				return fmt.Errorf("store: scim member %s of %s: %w", m, x.ID, err)
 			}
+			changed = append(changed, m)
 		} else if d != x.Display {
 			renamed = true
+			changed = append(changed, m)
 		}
 	}
 	if renamed {
@@ -367,9 +381,31 @@ func (s *DB) syncMembers(ctx context.Context, tx *sql.Tx, x store.SCIMResource, 
 		}
 	}
 	sort.Strings(add)
-	return s.bulkFunc(ctx, tx, "scim_members", []string{"group_id", "member_id", "display"}, len(add), func(i int, args []any) []any {
+	if err := s.bulkFunc(ctx, tx, "scim_members", []string{"group_id", "member_id", "display"}, len(add), func(i int, args []any) []any {
 		return append(args, x.ID, add[i], x.Display)
-	}, "")
+	}, ""); err != nil {
+		return err
+	}
+	return s.touchMembers(ctx, tx, append(changed, add...), x.Modified)
+}
+
+// touchMembers gives the Users among ids a new version and modification
+// time: their "groups" changed, so their representation (and ETag) did.
+func (s *DB) touchMembers(ctx context.Context, tx *sql.Tx, ids []string, at time.Time) error {
+	sort.Strings(ids)
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := []any{micros(at)}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := `UPDATE scim_resources SET version = version + 1, updated_at = ? WHERE type = 'User' AND id IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `)`
+		if _, err := tx.ExecContext(ctx, s.rb(q), args...); err != nil {
+			return fmt.Errorf("store: scim members' versions: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *DB) SCIMGroupsOf(ctx context.Context, ids []string) (map[string][]store.SCIMGroupRef, error) {

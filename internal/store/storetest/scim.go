@@ -237,12 +237,31 @@ func runSCIM(t *testing.T, b Backend) {
 		if got, want := groupsOf(), "map[u1:[{g1 Eng}] u2:[{g1 Eng} {g2 All}]]"; got != want {
 			t.Fatalf("after create: %s, want %s", got, want)
 		}
+		// A member's groups are part of it: each change is a new version.
+		versions := func() string {
+			t.Helper()
+			var vs []int64
+			for _, id := range []string{"u1", "u2", "u3"} {
+				x, err := st.SCIMResource(ctx, store.SCIMUser, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vs = append(vs, x.Version)
+			}
+			return fmt.Sprint(vs)
+		}
+		if got := versions(); got != "[2 3 1]" {
+			t.Fatalf("versions after joining groups: %s, want [2 3 1]", got)
+		}
 		// Membership changes and a rename are reflected.
 		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Engineering", 1, "u2", "u3")}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := groupsOf(), "map[u2:[{g1 Engineering} {g2 All}] u3:[{g1 Engineering}]]"; got != want {
 			t.Fatalf("after change: %s, want %s", got, want)
+		}
+		if got := versions(); got != "[3 4 2]" {
+			t.Fatalf("versions after a removal, a rename and an addition: %s, want [3 4 2]", got)
 		}
 		// A failed write leaves the membership as it was.
 		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Eng", 7, "u1")}}, nil); !errors.Is(err, store.ErrVersion) {
@@ -256,6 +275,9 @@ func runSCIM(t *testing.T, b Backend) {
 		}
 		if got, want := groupsOf(), "map[u2:[{g1 Engineering}]]"; got != want {
 			t.Fatalf("after deletes: %s, want %s", got, want)
+		}
+		if x, _ := st.SCIMResource(ctx, store.SCIMUser, "u2"); x.Version != 5 {
+			t.Fatalf("u2 at version %d after its group g2 was deleted, want 5", x.Version)
 		}
 	})
 
