@@ -43,6 +43,10 @@ type PushResult struct {
 // provisioning are the same. It reads and writes only this person, so it
 // costs the same for a source of ten persons or a hundred thousand.
 //
+// Pushes are not an import each: they are counted into one import per
+// source and hour (PushWindowID), which their events and audit entries
+// name; a push that changes nothing only adds to its counts.
+//
 // The source's safeguards.max_leavers is a rate for pushes: deactivations
 // per hour (a count, or a percentage of the source's active persons).
 // A deactivation beyond it, and every later one while the burst is held,
@@ -98,10 +102,10 @@ func ApplyPush(ctx context.Context, st store.Store, cfg *config.Config, src *con
 			recs = []Record{{Row: 1, Person: n}}
 		}
 		plan := Diff(wf, recs, at, cfg.Location())
-		imp := store.Import{ID: newPushID(at), Source: src.Name, File: "scim", Actor: opt.Actor, Rows: 1,
+		imp := store.Import{ID: PushWindowID(src.Name, at), Source: src.Name, File: "scim", Actor: opt.Actor, Rows: 1,
 			Joiners: plan.Joiners, Movers: plan.Movers, Leavers: plan.Leavers, Rehires: plan.Rehires,
 			Changes: plan.Changes, Unchanged: plan.Unchanged, CreatedAt: at}
-		c := store.PersonChange{Import: imp, Events: plan.Events, Expect: old, Writes: ch.Writes, Entries: ch.Entries}
+		c := store.PersonChange{Import: imp, HeldID: newPushID(at), Events: plan.Events, Expect: old, Writes: ch.Writes, Entries: ch.Entries}
 		if len(plan.Persons) > 0 {
 			c.Person = &plan.Persons[0]
 		}
@@ -130,6 +134,12 @@ func ApplyPush(ctx context.Context, st store.Store, cfg *config.Config, src *con
 		}
 		return PushResult{ImportID: res.ImportID, Held: res.Held, Reason: res.Reason, Events: c.Events}, nil
 	}
+}
+
+// PushWindowID is the import that pushes of a source in the hour of at
+// are counted into: one import row per source and hour, not one per push.
+func PushWindowID(source string, at time.Time) string {
+	return "push_" + source + "_" + at.UTC().Format("20060102T15")
 }
 
 func newPushID(at time.Time) string {

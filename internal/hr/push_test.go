@@ -3,6 +3,7 @@ package hr
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,40 @@ func TestApplyPushLifecycle(t *testing.T) {
 	if len(evs) != 6 {
 		t.Fatalf("%d events stored, want 6", len(evs))
 	}
+	// The eight pushes of this hour are one import row with their counts,
+	// which every event names; each event has its audit entry.
+	imps, err := st.Imports(ctx, "entra", 100)
+	if err != nil || len(imps) != 1 {
+		t.Fatalf("imports %+v %v, want one for the hour", imps, err)
+	}
+	w := imps[0]
+	if w.ID != PushWindowID("entra", now) || w.Status != store.ImportApplied || w.Rows != 8 || w.Joiners != 1 || w.Movers != 1 ||
+		w.Changes != 1 || w.Leavers != 2 || w.Rehires != 1 || w.Unchanged != 2 || !w.CreatedAt.Equal(now) {
+		t.Fatalf("window import %+v", w)
+	}
+	ents, _ := st.AuditEntries(ctx, 0, 1000)
+	perEvent := map[string]int{}
+	for _, e := range ents {
+		if e.ImportID == w.ID && e.Source == "entra" {
+			perEvent[e.Action]++
+		}
+		if e.Action == "hr.import.applied" {
+			t.Fatalf("a push wrote an import entry: %+v", e)
+		}
+	}
+	if perEvent["hr.joiner"] != 1 || perEvent["hr.leaver"] != 2 || perEvent["hr.rehire"] != 1 || perEvent["hr.mover"] != 1 || perEvent["hr.change"] != 1 {
+		t.Fatalf("event entries naming the window: %v", perEvent)
+	}
+	for _, e := range evs {
+		if e.ImportID != w.ID {
+			t.Fatalf("event %d names import %s", e.ID, e.ImportID)
+		}
+	}
+	// The next hour opens a new window.
+	push(t, st, "E7", &store.Person{DisplayName: "Ed"}, true, now.Add(time.Hour))
+	if imps, _ := st.Imports(ctx, "entra", 100); len(imps) != 2 || imps[0].ID != PushWindowID("entra", now.Add(time.Hour)) || imps[0].Joiners != 1 {
+		t.Fatalf("next hour: %+v", imps)
+	}
 	// Other persons are untouched: pushes are per person, never snapshots.
 	push(t, st, "E2", &store.Person{DisplayName: "Bo"}, true, now)
 	push(t, st, "E3", &store.Person{DisplayName: "Cy"}, true, now)
@@ -126,5 +161,22 @@ func TestApplyPushBurstSafeguard(t *testing.T) {
 	// An hour later the rate allows deactivations again.
 	if r := push(t, st, "E4", &store.Person{DisplayName: "P4"}, false, now.Add(3*time.Hour)); r.Held {
 		t.Fatalf("deactivation after the window held: %s", r.Reason)
+	}
+}
+
+func TestCheckPerson(t *testing.T) {
+	for _, c := range []struct {
+		p    store.Person
+		want string
+	}{
+		{store.Person{DisplayName: "A", Email: "a@x.example", StartDate: "2026-01-01", EndDate: "2026-02-01"}, ""},
+		{store.Person{Email: "a@x.example"}, "display_name: display name is empty"},
+		{store.Person{DisplayName: "A", Email: "a at x"}, `email: "a at x" is not a valid email address`},
+		{store.Person{DisplayName: "A", EndDate: "1.2.2026"}, `end_date: "1.2.2026" is not a date in the form YYYY-MM-DD`},
+		{store.Person{DisplayName: "A", StartDate: "2026-03-01", EndDate: "2026-02-01"}, "end_date: end date 2026-02-01 is before start date 2026-03-01"},
+	} {
+		if got := strings.Join(CheckPerson(&c.p), "; "); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.p, got, c.want)
+		}
 	}
 }

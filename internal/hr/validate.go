@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tango-iga/tango/internal/store"
 )
 
 // DateLayout is how effective dates are written in a feed.
@@ -173,4 +175,30 @@ func simpleEmail(s string) bool {
 	}
 	domain := s[at+1:]
 	return ok(s[:at], "-_+") && ok(domain, "-") && strings.IndexByte(domain, '.') > 0
+}
+
+// CheckPerson lists what Validate would find wrong with one mapped person
+// on its own: an empty display name, a malformed e-mail address, dates
+// not in the form YYYY-MM-DD or an end before the start. (Keys and
+// managers are checked against a whole feed, so not here.) Pushes use it
+// for the persons a source's mapping makes.
+func CheckPerson(p *store.Person) []string {
+	var out []string
+	if p.DisplayName == "" {
+		out = append(out, "display_name: display name is empty")
+	}
+	if p.Email != "" && !validEmail(p.Email) {
+		out = append(out, fmt.Sprintf("email: %q is not a valid email address", p.Email))
+	}
+	for _, d := range [...]struct{ attr, v string }{{"start_date", p.StartDate}, {"end_date", p.EndDate}} {
+		if d.v != "" {
+			if _, err := time.Parse(DateLayout, d.v); err != nil {
+				out = append(out, fmt.Sprintf("%s: %q is not a date in the form YYYY-MM-DD", d.attr, d.v))
+			}
+		}
+	}
+	if p.StartDate != "" && p.EndDate != "" && p.EndDate < p.StartDate {
+		out = append(out, fmt.Sprintf("end_date: end date %s is before start date %s", p.EndDate, p.StartDate))
+	}
+	return out
 }

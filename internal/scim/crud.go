@@ -59,14 +59,46 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	doc, err := render(rt, &x, h.base(r))
+	h.writeResource(w, r, rt, &x, http.StatusOK, attrs, excl)
+}
+
+// writeResource answers with one resource, its ETag and Location.
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []attrPath) {
+	base := h.base(r)
+	groups, err := h.groupsOf(r.Context(), rt, []store.SCIMResource{*x})
 	if err != nil {
 		h.internal(w, r, err)
 		return
 	}
 	w.Header().Set("ETag", etag(x.Version))
-	w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
-	writeJSON(w, http.StatusOK, project(rt, doc, attrs, excl))
+	w.Header().Set("Location", base+rt.Endpoint+"/"+x.ID)
+	if len(attrs) == 0 && len(excl) == 0 {
+		if b, ok := renderJSON(rt, x, base, groups[x.ID]); ok {
+			w.Header().Set("Content-Type", ContentType)
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(status)
+			_, _ = w.Write(b)
+			return
+		}
+	}
+	doc, err := render(rt, x, base, groups[x.ID])
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	writeJSON(w, status, project(rt, doc, attrs, excl))
+}
+
+// groupsOf returns the groups of Users (nothing for other types).
+func (h *Handler) groupsOf(ctx context.Context, rt *resourceType, xs []store.SCIMResource) (map[string][]store.SCIMGroupRef, error) {
+	if rt != userType || len(xs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(xs))
+	for i := range xs {
+		ids[i] = xs[i].ID
+	}
+	return h.st.SCIMGroupsOf(ctx, ids)
 }
 
 func firstErr(es ...*Error) *Error {
@@ -88,6 +120,12 @@ func matchETag(h string, v int64) bool {
 		}
 	}
 	return false
+}
+
+// userMapper is the compiled mapping of src (once per handler).
+func (h *Handler) userMapper(src *config.Source) (*userMapper, error) {
+	h.mapOnce.Do(func() { h.mapper, h.mapErr = newUserMapper(src) })
+	return h.mapper, h.mapErr
 }
 
 // source is the configured source SCIM users feed.
@@ -150,14 +188,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, rt *resourceType
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		doc, err := render(rt, x, h.base(r))
-		if err != nil {
-			h.internal(w, r, err)
-			return
-		}
-		w.Header().Set("ETag", etag(x.Version))
-		w.Header().Set("Location", doc["meta"].(map[string]any)["location"].(string))
-		writeJSON(w, status, project(rt, doc, nil, nil))
+		h.writeResource(w, r, rt, x, status, nil, nil)
 		return
 	}
 }
@@ -226,6 +257,13 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 
 	if rt == groupType {
 		x.Source = ""
+		x.Display = getStr(doc, "displayName")
+		x.Members = nil
+		for _, m := range complexValues(doc["members"]) {
+			if v := getStr(m, "value"); v != "" {
+				x.Members = append(x.Members, v)
+			}
+		}
 		write.Resource = x
 		err := h.st.WriteSCIM(ctx, []store.SCIMWrite{write}, []audit.Entry{entry})
 		if e := storeErr(err); e != nil {
@@ -239,9 +277,23 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 		return nil, 0, se
 	}
 	x.Source = src.Name
+	var person store.Person
+	var mref, keyed string
+	if doc != nil {
+		um, err := h.userMapper(src)
+		if err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+		if person, mref, keyed, err = um.person(doc, x.ID); err != nil {
+			return nil, 0, errValue("source %q mapping: %v", src.Name, err)
+		}
+	}
 	if old == nil {
 		ent := getMap(doc, URNEnterprise)
-		x.EmployeeID = getStr(ent, "employeeNumber")
+		x.EmployeeID = keyed
+		if x.EmployeeID == "" {
+			x.EmployeeID = getStr(ent, "employeeNumber")
+		}
 		if x.EmployeeID == "" {
 			x.EmployeeID = getStr(doc, "externalId")
 		}
@@ -252,7 +304,7 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 	write.Resource = x
 	ch := hr.PushChange{EmployeeID: x.EmployeeID, Writes: []store.SCIMWrite{write}, Entries: []audit.Entry{entry}}
 	if doc != nil {
-		p, mref := toPerson(doc)
+		p := person
 		p.Attributes["scim_id"] = x.ID
 		mgr, err := h.resolveManager(ctx, mref)
 		if err != nil {

@@ -61,6 +61,10 @@ type Handler struct {
 	tokens map[string]cachedToken
 
 	audit *auditBatch
+
+	mapOnce sync.Once
+	mapper  *userMapper
+	mapErr  error
 }
 
 type cachedToken struct {
@@ -84,6 +88,11 @@ func New(o Options) *Handler {
 		h.ttl = 2 * time.Second
 	}
 	h.audit = &auditBatch{st: o.Store, log: h.log}
+	if src, e := h.source(); e == nil {
+		if _, err := h.userMapper(src); err != nil {
+			h.log.Error("scim: pushed users cannot be mapped until the config is fixed", "err", err)
+		}
+	}
 	return h
 }
 

@@ -15,6 +15,7 @@ import (
 // query is a parsed list request.
 type query struct {
 	filter     filter.Expr
+	filterText string
 	sortBy     *attrPath
 	descending bool
 	start      int // 1-based
@@ -30,7 +31,7 @@ func parseQuery(v url.Values) (query, *Error) {
 		if err != nil {
 			return q, &Error{Status: 400, ScimType: "invalidFilter", Detail: err.Error()}
 		}
-		q.filter = e
+		q.filter, q.filterText = e, f
 	}
 	if s := v.Get("sortBy"); s != "" {
 		p, err := filter.ParsePath(s)
@@ -151,7 +152,8 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 	sq := store.SCIMQuery{Type: rt.Name}
 	byName := q.sortBy != nil && !q.descending && q.sortBy.Sub == "" &&
 		((rt == userType && strings.EqualFold(q.sortBy.Name, "userName")) || (rt == groupType && strings.EqualFold(q.sortBy.Name, "displayName")))
-	var docs []map[string]any
+	plain := len(q.attrs) == 0 && len(q.excluded) == 0 // served as stored, without projection
+	var items [][]byte
 	total := 0
 	if q.filter == nil && (q.sortBy == nil || byName) {
 		// Paged in SQL.
@@ -165,15 +167,22 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 			return
 		}
 		total = n
-		if q.count > 0 {
-			for i := range xs {
-				d, err := render(rt, &xs[i], base)
-				if err != nil {
-					h.internal(w, r, err)
-					return
-				}
-				docs = append(docs, d)
+		if q.count == 0 {
+			xs = nil
+		}
+		groups, err := h.groupsOf(ctx, rt, xs)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		items = make([][]byte, 0, len(xs))
+		for i := range xs {
+			b, err := h.renderItem(rt, &xs[i], nil, base, q, plain, groups[xs[i].ID])
+			if err != nil {
+				h.internal(w, r, err)
+				return
 			}
+			items = append(items, b)
 		}
 	} else {
 		if q.filter != nil {
@@ -189,8 +198,22 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 			writeErr(w, &Error{Status: 400, ScimType: "tooMany", Detail: "the filter selects too many resources; narrow it"})
 			return
 		}
+		type hit struct {
+			x   *store.SCIMResource
+			doc map[string]any
+		}
+		var hits []hit
+		// A filter on groups needs every candidate's groups; otherwise
+		// only the page's are read, below.
+		var groups map[string][]store.SCIMGroupRef
+		if rt == userType && strings.Contains(strings.ToLower(q.filterText), "groups") {
+			if groups, err = h.groupsOf(ctx, rt, xs); err != nil {
+				h.internal(w, r, err)
+				return
+			}
+		}
 		for i := range xs {
-			d, err := render(rt, &xs[i], base)
+			d, err := render(rt, &xs[i], base, groups[xs[i].ID])
 			if err != nil {
 				h.internal(w, r, err)
 				return
@@ -205,28 +228,94 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 					continue
 				}
 			}
-			docs = append(docs, d)
+			hits = append(hits, hit{&xs[i], d})
 		}
 		if q.sortBy != nil && !byName {
-			sortDocs(rt, docs, *q.sortBy, q.descending)
+			sort.SliceStable(hits, sortLess(rt, *q.sortBy, q.descending, func(i int) map[string]any { return hits[i].doc }))
 		}
-		total = len(docs)
-		from := min(q.start-1, len(docs))
-		docs = docs[from:min(from+q.count, len(docs))]
+		total = len(hits)
+		from := min(q.start-1, len(hits))
+		hits = hits[from:min(from+q.count, len(hits))]
+		if groups == nil {
+			page := make([]store.SCIMResource, len(hits))
+			for i, x := range hits {
+				page[i] = *x.x
+			}
+			if groups, err = h.groupsOf(ctx, rt, page); err != nil {
+				h.internal(w, r, err)
+				return
+			}
+			for i := range hits {
+				if gs := groups[hits[i].x.ID]; len(gs) > 0 {
+					if hits[i].doc, err = render(rt, hits[i].x, base, gs); err != nil {
+						h.internal(w, r, err)
+						return
+					}
+				}
+			}
+		}
+		items = make([][]byte, 0, len(hits))
+		for _, x := range hits {
+			b, err := h.renderItem(rt, x.x, x.doc, base, q, plain, groups[x.x.ID])
+			if err != nil {
+				h.internal(w, r, err)
+				return
+			}
+			items = append(items, b)
+		}
 	}
-	res := make([]any, 0, len(docs))
-	for _, d := range docs {
-		res = append(res, project(rt, d, q.attrs, q.excluded))
-	}
-	out := map[string]any{"schemas": []string{URNList}, "totalResults": total, "itemsPerPage": len(res),
-		"startIndex": q.start, "Resources": res}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, total, q.start, items)
 }
 
-// sortDocs sorts by an attribute (RFC 7644 section 3.4.2.3): strings by
+// renderItem is one resource of a list response as JSON: straight from
+// the stored document when nothing is projected, else through project.
+// doc, when not nil, is render's result already at hand.
+func (h *Handler) renderItem(rt *resourceType, x *store.SCIMResource, doc map[string]any, base string, q query, plain bool, groups []store.SCIMGroupRef) ([]byte, error) {
+	if plain {
+		if b, ok := renderJSON(rt, x, base, groups); ok {
+			return b, nil
+		}
+	}
+	if doc == nil {
+		var err error
+		if doc, err = render(rt, x, base, groups); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(project(rt, doc, q.attrs, q.excluded))
+}
+
+// writeList writes a ListResponse of JSON resources.
+func writeList(w http.ResponseWriter, total, start int, items [][]byte) {
+	n := 160
+	for _, b := range items {
+		n += len(b) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"schemas":["`+URNList+`"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(items)), 10)
+	b = append(b, `,"startIndex":`...)
+	b = strconv.AppendInt(b, int64(start), 10)
+	b = append(b, `,"Resources":[`...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	b = append(b, "]}"...)
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// sortLess orders by an attribute (RFC 7644 section 3.4.2.3): strings by
 // the schema's case sensitivity, multi-valued by the primary value or the
 // first; resources without the attribute last.
-func sortDocs(rt *resourceType, docs []map[string]any, p attrPath, desc bool) {
+func sortLess(rt *resourceType, p attrPath, desc bool, doc func(i int) map[string]any) func(i, j int) bool {
 	exact := rt.caseExact(p)
 	key := func(d map[string]any) (string, bool) {
 		m := d
@@ -268,9 +357,9 @@ func sortDocs(rt *resourceType, docs []map[string]any, p attrPath, desc bool) {
 		}
 		return s, true
 	}
-	sort.SliceStable(docs, func(i, j int) bool {
-		a, aok := key(docs[i])
-		b, bok := key(docs[j])
+	return func(i, j int) bool {
+		a, aok := key(doc(i))
+		b, bok := key(doc(j))
 		if aok != bok {
 			return aok
 		}
@@ -278,5 +367,5 @@ func sortDocs(rt *resourceType, docs []map[string]any, p attrPath, desc bool) {
 			return a > b
 		}
 		return a < b
-	})
+	}
 }

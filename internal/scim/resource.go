@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -222,11 +223,25 @@ func containsValue(list []any, v any) bool {
 	return false
 }
 
-// render is the resource as served: the stored document with id and meta.
-func render(rt *resourceType, x *store.SCIMResource, base string) (map[string]any, error) {
+// render is the resource as served: the stored document with id, meta
+// and, for a User, the groups it is a direct member of (read-only
+// "groups", RFC 7643 section 4.1.2; kept by the store from the Groups'
+// members, never stored in the User).
+func render(rt *resourceType, x *store.SCIMResource, base string, groups []store.SCIMGroupRef) (map[string]any, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(x.Doc, &doc); err != nil {
 		return nil, fmt.Errorf("scim: resource %s: %w", x.ID, err)
+	}
+	if rt == userType && len(groups) > 0 {
+		gs := make([]any, len(groups))
+		for i, g := range groups {
+			m := map[string]any{"value": g.ID, "$ref": base + groupType.Endpoint + "/" + g.ID, "type": "direct"}
+			if g.Display != "" {
+				m["display"] = g.Display
+			}
+			gs[i] = m
+		}
+		doc["groups"] = gs
 	}
 	doc["id"] = x.ID
 	doc["meta"] = map[string]any{
@@ -237,6 +252,66 @@ func render(rt *resourceType, x *store.SCIMResource, base string) (map[string]an
 		"version":      etag(x.Version),
 	}
 	return doc, nil
+}
+
+// renderJSON is the JSON of render(rt, x, base, groups) without projection,
+// made without decoding the stored document: the stored object (written
+// by normalize, so it has neither id nor meta) with id and meta appended.
+// It reports false for a stored document that is not a JSON object.
+func renderJSON(rt *resourceType, x *store.SCIMResource, base string, groups []store.SCIMGroupRef) ([]byte, bool) {
+	doc := bytes.TrimSpace(x.Doc)
+	if len(doc) < 2 || doc[0] != '{' || doc[len(doc)-1] != '}' {
+		return nil, false
+	}
+	b := make([]byte, 0, len(doc)+256+len(base))
+	b = append(b, doc[:len(doc)-1]...)
+	if len(bytes.TrimSpace(doc[1:len(doc)-1])) > 0 {
+		b = append(b, ',')
+	}
+	if rt == userType && len(groups) > 0 {
+		b = append(b, `"groups":[`...)
+		for i, g := range groups {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"$ref":`...)
+			b = appendJSONString(b, base+groupType.Endpoint+"/"+g.ID)
+			if g.Display != "" {
+				b = append(b, `,"display":`...)
+				b = appendJSONString(b, g.Display)
+			}
+			b = append(b, `,"type":"direct","value":`...)
+			b = appendJSONString(b, g.ID)
+			b = append(b, '}')
+		}
+		b = append(b, "],"...)
+	}
+	b = append(b, `"id":`...)
+	b = appendJSONString(b, x.ID)
+	b = append(b, `,"meta":{"created":`...)
+	b = appendJSONString(b, x.Created.UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"lastModified":`...)
+	b = appendJSONString(b, x.Modified.UTC().Format(time.RFC3339Nano))
+	b = append(b, `,"location":`...)
+	b = appendJSONString(b, base+rt.Endpoint+"/"+x.ID)
+	b = append(b, `,"resourceType":`...)
+	b = appendJSONString(b, rt.Name)
+	b = append(b, `,"version":`...)
+	b = appendJSONString(b, etag(x.Version))
+	return append(b, "}}"...), true
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }

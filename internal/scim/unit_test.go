@@ -299,3 +299,134 @@ func TestGroupMembershipBatches(t *testing.T) {
 		t.Fatalf("excluded members %v", b)
 	}
 }
+
+// Paging every user with startIndex/count after deletes returns each
+// remaining user once, in creation order, with the right totalResults and
+// complete resources (id, meta, stored attributes).
+func TestListPagesWalkAfterDeletes(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	var ids []string
+	for i := range 23 {
+		code, b, _ := e.do("POST", "/Users", map[string]any{"userName": fmt.Sprintf("walk%02d@x", i), "title": fmt.Sprint("T", i)})
+		if code != 201 {
+			t.Fatalf("create %d: %d %v", i, code, b)
+		}
+		ids = append(ids, b["id"].(string))
+	}
+	var want []string
+	for i, id := range ids {
+		if i%5 == 0 || i == 22 {
+			if code, _, _ := e.do("DELETE", "/Users/"+id, nil); code != 204 {
+				t.Fatalf("delete %d: %d", i, code)
+			}
+			continue
+		}
+		want = append(want, id)
+	}
+	var got []string
+	for start := 1; start <= len(want)+4; start += 4 {
+		code, b, _ := e.do("GET", fmt.Sprintf("/Users?startIndex=%d&count=4", start), nil)
+		if code != 200 || int(b["totalResults"].(float64)) != len(want) || int(b["startIndex"].(float64)) != start {
+			t.Fatalf("page %d: %d %v", start, code, b)
+		}
+		res, _ := b["Resources"].([]any)
+		if int(b["itemsPerPage"].(float64)) != len(res) || len(res) != max(0, min(4, len(want)-start+1)) {
+			t.Fatalf("page %d: %d resources, itemsPerPage %v", start, len(res), b["itemsPerPage"])
+		}
+		for _, r := range res {
+			m := r.(map[string]any)
+			meta, _ := m["meta"].(map[string]any)
+			if meta == nil || meta["resourceType"] != "User" || meta["location"] != "http://tango.test/scim/v2/Users/"+m["id"].(string) ||
+				!strings.HasPrefix(m["userName"].(string), "walk") || m["title"] == nil {
+				t.Fatalf("page %d: resource %v", start, m)
+			}
+			got = append(got, m["id"].(string))
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("walked %v\nwant   %v", got, want)
+	}
+}
+
+// Users' read-only "groups" follow the Groups' members: after a create,
+// a PATCH of members, a rename and a delete; in GET, lists, filters and
+// projections; a client cannot write it.
+func TestUserGroupsFollowMembership(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	var uid []string
+	for i := range 3 {
+		code, b, _ := e.do("POST", "/Users", map[string]any{"userName": fmt.Sprintf("g%d@x", i),
+			"groups": []any{map[string]any{"value": "forged"}}})
+		if code != 201 || b["groups"] != nil {
+			t.Fatalf("create %d: %d %v", i, code, b)
+		}
+		uid = append(uid, b["id"].(string))
+	}
+	code, g, _ := e.do("POST", "/Groups", map[string]any{"displayName": "Eng",
+		"members": []any{map[string]any{"value": uid[0]}, map[string]any{"value": uid[1]}}})
+	if code != 201 {
+		t.Fatalf("group: %d %v", code, g)
+	}
+	gid := g["id"].(string)
+	groupsOf := func(path string) string {
+		t.Helper()
+		code, b, _ := e.do("GET", path, nil)
+		if code != 200 {
+			t.Fatalf("%s: %d %v", path, code, b)
+		}
+		return js(b["groups"])
+	}
+	want := fmt.Sprintf(`[{"$ref":"http://tango.test/scim/v2/Groups/%s","display":"Eng","type":"direct","value":"%s"}]`, gid, gid)
+	if got := groupsOf("/Users/" + uid[0]); got != want {
+		t.Fatalf("groups of a member: %s, want %s", got, want)
+	}
+	if got := groupsOf("/Users/" + uid[2]); got != "null" {
+		t.Fatalf("groups of a non-member: %s", got)
+	}
+	_, _, h := e.do("GET", "/Users/"+uid[0], nil)
+	tag := h.Get("ETag")
+	// Membership by PATCH, and a rename.
+	body := map[string]any{"schemas": []string{URNPatch}, "Operations": []any{
+		map[string]any{"op": "remove", "path": fmt.Sprintf("members[value eq %q]", uid[0])},
+		map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": uid[2]}}},
+		map[string]any{"op": "replace", "path": "displayName", "value": "Engineering"}}}
+	if code, b, _ := e.do("PATCH", "/Groups/"+gid, body); code != 200 {
+		t.Fatalf("patch group: %d %v", code, b)
+	}
+	if got := groupsOf("/Users/" + uid[0]); got != "null" {
+		t.Fatalf("removed member still has %s", got)
+	}
+	// Its representation changed, so did its ETag.
+	if code, _, h := e.do("GET", "/Users/"+uid[0], nil, "If-None-Match", tag); code != 200 || h.Get("ETag") == tag {
+		t.Fatalf("after leaving a group: %d, ETag %s (was %s)", code, h.Get("ETag"), tag)
+	}
+	if got := groupsOf("/Users/" + uid[2]); !strings.Contains(got, `"display":"Engineering"`) || !strings.Contains(got, gid) {
+		t.Fatalf("added member has %s", got)
+	}
+	// Lists, filters and projections see them.
+	_, b, _ := e.do("GET", "/Users?startIndex=1&count=10", nil)
+	n := 0
+	for _, r := range b["Resources"].([]any) {
+		if gs, _ := r.(map[string]any)["groups"].([]any); len(gs) == 1 {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d listed users have groups, want 2: %v", n, b)
+	}
+	_, b, _ = e.do("GET", "/Users?filter="+urlq(fmt.Sprintf(`groups.value eq %q`, gid))+"&attributes=groups", nil)
+	if b["totalResults"].(float64) != 2 || strings.Contains(js(b), "userName") || !strings.Contains(js(b), "Engineering") {
+		t.Fatalf("filter by group: %v", b)
+	}
+	_, b, _ = e.do("GET", "/Users?filter="+urlq(`userName eq "g1@x"`)+"&excludedAttributes=groups", nil)
+	if b["totalResults"].(float64) != 1 || strings.Contains(js(b), "Engineering") {
+		t.Fatalf("excluded groups: %v", b)
+	}
+	// A deleted group leaves no trace on its members.
+	if code, _, _ := e.do("DELETE", "/Groups/"+gid, nil); code != 204 {
+		t.Fatal(code)
+	}
+	if got := groupsOf("/Users/" + uid[1]); got != "null" {
+		t.Fatalf("member of a deleted group has %s", got)
+	}
+}

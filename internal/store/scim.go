@@ -35,9 +35,22 @@ type SCIMResource struct {
 	NameKey    string // lower-cased userName (User) or displayName (Group)
 	ExternalID string
 	Version    int64
-	Created    time.Time
-	Modified   time.Time
-	Doc        []byte // JSON object
+	// Seq is the resource's place in creation order among its type
+	// (assigned by the store when it is created; list pages follow it).
+	Seq      int64
+	Created  time.Time
+	Modified time.Time
+	Doc      []byte // JSON object
+	// Group writes: the ids of the members and the displayName, kept as
+	// the membership that Users' "groups" are read from.
+	Members []string
+	Display string
+}
+
+// SCIMGroupRef is a group a resource is a direct member of.
+type SCIMGroupRef struct {
+	ID      string
+	Display string
 }
 
 // SCIMQuery selects resources of one type. Only the equality tests that
@@ -49,11 +62,13 @@ type SCIMQuery struct {
 	ExternalID string
 	EmployeeID string
 	Source     string
-	// OrderByName sorts by NameKey instead of creation order.
+	// OrderByName sorts by NameKey instead of creation order (Seq).
 	OrderByName bool
 	Offset      int // rows to skip
 	Limit       int // at most this many; <= 0: all
 	// Count asks for the total number of matches (ignoring Offset/Limit).
+	// A query by Type alone in creation order is served from kept counts
+	// and positions: neither the count nor the Offset scans rows.
 	Count bool
 }
 
@@ -69,7 +84,14 @@ type SCIMWrite struct {
 // entries, optional provisioning, and the SCIM resource, in one
 // transaction.
 type PersonChange struct {
-	Import  Import // the push, recorded as an import of its source
+	// Import is the push's import: pushes are not one import each but
+	// are counted into the import Import.ID of their source and time
+	// window (created by the first push, its counts added to by the
+	// others); their events and audit entries name it.
+	Import Import
+	// HeldID is the ID for a new held import, when this change starts a
+	// burst of deactivations held for approval.
+	HeldID  string
 	Person  *Person
 	Events  []Event
 	Entries []audit.Entry
@@ -103,6 +125,9 @@ type SCIMStore interface {
 	// SCIMResources returns resources matching q and, when q.Count, the
 	// total number of matches.
 	SCIMResources(ctx context.Context, q SCIMQuery) ([]SCIMResource, int, error)
+	// SCIMGroupsOf returns, for each of the ids that is a member of any
+	// group, the groups it is a direct member of, ordered by group id.
+	SCIMGroupsOf(ctx context.Context, ids []string) (map[string][]SCIMGroupRef, error)
 	// WriteSCIM writes resources that feed no person (groups), with their
 	// audit entries, in one transaction.
 	WriteSCIM(ctx context.Context, writes []SCIMWrite, entries []audit.Entry) error

@@ -31,7 +31,8 @@ type SCIMServer struct {
 	// DataFile is where Stop saves the data and Start loads it from.
 	DataFile string
 
-	node nodeServer
+	node     nodeServer
+	pageSize int
 }
 
 // StartSCIMServer starts the test SCIM server (node
@@ -41,10 +42,36 @@ type SCIMServer struct {
 // installs both) the test is skipped, or fails under CI=true.
 func StartSCIMServer(t testing.TB) *SCIMServer {
 	t.Helper()
+	return StartSCIMServerWith(t, SCIMServerOptions{})
+}
+
+// SCIMServerOptions tune StartSCIMServerWith.
+type SCIMServerOptions struct {
+	// MaxPageSize is the largest page a list request returns; 0:
+	// SCIMMaxPageSize.
+	MaxPageSize int
+	// Data, when set, is written to DataFile before the server starts, so
+	// that it starts with these users and groups
+	// ({"users": [...], "groups": [...]}, stored SCIM resources).
+	Data []byte
+}
+
+// StartSCIMServerWith is StartSCIMServer with options.
+func StartSCIMServerWith(t testing.TB, o SCIMServerOptions) *SCIMServer {
+	t.Helper()
 	s := &SCIMServer{
 		Token:    randomHex(t, 16),
 		DataFile: filepath.Join(t.TempDir(), "scim-data.json"),
 		node:     nodeServer{what: "SCIM server", script: findNodeServer(t, "scim-server", "scimmy-routers")},
+		pageSize: o.MaxPageSize,
+	}
+	if s.pageSize <= 0 {
+		s.pageSize = SCIMMaxPageSize
+	}
+	if o.Data != nil {
+		if err := os.WriteFile(s.DataFile, o.Data, 0o600); err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
 	}
 	s.node.cleanup(t)
 	s.node.retry(t, "start", func() error {
@@ -140,7 +167,7 @@ func (s *SCIMServer) start() error {
 	}
 	return s.node.run([]string{strconv.Itoa(s.Port)}, []string{
 		"SCIM_TOKEN=" + s.Token,
-		"SCIM_MAX_PAGE_SIZE=" + strconv.Itoa(SCIMMaxPageSize),
+		"SCIM_MAX_PAGE_SIZE=" + strconv.Itoa(s.pageSize),
 		"SCIM_DATA_FILE=" + s.DataFile,
 	}, fmt.Sprintf("listening %d", s.Port), healthy)
 }

@@ -50,6 +50,10 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
+	// Keep every connection: a new one costs an open and its pragmas, and
+	// loses the statements prepared on the old one (database/sql keeps 2
+	// idle connections by default).
+	db.SetMaxIdleConns(4)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)

@@ -15,7 +15,7 @@ import (
 )
 
 var scimCols = []string{"id", "type", "source", "employee_id", "name_key", "external_id", "version",
-	"created_at", "updated_at", "doc"}
+	"created_at", "updated_at", "doc", "seq"}
 
 var scimSelect = `SELECT ` + strings.Join(scimCols, ",") + ` FROM scim_resources`
 
@@ -23,7 +23,7 @@ func scanSCIM(r scanner) (store.SCIMResource, error) {
 	var x store.SCIMResource
 	var created, updated int64
 	var doc string
-	err := r.Scan(&x.ID, &x.Type, &x.Source, &x.EmployeeID, &x.NameKey, &x.ExternalID, &x.Version, &created, &updated, &doc)
+	err := r.Scan(&x.ID, &x.Type, &x.Source, &x.EmployeeID, &x.NameKey, &x.ExternalID, &x.Version, &created, &updated, &doc, &x.Seq)
 	x.Created, x.Modified, x.Doc = fromMicros(created), fromMicros(updated), []byte(doc)
 	return x, err
 }
@@ -40,6 +40,9 @@ func (s *DB) SCIMResource(ctx context.Context, typ, id string) (store.SCIMResour
 }
 
 func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIMResource, int, error) {
+	if q.NameKey == "" && q.ExternalID == "" && q.EmployeeID == "" && q.Source == "" && len(q.IDs) == 0 && !q.OrderByName {
+		return s.scimPage(ctx, q)
+	}
 	where := []string{"type = ?"}
 	args := []any{q.Type}
 	for _, c := range []struct{ col, v string }{{"name_key", q.NameKey}, {"external_id", q.ExternalID},
@@ -60,12 +63,22 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	total := 0
-	if q.Count {
+	if q.Count && len(where) == 1 {
+		// Every resource of the type (sorted by name): the kept count.
+		var next, gaps int64
+		err := s.db.QueryRowContext(ctx, s.rb(`SELECT next_seq, gaps FROM scim_counters WHERE type = ?`), q.Type).Scan(&next, &gaps)
+		if errors.Is(err, sql.ErrNoRows) {
+			next, gaps = 1, 0
+		} else if err != nil {
+			return nil, 0, fmt.Errorf("store: scim counters: %w", err)
+		}
+		total = int(next - 1 - gaps)
+	} else if q.Count {
 		if err := s.db.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources`+cond), args...).Scan(&total); err != nil {
 			return nil, 0, fmt.Errorf("store: count scim resources: %w", err)
 		}
 	}
-	order := " ORDER BY created_at, id"
+	order := " ORDER BY seq"
 	if q.OrderByName {
 		order = " ORDER BY name_key, id"
 	}
@@ -85,7 +98,7 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	if point {
 		page, pageArgs = "", nil // paged below, after sorting
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(scimSelect+cond+order+page), append(args, pageArgs...)...)
+	rows, err := s.query(ctx, s.rb(scimSelect+cond+order+page), append(args, pageArgs...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: scim resources: %w", err)
 	}
@@ -107,8 +120,8 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 			if q.OrderByName && a.NameKey != b.NameKey {
 				return a.NameKey < b.NameKey
 			}
-			if !q.OrderByName && !a.Created.Equal(b.Created) {
-				return a.Created.Before(b.Created)
+			if !q.OrderByName {
+				return a.Seq < b.Seq
 			}
 			return a.ID < b.ID
 		})
@@ -118,8 +131,104 @@ func (s *DB) SCIMResources(ctx context.Context, q store.SCIMQuery) ([]store.SCIM
 	return out, total, rows.Err()
 }
 
+// scimPage is a page of every resource of a type in creation order. The
+// total is kept in scim_counters; the resource at position Offset+1 has
+// seq Offset+1 plus the number of deleted positions (gaps) before it, so
+// the page is one range read of the (type, seq) index. Counts, gaps and
+// rows are read in one snapshot.
+func (s *DB) scimPage(ctx context.Context, q store.SCIMQuery) ([]store.SCIMResource, int, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var next, gaps int64
+	err = tx.QueryRowContext(ctx, s.rb(`SELECT next_seq, gaps FROM scim_counters WHERE type = ?`), q.Type).Scan(&next, &gaps)
+	if errors.Is(err, sql.ErrNoRows) {
+		next, gaps = 1, 0
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("store: scim counters: %w", err)
+	}
+	total := next - 1 - gaps
+	k := int64(max(q.Offset, 0)) + 1 // 1-based position of the first resource wanted
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = 1 << 40
+	}
+	if k > total {
+		return nil, int(total), nil
+	}
+	from := k
+	if gaps > 0 {
+		gs, err := s.scimGaps(ctx, tx, q.Type, gaps)
+		if err != nil {
+			return nil, 0, err
+		}
+		from = k + seqBefore(gs, k)
+	}
+	rows, err := tx.QueryContext(ctx, s.rb(scimSelect+` WHERE type = ? AND seq >= ? ORDER BY seq LIMIT ?`), q.Type, from, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: scim resources: %w", err)
+	}
+	defer rows.Close()
+	out := make([]store.SCIMResource, 0, min(limit, total-k+1))
+	for rows.Next() {
+		x, err := scanSCIM(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: scim resource: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, int(total), rows.Err()
+}
+
+// seqBefore is the number of gaps (sorted deleted positions) below the
+// seq of the k-th remaining resource: gap i (0-based) has gs[i]-1-i
+// resources before it, and lies below the k-th one when that is < k.
+func seqBefore(gs []int64, k int64) int64 {
+	return int64(sort.Search(len(gs), func(i int) bool { return gs[i]-1-int64(i) >= k }))
+}
+
+// scimGaps returns the sorted deleted positions of a type. Gaps are only
+// ever added, so their number identifies the list: it is cached per type
+// and read again only after a delete.
+func (s *DB) scimGaps(ctx context.Context, tx *sql.Tx, typ string, n int64) ([]int64, error) {
+	s.gapMu.Lock()
+	c, ok := s.gapCache[typ]
+	s.gapMu.Unlock()
+	if ok && int64(len(c)) == n {
+		return c, nil
+	}
+	rows, err := tx.QueryContext(ctx, s.rb(`SELECT seq FROM scim_gaps WHERE type = ? ORDER BY seq`), typ)
+	if err != nil {
+		return nil, fmt.Errorf("store: scim gaps: %w", err)
+	}
+	defer rows.Close()
+	gs := make([]int64, 0, n)
+	for rows.Next() {
+		var g int64
+		if err := rows.Scan(&g); err != nil {
+			return nil, fmt.Errorf("store: scim gaps: %w", err)
+		}
+		gs = append(gs, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: scim gaps: %w", err)
+	}
+	if int64(len(gs)) != n {
+		return nil, fmt.Errorf("store: scim gaps of %s: %d kept, counter says %d", typ, len(gs), n)
+	}
+	s.gapMu.Lock()
+	if s.gapCache == nil {
+		s.gapCache = map[string][]int64{}
+	}
+	s.gapCache[typ] = gs
+	s.gapMu.Unlock()
+	return gs, nil
+}
+
 func (s *DB) WriteSCIM(ctx context.Context, writes []store.SCIMWrite, entries []audit.Entry) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.scimWrites(ctx, tx, writes); err != nil {
 			return err
 		}
@@ -131,8 +240,8 @@ func (s *DB) WriteSCIM(ctx context.Context, writes []store.SCIMWrite, entries []
 func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrite) error {
 	for _, w := range writes {
 		x := w.Resource
-		var version int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT version FROM scim_resources WHERE id = ?`), x.ID).Scan(&version)
+		var version, seq int64
+		err := s.txQueryRow(ctx, tx, s.rb(`SELECT version, seq FROM scim_resources WHERE id = ?`), x.ID).Scan(&version, &seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			version = 0
 		} else if err != nil {
@@ -145,14 +254,39 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			return fmt.Errorf("%w: %s %s is at version %d, not %d", store.ErrVersion, x.Type, x.ID, version, x.Version)
 		}
 		if w.Delete {
-			if _, err := tx.ExecContext(ctx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
+			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_resources WHERE id = ?`), x.ID); err != nil {
 				return fmt.Errorf("store: delete scim resource %s: %w", x.ID, err)
+			}
+			// A deleted group has no members (whose groups change); a
+			// deleted member is in no group.
+			col := "member_id"
+			if x.Type == store.SCIMGroup {
+				col = "group_id"
+				members, err := queryAll(ctx, tx, "scim members", func(r scanner) (string, error) {
+					var id string
+					return id, r.Scan(&id)
+				}, s.rb(`SELECT member_id FROM scim_members WHERE group_id = ?`), x.ID)
+				if err != nil {
+					return err
+				}
+				if err := s.touchMembers(ctx, tx, members, x.Modified); err != nil {
+					return err
+				}
+			}
+			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_members WHERE `+col+` = ?`), x.ID); err != nil {
+				return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+			}
+			if _, err := s.txExec(ctx, tx, s.rb(`INSERT INTO scim_gaps (type, seq) VALUES (?, ?)`), x.Type, seq); err != nil {
+				return fmt.Errorf("store: scim gap: %w", err)
+			}
+			if _, err := s.txExec(ctx, tx, s.rb(`UPDATE scim_counters SET gaps = gaps + 1 WHERE type = ?`), x.Type); err != nil {
+				return fmt.Errorf("store: scim counters: %w", err)
 			}
 			continue
 		}
 		var n int
 		if x.Type == store.SCIMUser {
-			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources WHERE type = ? AND name_key = ? AND id <> ?`),
+			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM scim_resources WHERE type = ? AND name_key = ? AND id <> ?`),
 				x.Type, x.NameKey, x.ID).Scan(&n); err != nil {
 				return fmt.Errorf("store: scim uniqueness: %w", err)
 			}
@@ -161,7 +295,7 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			}
 		}
 		if x.EmployeeID != "" {
-			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM scim_resources WHERE source = ? AND employee_id = ? AND id <> ?`),
+			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM scim_resources WHERE source = ? AND employee_id = ? AND id <> ?`),
 				x.Source, x.EmployeeID, x.ID).Scan(&n); err != nil {
 				return fmt.Errorf("store: scim uniqueness: %w", err)
 			}
@@ -170,23 +304,144 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			}
 		}
 		if version == 0 {
-			_, err = tx.ExecContext(ctx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?)`),
-				x.ID, x.Type, x.Source, x.EmployeeID, x.NameKey, x.ExternalID, 1, micros(x.Created), micros(x.Modified), string(x.Doc))
+			if err := s.txQueryRow(ctx, tx, s.rb(`INSERT INTO scim_counters (type, next_seq, gaps) VALUES (?, 2, 0)
+				ON CONFLICT (type) DO UPDATE SET next_seq = scim_counters.next_seq + 1 RETURNING next_seq - 1`), x.Type).Scan(&seq); err != nil {
+				return fmt.Errorf("store: scim counters: %w", err)
+			}
+			_, err = s.txExec(ctx, tx, s.rb(`INSERT INTO scim_resources (`+strings.Join(scimCols, ",")+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
+				x.ID, x.Type, x.Source, x.EmployeeID, x.NameKey, x.ExternalID, 1, micros(x.Created), micros(x.Modified), string(x.Doc), seq)
 		} else {
-			_, err = tx.ExecContext(ctx, s.rb(`UPDATE scim_resources SET employee_id = ?, name_key = ?, external_id = ?, version = ?,
+			_, err = s.txExec(ctx, tx, s.rb(`UPDATE scim_resources SET employee_id = ?, name_key = ?, external_id = ?, version = ?,
 				updated_at = ?, doc = ? WHERE id = ?`),
 				x.EmployeeID, x.NameKey, x.ExternalID, version+1, micros(x.Modified), string(x.Doc), x.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("store: write scim resource %s: %w", x.ID, err)
 		}
+		if x.Type == store.SCIMGroup {
+			if err := s.syncMembers(ctx, tx, x, version == 0); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
+// syncMembers makes the membership rows of group x its Members: only the
+// members added and removed are written, so a PATCH adding a hundred
+// members to a group of thousands writes a hundred rows.
+func (s *DB) syncMembers(ctx context.Context, tx *sql.Tx, x store.SCIMResource, created bool) error {
+	want := make(map[string]bool, len(x.Members))
+	for _, m := range x.Members {
+		if m != "" {
+			want[m] = true
+		}
+	}
+	have := map[string]string{} // member -> display
+	if !created {
+		rows, err := tx.QueryContext(ctx, s.rb(`SELECT member_id, display FROM scim_members WHERE group_id = ?`), x.ID)
+		if err != nil {
+			return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+		}
+		for rows.Next() {
+			var m, d string
+			if err := rows.Scan(&m, &d); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+			}
+			have[m] = d
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+		}
+	}
+	renamed := false
+	var changed []string // members whose "groups" now read differently
+	for m, d := range have {
+		if !want[m] {
+			if _, err := s.txExec(ctx, tx, s.rb(`DELETE FROM scim_members WHERE group_id = ? AND member_id = ?`), x.ID, m); err != nil {
+				return fmt.Errorf("store: scim member %s of %s: %w", m, x.ID, err)
+			}
+			changed = append(changed, m)
+		} else if d != x.Display {
+			renamed = true
+			changed = append(changed, m)
+		}
+	}
+	if renamed {
+		if _, err := s.txExec(ctx, tx, s.rb(`UPDATE scim_members SET display = ? WHERE group_id = ?`), x.Display, x.ID); err != nil {
+			return fmt.Errorf("store: scim members of %s: %w", x.ID, err)
+		}
+	}
+	var add []string
+	for m := range want {
+		if _, ok := have[m]; !ok {
+			add = append(add, m)
+		}
+	}
+	sort.Strings(add)
+	if err := s.bulkFunc(ctx, tx, "scim_members", []string{"group_id", "member_id", "display"}, len(add), func(i int, args []any) []any {
+		return append(args, x.ID, add[i], x.Display)
+	}, ""); err != nil {
+		return err
+	}
+	return s.touchMembers(ctx, tx, append(changed, add...), x.Modified)
+}
+
+// touchMembers gives the Users among ids a new version and modification
+// time: their "groups" changed, so their representation (and ETag) did.
+func (s *DB) touchMembers(ctx context.Context, tx *sql.Tx, ids []string, at time.Time) error {
+	sort.Strings(ids)
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := []any{micros(at)}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := `UPDATE scim_resources SET version = version + 1, updated_at = ? WHERE type = 'User' AND id IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `)`
+		if _, err := tx.ExecContext(ctx, s.rb(q), args...); err != nil {
+			return fmt.Errorf("store: scim members' versions: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *DB) SCIMGroupsOf(ctx context.Context, ids []string) (map[string][]store.SCIMGroupRef, error) {
+	out := map[string][]store.SCIMGroupRef{}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		q := `SELECT member_id, group_id, display FROM scim_members WHERE member_id IN (` +
+			strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `) ORDER BY member_id, group_id`
+		rows, err := s.query(ctx, s.rb(q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: scim groups: %w", err)
+		}
+		for rows.Next() {
+			var m string
+			var g store.SCIMGroupRef
+			if err := rows.Scan(&m, &g.ID, &g.Display); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: scim groups: %w", err)
+			}
+			out[m] = append(out[m], g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: scim groups: %w", err)
+		}
+	}
+	return out, nil
+}
+
 func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store.PersonChangeResult, error) {
 	res := store.PersonChangeResult{ImportID: c.Import.ID}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res = store.PersonChangeResult{ImportID: c.Import.ID}
 		imp := c.Import
 		at := imp.CreatedAt
@@ -204,7 +459,7 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 		if employee != "" {
 			var status string
 			var updated int64
-			err := tx.QueryRowContext(ctx, s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`), source, employee).Scan(&status, &updated)
+			err := s.txQueryRow(ctx, tx, s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`), source, employee).Scan(&status, &updated)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 				if c.Expect != nil {
@@ -222,9 +477,9 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			return err
 		}
 		var serial int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
+		err := s.txQueryRow(ctx, tx, s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
 		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
+			if _, err := s.txExec(ctx, tx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
 				return fmt.Errorf("store: source %q: %w", source, err)
 			}
 		} else if err != nil {
@@ -249,13 +504,13 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			allowed := c.MaxLeaversPerHour
 			if c.MaxLeaversPercent > 0 {
 				var active int
-				if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&active); err != nil {
+				if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&active); err != nil {
 					return fmt.Errorf("store: active persons: %w", err)
 				}
 				allowed = int(float64(active) * c.MaxLeaversPercent / 100)
 			}
 			var recent int
-			if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
+			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
 				source, micros(at.Add(-time.Hour))).Scan(&recent); err != nil {
 				return fmt.Errorf("store: recent leavers: %w", err)
 			}
@@ -278,11 +533,15 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			if c.Person != nil {
 				p.Persons = append(p.Persons, *c.Person)
 			}
-			for _, e := range c.Events {
-				e.ImportID = imp.ID
-				if held.ID != "" {
-					e.ImportID = held.ID
+			heldID := held.ID
+			if heldID == "" {
+				heldID = c.HeldID
+				if heldID == "" {
+					heldID = fmt.Sprintf("%s_held_%d", c.Import.ID, micros(at))
 				}
+			}
+			for _, e := range c.Events {
+				e.ImportID = heldID
 				p.Events = append(p.Events, e)
 			}
 			b, err := json.Marshal(p)
@@ -295,7 +554,7 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 				held.Leavers += imp.Leavers
 				held.Movers += imp.Movers
 				held.Changes += imp.Changes
-				if _, err := tx.ExecContext(ctx, s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
+				if _, err := s.txExec(ctx, tx, s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
 					string(b), held.Rows, held.Leavers, held.Movers, held.Changes, held.ID); err != nil {
 					return fmt.Errorf("store: held import %s: %w", held.ID, err)
 				}
@@ -303,6 +562,8 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			} else {
 				imp.Status = store.ImportHeld
 				imp.Reason = res.Reason
+				imp.ID = heldID
+				res.ImportID = imp.ID
 				if err := s.insertImport(ctx, tx, imp, string(b)); err != nil {
 					return err
 				}
@@ -327,11 +588,16 @@ func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store
 			if err := s.queue(ctx, tx, c.Prov); err != nil {
 				return err
 			}
+			// Count the push into its window's import; its events' audit
+			// entries (and the SCIM request's) record it.
 			imp.Status = store.ImportApplied
-			if err := s.insertImport(ctx, tx, imp, ""); err != nil {
+			if err := s.bulk(ctx, tx, "imports", importCols, [][]any{importRow(imp, "")}, ` ON CONFLICT (id) DO UPDATE SET
+				rows = imports.rows + excluded.rows, joiners = imports.joiners + excluded.joiners,
+				movers = imports.movers + excluded.movers, leavers = imports.leavers + excluded.leavers,
+				rehires = imports.rehires + excluded.rehires, changes = imports.changes + excluded.changes,
+				unchanged = imports.unchanged + excluded.unchanged`); err != nil {
 				return err
 			}
-			entries = append(entries, store.ImportEntry(imp, "hr.import.applied", imp.Actor, at))
 		}
 		return s.appendAudit(ctx, tx, append(entries, c.Entries...))
 	})

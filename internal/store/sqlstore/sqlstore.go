@@ -42,9 +42,101 @@ type Copier interface {
 type DB struct {
 	db *sql.DB
 	d  Dialect
+
+	gapMu    sync.Mutex
+	gapCache map[string][]int64 // SCIM type -> sorted deleted positions (see scimGaps)
+
+	group grouper // writes sharing a transaction (see writeGrouped)
+
+	stmts sync.Map // query text -> *sql.Stmt, for the statements of every push (see prepared)
+
 	// conns maps a write transaction to its connection when the dialect
 	// is a Copier (database/sql gives a transaction no raw access).
 	conns sync.Map
+}
+
+// prepared returns q as a statement of tx, prepared once per connection
+// instead of parsed on every call: a push runs about fifteen small
+// statements, and parsing them was a third of its time in SQLite. The
+// first use of a query is not prepared: preparing on the pool while a
+// transaction holds a connection could wait for a connection held by a
+// writer waiting for that transaction. It is prepared in the background
+// for the next use; nil means "run it unprepared".
+func (s *DB) prepared(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	v, loaded := s.stmts.LoadOrStore(q, nil)
+	if st, ok := v.(*sql.Stmt); ok {
+		return tx.StmtContext(ctx, st)
+	}
+	if !loaded {
+		go func() {
+			st, err := s.db.PrepareContext(context.Background(), q)
+			if err != nil {
+				s.stmts.Delete(q) // try again next time
+				return
+			}
+			s.keep(q, st)
+		}()
+	}
+	return nil
+}
+
+// dbStmt is q prepared on the pool, once (reads outside transactions,
+// where waiting for a connection to prepare on holds nothing up).
+func (s *DB) dbStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.stmts.Load(q); ok {
+		if st, ok := v.(*sql.Stmt); ok {
+			return st, nil
+		}
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.keep(q, st), nil
+}
+
+// keep caches st for q and returns the statement to use: one that
+// another caller cached first wins (st is closed), never replaced while
+// it may be in use.
+func (s *DB) keep(q string, st *sql.Stmt) *sql.Stmt {
+	for {
+		v, loaded := s.stmts.LoadOrStore(q, st)
+		if !loaded {
+			return st
+		}
+		if o, ok := v.(*sql.Stmt); ok {
+			st.Close()
+			return o
+		}
+		if s.stmts.CompareAndSwap(q, v, st) { // replace the "being prepared" mark
+			return st
+		}
+	}
+}
+
+// query is s.db.QueryContext through a prepared statement.
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.dbStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// txExec is tx.ExecContext through a prepared statement.
+func (s *DB) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st := s.prepared(ctx, tx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+// txQueryRow is tx.QueryRowContext through a prepared statement.
+func (s *DB) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, tx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, q, args...)
 }
 
 // New wraps an open, migrated database.
@@ -59,7 +151,15 @@ func (s *DB) rb(q string) string {
 	return s.d.Rebind(q)
 }
 
-func (s *DB) Close() error                   { return s.db.Close() }
+func (s *DB) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		if st, ok := v.(*sql.Stmt); ok {
+			st.Close()
+		}
+		return true
+	})
+	return s.db.Close()
+}
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // micros stores times as microseconds since the epoch in every backend, so
@@ -145,7 +245,7 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 		}
 		defer full.Close()
 	}
-	args := make([]any, 0, per*len(cols))
+	args := make([]any, 0, min(per, n)*len(cols))
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
 		args = args[:0]
@@ -153,9 +253,12 @@ func (s *DB) bulkFunc(ctx context.Context, tx *sql.Tx, table string, cols []stri
 			args = row(i, args)
 		}
 		var err error
-		if end-start == per && full != nil {
+		switch {
+		case end-start == per && full != nil:
 			_, err = full.ExecContext(ctx, args...)
-		} else {
+		case n == 1: // one row, as every push writes: a statement prepared once
+			_, err = s.txExec(ctx, tx, s.rb(head+one+suffix), args...)
+		default:
 			_, err = tx.ExecContext(ctx, s.rb(head+strings.TrimSuffix(strings.Repeat(one+",", end-start), ",")+suffix), args...)
 		}
 		if err != nil {
@@ -450,9 +553,13 @@ func (s *DB) ApplyImport(ctx context.Context, imp store.Import, persons []store.
 }
 
 func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, payload string) error {
-	return s.bulk(ctx, tx, "imports", importCols, [][]any{{i.ID, i.Source, i.File, i.SHA256, i.Status, i.Actor, i.Rows,
+	return s.bulk(ctx, tx, "imports", importCols, [][]any{importRow(i, payload)}, "")
+}
+
+func importRow(i store.Import, payload string) []any {
+	return []any{i.ID, i.Source, i.File, i.SHA256, i.Status, i.Actor, i.Rows,
 		i.Joiners, i.Movers, i.Leavers, i.Rehires, i.Changes, i.Unchanged, i.Reason, int64(i.Duration),
-		micros(i.CreatedAt), i.DecidedBy, micros(i.DecidedAt), i.BaseSerial, payload}}, "")
+		micros(i.CreatedAt), i.DecidedBy, micros(i.DecidedAt), i.BaseSerial, payload}
 }
 
 // applyChanges writes persons and events; a person whose dates changed, or
@@ -491,7 +598,34 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 // cancelScheduled cancels the scheduled events of persons whose dates an
 // applied event changes. Only the few persons with scheduled events are
 // touched: a first load of 100,000 joiners issues no update at all.
+// changesDates reports whether an event replaces the person's planned
+// dates (a joiner, leaver or rehire, or a changed start or end date).
+func changesDates(e *store.Event) bool {
+	dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
+	for _, c := range e.Changed {
+		dates = dates || c == "start_date" || c == "end_date"
+	}
+	return dates
+}
+
 func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Event) error {
+	if len(events) <= 16 {
+		// A push (or a small import): an UPDATE by person for the few
+		// events that change dates costs less than listing the source's
+		// scheduled events, which SQLite answers by walking every event of
+		// the source (it grows with every push).
+		cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
+		for i := range events {
+			e := &events[i]
+			if e.State != store.EventApplied || !changesDates(e) {
+				continue
+			}
+			if _, err := s.txExec(ctx, tx, cancel, e.Source, e.EmployeeID); err != nil {
+				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
+			}
+		}
+		return nil
+	}
 	var sources []string
 	for i := range events {
 		if !slices.Contains(sources, events[i].Source) {
@@ -520,11 +654,7 @@ func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Eve
 		if e.State != store.EventApplied || !scheduled[e.Source+"\x00"+e.EmployeeID] {
 			continue
 		}
-		dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
-		for _, c := range e.Changed {
-			dates = dates || c == "start_date" || c == "end_date"
-		}
-		if dates {
+		if changesDates(e) {
 			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
 				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
 			}
@@ -716,7 +846,16 @@ func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error
 		q += ` AND source = ?`
 		args = append(args, source)
 	}
-	p, err := scanPerson(s.db.QueryRowContext(ctx, s.rb(q+` ORDER BY source LIMIT 1`), args...))
+	var p store.Person
+	rows, err := s.query(ctx, s.rb(q+` ORDER BY source LIMIT 1`), args...) // prepared: every push reads its person
+	if err == nil {
+		if rows.Next() {
+			p, err = scanPerson(rows)
+		} else if err = rows.Err(); err == nil {
+			err = sql.ErrNoRows
+		}
+		rows.Close()
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("person %s: %w", id, store.ErrNotFound)
 	}
@@ -761,7 +900,7 @@ func limitOrAll(limit int) int {
 var auditCols = []string{"seq", "at", "actor", "action", "source", "import_id", "subject", "before_doc", "after_doc", "prev_hash", "hash"}
 
 func (s *DB) AppendAudit(ctx context.Context, entries ...audit.Entry) error {
-	return s.write(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, entries) })
+	return s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.appendAudit(ctx, tx, entries) })
 }
 
 // eventKey ties a lifecycle event to its audit entry within one write.
@@ -788,7 +927,7 @@ func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry)
 	}
 	var seq int64
 	var hash string
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+	if err := s.txQueryRow(ctx, tx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
 		return fmt.Errorf("store: audit head: %w", err)
 	}
 	seq, hash = audit.Chain(entries, seq, hash)
@@ -800,7 +939,7 @@ func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.rb(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, hash); err != nil {
+	if _, err := s.txExec(ctx, tx, s.rb(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`), seq, hash); err != nil {
 		return fmt.Errorf("store: audit head: %w", err)
 	}
 	return nil

@@ -126,6 +126,161 @@ func runSCIM(t *testing.T, b Backend) {
 		}
 	})
 
+	t.Run("SCIMPagesAreExactAcrossDeletes", func(t *testing.T) {
+		st := b.Open(t)
+		var want []string // ids in creation order
+		for i := range 40 {
+			x := scimUser(fmt.Sprintf("p%02d", i), fmt.Sprintf("user%02d", i), "")
+			// Creation times out of order: pages follow the order of creation, not the clock.
+			x.Created = t0.Add(time.Duration(40-i) * time.Second)
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, x.ID)
+		}
+		g := store.SCIMResource{ID: "g1", Type: store.SCIMGroup, NameKey: "g", Created: t0, Modified: t0, Doc: []byte(`{}`)}
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: g}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		check := func(stage string) {
+			t.Helper()
+			for off := 0; off <= len(want)+1; off++ {
+				for _, lim := range []int{1, 3, 7, 100} {
+					xs, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, Offset: off, Limit: lim, Count: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if total != len(want) {
+						t.Fatalf("%s: total %d, want %d", stage, total, len(want))
+					}
+					exp := want[min(off, len(want)):min(off+lim, len(want))]
+					var got []string
+					for _, x := range xs {
+						got = append(got, x.ID)
+					}
+					if fmt.Sprint(got) != fmt.Sprint(exp) {
+						t.Fatalf("%s: offset %d limit %d: %v, want %v", stage, off, lim, got, exp)
+					}
+				}
+			}
+		}
+		check("no deletes")
+		// Delete the first, the last, a run in the middle and scattered ones.
+		del := map[string]bool{"p00": true, "p39": true, "p10": true, "p11": true, "p12": true, "p13": true, "p25": true, "p31": true}
+		for _, id := range []string{"p25", "p00", "p12", "p39", "p10", "p31", "p13", "p11"} {
+			x, err := st.SCIMResource(ctx, store.SCIMUser, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x, Delete: true}}, nil); err != nil {
+				t.Fatal(err)
+			}
+			var keep []string
+			for _, w := range want {
+				if w != id {
+					keep = append(keep, w)
+				}
+			}
+			want = keep
+			if id == "p12" {
+				check("some deleted")
+			}
+		}
+		if len(want) != 40-len(del) {
+			t.Fatalf("%d left", len(want))
+		}
+		check("deleted")
+		byName, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, OrderByName: true, Count: true, Offset: 1, Limit: 2})
+		if err != nil || total != len(want) || len(byName) != 2 || byName[0].ID != "p02" || byName[1].ID != "p03" {
+			t.Fatalf("by name after deletes: %d %v %v", total, byName, err)
+		}
+		// New resources go to the end; replacing one keeps its place.
+		x := scimUser("p40", "user40", "")
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "p40")
+		y, _ := st.SCIMResource(ctx, store.SCIMUser, "p05")
+		y.Doc = []byte(`{"userName":"user05","title":"new"}`)
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: y}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		check("after create and replace")
+		xs, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMGroup, Count: true})
+		if err != nil || total != 1 || len(xs) != 1 || xs[0].ID != "g1" {
+			t.Fatalf("groups are counted apart: %d %v %v", total, xs, err)
+		}
+	})
+
+	t.Run("SCIMGroupMembershipIsKept", func(t *testing.T) {
+		st := b.Open(t)
+		for _, id := range []string{"u1", "u2", "u3"} {
+			if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: scimUser(id, id, "")}}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		group := func(id, name string, version int64, members ...string) store.SCIMResource {
+			return store.SCIMResource{ID: id, Type: store.SCIMGroup, NameKey: name, Display: name, Members: members,
+				Version: version, Created: t0, Modified: t0, Doc: []byte(`{}`)}
+		}
+		groupsOf := func() string {
+			t.Helper()
+			m, err := st.SCIMGroupsOf(ctx, []string{"u1", "u2", "u3", "nobody"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprint(m)
+		}
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Eng", 0, "u1", "u2", "u2")}, {Resource: group("g2", "All", 0, "u2")}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := groupsOf(), "map[u1:[{g1 Eng}] u2:[{g1 Eng} {g2 All}]]"; got != want {
+			t.Fatalf("after create: %s, want %s", got, want)
+		}
+		// A member's groups are part of it: each change is a new version.
+		versions := func() string {
+			t.Helper()
+			var vs []int64
+			for _, id := range []string{"u1", "u2", "u3"} {
+				x, err := st.SCIMResource(ctx, store.SCIMUser, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vs = append(vs, x.Version)
+			}
+			return fmt.Sprint(vs)
+		}
+		if got := versions(); got != "[2 3 1]" {
+			t.Fatalf("versions after joining groups: %s, want [2 3 1]", got)
+		}
+		// Membership changes and a rename are reflected.
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Engineering", 1, "u2", "u3")}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := groupsOf(), "map[u2:[{g1 Engineering} {g2 All}] u3:[{g1 Engineering}]]"; got != want {
+			t.Fatalf("after change: %s, want %s", got, want)
+		}
+		if got := versions(); got != "[3 4 2]" {
+			t.Fatalf("versions after a removal, a rename and an addition: %s, want [3 4 2]", got)
+		}
+		// A failed write leaves the membership as it was.
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: group("g1", "Eng", 7, "u1")}}, nil); !errors.Is(err, store.ErrVersion) {
+			t.Fatalf("stale group write: %v", err)
+		}
+		// Deleting a member or a group removes the membership.
+		u3, _ := st.SCIMResource(ctx, store.SCIMUser, "u3")
+		g2, _ := st.SCIMResource(ctx, store.SCIMGroup, "g2")
+		if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: u3, Delete: true}, {Resource: g2, Delete: true}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := groupsOf(), "map[u2:[{g1 Engineering}]]"; got != want {
+			t.Fatalf("after deletes: %s, want %s", got, want)
+		}
+		if x, _ := st.SCIMResource(ctx, store.SCIMUser, "u2"); x.Version != 5 {
+			t.Fatalf("u2 at version %d after its group g2 was deleted, want 5", x.Version)
+		}
+	})
+
 	t.Run("PersonChangeAppliesAtomically", func(t *testing.T) {
 		st := b.Open(t)
 		p := pushJoiner(t, st, "u1", "E1")
@@ -140,6 +295,23 @@ func runSCIM(t *testing.T, b Backend) {
 		imp, err := st.Import(ctx, "push_u1")
 		if err != nil || imp.Status != store.ImportApplied || imp.Joiners != 1 {
 			t.Fatalf("import %+v %v", imp, err)
+		}
+		// Pushes naming the same import are counted into it: one row.
+		p9 := person("E9", "Eng", "")
+		p9.Source = "hr-scim"
+		imp9 := pushImport("push_u1")
+		imp9.Joiners, imp9.CreatedAt = 1, t0.Add(time.Minute)
+		if _, err := st.ApplyPersonChange(ctx, store.PersonChange{Import: imp9, Person: &p9,
+			Events: []store.Event{{Source: "hr-scim", EmployeeID: "E9", Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &p9, CreatedAt: t0}},
+			Writes: []store.SCIMWrite{{Resource: scimUser("u9", "user-u9", "E9")}}}); err != nil {
+			t.Fatal(err)
+		}
+		imps, _ := st.Imports(ctx, "hr-scim", 100)
+		if len(imps) != 1 || imps[0].ID != "push_u1" || imps[0].Joiners != 2 || imps[0].Rows != 2 || !imps[0].CreatedAt.Equal(t0) {
+			t.Fatalf("pushes of one window: %+v", imps)
+		}
+		if evs, _ := st.Events(ctx, store.EventFilter{ImportID: "push_u1"}); len(evs) != 2 {
+			t.Fatalf("events of the window: %+v", evs)
 		}
 		// Creating the same person again conflicts, and writes nothing.
 		_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_again"), Person: &p,

@@ -334,32 +334,11 @@ func Run(t *testing.T, b Backend) {
 		}
 	})
 
-	t.Run("DateChangeCancelsScheduled", func(t *testing.T) {
-		st := b.Open(t)
-		a := person("A1", "Eng", "")
-		a.EndDate = "2026-04-01"
-		left := a
-		left.Status = store.StatusLeft
-		imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
-		l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: t0.Add(time.Hour), After: &left, CreatedAt: t0}
-		if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{l}, nil, nil); err != nil {
-			t.Fatal(err)
-		}
-		b2 := a
-		b2.EndDate = ""
-		c := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: "A1", Type: store.EventChange, State: store.EventApplied, Effective: t0, Before: &a, After: &b2, Changed: []string{"end_date"}, CreatedAt: t0}
-		if err := st.ApplyImport(ctx, store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: 1},
-			[]store.Person{b2}, []store.Event{c}, []audit.Entry{store.EventEntry(c, "t", t0)}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if done, _ := st.ApplyDue(ctx, t0.Add(2*time.Hour), "scheduler"); len(done) != 0 {
-			t.Fatalf("a cancelled leave was applied")
-		}
-		p, _ := st.Person(ctx, "hris", "A1")
-		if p.Status != store.StatusActive {
-			t.Fatalf("person %s, want active", p.Status)
-		}
-	})
+	// With one event (a push, or a small import) and with many (where the
+	// store lists the source's scheduled events first).
+	for _, extra := range []int{0, 30} {
+		t.Run(fmt.Sprintf("DateChangeCancelsScheduled/%d_more_events", extra), func(t *testing.T) { dateChangeCancels(t, b, extra) })
+	}
 
 	t.Run("ListFilters", func(t *testing.T) {
 		st := b.Open(t)
@@ -691,4 +670,40 @@ func Run(t *testing.T, b Backend) {
 	runNotify(t, b)
 	runRequests(t, b)
 	runRequestClocks(t, b)
+}
+
+// dateChangeCancels: a change of a person's end date cancels the leave
+// scheduled for the old one, in an import with extra other joiners.
+func dateChangeCancels(t *testing.T, b Backend, extra int) {
+	ctx := context.Background()
+	st := b.Open(t)
+	a := person("A1", "Eng", "")
+	a.EndDate = "2026-04-01"
+	left := a
+	left.Status = store.StatusLeft
+	imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
+	l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: t0.Add(time.Hour), After: &left, CreatedAt: t0}
+	if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{l}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	b2 := a
+	b2.EndDate = ""
+	c := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: "A1", Type: store.EventChange, State: store.EventApplied, Effective: t0, Before: &a, After: &b2, Changed: []string{"end_date"}, CreatedAt: t0}
+	persons, events, entries := []store.Person{b2}, []store.Event{c}, []audit.Entry{store.EventEntry(c, "t", t0)}
+	for i := range extra {
+		j := person(fmt.Sprint("J", i), "Eng", "")
+		e := store.Event{ImportID: "imp_2", Source: "hris", EmployeeID: j.EmployeeID, Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &j, CreatedAt: t0}
+		persons, events, entries = append(persons, j), append(events, e), append(entries, store.EventEntry(e, "t", t0))
+	}
+	if err := st.ApplyImport(ctx, store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0, BaseSerial: 1},
+		persons, events, entries, nil); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := st.ApplyDue(ctx, t0.Add(2*time.Hour), "scheduler"); len(done) != 0 {
+		t.Fatalf("a cancelled leave was applied")
+	}
+	p, _ := st.Person(ctx, "hris", "A1")
+	if p.Status != store.StatusActive {
+		t.Fatalf("person %s, want active", p.Status)
+	}
 }
