@@ -142,3 +142,21 @@ func TestTasksListByAssignee(t *testing.T) {
 		t.Fatalf("table: %s", out)
 	}
 }
+
+// A scim source whose mapping names a path a SCIM User does not have is a
+// config error when Tango starts, naming the path, not a failure of every push.
+func TestSCIMSourceMappingCheckedAtLoad(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tango.yaml")
+	os.WriteFile(cfg, []byte(`
+sources:
+  - name: workday
+    kind: scim
+    key: externalId
+    mapping: {department: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:dept"}
+`), 0o600)
+	_, stderr, code := tango(t, "--db", "sqlite:"+filepath.Join(dir, "t.db"), "--config", cfg, "serve", "--addr", "127.0.0.1:0")
+	if code == 0 || !strings.Contains(stderr, "User:dept") || !strings.Contains(stderr, "workday") {
+		t.Fatalf("serve with a broken scim mapping: %d %s", code, stderr)
+	}
+}

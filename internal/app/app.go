@@ -13,6 +13,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/scim"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/postgres"
 	"github.com/tango-iga/tango/internal/store/sqlite"
@@ -60,7 +61,14 @@ func OpenStore(ctx context.Context, dsn string) (store.Store, error) {
 // LoadConfig loads the config; a missing default file means the built-in default.
 func LoadConfig(flag string) (*config.Config, error) {
 	path, explicit := ConfigPath(flag)
-	return config.Load(path, !explicit)
+	cfg, err := config.Load(path, !explicit)
+	if err != nil {
+		return nil, err
+	}
+	if err := scim.CheckConfig(cfg); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
 }
 
 func redactDSN(dsn string) string {

@@ -19,7 +19,7 @@ import (
 // (testdata/scim-server: scimmy and scimmy-routers under express, in
 // memory), in the same run, both holding the same users (100,000, or
 // $TANGO_BENCH_SCIM_USERS): a filtered GET by userName, a list page of 100
-// deep in the list, and a POST of a new user. 16 clients in this process
+// deep in the list, a POST of a new user and a PATCH of a department. 16 clients in this process
 // over loopback; both servers share the machine with the load generator.
 // Sub-benchmarks alternate between the two servers, operation by operation.
 func BenchmarkVsSCIMMY(b *testing.B) {
@@ -75,6 +75,12 @@ func BenchmarkVsSCIMMY(b *testing.B) {
 			body := fmt.Sprintf(`{"schemas":[%q,%q],"userName":"cmp%07d@bench.example","externalId":"C%07d","displayName":"New %d","active":true,%q:{"employeeNumber":"C%07d","department":"D1"}}`,
 				URNUser, URNEnterprise, k, k, k, URNEnterprise, k)
 			req, _ := http.NewRequest("POST", base+"/Users", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/scim+json")
+			return req
+		}},
+		{"Patch", 200, func(base string, i int) *http.Request {
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"%s:department","value":"D%d"}]}`, URNEnterprise, 100+i)
+			req, _ := http.NewRequest("PATCH", fmt.Sprintf("%s/Users/id-%06d", base, (i*7919)%n), strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/scim+json")
 			return req
 		}},

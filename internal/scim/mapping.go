@@ -248,3 +248,17 @@ func (um *userMapper) person(doc map[string]any, id string) (p store.Person, man
 	}
 	return p, managerRef, employee, nil
 }
+
+// CheckConfig compiles the mapping of every scim source of cfg, so that a
+// mapping naming an unknown SCIM attribute path is a config error at
+// startup rather than a failure of every push.
+func CheckConfig(cfg *config.Config) error {
+	for i := range cfg.Sources {
+		if cfg.Sources[i].Kind == "scim" {
+			if _, err := newUserMapper(&cfg.Sources[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
