@@ -94,6 +94,7 @@ var Routes = []Route{
 	{"POST", "/api/v1/requests", true, (*Server).createRequest},
 	{"POST", "/api/v1/requests/{id}/approve", true, (*Server).approveRequest},
 	{"POST", "/api/v1/requests/{id}/reject", true, (*Server).rejectRequest},
+	{"PUT", "/api/v1/persons/{id}/away", true, (*Server).setAway},
 }
 
 // New builds the server. It panics only on programming errors (a metric

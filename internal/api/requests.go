@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/request"
@@ -208,4 +209,50 @@ func (s *Server) ExpireRequests(ctx context.Context) (int, error) {
 		s.planRequests(ctx)
 	}
 	return len(rs), nil
+}
+
+// setAway marks a person away until a day (their manager approves in
+// their place) or back ({"until": ""}). The person themselves, their
+// manager, or an admin token may set it.
+func (s *Server) setAway(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Until string `json:"until"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	p, err := request.FindPerson(r.Context(), s.st, s.cfg, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "person "+strconv.Quote(r.PathValue("id"))+" not found")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t := tokenOf(r)
+	actor := "token:" + t.Name
+	if t.Scope != "admin" {
+		c, ok := s.caller(w, r)
+		if !ok {
+			return
+		}
+		if me := c.Person.EmployeeID; me != p.EmployeeID && me != p.ManagerID {
+			writeError(w, http.StatusForbidden, me+" may not mark "+p.EmployeeID+" away: only the person, their manager or an admin token may")
+			return
+		}
+		actor = "person:" + c.Person.EmployeeID + " via " + actor
+	}
+	var until time.Time
+	if body.Until != "" {
+		if until, err = time.ParseInLocation("2006-01-02", body.Until, s.cfg.Location()); err != nil {
+			writeError(w, http.StatusBadRequest, "until "+strconv.Quote(body.Until)+": want a date such as 2026-04-01, or \"\" for back")
+			return
+		}
+	}
+	if err := s.st.SetAway(r.Context(), p.EmployeeID, until, actor, s.now()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"employee_id": p.EmployeeID, "away_until": body.Until})
 }

@@ -179,3 +179,33 @@ func TestRequestsAPI(t *testing.T) {
 		t.Fatalf("operations after expiry: %+v", ops)
 	}
 }
+
+// Away over the API: only the person, their manager or an admin token may
+// set it; while M1 is away, M1's manager E0 approves A1's request in M1's place.
+func TestAwayAPI(t *testing.T) {
+	f := newReqFixture(t)
+	ctx := context.Background()
+	f.want("PUT", "/api/v1/persons/M1/away", "A1", `{"until":"2099-01-01"}`, 403, "may not mark M1 away")
+	f.want("PUT", "/api/v1/persons/M1/away", "", `{"until":"2099-01-01"}`, 403, "acts for no person")
+	f.want("PUT", "/api/v1/persons/M1/away", "M1", `{"until":"next week"}`, 400, `next week`)
+	f.want("PUT", "/api/v1/persons/ZZ9/away", "M1", `{"until":"2099-01-01"}`, 404, "ZZ9")
+	f.want("PUT", "/api/v1/persons/M1/away", "M1", `{"until":"2099-01-01"}`, 200, `"away_until":"2099-01-01"`)
+	if until, err := f.st.AwayUntil(ctx, "M1"); err != nil || until.Year() != 2099 {
+		t.Fatalf("M1 away until %v, %v", until, err)
+	}
+	body := f.want("POST", "/api/v1/requests", "A1", `{"app":"erp","entitlement":"payments-create","justification":"close"}`, 201, `"state":"pending"`)
+	var r store.Request
+	json.Unmarshal([]byte(body), &r)
+	f.want("POST", "/api/v1/requests/"+itoa(r.ID)+"/approve", "M1", ``, 403, "")
+	f.want("POST", "/api/v1/requests/"+itoa(r.ID)+"/approve", "E0", ``, 200, `"step":1`)
+	// An admin token may mark anyone back.
+	admin, _, err := auth.Create(ctx, f.st, "ops", "admin", f.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tokens["admin"] = admin
+	f.want("PUT", "/api/v1/persons/M1/away", "admin", `{"until":""}`, 200, `"employee_id":"M1"`)
+	if until, _ := f.st.AwayUntil(ctx, "M1"); !until.IsZero() {
+		t.Fatalf("M1 still away until %v", until)
+	}
+}
