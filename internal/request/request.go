@@ -387,14 +387,11 @@ func (s *Service) resolve(ctx context.Context, source, id string, excluded map[s
 // A grant that would now break a separation-of-duties rule rejects the
 // request instead, naming the rule.
 func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) (store.Request, error) {
-	r, err := s.st.Request(ctx, id)
+	r, err := s.pending(ctx, id)
 	if err != nil {
 		return r, err
 	}
 	me := c.Person.EmployeeID
-	if r.State != store.RequestPending {
-		return r, fmt.Errorf("request %d is %s, not pending: %w", id, r.State, store.ErrConflict)
-	}
 	switch me {
 	case r.Requester:
 		return r, forbidden("%s made request %d and cannot approve it", me, id)
@@ -478,17 +475,23 @@ func (s *Service) deciders(ctx context.Context, r store.Request, me, what string
 	return ok, insteadOf, false, nil
 }
 
+// pending reads a request that awaits a decision; ErrConflict otherwise.
+func (s *Service) pending(ctx context.Context, id int64) (store.Request, error) {
+	r, err := s.st.Request(ctx, id)
+	if err == nil && r.State != store.RequestPending {
+		err = fmt.Errorf("request %d is %s, not pending: %w", id, r.State, store.ErrConflict)
+	}
+	return r, err
+}
+
 // Reject refuses a pending request: an approver of its current step may
 // reject it, and its requester may withdraw it.
 func (s *Service) Reject(ctx context.Context, c Caller, id int64, reason string) (store.Request, error) {
-	r, err := s.st.Request(ctx, id)
+	r, err := s.pending(ctx, id)
 	if err != nil {
 		return r, err
 	}
 	me := c.Person.EmployeeID
-	if r.State != store.RequestPending {
-		return r, fmt.Errorf("request %d is %s, not pending: %w", id, r.State, store.ErrConflict)
-	}
 	if me != r.Requester {
 		if _, _, _, err := s.deciders(ctx, r, me, "decision"); err != nil {
 			return r, err
