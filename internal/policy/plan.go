@@ -58,6 +58,18 @@ func (p *Policy) Plan(persons []store.Person, current Current, now time.Time) (R
 	return p.PlanWith(persons, current, nil, now)
 }
 
+// FirstDay is the person policy decides for: a pre-hire as on their
+// first day (active), so that their access is made ready before the start
+// date; anyone else as they are.
+func FirstDay(p *store.Person) *store.Person {
+	if p.Status != store.StatusPrehire {
+		return p
+	}
+	first := *p
+	first.Status = store.StatusActive
+	return &first
+}
+
 // PlanWith is Plan counting each person's approved access requests.
 func (p *Policy) PlanWith(persons []store.Person, current Current, requests Requests, now time.Time) (Result, error) {
 	byID := make(map[string]*store.Person, len(persons))
@@ -88,7 +100,7 @@ func (p *Policy) PlanWith(persons []store.Person, current Current, requests Requ
 				}
 				for i := start; i < min(start+chunk, len(persons)); i++ {
 					per := &persons[i]
-					in := Input{Person: per, Manager: byID[per.Source+"\x00"+per.ManagerID]}
+					in := Input{Person: FirstDay(per), Manager: byID[per.Source+"\x00"+per.ManagerID]}
 					if requests != nil {
 						in.Requests = requests(per.Source, per.EmployeeID)
 					}

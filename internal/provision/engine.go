@@ -153,13 +153,16 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 			}
 		}
 		rq := reqs[p.Source]
-		in := policy.Input{Person: p, Manager: mgr, Requests: rq.active[p.EmployeeID]}
+		// A pre-hire gets the access of their first day, made ready now
+		// with the accounts disabled; the joiner event enables them on
+		// the start date.
+		in := policy.Input{Person: policy.FirstDay(p), Manager: mgr, Requests: rq.active[p.EmployeeID]}
 		want, viol, err := e.pol.Desired(in, at)
 		if err != nil {
 			return nil, nil, err
 		}
 		violations = append(violations, viol...)
-		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], at); err != nil {
+		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], p.Status == store.StatusPrehire, at); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -199,7 +202,7 @@ func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, 
 	return out, nil
 }
 
-func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, at time.Time) error {
+func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, prehire bool, at time.Time) error {
 	p := in.Person
 	type key struct{ app, ent string }
 	held := map[key]store.GrantRow{}
@@ -272,14 +275,29 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 		w, want := wanted[key{app, ""}]
 		h, has := held[key{app, ""}]
 		switch {
+		case want && !has && prehire:
+			r := reason(w.Roles, "pre-hire: ready before the start date "+p.StartDate+", disabled until it", w.Requests...)
+			if err := op(app, store.OpCreate, "", store.PriorityNormal, at, r); err != nil {
+				return err
+			}
+			if err := op(app, store.OpDisable, "", store.PriorityNormal, at, r); err != nil {
+				return err
+			}
+			put(app, "", grantDisabled, r)
 		case want && !has:
 			r := reason(w.Roles, "", w.Requests...)
 			if err := op(app, store.OpCreate, "", store.PriorityNormal, at, r); err != nil {
 				return err
 			}
 			put(app, "", grantActive, r)
+		case want && h.State == grantDisabled && prehire:
+			// ready and waiting for the start date
 		case want && h.State == grantDisabled:
-			r := reason(w.Roles, "access granted again", w.Requests...)
+			again := "access granted again"
+			if ev.Type == store.EventJoiner {
+				again = "start date: the account made ready before it is enabled"
+			}
+			r := reason(w.Roles, again, w.Requests...)
 			if err := op(app, store.OpEnable, "", store.PriorityNormal, at, r); err != nil {
 				return err
 			}

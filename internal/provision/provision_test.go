@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -858,5 +859,54 @@ notifications:
 	if n.Address != "facilities@dtaa.com" || n.State != store.NotifyPending || !strings.Contains(n.Body, want) ||
 		strings.Contains(n.Body+n.Subject, store.TaskIDPlaceholder) || !strings.Contains(n.Subject, "badge-system") && !strings.Contains(n.Body, "badge-system") {
 		t.Fatalf("notification %+v", n)
+	}
+}
+
+// A pre-hire's accounts are made before the start date, disabled, with
+// the first day's access; the start date's joiner event enables them.
+func TestPrehireReadyBeforeStartEnabledOnIt(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	e := setup(t, ldapApp(s))
+	e.cfg.Sources[0].Mapping["start_date"] = "start_date"
+	ctx := context.Background()
+	start := time.Now().AddDate(0, 0, 3).Format("2006-01-02")
+	org := "employee_name,user_id,email,role,projects,business_unit,functional_unit,department,team,supervisor,start_date\n" +
+		"Ann Boss,E1,ann@dtaa.com,CEO,,1,1,1 - Exec,,,2020-01-01\n" +
+		"Dan New,E9,dan@dtaa.com,ITAdmin,,1,1,2 - IT,,Ann Boss," + start + "\n"
+	res := e.importCSV(t, org)
+	if res.Joiners != 2 || res.Scheduled != 1 {
+		t.Fatalf("import: %+v", res)
+	}
+	e.drain(t)
+	dir := e.eng.Apps()["directory"].Conn
+	dan, err := dir.Get(ctx, "E9")
+	if err != nil || !dan.Disabled || !slices.Contains(dan.Entitlements, adminGroup) {
+		t.Fatalf("the pre-hire's account before the start date: %+v, %v; want it there, disabled, with the admin group", dan, err)
+	}
+	if ann, err := dir.Get(ctx, "E1"); err != nil || ann.Disabled {
+		t.Fatalf("an active joiner's account: %+v, %v", ann, err)
+	}
+	// The start date comes: the scheduled joiner is applied and planned.
+	due, err := e.st.ApplyDue(ctx, time.Now().AddDate(0, 0, 4), "scheduler")
+	if err != nil || len(due) != 1 || due[0].EmployeeID != "E9" || due[0].Type != store.EventJoiner {
+		t.Fatalf("due events %+v, %v", due, err)
+	}
+	if _, err := e.eng.PlanPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.drain(t)
+	if dan, err = dir.Get(ctx, "E9"); err != nil || dan.Disabled {
+		t.Fatalf("the account on the start date: %+v, %v; want it enabled", dan, err)
+	}
+	ops, _ := e.st.Ops(ctx, store.OpFilter{EmployeeID: "E9"})
+	var kinds []string
+	for _, o := range ops {
+		kinds = append(kinds, o.Kind)
+		if o.Kind == store.OpEnable && !strings.Contains(o.Reason, "start date") {
+			t.Fatalf("enable reason %q", o.Reason)
+		}
+	}
+	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "create,disable,") || !strings.Contains(got, "enable") {
+		t.Fatalf("operations of the pre-hire: %s", got)
 	}
 }

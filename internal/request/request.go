@@ -282,7 +282,7 @@ func (s *Service) holdings(ctx context.Context, p store.Person, skip int64) ([]p
 			mgr = &m
 		}
 	}
-	want, _, err := s.pol.Desired(policy.Input{Person: &p, Manager: mgr, Requests: policy.FromRequests(approved)}, s.now())
+	want, _, err := s.pol.Desired(policy.Input{Person: policy.FirstDay(&p), Manager: mgr, Requests: policy.FromRequests(approved)}, s.now())
 	if err != nil {
 		return nil, err
 	}
