@@ -49,4 +49,3 @@ func TestReassignNotifiesTheNewOwner(t *testing.T) {
 		t.Fatalf("%d reassignment notices, want 1", len(ns))
 	}
 }
-
