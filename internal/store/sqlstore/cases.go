@@ -49,21 +49,8 @@ func (s *DB) PendingCaseEvents(ctx context.Context, limit int) ([]store.Event, e
 	if limit <= 0 {
 		limit = 500
 	}
-	rows, err := s.db.QueryContext(ctx, s.rb(eventSelect+`
+	return queryAll(ctx, s.db, "store: events without a case", scanEvent, s.rb(eventSelect+`
 		WHERE e.cased = 0 AND e.state IN ('applied', 'scheduled') ORDER BY e.id LIMIT ?`), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: events without a case: %w", err)
-	}
-	defer rows.Close()
-	out := []store.Event{}
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 func (s *DB) OpenCase(ctx context.Context, c store.Case, tasks []store.CaseTask, actor string, notes ...store.Notification) (store.Case, []store.CaseTask, error) {
