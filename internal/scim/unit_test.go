@@ -430,3 +430,35 @@ func TestUserGroupsFollowMembership(t *testing.T) {
 		t.Fatalf("member of a deleted group has %s", got)
 	}
 }
+
+// A deleted user is no longer a member of any group: the group's members
+// leave it out and the group has a new version.
+func TestDeletedUserLeavesItsGroups(t *testing.T) {
+	e := newEnv(t, sqliteStore(t))
+	var uid []string
+	for i := range 2 {
+		code, b, _ := e.do("POST", "/Users", map[string]any{"userName": fmt.Sprintf("d%d@x", i)})
+		if code != 201 {
+			t.Fatalf("create %d: %d %v", i, code, b)
+		}
+		uid = append(uid, b["id"].(string))
+	}
+	code, g, h := e.do("POST", "/Groups", map[string]any{"displayName": "Ops",
+		"members": []any{map[string]any{"value": uid[0]}, map[string]any{"value": uid[1]}}})
+	if code != 201 {
+		t.Fatalf("group: %d %v", code, g)
+	}
+	gid, tag := g["id"].(string), h.Get("ETag")
+	if code, b, _ := e.do("DELETE", "/Users/"+uid[0], nil); code != 204 {
+		t.Fatalf("delete: %d %v", code, b)
+	}
+	code, g, h = e.do("GET", "/Groups/"+gid, nil)
+	if code != 200 || strings.Contains(js(g["members"]), uid[0]) || !strings.Contains(js(g["members"]), uid[1]) || h.Get("ETag") == tag {
+		t.Fatalf("group after its member was deleted: %d %s, ETag %s (was %s)", code, js(g["members"]), h.Get("ETag"), tag)
+	}
+	// The last member gone: no members at all.
+	e.do("DELETE", "/Users/"+uid[1], nil)
+	if _, g, _ = e.do("GET", "/Groups/"+gid, nil); g["members"] != nil {
+		t.Fatalf("members of an emptied group: %s", js(g["members"]))
+	}
+}

@@ -260,6 +260,11 @@ func (s *DB) scimWrites(ctx context.Context, tx *sql.Tx, writes []store.SCIMWrit
 			// A deleted group has no members (whose groups change); a
 			// deleted member is in no group.
 			col := "member_id"
+			if x.Type == store.SCIMUser {
+				if err := s.dropMember(ctx, tx, x.ID, x.Modified); err != nil {
+					return err
+				}
+			}
 			if x.Type == store.SCIMGroup {
 				col = "group_id"
 				members, err := queryAll(ctx, tx, "scim members", func(r scanner) (string, error) {
@@ -391,6 +396,57 @@ func (s *DB) syncMembers(ctx context.Context, tx *sql.Tx, x store.SCIMResource, 
 
 // touchMembers gives the Users among ids a new version and modification
 // time: their "groups" changed, so their representation (and ETag) did.
+// dropMember takes a deleted user out of the members of every group that
+// lists it: each such group is a new version without it (RFC 7644 3.6:
+// a deleted resource is no longer returned, as a member neither).
+func (s *DB) dropMember(ctx context.Context, tx *sql.Tx, userID string, at time.Time) error {
+	type group struct {
+		id  string
+		doc string
+	}
+	gs, err := queryAll(ctx, tx, "store: groups of a deleted user", func(r scanner) (group, error) {
+		var g group
+		return g, r.Scan(&g.id, &g.doc)
+	}, s.rb(`SELECT r.id, r.doc FROM scim_resources r JOIN scim_members m ON m.group_id = r.id
+		WHERE m.member_id = ? AND r.type = 'Group' ORDER BY r.id`), userID)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(g.doc), &doc); err != nil {
+			return fmt.Errorf("store: group %s: %w", g.id, err)
+		}
+		var members []map[string]any
+		if raw, ok := doc["members"]; ok {
+			if err := json.Unmarshal(raw, &members); err != nil {
+				return fmt.Errorf("store: group %s members: %w", g.id, err)
+			}
+		}
+		kept := members[:0]
+		for _, m := range members {
+			if v, _ := m["value"].(string); v != userID {
+				kept = append(kept, m)
+			}
+		}
+		if len(kept) == 0 {
+			delete(doc, "members")
+		} else {
+			b, _ := json.Marshal(kept)
+			doc["members"] = b
+		}
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return fmt.Errorf("store: group %s: %w", g.id, err)
+		}
+		if _, err := s.txExec(ctx, tx, s.rb(`UPDATE scim_resources SET doc = ?, version = version + 1, updated_at = ? WHERE id = ?`),
+			string(b), micros(at), g.id); err != nil {
+			return fmt.Errorf("store: group %s: %w", g.id, err)
+		}
+	}
+	return nil
+}
+
 func (s *DB) touchMembers(ctx context.Context, tx *sql.Tx, ids []string, at time.Time) error {
 	sort.Strings(ids)
 	for start := 0; start < len(ids); start += 500 {

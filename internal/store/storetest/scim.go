@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -220,8 +222,13 @@ func runSCIM(t *testing.T, b Backend) {
 			}
 		}
 		group := func(id, name string, version int64, members ...string) store.SCIMResource {
+			var ms []map[string]string
+			for _, m := range members {
+				ms = append(ms, map[string]string{"value": m})
+			}
+			doc, _ := json.Marshal(map[string]any{"displayName": name, "members": ms})
 			return store.SCIMResource{ID: id, Type: store.SCIMGroup, NameKey: name, Display: name, Members: members,
-				Version: version, Created: t0, Modified: t0, Doc: []byte(`{}`)}
+				Version: version, Created: t0, Modified: t0, Doc: doc}
 		}
 		groupsOf := func() string {
 			t.Helper()
@@ -278,6 +285,10 @@ func runSCIM(t *testing.T, b Backend) {
 		}
 		if x, _ := st.SCIMResource(ctx, store.SCIMUser, "u2"); x.Version != 5 {
 			t.Fatalf("u2 at version %d after its group g2 was deleted, want 5", x.Version)
+		}
+		// The deleted member left its group's document too: a new version of it.
+		if g1, _ := st.SCIMResource(ctx, store.SCIMGroup, "g1"); g1.Version != 3 || strings.Contains(string(g1.Doc), "u3") || !strings.Contains(string(g1.Doc), `"u2"`) {
+			t.Fatalf("g1 after its member u3 was deleted: version %d, %s", g1.Version, g1.Doc)
 		}
 	})
 
