@@ -2,7 +2,10 @@ package scim
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"github.com/tango-iga/tango/internal/config"
 )
 
 // FuzzPatch feeds arbitrary PATCH bodies to the parser and the engine:
@@ -54,5 +57,56 @@ func FuzzPatch(f *testing.F) {
 		if string(a) != string(b) {
 			t.Fatalf("normalize is not idempotent:\n%s\n%s", a, b)
 		}
+	})
+}
+
+// FuzzUserMapping feeds arbitrary pushed User documents to the flattening
+// a scim source's mapping reads and to the mapping itself: no panic; every
+// row key is a column a mapping can name; a mapped person has the
+// employee ID the key path holds.
+func FuzzUserMapping(f *testing.F) {
+	for _, s := range []string{
+		`{"userName":"a@x","externalId":"E1","name":{"givenName":"A","familyName":"B"},"emails":[{"value":"a@x","type":"work","primary":true}]}`,
+		`{"userName":"b","emails":[{"value":1},{"type":null},"x"],"name":"flat","active":"True"}`,
+		`{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"D","manager":{"value":"m1"},"employeeNumber":7}}`,
+		`{"emails":{"value":"not a list"},"phoneNumbers":[[1,2]],"externalId":["x"]}`,
+		`{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	cols := map[string]bool{}
+	for _, c := range rowColumns {
+		cols[c] = true
+	}
+	um, err := newUserMapper(&config.Source{Name: "wd", Kind: "scim", Key: "externalId", Mapping: map[string]string{
+		"display_name": `row["name.givenName"] + " " + row["name.familyName"]`,
+		"email":        `emails[type eq "work"].value`,
+		"department":   URNEnterprise + ":department",
+		"title":        `row["title"] == "" ? "none" : row["title"]`,
+	}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > 1<<16 {
+			return
+		}
+		var doc map[string]any
+		if json.Unmarshal(body, &doc) != nil {
+			return
+		}
+		for k := range userRow(doc, "id1") {
+			if !cols[k] {
+				t.Fatalf("row key %q is not a column", k)
+			}
+		}
+		p, _, employee, err := um.person(doc, "id1")
+		if err != nil {
+			return
+		}
+		if ext := userRow(doc, "id1")["externalId"]; strings.TrimSpace(ext) != employee {
+			t.Fatalf("employee %q from externalId %q", employee, ext)
+		}
+		_ = p
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"slices"
 	"strings"
 
 	"github.com/tango-iga/tango/internal/config"
@@ -85,6 +86,15 @@ func userRow(doc map[string]any, id string) map[string]string {
 		}
 		return fmt.Sprint(v)
 	}
+	// subs puts the schema's sub-attributes of one value under prefix:
+	// only keys rowColumns has, whatever else a client sent.
+	subs := func(prefix string, a *Attr, e map[string]any) {
+		for _, sa := range a.Sub {
+			if sv, ok := e[sa.Name]; ok {
+				row[prefix+sa.Name] = str(sv)
+			}
+		}
+	}
 	walk := func(prefix string, m map[string]any, attrs []*Attr) {
 		for _, a := range attrs {
 			v, ok := m[a.Name]
@@ -97,9 +107,7 @@ func userRow(doc map[string]any, id string) map[string]string {
 				row[p] = str(v)
 			case !a.Multi:
 				sub, _ := v.(map[string]any)
-				for k, sv := range sub {
-					row[p+"."+k] = str(sv)
-				}
+				subs(p+".", a, sub)
 			default:
 				vals := complexValues(v)
 				if len(vals) == 0 {
@@ -109,20 +117,18 @@ func userRow(doc map[string]any, id string) map[string]string {
 				for _, e := range vals {
 					if e["primary"] == true {
 						pick = e
-						for k, sv := range e {
-							row[p+"[primary eq true]."+k] = str(sv)
-						}
+						subs(p+"[primary eq true].", a, e)
 						break
 					}
 				}
-				for k, sv := range pick {
-					row[p+"."+k] = str(sv)
+				subs(p+".", a, pick)
+				var types []string
+				if t := findAttr(a.Sub, "type"); t != nil {
+					types = t.Canonical
 				}
 				for i := len(vals) - 1; i >= 0; i-- { // the first of each type wins
-					if t, _ := vals[i]["type"].(string); t != "" {
-						for k, sv := range vals[i] {
-							row[p+`[type eq "`+strings.ToLower(t)+`"].`+k] = str(sv)
-						}
+					if t, _ := vals[i]["type"].(string); slices.Contains(types, strings.ToLower(t)) {
+						subs(p+`[type eq "`+strings.ToLower(t)+`"].`, a, vals[i])
 					}
 				}
 			}
