@@ -3,8 +3,8 @@ package scim
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/tango-iga/tango/internal/config"
