@@ -1,9 +1,7 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
 	"io/fs"
 	"net/url"
 	"path/filepath"
@@ -11,18 +9,16 @@ import (
 
 	"github.com/pressly/goose/v3"
 
-	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlstore"
+	"github.com/tango-iga/tango/internal/store/storetest"
 )
 
 // Migration 00010 numbers the SCIM resources stored before it in creation
 // order and fills the group membership from the stored groups.
 func TestMigration10BackfillsPositionsAndMembers(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "old.db")+"?"+q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,38 +28,5 @@ func TestMigration10BackfillsPositionsAndMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 6); err != nil {
-		t.Fatal(err)
-	}
-	ins := `INSERT INTO scim_resources (id, type, source, employee_id, name_key, external_id, version, created_at, updated_at, doc) VALUES (?,?,?,?,?,?,?,?,?,?)`
-	for i, id := range []string{"c", "a", "b"} { // created in the order b, c, a
-		created := []int64{200, 300, 100}[i]
-		if _, err := db.ExecContext(ctx, ins, id, "User", "s", "", id, "", 1, created, created, `{"userName":"`+id+`"}`); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.ExecContext(ctx, ins, "g", "Group", "", "", "eng", "", 1, 50, 50,
-		`{"displayName":"Eng","members":[{"value":"a"},{"value":"c"},{"value":"a"},{"display":"no value"}]}`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := sqlstore.New(db, dialect{})
-	xs, total, err := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, Count: true, Offset: 1, Limit: 5})
-	if err != nil || total != 3 || len(xs) != 2 || xs[0].ID != "c" || xs[1].ID != "a" {
-		t.Fatalf("page after migration: %d %v %v", total, xs, err)
-	}
-	gs, err := st.SCIMGroupsOf(ctx, []string{"a", "b", "c"})
-	if got := fmt.Sprint(gs); err != nil || got != "map[a:[{g Eng}] c:[{g Eng}]]" {
-		t.Fatalf("members after migration: %s %v", got, err)
-	}
-	// New resources follow the migrated ones.
-	x := store.SCIMResource{ID: "d", Type: store.SCIMUser, NameKey: "d", Doc: []byte(`{}`)}
-	if err := st.WriteSCIM(ctx, []store.SCIMWrite{{Resource: x}}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if xs, total, _ := st.SCIMResources(ctx, store.SCIMQuery{Type: store.SCIMUser, Count: true, Offset: 3, Limit: 5}); total != 4 || len(xs) != 1 || xs[0].ID != "d" {
-		t.Fatalf("after a new user: %d %v", total, xs)
-	}
+	storetest.SCIMMigrationBackfill(t, db, p, sqlstore.New(db, dialect{}), dialect{}.Rebind)
 }
