@@ -1,8 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -61,18 +63,30 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := limitParam(r)
 	if err == nil {
-		err = oneOf("state", q.Get("state"), store.OpPending, store.OpRunning, store.OpDone, store.OpFailed)
+		err = oneOf("state", q.Get("state"), store.OpStates...)
+	}
+	var after int64
+	if v := q.Get("after"); v != "" && err == nil {
+		after, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || after < 0 {
+			err = badRequest(fmt.Sprintf("after %q: want an operation id (the next value of the previous page)", v))
+		}
 	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ops, err := s.st.Ops(r.Context(), store.OpFilter{App: q.Get("app"), State: q.Get("state"), EmployeeID: q.Get("person"), Limit: limit})
+	ops, err := s.st.Ops(r.Context(), store.OpFilter{App: q.Get("app"), State: q.Get("state"), EmployeeID: q.Get("person"), AfterID: after, Limit: limit + 1})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Page[store.Operation]{Items: ops})
+	page := Page[store.Operation]{Items: ops}
+	if len(ops) > limit {
+		page.Items = ops[:limit]
+		page.Next = strconv.FormatInt(ops[limit-1].ID, 10)
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) listFindings(w http.ResponseWriter, r *http.Request) {

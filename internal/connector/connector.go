@@ -7,6 +7,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Account is a person's identity inside an app, as Tango wants it or as
@@ -101,6 +102,15 @@ type TemporaryError struct {
 
 func (e *TemporaryError) Error() string { return e.Err.Error() }
 func (e *TemporaryError) Unwrap() error { return e.Err }
+
+// HandedOff is what a connector returns when a person makes the change
+// (a manual app's task): the operation is not done yet but waiting, and
+// is done when Task is completed (or the app's accounts show the change).
+type HandedOff struct {
+	Task int64
+}
+
+func (h *HandedOff) Error() string { return fmt.Sprintf("handed to a person: task %d", h.Task) }
 
 // IsTemporary reports whether err is worth retrying.
 func IsTemporary(err error) bool {

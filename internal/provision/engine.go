@@ -33,6 +33,9 @@ type Options struct {
 	Now            func() time.Time
 	BackoffBase    time.Duration // first retry delay; default 1 s
 	BackoffCeiling time.Duration // default 5 minutes
+	// SettleEvery is how often Run checks the operations waiting for a
+	// manual app's task against the app's accounts export; default 1 minute.
+	SettleEvery time.Duration
 }
 
 // Engine plans and runs provisioning for one store, policy and set of apps.
@@ -77,6 +80,9 @@ func New(st store.Store, pol *policy.Policy, apps map[string]*App, opt Options) 
 	}
 	if opt.BackoffCeiling <= 0 {
 		opt.BackoffCeiling = 5 * time.Minute
+	}
+	if opt.SettleEvery <= 0 {
+		opt.SettleEvery = time.Minute
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -518,7 +524,14 @@ func (e *Engine) PlanAll(ctx context.Context) (int, error) {
 
 // Run plans pending events and runs operations until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
+	var settled time.Time
 	for ctx.Err() == nil {
+		if time.Since(settled) >= e.opt.SettleEvery {
+			settled = time.Now()
+			if _, err := e.SettleWaiting(ctx); err != nil && ctx.Err() == nil {
+				e.opt.Log.Error("provision: checking waiting operations against accounts exports failed", "err", err)
+			}
+		}
 		if _, err := e.PlanPending(ctx); err != nil && ctx.Err() == nil {
 			e.opt.Log.Error("provision: planning failed", "err", err)
 		}
@@ -675,7 +688,15 @@ func (e *Engine) finish(ctx context.Context, op store.Operation, err error, heal
 	h := health[op.App]
 	h.App = op.App
 	var r store.OpResult
+	var handed *connector.HandedOff
 	switch {
+	case errors.As(err, &handed):
+		// A person makes the change: the operation waits for their task.
+		r.State, r.Task = store.OpWaiting, handed.Task
+		ent := audit.New(now, "system:provision", "provision."+op.Kind+".handed_off", op.Source, op.ImportID, op.EmployeeID, nil,
+			map[string]any{"app": op.App, "entitlement": op.Entitlement, "operation": op.ID, "reason": op.Reason, "task": handed.Task})
+		r.Entry = &ent
+		h.Failures, h.LastError, h.LastSuccess, h.QuarantinedUntil = 0, "", now, time.Time{}
 	case err == nil:
 		r.State = store.OpDone
 		ent := audit.New(now, "system:provision", "provision."+op.Kind, op.Source, op.ImportID, op.EmployeeID, nil,
@@ -694,7 +715,7 @@ func (e *Engine) finish(ctx context.Context, op store.Operation, err error, heal
 			e.opt.Log.Warn("provision: app quarantined", "app", op.App, "failures", h.Failures, "until", h.QuarantinedUntil, "err", r.Error)
 		}
 		if connector.IsTemporary(err) && op.Attempts+1 < e.opt.MaxAttempts {
-			r.State = store.OpPending
+			r.State = store.OpRetrying
 			r.NotBefore = now.Add(e.backoff(op.Attempts+1, err))
 		} else {
 			r.State = store.OpFailed
@@ -756,11 +777,12 @@ func (e *Engine) Drain(ctx context.Context, apps []string) error {
 	}
 }
 
-// due reports whether an operation of the apps is pending and due soon
-// (within the retry ceiling) or running.
+// due reports whether an operation of the apps is pending or retrying and
+// due soon (within the retry ceiling) or running. Operations waiting for a
+// person's task do not count.
 func (e *Engine) due(ctx context.Context, apps []string) (bool, error) {
 	now := e.opt.Now()
-	for _, state := range []string{store.OpPending, store.OpRunning} {
+	for _, state := range []string{store.OpPending, store.OpRetrying, store.OpRunning} {
 		ops, err := e.st.Ops(ctx, store.OpFilter{State: state})
 		if err != nil {
 			return false, err

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -728,6 +729,16 @@ func TestLeaverSessionsRevokedAfterDisable(t *testing.T) {
 		}
 	}
 	e.drain(t)
+	// The payroll team's tasks: the operations wait for them, then are done.
+	waiting, _ := e.st.Ops(ctx, store.OpFilter{EmployeeID: "E3", App: "payroll", State: store.OpWaiting})
+	if len(waiting) != 2 {
+		t.Fatalf("payroll operations of E3 waiting for their tasks: %+v, want the disable and the session revocation", waiting)
+	}
+	for _, o := range waiting {
+		if _, err := e.st.CompleteTask(ctx, o.TaskID, "done in the payroll console", "finance-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	all, _ := e.st.Ops(ctx, store.OpFilter{EmployeeID: "E3"})
 	done := 0
 	for _, o := range all {
@@ -843,8 +854,9 @@ notifications:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := apps["badge-system"].Conn.Create(ctx, connector.Account{Key: "E7", Name: "e7"}); err != nil {
-		t.Fatal(err)
+	var handed *connector.HandedOff
+	if _, err := apps["badge-system"].Conn.Create(ctx, connector.Account{Key: "E7", Name: "e7"}); !errors.As(err, &handed) {
+		t.Fatalf("a manual change returned %v, want it handed to a task", err)
 	}
 	tasks, err := st.Tasks(ctx, store.TaskFilter{App: "badge-system"})
 	if err != nil || len(tasks) != 1 || tasks[0].Team != "facilities" {
@@ -908,5 +920,130 @@ func TestPrehireReadyBeforeStartEnabledOnIt(t *testing.T) {
 	}
 	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "create,disable,") || !strings.Contains(got, "enable") {
 		t.Fatalf("operations of the pre-hire: %s", got)
+	}
+}
+
+// A manual app's operation is done when a person completes its task, or
+// when the app's accounts export shows the change, not when the task is
+// made: until then it is waiting, and so is the joiner's access clock.
+func TestManualOperationDoneWhenItsTaskIs(t *testing.T) {
+	export := filepath.Join(t.TempDir(), "badge.csv")
+	if err := os.WriteFile(export, []byte("key,name,disabled,entitlements\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := setup(t, `
+  - name: directory
+    connector: manual
+    owner: it
+    accounts_file: `+export+`
+`)
+	ctx := context.Background()
+	e.importCSV(t, smallOrg)
+	e.drain(t) // returns: operations waiting for people are not due
+	ops, err := e.st.Ops(ctx, store.OpFilter{App: "directory"})
+	if err != nil || len(ops) != 4 {
+		t.Fatalf("operations %+v, %v: want 3 creates and Bob's grant", ops, err)
+	}
+	taskOf := map[string]int64{}
+	for _, o := range ops {
+		if o.Kind != store.OpCreate {
+			continue
+		}
+		if o.State != store.OpWaiting || o.TaskID == 0 {
+			t.Fatalf("operation %+v: want waiting for its task", o)
+		}
+		taskOf[o.EmployeeID] = o.TaskID
+	}
+	waitingClocks := func() int {
+		cs, err := e.st.LifecycleClocks(ctx, time.Now().Add(-24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range cs {
+			if c.Kind == store.ClockAccess && c.Waiting > 0 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := waitingClocks(); n != 3 {
+		t.Fatalf("%d joiners waiting for access, want 3 (their tasks are open)", n)
+	}
+	// IT completes Ann's task.
+	if _, err := e.st.CompleteTask(ctx, taskOf["E1"], "badge printed", "it-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Bob's account shows in the export without anyone closing the task.
+	if err := os.WriteFile(export, []byte("key,name,disabled,entitlements\nE2,Bob Admin,false,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.eng.SettleWaiting(ctx); err != nil || n != 1 {
+		t.Fatalf("settled %d from the export, %v: want Bob's", n, err)
+	}
+	state := map[string]string{}
+	ops, _ = e.st.Ops(ctx, store.OpFilter{App: "directory"})
+	for _, o := range ops {
+		if o.Kind == store.OpCreate {
+			state[o.EmployeeID] = o.State
+		}
+	}
+	if state["E1"] != store.OpDone || state["E2"] != store.OpDone || state["E3"] != store.OpWaiting {
+		t.Fatalf("states %v: want E1 and E2 done, E3 waiting", state)
+	}
+	tasks, _ := e.st.Tasks(ctx, store.TaskFilter{App: "directory", Person: "E2"})
+	if len(tasks) != 2 || tasks[0].Status != store.TaskDone || !strings.Contains(tasks[0].Evidence, "accounts export of directory shows it") ||
+		tasks[1].Status != store.TaskOpen {
+		t.Fatalf("Bob's tasks %+v: want the create done, with the export as evidence, the grant open (the export does not show it)", tasks)
+	}
+	if n := waitingClocks(); n != 2 {
+		t.Fatalf("%d joiners waiting for access, want 2 (Bob's grant, Cat)", n)
+	}
+}
+
+// An app that cannot be reached: its operations are retrying, with their
+// attempts, error and next try, and are tried again when that comes.
+func TestUnreachableAppRetries(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL
+	dead.Close()
+	e := setup(t, `
+  - name: directory
+    connector: scim
+    url: `+url+`/scim/v2
+    token: t
+    account:
+      attributes: {userName: person.email, externalId: person.employee_id}
+`)
+	ctx := context.Background()
+	e.importCSV(t, smallOrg)
+	if _, err := e.eng.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ops, _ := e.st.Ops(ctx, store.OpFilter{App: "directory"})
+	if len(ops) != 4 {
+		t.Fatalf("operations %+v: want 3 creates and Bob's grant", ops)
+	}
+	for _, o := range ops {
+		if o.Kind != store.OpCreate {
+			continue
+		}
+		if o.State != store.OpRetrying || o.Attempts != 1 || o.LastError == "" || !o.NotBefore.After(o.UpdatedAt) {
+			t.Fatalf("operation %+v: want retrying after 1 attempt, with its error and a later next try", o)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := e.eng.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ops, _ = e.st.Ops(ctx, store.OpFilter{App: "directory", State: store.OpRetrying})
+		if len(ops) > 0 && ops[0].Attempts >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no second attempt: %+v", ops)
+		}
+		time.Sleep(20 * time.Millisecond) // poll until the backoff has passed
 	}
 }

@@ -66,6 +66,9 @@ func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
 	if err := e.Drain(ctx, names); err != nil {
 		return Report{}, err
 	}
+	if _, err := e.SettleWaiting(ctx); err != nil {
+		return Report{}, err
+	}
 	persons, err := e.st.Persons(ctx, store.PersonFilter{})
 	if err != nil {
 		return Report{}, err

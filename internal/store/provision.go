@@ -22,11 +22,20 @@ const (
 
 // Operation states.
 const (
-	OpPending = "pending"
-	OpRunning = "running"
+	OpPending = "pending" // queued, not tried yet
+	OpRunning = "running" // leased by a worker
+	// OpRetrying: tried and failed with a temporary error; tried again at
+	// NotBefore (Attempts and LastError say how often and why).
+	OpRetrying = "retrying"
+	// OpWaiting: handed to a person (a manual app's task, TaskID); done
+	// when the task is completed or the app's accounts export shows it.
+	OpWaiting = "waiting"
 	OpDone    = "done"
 	OpFailed  = "failed" // gave up after the last retry; a finding says so
 )
+
+// OpStates are the operation states, in the order of their life.
+var OpStates = []string{OpPending, OpRunning, OpRetrying, OpWaiting, OpDone, OpFailed}
 
 // Priorities: lower runs first. A leaver's disables go before anything
 // else, the revocation of their sessions right after (it is queued after
@@ -50,9 +59,10 @@ type Operation struct {
 	Priority    int       `json:"priority"`
 	State       string    `json:"state"`
 	Attempts    int       `json:"attempts"`
-	NotBefore   time.Time `json:"not_before"`
+	NotBefore   time.Time `json:"not_before"` // when it may run: for a retrying operation, its next try
 	LastError   string    `json:"last_error,omitempty"`
-	Reason      string    `json:"reason"` // why: role, request, event
+	TaskID      int64     `json:"task,omitempty"` // a waiting operation's task`
+	Reason      string    `json:"reason"`         // why: role, request, event
 	ImportID    string    `json:"import_id,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -87,10 +97,13 @@ type ProvisionBatch struct {
 
 // OpResult is how a claimed operation ended.
 type OpResult struct {
-	State     string    // done, pending (retry) or failed
+	State     string    // done, retrying, waiting (for Task) or failed
 	Error     string    // last error, without secrets
 	NotBefore time.Time // for a retry
-	Entry     *audit.Entry
+	// Task is the task a waiting operation waits for. Should it be done
+	// already, the operation is done at once.
+	Task  int64
+	Entry *audit.Entry
 }
 
 // AppState is the health of an app's connector.
@@ -118,6 +131,7 @@ type Finding struct {
 // OpFilter selects operations.
 type OpFilter struct {
 	App, State, EmployeeID string
+	AfterID                int64 // only operations with a larger ID (a page's cursor)
 	Limit                  int
 }
 
@@ -129,12 +143,14 @@ type Provisioner interface {
 	QueueOps(ctx context.Context, b ProvisionBatch) error
 	// Unprovisioned returns applied events not yet planned for, oldest first.
 	Unprovisioned(ctx context.Context, limit int) ([]Event, error)
-	// ClaimOps leases up to limit due operations for owner, skipping apps in
+	// ClaimOps leases up to limit due operations (pending or retrying with
+	// NotBefore passed, or running with an expired lease) for owner, skipping apps in
 	// skip and any operation with an earlier unfinished one for the same
 	// person in the same app. Expired leases are claimable again.
 	ClaimOps(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]Operation, error)
 	// FinishOp records the outcome of a claimed operation.
 	FinishOp(ctx context.Context, id int64, owner string, at time.Time, r OpResult) error
+	// Ops lists operations in ID order.
 	Ops(ctx context.Context, f OpFilter) ([]Operation, error)
 	// OpCounts counts operations by app and state.
 	OpCounts(ctx context.Context) (map[string]map[string]int, error)

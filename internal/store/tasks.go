@@ -51,6 +51,8 @@ type Tasker interface {
 	CreateTask(ctx context.Context, t Task, notes ...Notification) (Task, error)
 	Tasks(ctx context.Context, f TaskFilter) ([]Task, error)
 	// CompleteTask closes an open task with its evidence; ErrNotFound if
-	// absent, ErrConflict if not open.
+	// absent, ErrConflict if not open. Operations waiting for the task
+	// (OpWaiting) are done in the same transaction (so with
+	// CompleteCaseTask).
 	CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (Task, error)
 }

@@ -1,6 +1,7 @@
 // Package manual is the connector for apps nobody can automate: every
 // change becomes a task for a team (IT by default) that names the exact
-// change to make. Where the app can export its accounts (a CSV file), the
+// change to make. Each change returns *connector.HandedOff naming its
+// task: the operation is done when the task is, not when it is made. Where the app can export its accounts (a CSV file), the
 // export is read back, so reconcile checks that the tasks were really done.
 package manual
 
@@ -73,11 +74,12 @@ func (c *Connector) task(ctx context.Context, a connector.Account, title, detail
 			return err
 		}
 	}
-	_, err := c.cfg.Tasks.CreateTask(ctx, t, notes...)
+	t, err := c.cfg.Tasks.CreateTask(ctx, t, notes...)
 	if err != nil {
 		return &connector.TemporaryError{Err: fmt.Errorf("manual %s: %w", c.cfg.App, err)}
 	}
-	return nil
+	// Not done yet: done when a person completes the task.
+	return &connector.HandedOff{Task: t.ID}
 }
 
 // title is a task's title: what to do, for whom, where.
@@ -135,7 +137,7 @@ func (c *Connector) RevokesSessions() bool { return true }
 
 // RevokeSessions asks the team to end every session and token of the
 // account (due as fast as a disable). While such a task is open for the
-// account, no second one is made.
+// account, no second one is made: the operation waits for that one.
 func (c *Connector) RevokeSessions(ctx context.Context, a connector.Account) error {
 	open, err := c.cfg.Tasks.Tasks(ctx, store.TaskFilter{Person: a.Key, App: c.cfg.App, Team: c.cfg.Team, Status: store.TaskOpen})
 	if err != nil {
@@ -144,7 +146,7 @@ func (c *Connector) RevokeSessions(ctx context.Context, a connector.Account) err
 	title := c.title(a, sessionsTitle)
 	for _, t := range open {
 		if t.Title == title {
-			return nil
+			return &connector.HandedOff{Task: t.ID}
 		}
 	}
 	return c.task(ctx, a, sessionsTitle, "Sign the account out everywhere: end its sessions, revoke its API and personal access tokens, "+

@@ -33,7 +33,23 @@ type itPerson struct {
 	state map[string]*connector.Account
 }
 
-func (p *itPerson) do(ctx context.Context, a connector.Account, want string, change func(*connector.Account)) error {
+// handedOff is the task a change was handed to; any other error is returned.
+func handedOff(err error) (int64, error) {
+	var h *connector.HandedOff
+	if errors.As(err, &h) && h.Task > 0 {
+		return h.Task, nil
+	}
+	if err == nil {
+		return 0, errors.New("the change returned no task: a manual change is not done until its task is")
+	}
+	return 0, err
+}
+
+func (p *itPerson) do(ctx context.Context, a connector.Account, handed error, want string, change func(*connector.Account)) error {
+	id, err := handedOff(handed)
+	if err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	tasks, err := p.st.Tasks(ctx, store.TaskFilter{App: "payroll", Status: store.TaskOpen})
@@ -46,8 +62,8 @@ func (p *itPerson) do(ctx context.Context, a connector.Account, want string, cha
 			task = &tasks[i]
 		}
 	}
-	if task == nil {
-		p.t.Errorf("no open task %q for %s among %+v", want, a.Name, tasks)
+	if task == nil || task.ID != id {
+		p.t.Errorf("no open task %d %q for %s among %+v", id, want, a.Name, tasks)
 		return errors.New("no task")
 	}
 	acc := p.state[a.Key]
@@ -104,47 +120,34 @@ func (p *itPerson) write() error {
 
 func (p *itPerson) Create(ctx context.Context, a connector.Account) (connector.Account, error) {
 	a, err := p.Connector.Create(ctx, a)
-	if err != nil {
-		return a, err
-	}
-	return a, p.do(ctx, a, "Create", func(x *connector.Account) { x.Attributes = a.Attributes })
+	return a, p.do(ctx, a, err, "Create", func(x *connector.Account) { x.Attributes = a.Attributes })
 }
 func (p *itPerson) Update(ctx context.Context, a connector.Account) error {
 	if _, err := p.Connector.Get(ctx, a.Key); err != nil {
 		return err
 	}
-	if err := p.Connector.Update(ctx, a); err != nil {
-		return err
-	}
-	return p.do(ctx, a, "Update", func(x *connector.Account) { x.Attributes = a.Attributes })
+	err := p.Connector.Update(ctx, a)
+	return p.do(ctx, a, err, "Update", func(x *connector.Account) { x.Attributes = a.Attributes })
 }
 func (p *itPerson) Disable(ctx context.Context, a connector.Account) error {
-	if err := p.Connector.Disable(ctx, a); err != nil {
-		return err
-	}
-	return p.do(ctx, a, "Disable", func(x *connector.Account) { x.Disabled = true })
+	err := p.Connector.Disable(ctx, a)
+	return p.do(ctx, a, err, "Disable", func(x *connector.Account) { x.Disabled = true })
 }
 func (p *itPerson) Enable(ctx context.Context, a connector.Account) error {
-	if err := p.Connector.Enable(ctx, a); err != nil {
-		return err
-	}
-	return p.do(ctx, a, "Re-enable", func(x *connector.Account) { x.Disabled = false })
+	err := p.Connector.Enable(ctx, a)
+	return p.do(ctx, a, err, "Re-enable", func(x *connector.Account) { x.Disabled = false })
 }
 func (p *itPerson) Grant(ctx context.Context, a connector.Account, e string) error {
-	if err := p.Connector.Grant(ctx, a, e); err != nil {
-		return err
-	}
-	return p.do(ctx, a, "Grant "+e, func(x *connector.Account) {
+	err := p.Connector.Grant(ctx, a, e)
+	return p.do(ctx, a, err, "Grant "+e, func(x *connector.Account) {
 		if !slices.Contains(x.Entitlements, e) {
 			x.Entitlements = append(x.Entitlements, e)
 		}
 	})
 }
 func (p *itPerson) Revoke(ctx context.Context, a connector.Account, e string) error {
-	if err := p.Connector.Revoke(ctx, a, e); err != nil {
-		return err
-	}
-	return p.do(ctx, a, "Revoke "+e, func(x *connector.Account) {
+	err := p.Connector.Revoke(ctx, a, e)
+	return p.do(ctx, a, err, "Revoke "+e, func(x *connector.Account) {
 		x.Entitlements = slices.DeleteFunc(x.Entitlements, func(s string) bool { return s == e })
 	})
 }
@@ -211,14 +214,17 @@ func TestUnreadableAndTaskDetail(t *testing.T) {
 		t.Fatalf("Get without an export: %v", err)
 	}
 	a := connector.Account{Key: "E1", Name: "jdoe", Attributes: map[string][]string{"mail": {"j@dtaa.com"}, "title": {"Clerk"}}}
-	if _, err := c.Create(ctx, a); err != nil {
+	_, err = c.Create(ctx, a)
+	created, err := handedOff(err)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Disable(ctx, a); err != nil {
+	disabled, err := handedOff(c.Disable(ctx, a))
+	if err != nil {
 		t.Fatal(err)
 	}
 	tasks, _ := st.Tasks(ctx, store.TaskFilter{Team: "facilities"})
-	if len(tasks) != 2 || tasks[0].Title != "Create the account of jdoe (E1) in badge-system" ||
+	if len(tasks) != 2 || tasks[0].ID != created || tasks[1].ID != disabled || tasks[0].Title != "Create the account of jdoe (E1) in badge-system" ||
 		tasks[0].Detail != "Create the account with: mail=j@dtaa.com; title=Clerk" ||
 		!strings.HasPrefix(tasks[1].Title, "Disable the account of jdoe (E1)") || tasks[1].Due.Sub(tasks[1].CreatedAt) > 4*time.Hour {
 		t.Fatalf("tasks %+v", tasks)
@@ -239,13 +245,19 @@ func TestRevokeSessionsTask(t *testing.T) {
 	}
 	ctx := context.Background()
 	a := connector.Account{Key: "E1", Name: "jdoe"}
+	var ids []int64
 	for range 2 {
-		if err := c.RevokeSessions(ctx, a); err != nil {
+		id, err := handedOff(c.RevokeSessions(ctx, a))
+		if err != nil {
 			t.Fatal(err)
 		}
+		ids = append(ids, id)
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("asking twice handed the change to tasks %v, want the open one both times", ids)
 	}
 	other := connector.Account{Key: "E2", Name: "asmith"}
-	if err := c.RevokeSessions(ctx, other); err != nil {
+	if _, err := handedOff(c.RevokeSessions(ctx, other)); err != nil {
 		t.Fatal(err)
 	}
 	tasks, _ := st.Tasks(ctx, store.TaskFilter{Team: "facilities", Person: "E1"})
@@ -257,10 +269,16 @@ func TestRevokeSessionsTask(t *testing.T) {
 	if _, err := st.CompleteTask(ctx, tasks[0].ID, "signed out in the badge console", "facilities-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RevokeSessions(ctx, a); err != nil {
-		t.Fatal(err)
+	if id, err := handedOff(c.RevokeSessions(ctx, a)); err != nil || id == ids[0] {
+		t.Fatalf("asking again after the task was done: task %d, %v (want a new task)", id, err)
 	}
 	if tasks, _ = st.Tasks(ctx, store.TaskFilter{Team: "facilities", Person: "E1"}); len(tasks) != 2 {
 		t.Fatalf("after the first was done, asking again made %d tasks in all, want 2", len(tasks))
 	}
+}
+
+// RevokeSessions leaves the task open: the suite checks it was asked for.
+func (p *itPerson) RevokeSessions(ctx context.Context, a connector.Account) error {
+	_, err := handedOff(p.Connector.RevokeSessions(ctx, a))
+	return err
 }

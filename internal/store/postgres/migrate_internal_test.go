@@ -27,3 +27,19 @@ func TestMigration10BackfillsPositionsAndMembers(t *testing.T) {
 	}
 	storetest.SCIMMigrationBackfill(t, db, p, sqlstore.New(db, dialect{}), dialect{}.Rebind)
 }
+
+// Migration 00012 makes operations that failed and went back to pending
+// retrying.
+func TestMigration12RetryingOperations(t *testing.T) {
+	db, err := sql.Open("pgx", testenv.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, _ := fs.Sub(migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.OperationStatesMigration(t, db, p, sqlstore.New(db, dialect{}), dialect{}.Rebind)
+}

@@ -13,19 +13,19 @@ import (
 )
 
 var opCols = []string{"app", "kind", "source", "employee_id", "entitlement", "account", "priority", "state",
-	"attempts", "not_before", "last_error", "reason", "import_id", "created_at", "updated_at", "lease_owner", "lease_until"}
+	"attempts", "not_before", "last_error", "reason", "import_id", "created_at", "updated_at", "lease_owner", "lease_until", "task_id"}
 
 func opRow(o *store.Operation) []any {
 	return []any{o.App, o.Kind, o.Source, o.EmployeeID, o.Entitlement, o.Account, o.Priority, o.State,
 		o.Attempts, micros(o.NotBefore), o.LastError, o.Reason, o.ImportID, micros(o.CreatedAt), micros(o.UpdatedAt),
-		o.LeaseOwner, micros(o.LeaseUntil)}
+		o.LeaseOwner, micros(o.LeaseUntil), o.TaskID}
 }
 
 func scanOp(r scanner) (store.Operation, error) {
 	var o store.Operation
 	var nb, created, updated, lease int64
 	err := r.Scan(&o.ID, &o.App, &o.Kind, &o.Source, &o.EmployeeID, &o.Entitlement, &o.Account, &o.Priority, &o.State,
-		&o.Attempts, &nb, &o.LastError, &o.Reason, &o.ImportID, &created, &updated, &o.LeaseOwner, &lease)
+		&o.Attempts, &nb, &o.LastError, &o.Reason, &o.ImportID, &created, &updated, &o.LeaseOwner, &lease, &o.TaskID)
 	o.NotBefore, o.CreatedAt, o.UpdatedAt, o.LeaseUntil = fromMicros(nb), fromMicros(created), fromMicros(updated), fromMicros(lease)
 	return o, err
 }
@@ -126,11 +126,12 @@ func (s *DB) ClaimOps(ctx context.Context, owner string, now time.Time, lease ti
 	var out []store.Operation
 	n := micros(now)
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		// An operation is due when pending and not_before has passed, or
-		// running with an expired lease (its worker died). It waits while an
-		// earlier operation for the same account is due or running.
+		// An operation is due when pending or retrying and not_before has
+		// passed, or running with an expired lease (its worker died). It
+		// waits while an earlier operation for the same account is due or
+		// running.
 		q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations o
-			WHERE ((o.state = 'pending' AND o.not_before <= ?) OR (o.state = 'running' AND o.lease_until < ?))`
+			WHERE ((o.state IN ('pending', 'retrying') AND o.not_before <= ?) OR (o.state = 'running' AND o.lease_until < ?))`
 		args := []any{n, n}
 		if len(skip) > 0 {
 			q += ` AND o.app NOT IN (` + strings.TrimSuffix(strings.Repeat("?,", len(skip)), ",") + `)`
@@ -140,7 +141,7 @@ func (s *DB) ClaimOps(ctx context.Context, owner string, now time.Time, lease ti
 		}
 		q += ` AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.app = o.app AND p.source = o.source
 				AND p.employee_id = o.employee_id AND p.id < o.id
-				AND ((p.state = 'pending' AND p.not_before <= ?) OR p.state = 'running'))
+				AND ((p.state IN ('pending', 'retrying') AND p.not_before <= ?) OR p.state = 'running'))
 			ORDER BY o.priority, o.id LIMIT ?`
 		args = append(args, n, limit)
 		rows, err := tx.QueryContext(ctx, s.rb(q), args...)
@@ -173,9 +174,22 @@ func (s *DB) ClaimOps(ctx context.Context, owner string, now time.Time, lease ti
 
 func (s *DB) FinishOp(ctx context.Context, id int64, owner string, at time.Time, r store.OpResult) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		state := r.State
+		if state == store.OpWaiting {
+			// The task may be done already (a person was quick, or it was
+			// made before and reused): then so is the operation.
+			var status string
+			err := tx.QueryRowContext(ctx, s.rb(`SELECT status FROM tasks WHERE id = ?`), r.Task).Scan(&status)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("store: task %d of operation %d: %w", r.Task, id, err)
+			}
+			if status == store.TaskDone {
+				state = store.OpDone
+			}
+		}
 		res, err := tx.ExecContext(ctx, s.rb(`UPDATE operations SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
-			updated_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = 'running'`),
-			r.State, r.Error, micros(r.NotBefore), micros(at), id, owner)
+			task_id = ?, updated_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = 'running'`),
+			state, r.Error, micros(r.NotBefore), r.Task, micros(at), id, owner)
 		if err != nil {
 			return fmt.Errorf("store: finish operation %d: %w", id, err)
 		}
@@ -189,11 +203,33 @@ func (s *DB) FinishOp(ctx context.Context, id int64, owner string, at time.Time,
 	})
 }
 
+// settleTaskOps marks done, inside tx, the operations waiting for a task
+// that was just completed, each with an audit entry naming the task.
+func (s *DB) settleTaskOps(ctx context.Context, tx *sql.Tx, t store.Task, actor string, at time.Time) error {
+	ops, err := queryAll(ctx, tx, "store: operations of a task", scanOp,
+		s.rb(`SELECT id, `+strings.Join(opCols, ",")+` FROM operations WHERE task_id = ? AND state = ? ORDER BY id`), t.ID, store.OpWaiting)
+	if err != nil || len(ops) == 0 {
+		return err
+	}
+	var ents []audit.Entry
+	for _, o := range ops {
+		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE operations SET state = ?, updated_at = ? WHERE id = ?`), store.OpDone, micros(at), o.ID); err != nil {
+			return fmt.Errorf("store: operation %d of task %d: %w", o.ID, t.ID, err)
+		}
+		ents = append(ents, audit.New(at, actor, "provision."+o.Kind, o.Source, o.ImportID, o.EmployeeID, nil,
+			map[string]any{"app": o.App, "entitlement": o.Entitlement, "operation": o.ID, "reason": o.Reason, "task": t.ID}))
+	}
+	return s.appendAudit(ctx, tx, ents)
+}
+
 func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, error) {
 	var w filters
 	w.eq("app", f.App)
 	w.eq("state", f.State)
 	w.eq("employee_id", f.EmployeeID)
+	if f.AfterID > 0 {
+		w.add("id > ?", f.AfterID)
+	}
 	q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations` + w.sql() + ` ORDER BY id LIMIT ?`
 	return queryAll(ctx, s.db, "store: operations", scanOp, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }

@@ -74,8 +74,11 @@ func (s *DB) CompleteTask(ctx context.Context, id int64, evidence, actor string,
 			t.Status, evidence, actor, micros(at), id); err != nil {
 			return fmt.Errorf("store: task %d: %w", id, err)
 		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.completed", t.Source, "", t.Person, nil,
-			map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "evidence": evidence})})
+		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.completed", t.Source, "", t.Person, nil,
+			map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "evidence": evidence})}); err != nil {
+			return err
+		}
+		return s.settleTaskOps(ctx, tx, t, actor, at)
 	})
 	return t, err
 }

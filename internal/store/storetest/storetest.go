@@ -670,6 +670,7 @@ func Run(t *testing.T, b Backend) {
 	runNotify(t, b)
 	runRequests(t, b)
 	runRequestClocks(t, b)
+	runOpStates(t, b)
 }
 
 // dateChangeCancels: a change of a person's end date cancels the leave
