@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +111,90 @@ func TestLeaverCasesCloseWithoutApps(t *testing.T) {
 	}
 	if len(cs) != 25 {
 		t.Fatalf("%d leaver cases, want 25", len(cs))
+	}
+}
+
+var heldRE = regexp.MustCompile(`import (imp_\S+) held`)
+
+// Approving a held import does what the import would have done: the
+// leavers' disables are queued by `tango hr approve` itself, with no
+// `tango serve` running, and its events are planned for.
+func TestApproveQueuesLikeAnImport(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tango.yaml")
+	db := "sqlite:" + filepath.Join(dir, "t.db")
+	os.WriteFile(cfg, []byte(`
+sources:
+  - name: hris
+    key: user_id
+    mapping: {display_name: employee_name, email: email, title: role, manager: supervisor}
+    safeguards: {max_leavers: "1"}
+apps:
+  - {name: console, connector: manual, owner: it}
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [{app: console}]}
+`), 0o600)
+	csv := filepath.Join(dir, "hris.csv")
+	all := "employee_name,user_id,email,role,supervisor\nAnn Boss,E1,ann@dtaa.com,CEO,\n" +
+		"Bob Admin,E2,bob@dtaa.com,ITAdmin,Ann Boss\nCat Clerk,E3,cat@dtaa.com,Clerk,Ann Boss\n"
+	os.WriteFile(csv, []byte(all), 0o600)
+	if out, stderr, code := tango(t, "--db", db, "--config", cfg, "hr", "import", csv); code != 0 {
+		t.Fatalf("first import: exit %d\n%s%s", code, out, stderr)
+	}
+	// Bob and Cat leave: two leavers, more than max_leavers allows.
+	os.WriteFile(csv, []byte("employee_name,user_id,email,role,supervisor\nAnn Boss,E1,ann@dtaa.com,CEO,\n"), 0o600)
+	_, stderr, code := tango(t, "--db", db, "--config", cfg, "hr", "import", csv)
+	m := heldRE.FindStringSubmatch(stderr)
+	if code != exitHeld || m == nil {
+		t.Fatalf("second import: exit %d, want %d (held)\n%s", code, exitHeld, stderr)
+	}
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	disables := func() []store.Operation {
+		t.Helper()
+		ops, err := st.Ops(ctx, store.OpFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []store.Operation
+		for _, o := range ops {
+			if o.Kind == store.OpDisable {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	if d := disables(); len(d) != 0 {
+		t.Fatalf("a held import queued %+v", d)
+	}
+	if out, stderr, code := tango(t, "--db", db, "--config", cfg, "hr", "approve", m[1]); code != 0 || !strings.Contains(out, "is now applied") {
+		t.Fatalf("approve: exit %d\n%s%s", code, out, stderr)
+	}
+	d := disables()
+	who := map[string]bool{}
+	for _, o := range d {
+		if o.App != "console" || o.ImportID != m[1] || o.Priority != store.PriorityDisable {
+			t.Errorf("disable %+v: want console, import %s, disable priority", o, m[1])
+		}
+		who[o.EmployeeID] = true
+	}
+	if len(d) != 2 || !who["E2"] || !who["E3"] {
+		t.Fatalf("after approve: disables %+v, want E2's and E3's queued by the approval", d)
+	}
+	if evs, err := st.Unprovisioned(ctx, 10); err != nil || len(evs) != 0 {
+		t.Fatalf("after approve: events not planned for %+v (%v)", evs, err)
+	}
+	gs, err := st.Grants(ctx, "hris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		if (g.EmployeeID == "E2" || g.EmployeeID == "E3") && g.State != "disabled" {
+			t.Errorf("grant %+v after approve, want disabled", g)
+		}
 	}
 }
