@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -142,7 +141,22 @@ func hrDecideCmd(g *globals, approve bool) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			imp, err := st.DecideImport(ctx, args[0], approve, cliActor(), time.Now())
+			opt := hr.Options{Actor: cliActor()}
+			if approve {
+				// As an import does: the approved events' access changes are
+				// queued in the approval's own transaction.
+				cfg, err := app.LoadConfig(g.config)
+				if err != nil {
+					return err
+				}
+				eng, err := app.Engine(st, cfg, nil)
+				if err != nil {
+					return err
+				}
+				defer eng.Close()
+				opt.Provision = eng.ForImport
+			}
+			imp, err := hr.Decide(ctx, st, args[0], approve, opt)
 			if err != nil {
 				return err
 			}

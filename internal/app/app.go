@@ -78,12 +78,11 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-// Engine builds the provisioning engine for the config's apps and roles;
-// nil (and no error) when the config has no apps.
+// Engine builds the provisioning engine for the config's apps and roles.
+// A config without apps gets one too: every applied event is still
+// planned for (with nothing to do) and marked so, which is what tells the
+// playbooks' automated steps that there is no account to wait for.
 func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.Engine, error) {
-	if len(cfg.Apps) == 0 {
-		return nil, nil
-	}
 	pol, err := policy.Compile(cfg)
 	if err != nil {
 		return nil, err

@@ -222,3 +222,36 @@ func eventEntries(events []store.Event, actor string, at time.Time) []audit.Entr
 	wg.Wait()
 	return entries
 }
+
+// Decide approves or rejects an import a safeguard held. Approving does
+// what the import would have done had it not been held: its events take
+// effect and, with opt.Provision set, the access changes they imply are
+// planned and queued in the same transaction (a leaver's disables among
+// them), its events marked as planned for. opt.Actor decides; opt.Now is
+// when.
+func Decide(ctx context.Context, st store.Store, id string, approve bool, opt Options) (store.Import, error) {
+	at := time.Now()
+	if opt.Now != nil {
+		at = opt.Now()
+	}
+	at = at.UTC().Truncate(time.Microsecond)
+	if opt.Actor == "" {
+		opt.Actor = "system"
+	}
+	var prov *store.ProvisionBatch
+	if approve && opt.Provision != nil {
+		persons, events, err := st.HeldImport(ctx, id)
+		if err != nil {
+			return store.Import{}, err
+		}
+		for i := range events {
+			if events[i].State == store.EventApplied {
+				events[i].AppliedAt = at
+			}
+		}
+		if prov, err = opt.Provision(ctx, persons, events, at); err != nil {
+			return store.Import{}, err
+		}
+	}
+	return st.DecideImport(ctx, id, approve, opt.Actor, at, prov)
+}

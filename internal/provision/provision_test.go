@@ -433,11 +433,11 @@ func (e *env) importCSV(t *testing.T, csv string) hr.Result {
 	src, _ := e.cfg.Source("hris")
 	res, err := hr.ImportFile(context.Background(), e.st, e.cfg, src, "hris.csv", []byte(csv), hr.Options{Actor: "test", Provision: e.eng.ForImport})
 	if err == nil && res.Status == store.ImportHeld {
-		// A small org trips the 5% safeguard: approve it, as HR would; its
-		// events are then planned by the engine (PlanPending).
-		_, err = e.st.DecideImport(context.Background(), res.ImportID, true, "hr-lead", time.Now())
-		if _, perr := e.eng.PlanPending(context.Background()); err == nil {
-			err = perr
+		// A small org trips the 5% safeguard: approve it, as HR would; the
+		// approval plans its events as the import would have.
+		_, err = hr.Decide(context.Background(), e.st, res.ImportID, true, hr.Options{Actor: "hr-lead", Provision: e.eng.ForImport})
+		if evs, uerr := e.st.Unprovisioned(context.Background(), 10); err == nil && (uerr != nil || len(evs) > 0) {
+			t.Fatalf("approved events not planned for: %+v %v", evs, uerr)
 		}
 		res.Status = store.ImportApplied
 	}

@@ -178,9 +178,16 @@ type Store interface {
 	// A non-nil prov is queued in the same transaction (not for held imports),
 	// and the import's applied events are marked provisioned.
 	ApplyImport(ctx context.Context, imp Import, persons []Person, events []Event, entries []audit.Entry, prov *ProvisionBatch) error
+	// HeldImport returns the person records and events a held import keeps
+	// until it is decided (what approving it applies); ErrNotFound when no
+	// import has the ID, an error when it is not held.
+	HeldImport(ctx context.Context, id string) ([]Person, []Event, error)
 	// DecideImport approves (applying its held events, which must still fit
 	// the current state) or rejects a held import, with an audit entry.
-	DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (Import, error)
+	// Approving does what ApplyImport does for an applied import: a non-nil
+	// prov (planned from HeldImport) is queued in the same transaction and
+	// the import's applied events are marked provisioned.
+	DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time, prov *ProvisionBatch) (Import, error)
 	// ApplyDue applies every scheduled event effective at or before now:
 	// a joiner or rehire makes the person active, a leaver makes them left.
 	// A new event for a person whose start or end date changed cancels the

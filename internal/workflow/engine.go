@@ -489,10 +489,13 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 		if err != nil {
 			return "", false, err
 		}
-		var active []string
+		var active, held []string
 		for _, g := range gs {
-			if g.Entitlement == "" && g.State == "active" {
-				active = append(active, g.App)
+			if g.Entitlement == "" {
+				held = append(held, g.App)
+				if g.State == "active" {
+					active = append(active, g.App)
+				}
 			}
 		}
 		sort.Strings(apps)
@@ -507,7 +510,10 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 				return "", false, nil
 			}
 			if len(apps) == 0 {
-				return "no active account to disable", true, nil
+				if len(held) == 0 {
+					return e.noAccount(), true, nil
+				}
+				return "no active account to disable (disabled before: " + strings.Join(held, ", ") + ")", true, nil
 			}
 			return "accounts disabled: " + strings.Join(apps, ", "), true, nil
 		default:
@@ -518,6 +524,14 @@ func (e *Engine) autoDone(ctx context.Context, t store.CaseTask, c store.Case, e
 		}
 	}
 	return "", false, fmt.Errorf("unknown action %q", t.Action)
+}
+
+// noAccount is the evidence of a step with no account to act on.
+func (e *Engine) noAccount() string {
+	if len(e.apps) == 0 {
+		return "no account in any configured app (no app is configured)"
+	}
+	return "no account in any configured app"
 }
 
 // sessionsEvidence says where a leaver's sessions and tokens were revoked
@@ -538,7 +552,7 @@ func (e *Engine) sessionsEvidence(gs []store.GrantRow, revoked []string) string 
 		}
 	}
 	if len(revoked)+len(none)+len(before) == 0 {
-		return "no account: no session to revoke"
+		return e.noAccount() + ": no session to revoke"
 	}
 	var parts []string
 	for _, p := range []struct {

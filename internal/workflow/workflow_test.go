@@ -227,6 +227,18 @@ func TestCERTOffboarding(t *testing.T) {
 		return len(open) == 2 && open[0].Person == "ADL1898" && open[1].Person == "ADL1898"
 	})
 	t.Logf("automated steps done in %s", elapsed)
+	// The others have no account in crm or payroll: done at once, saying so.
+	if ts, _ := f.st.CaseTasks(ctx, store.CaseTaskFilter{Kind: store.TaskAuto, Status: store.TaskDone}); len(ts) == 0 {
+		t.Fatal("no automated step done")
+	} else {
+		for _, tk := range ts {
+			want := map[string]string{"disable-accounts": "no account in any configured app",
+				"revoke-sessions": "no account in any configured app: no session to revoke"}[tk.Step]
+			if want != "" && tk.Evidence != want {
+				t.Fatalf("%s of %s: evidence %q, want %q", tk.Step, tk.Person, tk.Evidence, want)
+			}
+		}
+	}
 	var ops []store.Operation
 	for _, app := range []string{"crm", "payroll"} {
 		ops = append(ops, store.Operation{App: app, Kind: store.OpDisable, Source: "hris", EmployeeID: "ADL1898", State: store.OpDone,
@@ -529,7 +541,7 @@ func TestRevokeSessionsEvidence(t *testing.T) {
 		t.Errorf("CTH1812 evidence %q", got)
 	}
 	// A leaver with no account.
-	if got := f.wf.sessionsEvidence(nil, nil); got != "no account: no session to revoke" {
+	if got := f.wf.sessionsEvidence(nil, nil); got != "no account in any configured app: no session to revoke" {
 		t.Errorf("evidence without accounts %q", got)
 	}
 }

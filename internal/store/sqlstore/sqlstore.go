@@ -663,7 +663,25 @@ func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Eve
 	return nil
 }
 
-func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time) (store.Import, error) {
+func (s *DB) HeldImport(ctx context.Context, id string) ([]store.Person, []store.Event, error) {
+	var status, payload string
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT status, payload FROM imports WHERE id = ?`), id).Scan(&status, &payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("import %s: %w", id, store.ErrNotFound)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("store: import %s: %w", id, err)
+	}
+	if status != store.ImportHeld {
+		return nil, nil, fmt.Errorf("import %s is %s, not held: nothing to decide", id, status)
+	}
+	var p heldPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		return nil, nil, fmt.Errorf("store: import %s payload: %w", id, err)
+	}
+	return p.Persons, p.Events, nil
+}
+
+func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time, prov *store.ProvisionBatch) (store.Import, error) {
 	var imp store.Import
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var payload string
@@ -710,7 +728,10 @@ func (s *DB) DecideImport(ctx context.Context, id string, approve bool, actor st
 				return err
 			}
 			entries = nil
-			if err := s.applyChanges(ctx, tx, p.Persons, p.Events, false, seqs); err != nil {
+			if err := s.applyChanges(ctx, tx, p.Persons, p.Events, prov != nil, seqs); err != nil {
+				return err
+			}
+			if err := s.queue(ctx, tx, prov); err != nil {
 				return err
 			}
 			imp.Status = store.ImportApplied

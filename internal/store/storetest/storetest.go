@@ -238,41 +238,78 @@ func Run(t *testing.T, b Backend) {
 				if !errors.Is(err, store.ErrConflict) {
 					t.Fatalf("import while held: %v, want ErrConflict", err)
 				}
+				// What approving applies: the persons and events as held.
+				hp, he, err := st.HeldImport(ctx, "imp_h")
+				if err != nil || len(hp) != 1 || hp[0].Status != store.StatusLeft || len(he) != 1 || he[0].Type != store.EventLeaver || he[0].ImportID != "imp_h" {
+					t.Fatalf("HeldImport: persons %+v, events %+v, %v", hp, he, err)
+				}
+				if _, _, err := st.HeldImport(ctx, "imp_missing"); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("HeldImport of an unknown import: %v, want ErrNotFound", err)
+				}
+				// Approving queues what the import would have queued: A2's
+				// disable, in the approval's own transaction.
+				var prov *store.ProvisionBatch
 				if approve {
+					at := t0.Add(time.Hour)
+					prov = &store.ProvisionBatch{
+						Ops: []store.Operation{{App: "directory", Kind: store.OpDisable, Source: "hris", EmployeeID: "A2", Priority: store.PriorityDisable,
+							State: store.OpPending, NotBefore: at, Reason: "person left", ImportID: "imp_h", CreatedAt: at, UpdatedAt: at}},
+						Put: []store.GrantRow{{App: "directory", Source: "hris", EmployeeID: "A2", State: "disabled", Reason: "person left", UpdatedAt: at}},
+					}
 					// A person the held import changes moved on in between
-					// (here: touched by a scheduled event): approving refuses.
+					// (here: touched by a scheduled event): approving refuses,
+					// and queues nothing.
 					touched := person("A2", "Eng", "")
 					touched.UpdatedAt = t0.Add(time.Minute)
 					if _, err := b.Raw(st).ExecContext(ctx, fmt.Sprintf("UPDATE persons SET updated_at = %d WHERE employee_id = 'A2'", touched.UpdatedAt.UnixMicro())); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0.Add(time.Hour)); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "A2") {
+					if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0.Add(time.Hour), prov); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "A2") {
 						t.Fatalf("approving over a changed person: %v, want ErrConflict naming A2", err)
+					}
+					if ops, _ := st.Ops(ctx, store.OpFilter{}); len(ops) != 0 {
+						t.Fatalf("a refused approval queued %+v", ops)
 					}
 					if _, err := b.Raw(st).ExecContext(ctx, fmt.Sprintf("UPDATE persons SET updated_at = %d WHERE employee_id = 'A2'", t0.UnixMicro())); err != nil {
 						t.Fatal(err)
 					}
 				}
-				imp, err = st.DecideImport(ctx, "imp_h", approve, "hr-lead", t0.Add(time.Hour))
+				imp, err = st.DecideImport(ctx, "imp_h", approve, "hr-lead", t0.Add(time.Hour), prov)
 				if err != nil {
 					t.Fatal(err)
 				}
 				p, _ = st.Person(ctx, "hris", "A2")
 				evs, _ := st.Events(ctx, store.EventFilter{ImportID: "imp_h"})
+				ops, _ := st.Ops(ctx, store.OpFilter{EmployeeID: "A2"})
+				unplanned, _ := st.Unprovisioned(ctx, 10)
 				if approve {
 					if imp.Status != store.ImportApplied || p.Status != store.StatusLeft || len(evs) != 1 || evs[0].State != store.EventApplied {
 						t.Fatalf("after approve: import %s, person %s, events %+v", imp.Status, p.Status, evs)
 					}
-				} else if imp.Status != store.ImportRejected || p.Status != store.StatusActive || len(evs) != 0 {
-					t.Fatalf("after reject: import %s, person %s, events %d", imp.Status, p.Status, len(evs))
+					if len(ops) != 1 || ops[0].Kind != store.OpDisable || ops[0].State != store.OpPending || ops[0].ImportID != "imp_h" {
+						t.Fatalf("after approve: operations %+v, want A2's disable queued", ops)
+					}
+					if gs, _ := st.Grants(ctx, "hris"); len(gs) != 1 || gs[0].State != "disabled" {
+						t.Fatalf("after approve: grants %+v", gs)
+					}
+					for _, e := range unplanned {
+						if e.ImportID == "imp_h" {
+							t.Fatalf("after approve: event %+v not marked planned for", e)
+						}
+					}
+				} else if imp.Status != store.ImportRejected || p.Status != store.StatusActive || len(evs) != 0 || len(ops) != 0 {
+					t.Fatalf("after reject: import %s, person %s, events %d, operations %d", imp.Status, p.Status, len(evs), len(ops))
+				}
+				if _, _, err := st.HeldImport(ctx, "imp_h"); err == nil || errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("HeldImport of a decided import: %v, want an error saying it is not held", err)
 				}
 				if imp.DecidedBy != "hr-lead" {
 					t.Fatalf("decided by %q", imp.DecidedBy)
 				}
-				if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0); err == nil {
+				if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0, nil); err == nil {
 					t.Fatal("deciding twice succeeded")
 				}
-				if _, err := st.DecideImport(ctx, "imp_missing", true, "x", t0); !errors.Is(err, store.ErrNotFound) {
+				if _, err := st.DecideImport(ctx, "imp_missing", true, "x", t0, nil); !errors.Is(err, store.ErrNotFound) {
 					t.Fatalf("deciding unknown import: %v", err)
 				}
 				wf, _ = st.Workforce(ctx, "hris")
