@@ -248,16 +248,35 @@ demo-admin (revoking the one of an earlier start), prints the URL, the token
 and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 --db and --config are ignored: the demo keeps everything in DIR.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			ctx := cmd.Context()
 			log, err := f.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
+			// Bind first: a busy port fails before anything is created.
+			ln, err := net.Listen("tcp", f.addr)
+			if err != nil {
+				return fmt.Errorf("--addr %s: %w", f.addr, err)
+			}
+			served := false
+			defer func() {
+				if !served {
+					ln.Close()
+				}
+			}()
 			if dir == "" {
 				if dir, err = os.MkdirTemp("", "tango-demo-"); err != nil {
 					return err
 				}
+				// A temporary directory of ours goes again when the demo
+				// fails before serving; a --dir the user gave never does.
+				tmp := dir
+				defer func() {
+					if !served {
+						os.RemoveAll(tmp)
+					}
+				}()
 			} else if err := os.MkdirAll(dir, 0o700); err != nil {
 				return fmt.Errorf("--dir %s: %w", dir, err)
 			}
@@ -292,12 +311,9 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 			if err != nil {
 				return err
 			}
-			ln, err := net.Listen("tcp", f.addr)
-			if err != nil {
-				return fmt.Errorf("--addr %s: %w", f.addr, err)
-			}
 			url := baseURL(ln.Addr())
-			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded})
+			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded, CLI: cliCommand()})
+			served = true
 			return serve(ctx, log, st, cfg, ln, f.every)
 		},
 	}
@@ -336,7 +352,12 @@ func loadSample(ctx context.Context, st store.Store, cfg *config.Config) (string
 
 type demoInfo struct {
 	Dir, DSN, Config, URL, Token, Loaded string
+	// CLI is how the printed commands run tango (see invocation).
+	CLI string
 }
+
+// nextSnapshot is the month after the sample, in a clone of the repository.
+const nextSnapshot = "testdata/cert-r5.2-ldap/2010-01.csv"
 
 func printDemo(w io.Writer, d demoInfo) {
 	org := "reusing the persons already in the database"
@@ -344,6 +365,16 @@ func printDemo(w io.Writer, d demoInfo) {
 		org = d.Loaded
 	}
 	q := shellQuote
+	cli := d.CLI
+	if cli == "" {
+		cli = "tango"
+	}
+	snapshot := nextSnapshot
+	where := ""
+	if _, err := os.Stat(nextSnapshot); err != nil {
+		where = " (from the root of a clone of the repository)"
+	}
+	prefix := cli + " --db " + q(d.DSN) + " --config " + q(d.Config)
 	fmt.Fprintf(w, `Tango demo
   organisation  %s
                 (synthetic data: CERT Insider Threat Test Dataset r5.2, DOI 10.1184/R1/12841247)
@@ -355,14 +386,14 @@ func printDemo(w io.Writer, d demoInfo) {
 Try the API:
   curl -H 'Authorization: Bearer %s' '%sapi/v1/persons?limit=2'
 
-Work on the same data from the command line, for example the next month's snapshot:
-  tango --db %[9]s --config %[10]s hr import testdata/cert-r5.2-ldap/2010-01.csv
+Work on the same data from the command line in another shell, for example the next month's snapshot%s:
+  %[10]s hr import %[11]s
 or an access request by an employee, approved by their manager:
-  tango --db %[9]s --config %[10]s requests create --as MMK1532 --app admin-console --entitlement helpdesk --justification 'covering the service desk'
-  tango --db %[9]s --config %[10]s requests approve 1 --as YNC1336
+  %[10]s requests create --as MMK1532 --app admin-console --entitlement helpdesk --justification 'covering the service desk'
+  %[10]s requests approve 1 --as YNC1336
 
 Stop with Ctrl-C.
-`, org, d.Dir, q(d.Dir), d.URL, d.Token, demoTokenName, d.Token, d.URL, q(d.DSN), q(d.Config))
+`, org, d.Dir, q(d.Dir), d.URL, d.Token, demoTokenName, d.Token, d.URL, where, prefix, snapshot)
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
