@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,8 +49,16 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) int {
+	return execute(ctx, args, os.Stdout, os.Stderr)
+}
+
+// execute runs the command line args and returns the exit code; errors go
+// to stderr.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -57,11 +66,11 @@ func run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "tango:", ee.err)
+			fmt.Fprintln(stderr, "tango:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "tango:", err)
+	fmt.Fprintln(stderr, "tango:", err)
 	if isUsage(err) {
 		return exitUsage
 	}
@@ -105,6 +114,17 @@ func isUsage(err error) bool {
 }
 
 func markUsage(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		// Cobra checks the words after a command group only at the root;
+		// below it, `tango hr imprt` would print the help and exit 0.
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usageErr{unknownCommand(cmd, args[0])}
+		}
+	}
 	if c.Args != nil {
 		a := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
@@ -117,4 +137,17 @@ func markUsage(c *cobra.Command) {
 	for _, s := range c.Commands() {
 		markUsage(s)
 	}
+}
+
+// unknownCommand is cobra's own message for a word that names no
+// subcommand of cmd, with its suggestions.
+func unknownCommand(cmd *cobra.Command, arg string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", arg, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only at the root
+	}
+	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return fmt.Errorf("%s\n\nRun '%s --help' for usage.", msg, cmd.CommandPath())
 }
