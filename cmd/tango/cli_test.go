@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -40,5 +43,23 @@ func TestUnknownCommandsAreUsageErrors(t *testing.T) {
 	out, _, code := cli(t, "hr")
 	if code != exitOK || !strings.Contains(out, "Available Commands") {
 		t.Errorf("tango hr: exit %d, %q; want its help", code, out)
+	}
+}
+
+// Commands that only read refuse a database that does not exist, create
+// nothing, and say how to create one.
+func TestReadOnlyCommandsRefuseAMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nonexistent", "dir", "x.db")
+	for _, args := range [][]string{
+		{"audit", "verify"}, {"cases", "list"}, {"tasks", "list"}, {"token", "list"}, {"requests", "list"}, {"policy", "plan"},
+	} {
+		out, stderr, code := cli(t, append([]string{"--db", "sqlite:" + path}, args...)...)
+		if code != exitFail || !strings.Contains(stderr, path+" does not exist") || !strings.Contains(stderr, "tango hr import") || strings.Contains(out, "intact") {
+			t.Errorf("tango %s on a missing database: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nonexistent")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a read-only command created the database's directory: %v", err)
 	}
 }

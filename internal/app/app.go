@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/postgres"
 	"github.com/tango-iga/tango/internal/store/sqlite"
+	"github.com/tango-iga/tango/internal/store/sqlstore"
 )
 
 // Defaults from the public contract.
@@ -56,6 +58,32 @@ func OpenStore(ctx context.Context, dsn string) (store.Store, error) {
 		return postgres.Open(ctx, dsn)
 	}
 	return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://…", redactDSN(dsn))
+}
+
+// OpenExistingStore opens the store a DSN names for a command that only
+// reads: a database that does not exist (or holds no Tango schema) is an
+// error naming it and how to create one, and nothing is created.
+func OpenExistingStore(ctx context.Context, dsn string) (store.Store, error) {
+	var st store.Store
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		st, err = sqlite.OpenExisting(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		st, err = postgres.OpenExisting(ctx, dsn)
+	default:
+		return OpenStore(ctx, dsn)
+	}
+	if errors.Is(err, sqlstore.ErrNoDatabase) {
+		what := "holds no Tango schema"
+		if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+			if _, serr := os.Stat(strings.TrimPrefix(path, "//")); serr != nil {
+				what = "does not exist"
+			}
+		}
+		return nil, fmt.Errorf("database %s %s: a command that writes creates it (`tango hr import FILE` or `tango serve`); check --db and $TANGO_DB", redactDSN(dsn), what)
+	}
+	return st, err
 }
 
 // LoadConfig loads the config; a missing default file means the built-in default.
