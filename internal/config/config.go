@@ -48,7 +48,7 @@ type Org struct {
 type Source struct {
 	Name       string            `yaml:"name"`
 	Kind       string            `yaml:"kind"`   // file | scim
-	Format     string            `yaml:"format"` // csv | json | xlsx (file sources); empty: from the file name
+	Format     string            `yaml:"format"` // csv | json | xlsx (file sources); empty: from the file's extension and content
 	Key        string            `yaml:"key"`    // column holding the stable employee ID
 	Mapping    map[string]string `yaml:"mapping"`
 	Safeguards Safeguards        `yaml:"safeguards"`
@@ -242,13 +242,14 @@ func ParseLimit(s string) (Limit, error) {
 var KnownAttributes = []string{"display_name", "email", "title", "department", "team",
 	"business_unit", "manager", "employment_type", "start_date", "end_date"}
 
-// Default is the configuration used when no file exists: one CSV source
-// named "hris" mapped for the CERT-style exports shipped with Tango.
+// Default is the configuration used when no file exists: one file source
+// named "hris" mapped for the CERT-style exports shipped with Tango, read
+// as CSV, JSON or XLSX by the file's extension and content.
 func Default() *Config {
 	c := &Config{
 		Org: Org{Name: "DTAA", Timezone: "America/New_York"},
 		Sources: []Source{{
-			Name: "hris", Kind: "file", Format: "csv", Key: "user_id",
+			Name: "hris", Kind: "file", Key: "user_id",
 			Mapping: map[string]string{
 				"display_name": "employee_name", "email": "email", "title": "role",
 				"department": "department", "team": "team", "business_unit": "business_unit",
