@@ -63,3 +63,52 @@ func TestReadOnlyCommandsRefuseAMissingDatabase(t *testing.T) {
 		t.Fatalf("a read-only command created the database's directory: %v", err)
 	}
 }
+
+// One check of the config, run by every command, reports every error of
+// the file at once; `tango config check` runs it alone.
+func TestConfigCheckReportsEveryError(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`
+sources:
+  - {name: hris, format: tsv, key: user_id, mapping: {display_name: employee_name}}
+apps:
+  - {name: crm, connector: manul}
+  - {name: wiki, connector: manual, drift: sometimes}
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [{app: crm}, {app: erp}]}
+  - {name: admins, when: 'person.title ==', grants: [{app: wiki}]}
+`), 0o600)
+	wants := []string{
+		`source "hris": format "tsv": want csv, json or xlsx`,
+		`app "crm": connector "manul" is not available (known: ldap, manual, scim, webhook)`,
+		`app "wiki": drift "sometimes": want report or remediate`,
+		`role "staff": grants access to unknown app "erp"`,
+		`role "admins"`,
+		"5 errors",
+	}
+	for _, args := range [][]string{{"config", "check"}, {"policy", "plan"}} {
+		out, stderr, code := cli(t, append([]string{"--config", bad, "--db", "sqlite:" + filepath.Join(dir, "t.db")}, args...)...)
+		if code != exitFail || out != "" {
+			t.Errorf("tango %s: exit %d, stdout %q; want 1 and nothing", strings.Join(args, " "), code, out)
+		}
+		for _, w := range wants {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("tango %s: stderr lacks %q:\n%s", strings.Join(args, " "), w, stderr)
+			}
+		}
+	}
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(`
+sources:
+  - {name: hris, key: user_id, mapping: {display_name: employee_name}}
+apps:
+  - {name: wiki, connector: manual, owner: it}
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [{app: wiki}]}
+`), 0o600)
+	out, stderr, code := cli(t, "--config", good, "config", "check")
+	if code != exitOK || !strings.Contains(out, "config "+good+" OK: 1 source(s), 1 app(s), 1 role(s)") {
+		t.Fatalf("a good config: exit %d, %q %q", code, out, stderr)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/tango-iga/tango/internal/store/postgres"
 	"github.com/tango-iga/tango/internal/store/sqlite"
 	"github.com/tango-iga/tango/internal/store/sqlstore"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // Defaults from the public contract.
@@ -86,17 +87,47 @@ func OpenExistingStore(ctx context.Context, dsn string) (store.Store, error) {
 	return st, err
 }
 
-// LoadConfig loads the config; a missing default file means the built-in default.
+// LoadConfig loads the config and runs CheckConfig on it; a missing
+// default file means the built-in default.
 func LoadConfig(flag string) (*config.Config, error) {
-	path, explicit := ConfigPath(flag)
-	cfg, err := config.Load(path, !explicit)
+	cfg, _, err := CheckConfig(flag)
 	if err != nil {
 		return nil, err
 	}
-	if err := scim.CheckConfig(cfg); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
 	return cfg, nil
+}
+
+// CheckConfig is the one check of a config every command runs: the file
+// itself (keys, values, references, secrets), the SCIM sources' mappings,
+// the roles' conditions, the apps' connectors and expressions, and the
+// playbooks. The error is a *config.Errors listing every problem at once.
+// path is the file read ("" for the built-in config).
+func CheckConfig(flag string) (*config.Config, string, error) {
+	path, explicit := ConfigPath(flag)
+	cfg, err := config.LoadCheck(path, !explicit)
+	if cfg == nil {
+		return nil, path, err
+	}
+	if !explicit && cfg.Path() == "" {
+		path = ""
+	}
+	errs := &config.Errors{File: path}
+	errs.Add(err)
+	errs.Add(scim.CheckConfig(cfg))
+	for _, r := range cfg.Roles {
+		// Compile one role at a time so that each bad one is reported.
+		one := *cfg
+		one.Roles, one.SoD = []config.Role{r}, nil
+		if _, err := policy.Compile(&one); err != nil && !strings.Contains(err.Error(), "grants unknown app") {
+			errs.Add(err)
+		}
+	}
+	errs.Add(provision.CheckApps(cfg)...)
+	errs.Add(workflow.Check(cfg))
+	if err := errs.Err(); err != nil {
+		return nil, path, err
+	}
+	return cfg, path, nil
 }
 
 func redactDSN(dsn string) string {
