@@ -33,7 +33,7 @@ func policyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,7 @@ func auditCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

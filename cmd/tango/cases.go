@@ -24,7 +24,7 @@ func casesCmd(g *globals) *cobra.Command {
 		Use: "list", Short: "List lifecycle cases", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +30,7 @@ func hrCmd(g *globals) *cobra.Command {
 }
 
 func hrImportCmd(g *globals) *cobra.Command {
-	var source string
+	var source, format string
 	var dryRun, asJSON bool
 	c := &cobra.Command{
 		Use:   "import FILE",
@@ -37,12 +38,17 @@ func hrImportCmd(g *globals) *cobra.Command {
 		Long: `Reads one full HR snapshot (CSV, JSON array of objects, or XLSX) with the
 column mapping of the source in the config, validates every row before
 anything is written, and turns the differences with the stored workforce
-into joiner, mover, leaver, rehire and attribute-change events.
+into joiner, mover, leaver, rehire and attribute-change events. The format
+is --format, else the source's format when the config sets one, else the
+file's extension and content.
 
 Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if format != "" && !slices.Contains(hr.Formats, format) {
+				return usageErr{fmt.Errorf("--format %q: want csv, json or xlsx", format)}
+			}
 			cfg, err := app.LoadConfig(g.config)
 			if err != nil {
 				return err
@@ -66,7 +72,10 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 					return err
 				}
 				defer st.Close()
-				opt := hr.Options{DryRun: dryRun, Actor: cliActor()}
+				opt := hr.Options{DryRun: dryRun, Actor: cliActor(), Format: format}
+				if format != "" {
+					opt.FormatFrom = "--format"
+				}
 				// With apps configured, the import's access changes are queued in
 				// its own transaction; `tango serve` workers carry them out.
 				eng, err := app.Engine(st, cfg, nil)
@@ -104,6 +113,7 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 		},
 	}
 	c.Flags().StringVar(&source, "source", "", "source name in the config (default: the first file source)")
+	c.Flags().StringVar(&format, "format", "", "csv, json or xlsx (default: the source's format when set, else the file's extension and content)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "validate and report the events without writing anything")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
 	return c

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,8 +49,16 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) int {
+	return execute(ctx, args, os.Stdout, os.Stderr)
+}
+
+// execute runs the command line args and returns the exit code; errors go
+// to stderr.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
@@ -57,11 +66,11 @@ func run(ctx context.Context, args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "tango:", ee.err)
+			fmt.Fprintln(stderr, "tango:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "tango:", err)
+	fmt.Fprintln(stderr, "tango:", err)
 	if isUsage(err) {
 		return exitUsage
 	}
@@ -79,7 +88,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.db, "db", "", "database DSN: sqlite:PATH or postgres://… (default $TANGO_DB, then sqlite:./tango.db)")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $TANGO_CONFIG, then ./tango.yaml)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr{err} })
-	root.AddCommand(hrCmd(g), policyCmd(g), reconcileCmd(g), tasksCmd(g), casesCmd(g), requestsCmd(g), auditCmd(g), tokenCmd(g), versionCmd(), serveCmd(g), demoCmd(g))
+	root.AddCommand(hrCmd(g), policyCmd(g), reconcileCmd(g), tasksCmd(g), casesCmd(g), requestsCmd(g), auditCmd(g), tokenCmd(g), versionCmd(), serveCmd(g), demoCmd(g), configCmd(g))
 	root.AddCommand(opsCmd(g))
 	for _, c := range root.Commands() {
 		markUsage(c)
@@ -106,6 +115,17 @@ func isUsage(err error) bool {
 }
 
 func markUsage(c *cobra.Command) {
+	if c.HasSubCommands() && !c.Runnable() {
+		// Cobra checks the words after a command group only at the root;
+		// below it, `tango hr imprt` would print the help and exit 0.
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			return usageErr{unknownCommand(cmd, args[0])}
+		}
+	}
 	if c.Args != nil {
 		a := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
@@ -118,4 +138,17 @@ func markUsage(c *cobra.Command) {
 	for _, s := range c.Commands() {
 		markUsage(s)
 	}
+}
+
+// unknownCommand is cobra's own message for a word that names no
+// subcommand of cmd, with its suggestions.
+func unknownCommand(cmd *cobra.Command, arg string) error {
+	msg := fmt.Sprintf("unknown command %q for %q", arg, cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default, set only at the root
+	}
+	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return fmt.Errorf("%s\n\nRun '%s --help' for usage.", msg, cmd.CommandPath())
 }

@@ -30,7 +30,7 @@ func opsCmd(g *globals) *cobra.Command {
 				return usageErr{fmt.Errorf("--limit %d: want 0 (all) or more", f.Limit)}
 			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

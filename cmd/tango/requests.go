@@ -23,7 +23,9 @@ import (
 func requestsCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "requests", Short: "Access requests: ask for a requestable entitlement, approve, reject, list"}
 	var as string
-	open := func(cmd *cobra.Command, needAs bool) (store.Store, *request.Service, request.Caller, error) {
+	// open opens the store (only an existing one when readOnly) and the
+	// request service, and finds the person of --as when needAs.
+	open := func(cmd *cobra.Command, needAs, readOnly bool) (store.Store, *request.Service, request.Caller, error) {
 		if needAs && strings.TrimSpace(as) == "" {
 			return nil, nil, request.Caller{}, usageErr{errors.New("--as EMPLOYEE_ID is required: the person who acts")}
 		}
@@ -31,7 +33,11 @@ func requestsCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return nil, nil, request.Caller{}, err
 		}
-		st, err := app.OpenStore(cmd.Context(), app.DSN(g.db))
+		openStore := app.OpenStore
+		if readOnly {
+			openStore = app.OpenExistingStore
+		}
+		st, err := openStore(cmd.Context(), app.DSN(g.db))
 		if err != nil {
 			return nil, nil, request.Caller{}, err
 		}
@@ -89,7 +95,7 @@ func requestsCmd(g *globals) *cobra.Command {
 				}
 				in.Duration = d
 			}
-			st, svc, who, err := open(cmd, true)
+			st, svc, who, err := open(cmd, true, false)
 			if err != nil {
 				return err
 			}
@@ -121,7 +127,7 @@ func requestsCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				st, svc, who, err := open(cmd, true)
+				st, svc, who, err := open(cmd, true, false)
 				if err != nil {
 					return err
 				}
@@ -149,7 +155,7 @@ func requestsCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use: "list [--pending] [--overdue] [--escalated] [--approver EMPLOYEE_ID] [--json]", Short: "List access requests", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, svc, _, err := open(cmd, false)
+			st, svc, _, err := open(cmd, false, true)
 			if err != nil {
 				return err
 			}
@@ -211,7 +217,7 @@ func requestsCmd(g *globals) *cobra.Command {
 		Use: "away EMPLOYEE_ID --until YYYY-MM-DD", Short: "Mark a person away: their manager approves in their place until then (--until '' : back)",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, svc, _, err := open(cmd, false)
+			st, svc, _, err := open(cmd, false, false)
 			if err != nil {
 				return err
 			}

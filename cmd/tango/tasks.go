@@ -24,7 +24,7 @@ func tasksCmd(g *globals) *cobra.Command {
 		Use: "list", Short: "List tasks, by team or person", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

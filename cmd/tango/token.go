@@ -56,7 +56,7 @@ func tokenCmd(g *globals) *cobra.Command {
 		Use: "list", Short: "List tokens with their last use", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

@@ -115,6 +115,10 @@ func (s *Server) reassignTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := workflow.Reassign(r.Context(), s.st, s.cfg, id, strings.TrimSpace(body.Team), strings.TrimSpace(body.Assignee), "token:"+tokenOf(r).Name, s.now())
+	if errors.Is(err, workflow.ErrUnknownOwner) {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

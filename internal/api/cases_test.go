@@ -54,7 +54,15 @@ func TestCasesAndTasksAPI(t *testing.T) {
 	if r := post("/api/v1/tasks/"+itoa(tasks[0].ID)+"/complete", `{"evidence":"I attest that E9 returned every device and keeps no data"}`); r.status != 200 {
 		t.Fatalf("attestation: %d %s", r.status, r.body)
 	}
-	if r := post("/api/v1/tasks/"+itoa(review)+"/reassign", `{"team":"security-oncall"}`); r.status != 200 || !strings.Contains(string(r.body), `"security-oncall"`) {
+	// An unknown team or person is refused, naming the known teams: the
+	// task would fall out of every queue.
+	if r := post("/api/v1/tasks/"+itoa(review)+"/reassign", `{"team":"nobody-team"}`); r.status != 422 || !strings.Contains(string(r.body), `known teams: `) || !strings.Contains(string(r.body), `security`) {
+		t.Fatalf("reassign to an unknown team: %d %s", r.status, r.body)
+	}
+	if r := post("/api/v1/tasks/"+itoa(review)+"/reassign", `{"team":"it","assignee":"NOBODY99"}`); r.status != 422 || !strings.Contains(string(r.body), `NOBODY99`) {
+		t.Fatalf("reassign to an unknown person: %d %s", r.status, r.body)
+	}
+	if r := post("/api/v1/tasks/"+itoa(review)+"/reassign", `{"team":"it"}`); r.status != 200 || !strings.Contains(string(r.body), `"it"`) {
 		t.Fatalf("reassign: %d %s", r.status, r.body)
 	}
 	if r := post("/api/v1/tasks/"+itoa(review)+"/complete", `{"evidence":"no unusual access in the last 90 days"}`); r.status != 200 {

@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/postgres"
 	"github.com/tango-iga/tango/internal/store/sqlite"
+	"github.com/tango-iga/tango/internal/store/sqlstore"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // Defaults from the public contract.
@@ -58,17 +61,73 @@ func OpenStore(ctx context.Context, dsn string) (store.Store, error) {
 	return nil, fmt.Errorf("database %q: want sqlite:PATH or postgres://…", redactDSN(dsn))
 }
 
-// LoadConfig loads the config; a missing default file means the built-in default.
+// OpenExistingStore opens the store a DSN names for a command that only
+// reads: a database that does not exist (or holds no Tango schema) is an
+// error naming it and how to create one, and nothing is created.
+func OpenExistingStore(ctx context.Context, dsn string) (store.Store, error) {
+	var st store.Store
+	var err error
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		st, err = sqlite.OpenExisting(ctx, strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		st, err = postgres.OpenExisting(ctx, dsn)
+	default:
+		return OpenStore(ctx, dsn)
+	}
+	if errors.Is(err, sqlstore.ErrNoDatabase) {
+		what := "holds no Tango schema"
+		if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+			if _, serr := os.Stat(strings.TrimPrefix(path, "//")); serr != nil {
+				what = "does not exist"
+			}
+		}
+		return nil, fmt.Errorf("database %s %s: a command that writes creates it (`tango hr import FILE` or `tango serve`); check --db and $TANGO_DB", redactDSN(dsn), what)
+	}
+	return st, err
+}
+
+// LoadConfig loads the config and runs CheckConfig on it; a missing
+// default file means the built-in default.
 func LoadConfig(flag string) (*config.Config, error) {
-	path, explicit := ConfigPath(flag)
-	cfg, err := config.Load(path, !explicit)
+	cfg, _, err := CheckConfig(flag)
 	if err != nil {
 		return nil, err
 	}
-	if err := scim.CheckConfig(cfg); err != nil {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
 	return cfg, nil
+}
+
+// CheckConfig is the one check of a config every command runs: the file
+// itself (keys, values, references, secrets), the SCIM sources' mappings,
+// the roles' conditions, the apps' connectors and expressions, and the
+// playbooks. The error is a *config.Errors listing every problem at once.
+// path is the file read ("" for the built-in config).
+func CheckConfig(flag string) (*config.Config, string, error) {
+	path, explicit := ConfigPath(flag)
+	cfg, err := config.LoadCheck(path, !explicit)
+	if cfg == nil {
+		return nil, path, err
+	}
+	if !explicit && cfg.Path() == "" {
+		path = ""
+	}
+	errs := &config.Errors{File: path}
+	errs.Add(err)
+	errs.Add(scim.CheckConfig(cfg))
+	for _, r := range cfg.Roles {
+		// Compile one role at a time so that each bad one is reported.
+		one := *cfg
+		one.Roles, one.SoD = []config.Role{r}, nil
+		if _, err := policy.Compile(&one); err != nil && !strings.Contains(err.Error(), "grants unknown app") {
+			errs.Add(err)
+		}
+	}
+	errs.Add(provision.CheckApps(cfg)...)
+	errs.Add(workflow.Check(cfg))
+	if err := errs.Err(); err != nil {
+		return nil, path, err
+	}
+	return cfg, path, nil
 }
 
 func redactDSN(dsn string) string {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,7 +49,7 @@ type Org struct {
 type Source struct {
 	Name       string            `yaml:"name"`
 	Kind       string            `yaml:"kind"`   // file | scim
-	Format     string            `yaml:"format"` // csv | json | xlsx (file sources); empty: from the file name
+	Format     string            `yaml:"format"` // csv | json | xlsx (file sources); empty: from the file's extension and content
 	Key        string            `yaml:"key"`    // column holding the stable employee ID
 	Mapping    map[string]string `yaml:"mapping"`
 	Safeguards Safeguards        `yaml:"safeguards"`
@@ -242,13 +243,14 @@ func ParseLimit(s string) (Limit, error) {
 var KnownAttributes = []string{"display_name", "email", "title", "department", "team",
 	"business_unit", "manager", "employment_type", "start_date", "end_date"}
 
-// Default is the configuration used when no file exists: one CSV source
-// named "hris" mapped for the CERT-style exports shipped with Tango.
+// Default is the configuration used when no file exists: one file source
+// named "hris" mapped for the CERT-style exports shipped with Tango, read
+// as CSV, JSON or XLSX by the file's extension and content.
 func Default() *Config {
 	c := &Config{
 		Org: Org{Name: "DTAA", Timezone: "America/New_York"},
 		Sources: []Source{{
-			Name: "hris", Kind: "file", Format: "csv", Key: "user_id",
+			Name: "hris", Kind: "file", Key: "user_id",
 			Mapping: map[string]string{
 				"display_name": "employee_name", "email": "email", "title": "role",
 				"department": "department", "team": "team", "business_unit": "business_unit",
@@ -275,27 +277,63 @@ func Load(path string, allowMissing bool) (*Config, error) {
 	return Parse(b, path)
 }
 
+// LoadCheck is Load with Check: every problem of the file at once, and
+// the config (when it could be decoded) for further checks.
+func LoadCheck(path string, allowMissing bool) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if allowMissing && errors.Is(err, os.ErrNotExist) {
+			return Default(), nil
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return Check(b, path)
+}
+
+// Path is the file the config was read from ("" for the built-in one).
+func (c *Config) Path() string { return c.path }
+
 var refRE = regexp.MustCompile(`\$\{(env|file):([^}]*)\}`)
 
 // Parse reads a config document; name is used in error messages and to
 // resolve relative ${file:} references.
 func Parse(b []byte, name string) (*Config, error) {
+	c, err := Check(b, name)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Check reads a config document like Parse and reports every problem of
+// it at once as *Errors. The config comes back even with problems (unless
+// the document cannot be decoded at all), for further checks to run on.
+func Check(b []byte, name string) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config %s: %v", name, err)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		errs := &Errors{File: name}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			errs.Problems = append(errs.Problems, te.Errors...)
+		} else {
+			errs.Problems = append(errs.Problems, err.Error())
+		}
+		return nil, errs
 	}
 	c.path = name
-	var refErr error
+	errs := &Errors{File: name}
+	reported := map[string]bool{}
 	expand := func(s string) string {
 		return refRE.ReplaceAllStringFunc(s, func(m string) string {
 			g := refRE.FindStringSubmatch(m)
 			switch g[1] {
 			case "env":
 				v, ok := os.LookupEnv(g[2])
-				if !ok && refErr == nil {
-					refErr = fmt.Errorf("config %s: environment variable %s is not set", name, g[2])
+				if !ok && !reported[m] {
+					reported[m] = true
+					errs.Add(fmt.Errorf("environment variable %s is not set", g[2]))
 				}
 				return v
 			default:
@@ -304,8 +342,9 @@ func Parse(b []byte, name string) (*Config, error) {
 					p = filepath.Join(filepath.Dir(name), p)
 				}
 				v, err := os.ReadFile(p)
-				if err != nil && refErr == nil {
-					refErr = fmt.Errorf("config %s: secret file %s: %v", name, g[2], errors.Unwrap(err))
+				if err != nil && !reported[m] {
+					reported[m] = true
+					errs.Add(fmt.Errorf("secret file %s: %v", g[2], errors.Unwrap(err)))
 				}
 				return strings.TrimRight(string(v), "\r\n")
 			}
@@ -315,13 +354,8 @@ func Parse(b []byte, name string) (*Config, error) {
 		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
 	}
 	c.Notifications.expand(expand)
-	if refErr != nil {
-		return nil, refErr
-	}
-	if err := c.finish(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
-	}
-	return &c, nil
+	errs.Add(c.finish())
+	return &c, errs.Err()
 }
 
 func expandAny(v any, f func(string) string) any {
@@ -347,132 +381,176 @@ func expandAny(v any, f func(string) string) any {
 	return v
 }
 
+// Errors is every problem found in one config file, each naming where it is.
+type Errors struct {
+	File     string
+	Problems []string
+}
+
+func (e *Errors) Error() string {
+	if len(e.Problems) == 1 {
+		return fmt.Sprintf("config %s: %s", e.File, e.Problems[0])
+	}
+	return fmt.Sprintf("config %s: %d errors:\n  %s", e.File, len(e.Problems), strings.Join(e.Problems, "\n  "))
+}
+
+// Add records more problems; nil errors are skipped. An *Errors is
+// flattened.
+func (e *Errors) Add(errs ...error) {
+	for _, err := range errs {
+		var more *Errors
+		switch {
+		case err == nil:
+		case errors.As(err, &more):
+			e.Problems = append(e.Problems, more.Problems...)
+		default:
+			e.Problems = append(e.Problems, err.Error())
+		}
+	}
+}
+
+// Err is nil without problems, else e.
+func (e *Errors) Err() error {
+	if len(e.Problems) == 0 {
+		return nil
+	}
+	return e
+}
+
+// finish checks the whole config and reports every problem, not only the
+// first.
 func (c *Config) finish() error {
+	errs := &Errors{File: c.path}
+	bad := func(format string, args ...any) { errs.Add(fmt.Errorf(format, args...)) }
 	if c.Org.Timezone == "" {
 		c.Org.Timezone = "UTC"
 	}
 	loc, err := time.LoadLocation(c.Org.Timezone)
 	if err != nil {
-		return fmt.Errorf("org.timezone %q: %v", c.Org.Timezone, err)
+		bad("org.timezone %q: %v", c.Org.Timezone, err)
+		loc = time.UTC
 	}
 	c.loc = loc
-	if err := c.Notifications.finish(); err != nil {
-		return err
-	}
+	errs.Add(c.Notifications.finish())
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		where := fmt.Sprintf("sources[%d]", i)
 		if s.Name == "" {
-			return fmt.Errorf("%s: name is required", where)
+			bad("%s: name is required", where)
+		} else {
+			where = fmt.Sprintf("source %q", s.Name)
+			if seen[s.Name] {
+				bad("%s: defined twice", where)
+			}
+			seen[s.Name] = true
 		}
-		where = fmt.Sprintf("source %q", s.Name)
-		if seen[s.Name] {
-			return fmt.Errorf("%s: defined twice", where)
-		}
-		seen[s.Name] = true
 		if s.Kind == "" {
 			s.Kind = "file"
 		}
 		if s.Kind != "file" && s.Kind != "scim" {
-			return fmt.Errorf("%s: kind %q: want file or scim", where, s.Kind)
+			bad("%s: kind %q: want file or scim", where, s.Kind)
 		}
 		switch s.Format {
 		case "", "csv", "json", "xlsx":
 		default:
-			return fmt.Errorf("%s: format %q: want csv, json or xlsx", where, s.Format)
+			bad("%s: format %q: want csv, json or xlsx", where, s.Format)
 		}
 		if s.Kind == "file" && s.Key == "" {
-			return fmt.Errorf("%s: key (the column with the employee ID) is required", where)
+			bad("%s: key (the column with the employee ID) is required", where)
 		}
 		if s.Kind == "file" && s.Mapping["display_name"] == "" {
-			return fmt.Errorf("%s: mapping.display_name is required", where)
+			bad("%s: mapping.display_name is required", where)
 		}
 		if _, err := ParseLimit(s.Safeguards.MaxLeavers); err != nil {
-			return fmt.Errorf("%s: safeguards: %v", where, err)
+			bad("%s: safeguards: %v", where, err)
 		}
 	}
 	apps := map[string]bool{}
 	for i, a := range c.Apps {
 		if a.Name == "" {
-			return fmt.Errorf("apps[%d]: name is required", i)
-		}
-		if apps[a.Name] {
-			return fmt.Errorf("app %q: defined twice", a.Name)
+			bad("apps[%d]: name is required", i)
+		} else if apps[a.Name] {
+			bad("app %q: defined twice", a.Name)
 		}
 		apps[a.Name] = true
 		ents := map[string]bool{}
 		for j := range a.Requestable {
 			q := &c.Apps[i].Requestable[j]
 			if strings.TrimSpace(q.Entitlement) == "" {
-				return fmt.Errorf("app %q: requestable[%d]: entitlement is required", a.Name, j)
+				bad("app %q: requestable[%d]: entitlement is required", a.Name, j)
+				continue
 			}
 			where := fmt.Sprintf("app %q: requestable entitlement %q", a.Name, q.Entitlement)
 			if ents[q.Entitlement] {
-				return fmt.Errorf("%s: listed twice", where)
+				bad("%s: listed twice", where)
 			}
 			ents[q.Entitlement] = true
 			if strings.TrimSpace(q.Owner) == "" {
-				return fmt.Errorf("%s: owner (the employee ID of the approving owner) is required", where)
+				bad("%s: owner (the employee ID of the approving owner) is required", where)
 			}
 			switch q.Risk {
 			case "":
 				q.Risk = RiskMedium
 			case RiskLow, RiskMedium, RiskHigh:
 			default:
-				return fmt.Errorf("%s: risk %q: want low, medium or high", where, q.Risk)
+				bad("%s: risk %q: want low, medium or high", where, q.Risk)
 			}
 			if q.MaxDuration != "" {
 				d, err := ParseDuration(q.MaxDuration)
 				if err != nil {
-					return fmt.Errorf("%s: max_duration: %v", where, err)
+					bad("%s: max_duration: %v", where, err)
 				}
 				q.Max = d
 			}
 			if q.Risk == RiskHigh && len(c.Requests.SecurityApprovers) == 0 {
-				return fmt.Errorf("%s: risk high needs Security's approval, but requests.security_approvers is empty", where)
+				bad("%s: risk high needs Security's approval, but requests.security_approvers is empty", where)
 			}
 		}
 	}
 	if s := strings.TrimSpace(c.Requests.ApprovalDeadline); s != "" {
 		if d, err := time.ParseDuration(s); err != nil || d > 0 {
 			if _, err := ParseDuration(s); err != nil {
-				return fmt.Errorf("requests.approval_deadline: %v", err)
+				bad("requests.approval_deadline: %v", err)
 			}
 		} else if d < 0 {
-			return fmt.Errorf("requests.approval_deadline %q is negative; \"0s\" turns deadlines off", s)
+			bad("requests.approval_deadline %q is negative; \"0s\" turns deadlines off", s)
 		}
 	}
 	for i, id := range c.Requests.SecurityApprovers {
 		if strings.TrimSpace(id) == "" {
-			return fmt.Errorf("requests.security_approvers[%d]: empty employee ID", i)
+			bad("requests.security_approvers[%d]: empty employee ID", i)
 		}
 	}
 	for i, r := range c.Roles {
+		where := fmt.Sprintf("role %q", r.Name)
 		if r.Name == "" {
-			return fmt.Errorf("roles[%d]: name is required", i)
+			where = fmt.Sprintf("roles[%d]", i)
+			bad("%s: name is required", where)
 		}
 		for _, g := range r.Grants {
 			if !apps[g.App] {
-				return fmt.Errorf("role %q: grants access to unknown app %q", r.Name, g.App)
+				bad("%s: grants access to unknown app %q", where, g.App)
 			}
 		}
 	}
 	for i, r := range c.SoD {
+		where := fmt.Sprintf("separation-of-duties rule %q", r.Name)
 		if r.Name == "" {
-			return fmt.Errorf("separation_of_duties[%d]: name is required", i)
+			where = fmt.Sprintf("separation_of_duties[%d]", i)
+			bad("%s: name is required", where)
 		}
 		if len(r.Entitlements) < 2 {
-			return fmt.Errorf("separation-of-duties rule %q: needs at least two entitlements", r.Name)
+			bad("%s: needs at least two entitlements", where)
 		}
 		for _, e := range r.Entitlements {
 			app, _, _ := strings.Cut(e, ":")
 			if !apps[app] {
-				return fmt.Errorf("separation-of-duties rule %q: %q names unknown app %q", r.Name, e, app)
+				bad("%s: %q names unknown app %q", where, e, app)
 			}
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // Location is the organisation's time zone.

@@ -37,8 +37,12 @@ type Result struct {
 // Options tune an import.
 type Options struct {
 	DryRun bool
-	Actor  string           // who runs it; "cli:<user>" or a token name
-	Now    func() time.Time // defaults to time.Now
+	Actor  string // who runs it; "cli:<user>" or a token name
+	// Format, when set, is how to read the file (csv, json or xlsx) ahead
+	// of the source's format and the file's extension; FormatFrom says who
+	// set it ("--format").
+	Format, FormatFrom string
+	Now                func() time.Time // defaults to time.Now
 	// Provision, when set, plans the access changes of an applied import;
 	// they are queued in the same transaction as its events.
 	Provision func(ctx context.Context, persons []store.Person, events []store.Event, at time.Time) (*store.ProvisionBatch, error)
@@ -55,7 +59,14 @@ var ErrHeld = errors.New("an import of this source is held")
 // the store or a held import blocking this one.
 func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
 	res := Result{Source: src.Name, Status: store.ImportRejected, Errors: []RowError{}}
-	format, err := FormatOf(src.Format, name)
+	format, why := opt.Format, opt.FormatFrom
+	if format == "" && src.Format != "" {
+		format, why = src.Format, fmt.Sprintf("format: %s on source %q", src.Format, src.Name)
+	}
+	if why == "" {
+		why = "given"
+	}
+	format, why, err := ChooseFormat(format, why, name, data)
 	if err != nil {
 		res.Errors = append(res.Errors, RowError{Message: err.Error()})
 		return res, nil
@@ -68,7 +79,10 @@ func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 	}()
 	t, err := Parse(name, format, data, src.Sheet)
 	if err != nil {
-		res.Errors = append(res.Errors, RowError{Message: err.Error()})
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // the file's name is the caller's to add, as for row errors
+		}
+		res.Errors = append(res.Errors, RowError{Message: fmt.Sprintf("read as %s (%s): %v", format, why, err)})
 		return res, nil
 	}
 	rows := len(t.Rows)

@@ -6,12 +6,14 @@ package hr
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,20 +66,68 @@ func (e RowError) Error() string {
 	return fmt.Sprintf("row %d: column %q: %s", e.Row, e.Column, e.Message)
 }
 
-// FormatOf picks the format from an explicit setting or the file name.
-func FormatOf(format, name string) (string, error) {
-	if format != "" {
-		return format, nil
+// Formats are the feed formats Tango reads.
+var Formats = []string{"csv", "json", "xlsx"}
+
+// sniff tells a feed's format from its first bytes: "xlsx" for a ZIP
+// archive (an XLSX workbook is one), "json" for text starting with [ or {,
+// "csv" for other UTF-8 text, "" for other binary data.
+func sniff(data []byte) string {
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return "xlsx"
 	}
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".csv", ".txt":
-		return "csv", nil
-	case ".json":
-		return "json", nil
-	case ".xlsx":
-		return "xlsx", nil
+	head := bytes.TrimLeft(bytes.TrimPrefix(data, bom), " \t\r\n")
+	if len(head) > 0 && (head[0] == '[' || head[0] == '{') {
+		return "json"
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the file name; set format: csv, json or xlsx on the source", name)
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	for len(head) > 0 {
+		r, n := utf8.DecodeRune(head)
+		if r == utf8.RuneError && n == 1 && len(head) >= utf8.UTFMax {
+			return ""
+		}
+		head = head[n:]
+	}
+	return "csv"
+}
+
+var describe = map[string]string{"xlsx": "an XLSX workbook (a ZIP archive)", "json": "JSON", "csv": "text (CSV)", "": "binary data, neither text nor XLSX"}
+
+// ChooseFormat decides how to read a feed named name: format when it is
+// set (why says who set it, such as "--format" or "format: csv on source
+// \"hris\""), else the file's extension, else its content. It returns the
+// format and the reason for it. A chosen format that the content plainly
+// contradicts (a workbook read as CSV, JSON read as XLSX) is an error that
+// names the format tried, why, and what the content is.
+func ChooseFormat(format, why, name string, data []byte) (string, string, error) {
+	content := sniff(data)
+	if format == "" {
+		switch strings.ToLower(filepath.Ext(name)) {
+		case ".csv", ".txt":
+			format, why = "csv", "from the file extension"
+		case ".json":
+			format, why = "json", "from the file extension"
+		case ".xlsx":
+			format, why = "xlsx", "from the file extension"
+		default:
+			if content == "" {
+				return "", "", fmt.Errorf("cannot tell the format: the file extension is not .csv, .json or .xlsx and the content is %s; pass --format csv, json or xlsx", describe[content])
+			}
+			return content, "from the content", nil
+		}
+	}
+	if !slices.Contains(Formats, format) {
+		return "", "", fmt.Errorf("format %q (%s): want csv, json or xlsx", format, why)
+	}
+	// Content that is plainly another format: a workbook or a JSON document
+	// read as anything else, or text read as a workbook.
+	if content != format && (content == "xlsx" || content == "json" || format == "xlsx") {
+		return "", "", fmt.Errorf("tried format %s (%s), but the content is %s; pass --format %s, or leave format unset on the source to go by the file",
+			format, why, describe[content], cmp.Or(content, "csv|json|xlsx"))
+	}
+	return format, why, nil
 }
 
 // Parse reads a whole feed in the given format. The error names the

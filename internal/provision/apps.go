@@ -118,7 +118,33 @@ func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
 	return apps, nil
 }
 
+// CheckApps checks every app of cfg as LoadApps would (connector,
+// settings, CEL expressions) without connecting to any, and returns every
+// problem.
+func CheckApps(cfg *config.Config) []error {
+	var errs []error
+	for _, ca := range cfg.Apps {
+		if _, err := prepareApp(ca, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
 func loadApp(ca config.App, st store.Store, planner *notify.Planner) (*App, error) {
+	a, err := prepareApp(ca, planner)
+	if err != nil {
+		return nil, err
+	}
+	if a.Conn, err = Factories[a.Kind](a, st); err != nil {
+		return nil, fmt.Errorf("app %q: %w", ca.Name, err)
+	}
+	return a, nil
+}
+
+// prepareApp reads and compiles an app's settings; its connector is known
+// but not made.
+func prepareApp(ca config.App, planner *notify.Planner) (*App, error) {
 	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}, planner: planner}
 	raw, err := yaml.Marshal(ca.Settings)
 	if err != nil {
@@ -167,12 +193,8 @@ func loadApp(ca config.App, st store.Store, planner *notify.Planner) (*App, erro
 	}
 	a.nameAttr = map[string]string{"ldap": "uid", "scim": "userName", "webhook": "name"}[a.Kind]
 	a.limiter = newLimiter(s.RateLimit)
-	f := Factories[a.Kind]
-	if f == nil {
+	if Factories[a.Kind] == nil {
 		return nil, fmt.Errorf("app %q: connector %q is not available (known: %s)", ca.Name, a.Kind, strings.Join(kinds(), ", "))
-	}
-	if a.Conn, err = f(a, st); err != nil {
-		return nil, fmt.Errorf("app %q: %w", ca.Name, err)
 	}
 	return a, nil
 }

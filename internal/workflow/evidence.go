@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -95,15 +97,82 @@ func Complete(ctx context.Context, st store.Store, id int64, evidence, actor str
 	return st.CompleteCaseTask(ctx, id, evidence, actor, at)
 }
 
+// ErrUnknownOwner refuses a reassignment to a team or person Tango does
+// not know: the task would fall out of every queue.
+var ErrUnknownOwner = errors.New("unknown owner")
+
+// Teams are the teams cfg knows: hr, it and security, every team a
+// playbook step names (app_owner stands for the apps' owners), the owners
+// and teams of apps, and the teams with notification contacts or leads.
+func Teams(cfg *config.Config) ([]string, error) {
+	set := map[string]bool{"hr": true, "it": true, "security": true}
+	pb, err := Parse(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range Kinds {
+		for _, s := range pb.Book(kind).Steps {
+			if s.Team != "" && s.Team != TeamAppOwner {
+				set[s.Team] = true
+			}
+		}
+	}
+	for team := range pb.TeamLeads {
+		set[team] = true
+	}
+	if cfg != nil {
+		for _, a := range cfg.Apps {
+			if a.Owner != "" {
+				set[a.Owner] = true
+			}
+			if team, ok := a.Settings["team"].(string); ok && team != "" {
+				set[team] = true
+			}
+		}
+		for team := range cfg.Notifications.Teams {
+			set[team] = true
+		}
+	}
+	teams := make([]string, 0, len(set))
+	for team := range set {
+		teams = append(teams, team)
+	}
+	sort.Strings(teams)
+	return teams, nil
+}
+
 // Reassign gives an open task to another team (and assignee) and tells its
-// new owner (notifications configured in cfg), in one transaction.
+// new owner (notifications configured in cfg), in one transaction. The
+// team must be one of Teams and the assignee an active person of the
+// task's source; otherwise the error is ErrUnknownOwner, naming the known
+// teams.
 func Reassign(ctx context.Context, st store.Store, cfg *config.Config, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
+	teams, err := Teams(cfg)
+	if err != nil {
+		return store.CaseTask{}, err
+	}
+	if !slices.Contains(teams, team) {
+		return store.CaseTask{}, fmt.Errorf("team %q is not known (known teams: %s; a team is known from the playbooks, apps[].owner or notifications.teams): %w",
+			team, strings.Join(teams, ", "), ErrUnknownOwner)
+	}
 	t, err := st.CaseTask(ctx, id)
 	if err != nil {
 		return t, err
 	}
 	if t.Status != store.TaskOpen {
 		return t, fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+	}
+	if assignee != "" {
+		p, err := st.Person(ctx, t.Source, assignee)
+		if errors.Is(err, store.ErrNotFound) {
+			return t, fmt.Errorf("assignee %q: no person with that employee ID in source %q: %w", assignee, t.Source, ErrUnknownOwner)
+		}
+		if err != nil {
+			return t, err
+		}
+		if p.Status != store.StatusActive {
+			return t, fmt.Errorf("assignee %q is %s, not active: %w", assignee, p.Status, ErrUnknownOwner)
+		}
 	}
 	var notes []store.Notification
 	if p := notify.NewPlanner(st, cfg); p != nil {

@@ -354,3 +354,13 @@ func cycle(steps []Step) error {
 	}
 	return nil
 }
+
+// Check validates the playbooks of cfg as New would.
+func Check(cfg *config.Config) error {
+	pb, err := Parse(cfg)
+	if err != nil {
+		return err
+	}
+	_, _, err = pb.compile()
+	return err
+}

@@ -81,6 +81,19 @@ func (dialect) Copy(ctx context.Context, conn *sql.Conn, table string, cols []st
 
 // Open connects with a postgres:// DSN and applies migrations.
 func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	return open(ctx, dsn, false)
+}
+
+// OpenExisting connects for a command that only reads: a database without
+// Tango's schema is sqlstore.ErrNoDatabase, and nothing is created in it.
+// An older schema is still brought up to date.
+func OpenExisting(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	return open(ctx, dsn, true)
+}
+
+// open connects; migrations run under goose's session lock (a PostgreSQL
+// advisory lock), so that processes starting at once apply each only once.
+func open(ctx context.Context, dsn string, mustHaveSchema bool) (*sqlstore.DB, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", redact(err, dsn))
@@ -89,6 +102,18 @@ func Open(ctx context.Context, dsn string) (*sqlstore.DB, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", redact(err, dsn))
+	}
+	if mustHaveSchema {
+		var ok bool
+		err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL AND to_regclass('sources') IS NOT NULL`).Scan(&ok)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres: %w", redact(err, dsn))
+		}
+		if !ok {
+			db.Close()
+			return nil, fmt.Errorf("postgres: %w", sqlstore.ErrNoDatabase)
+		}
 	}
 	if err := migrate(ctx, db); err != nil {
 		db.Close()

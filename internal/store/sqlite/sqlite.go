@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -38,6 +39,50 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 			return nil, fmt.Errorf("sqlite %s: %w", path, err)
 		}
 	}
+	return open(ctx, path)
+}
+
+// OpenExisting opens the Tango database at path for a command that only
+// reads: a path that does not exist, or a file without Tango's schema, is
+// sqlstore.ErrNoDatabase, and nothing is created. An older schema is
+// still brought up to date.
+func OpenExisting(ctx context.Context, path string) (*sqlstore.DB, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sqlite %s: %w", path, sqlstore.ErrNoDatabase)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("sqlite %s: is a directory, not a database file", path)
+	}
+	if err := probe(ctx, path); err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return open(ctx, path)
+}
+
+// probe checks, read-only and without the pragmas of open (which would
+// turn any file into a database in WAL mode), that path holds Tango's
+// schema.
+func probe(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('goose_db_version', 'sources')`).Scan(&n); err != nil {
+		return fmt.Errorf("%w: %v", sqlstore.ErrNoDatabase, err)
+	}
+	if n < 2 {
+		return sqlstore.ErrNoDatabase
+	}
+	return nil
+}
+
+func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(15000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -58,7 +103,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := migrate(ctx, db, path); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: migrate: %w", path, err)
 	}
@@ -67,11 +112,20 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	return sqlstore.New(db, dialect{}), nil
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
+// migrate applies the pending migrations while holding an exclusive lock
+// on the database's directory, so that two processes opening a new file at
+// once do not both apply the first migration (goose reads the version
+// outside the transaction that applies it).
+func migrate(ctx context.Context, db *sql.DB, path string) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDir(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("lock for migration: %w", err)
+	}
+	defer unlock()
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
 	if err != nil {
 		return err

@@ -139,6 +139,10 @@ func (s *DB) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) 
 	return tx.QueryRowContext(ctx, q, args...)
 }
 
+// ErrNoDatabase is a database that does not exist or holds no Tango
+// schema, opened by a command that only reads.
+var ErrNoDatabase = errors.New("no Tango database here")
+
 // New wraps an open, migrated database.
 func New(db *sql.DB, d Dialect) *DB {
 	return &DB{db: db, d: d}
