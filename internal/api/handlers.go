@@ -49,11 +49,14 @@ type ImportDetail struct {
 	Events []store.Event `json:"events"`
 }
 
+// writeJSON is the one writer of /api/v1 JSON bodies. It does not escape
+// <, > and & as \u003c…: the body is JSON for programs, never HTML.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }

@@ -96,8 +96,8 @@ func approvalSummary(ctx context.Context, st store.Store, since, now time.Time) 
 
 // LifecycleMetrics is the body of GET /api/v1/metrics/lifecycle.
 type LifecycleMetrics struct {
-	Since         time.Time                 `json:"since"`
-	Now           time.Time                 `json:"now"`
+	Since         time.Time                 `json:"since,omitzero"`
+	Now           time.Time                 `json:"now,omitzero"`
 	TimeToRevoke  ClockSummary              `json:"time_to_revoke"`
 	TimeToAccess  ClockSummary              `json:"time_to_access"`
 	Tasks         []store.TeamTasks         `json:"tasks"`

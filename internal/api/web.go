@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -25,7 +26,7 @@ var indexTmpl = template.Must(template.New("index").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
-	"secs": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
+	"secs": func(d duration.Duration) string { return d.Std().Round(time.Millisecond).String() },
 }).Parse(indexHTML))
 
 type count struct {

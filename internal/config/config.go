@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tango-iga/tango/internal/duration"
 )
 
 // Config is the whole tango.yaml.
@@ -129,21 +131,7 @@ func (r Requests) Deadline() time.Duration {
 }
 
 // ParseDuration reads a Go duration ("36h", "90m") or a number of days ("30d").
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(d)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
-	}
-	return d, nil
-}
+func ParseDuration(s string) (time.Duration, error) { return duration.Parse(s) }
 
 // Requestable returns the catalogue entry for an app's entitlement.
 func (c *Config) Requestable(app, entitlement string) (*Requestable, error) {

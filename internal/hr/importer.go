@@ -13,6 +13,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -186,7 +187,7 @@ func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.
 			// scheduled); they take effect, with their entries, on approval.
 			entries = eventEntries(plan.Events, opt.Actor, at)
 		}
-		imp.Duration = time.Since(start)
+		imp.Duration = duration.Duration(time.Since(start))
 		entries = append(entries, store.ImportEntry(imp, "hr.import."+imp.Status, opt.Actor, at))
 		var prov *store.ProvisionBatch
 		if opt.Provision != nil && imp.Status == store.ImportApplied {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
@@ -212,7 +213,7 @@ func (s *Service) Create(ctx context.Context, c Caller, in New) (store.Request, 
 		}
 	}
 	r := store.Request{Source: ben.Source, Requester: me.EmployeeID, Beneficiary: ben.EmployeeID, App: in.App,
-		Entitlement: in.Entitlement, Justification: strings.TrimSpace(in.Justification), Risk: item.Risk, Duration: d,
+		Entitlement: in.Entitlement, Justification: strings.TrimSpace(in.Justification), Risk: item.Risk, Duration: duration.Duration(d),
 		CreatedAt: s.at()}
 	if ben.ManagerID != "" {
 		r.Chain = append(r.Chain, store.StepManager)
@@ -434,7 +435,7 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 	if r.Step >= len(r.Chain) {
 		r.State, r.DecidedBy, r.DecidedAt, action = store.RequestApproved, me, at, "granted"
 		if r.Duration > 0 {
-			r.ExpiresAt = at.Add(r.Duration)
+			r.ExpiresAt = at.Add(r.Duration.Std())
 		}
 	} else {
 		s.startStep(&r, at)

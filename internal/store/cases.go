@@ -32,7 +32,7 @@ type Case struct {
 	Source   string    `json:"source,omitempty"`
 	Person   string    `json:"person"`
 	Status   string    `json:"status"`
-	OpenedAt time.Time `json:"opened_at"`
+	OpenedAt time.Time `json:"opened_at,omitzero"`
 	// ClosedAt is null while the case is open.
 	ClosedAt *time.Time `json:"closed_at"`
 	EventID  int64      `json:"event_id,omitempty"`

@@ -19,7 +19,7 @@ type Clock struct {
 	EmployeeID string `json:"employee_id"`
 	// Start is when the clock starts: a leaver's event applied, a joiner's
 	// start date (the event's effective time).
-	Start time.Time `json:"start"`
+	Start time.Time `json:"start,omitzero"`
 	// Done is when the last account operation finished; zero while
 	// Waiting.
 	Done time.Time `json:"done,omitzero"`
@@ -41,8 +41,8 @@ type TeamTasks struct {
 type ApprovalClock struct {
 	Request   int64     `json:"request"`
 	Risk      string    `json:"risk"`
-	CreatedAt time.Time `json:"created_at"`
-	DecidedAt time.Time `json:"decided_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	DecidedAt time.Time `json:"decided_at,omitzero"`
 }
 
 // RequestLoad counts the pending access requests at a time.

@@ -61,10 +61,10 @@ type Notification struct {
 	Request   int64     `json:"request,omitempty"` // the access request it is about
 	State     string    `json:"state"`
 	Attempts  int       `json:"attempts"`
-	NotBefore time.Time `json:"not_before"`
+	NotBefore time.Time `json:"not_before,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 	SentAt    time.Time `json:"sent_at,omitzero"`
 
 	LeaseOwner string    `json:"-"`

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/connector"
 )
 
 // Operation kinds.
@@ -49,25 +51,68 @@ const (
 
 // Operation is one change to make in one app, queued durably.
 type Operation struct {
-	ID          int64     `json:"id"`
-	App         string    `json:"app"`
-	Kind        string    `json:"kind"`
-	Source      string    `json:"source"`
-	EmployeeID  string    `json:"employee_id"`
-	Entitlement string    `json:"entitlement,omitempty"`
-	Account     string    `json:"account"` // JSON of the account as planned (connector.Account)
-	Priority    int       `json:"priority"`
-	State       string    `json:"state"`
-	Attempts    int       `json:"attempts"`
-	NotBefore   time.Time `json:"not_before"` // when it may run: for a retrying operation, its next try
-	LastError   string    `json:"last_error,omitempty"`
-	TaskID      int64     `json:"task,omitempty"` // a waiting operation's task`
-	Reason      string    `json:"reason"`         // why: role, request, event
-	ImportID    string    `json:"import_id,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	LeaseOwner  string    `json:"-"`
-	LeaseUntil  time.Time `json:"-"`
+	ID          int64  `json:"id"`
+	App         string `json:"app"`
+	Kind        string `json:"kind"`
+	Source      string `json:"source"`
+	EmployeeID  string `json:"employee_id"`
+	Entitlement string `json:"entitlement,omitempty"`
+	// Account is the JSON of the account as planned (a connector.Account);
+	// the operation's own JSON carries it as a nested object.
+	Account    string    `json:"-"`
+	Priority   int       `json:"priority"`
+	State      string    `json:"state"`
+	Attempts   int       `json:"attempts"`
+	NotBefore  time.Time `json:"not_before,omitzero"` // when it may run: for a retrying operation, its next try
+	LastError  string    `json:"last_error,omitempty"`
+	TaskID     int64     `json:"task,omitempty"` // a waiting operation's task
+	Reason     string    `json:"reason"`         // why: role, request, event
+	ImportID   string    `json:"import_id,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	LeaseOwner string    `json:"-"`
+	LeaseUntil time.Time `json:"-"`
+}
+
+// operationJSON is the JSON shape of an Operation: its fields, with the
+// account as an object in the snake_case shape of connector.Account.
+type operationJSON struct {
+	operation
+	Account *connector.Account `json:"account,omitempty"`
+}
+
+type operation Operation // without its methods
+
+// MarshalJSON writes the account as a nested object. An account stored
+// before connector.Account had JSON tags ("ID", "Key", …) reads the same
+// (field names match case-insensitively); one that does not decode is left
+// out rather than shown as a string.
+func (o Operation) MarshalJSON() ([]byte, error) {
+	out := operationJSON{operation: operation(o)}
+	if o.Account != "" {
+		var a connector.Account
+		if json.Unmarshal([]byte(o.Account), &a) == nil {
+			out.Account = &a
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (o *Operation) UnmarshalJSON(b []byte) error {
+	var in operationJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*o = Operation(in.operation)
+	if in.Account != nil {
+		acc, err := json.Marshal(in.Account)
+		if err != nil {
+			return err
+		}
+		o.Account = string(acc)
+	}
+	return nil
 }
 
 // GrantRow is access Tango has given (or is giving) a person in an app:
@@ -80,7 +125,7 @@ type GrantRow struct {
 	Entitlement string    `json:"entitlement,omitempty"`
 	State       string    `json:"state"` // active | disabled
 	Reason      string    `json:"reason"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
 }
 
 // ProvisionBatch is what one planning step writes, atomically: operations
@@ -124,8 +169,8 @@ type Finding struct {
 	Detail    string    `json:"detail"`
 	Team      string    `json:"team"`
 	Status    string    `json:"status"` // open | resolved
-	FirstSeen time.Time `json:"first_seen"`
-	LastSeen  time.Time `json:"last_seen"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
 }
 
 // OpFilter selects operations.

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/tango-iga/tango/internal/duration"
 )
 
 // Access request states.
@@ -24,7 +26,7 @@ const (
 type Approval struct {
 	Step string    `json:"step"`
 	By   string    `json:"by"` // employee ID of the approver
-	At   time.Time `json:"at"`
+	At   time.Time `json:"at,omitzero"`
 	// InsteadOf is the approver the step was meant for when someone else
 	// stood in (they had left or were away).
 	InsteadOf string `json:"instead_of,omitempty"`
@@ -37,24 +39,24 @@ type Approval struct {
 // themselves or for one of their reports. Once approved it is a grant that
 // provisioning applies, until it expires (ExpiresAt, when time-bound).
 type Request struct {
-	ID            int64         `json:"id"`
-	Source        string        `json:"source"`      // the HR source of requester and beneficiary
-	Requester     string        `json:"requester"`   // employee ID of who asked
-	Beneficiary   string        `json:"beneficiary"` // employee ID of who gets the access
-	App           string        `json:"app"`
-	Entitlement   string        `json:"entitlement"`
-	Justification string        `json:"justification"`
-	Risk          string        `json:"risk"`
-	Duration      time.Duration `json:"duration_ns,omitempty"` // 0: until revoked
-	State         string        `json:"state"`
-	Chain         []string      `json:"chain"` // the steps, in order
-	Step          int           `json:"step"`  // index in Chain of the next step to approve
-	Approvals     []Approval    `json:"approvals"`
-	Reason        string        `json:"reason,omitempty"` // why it was rejected or expired
-	DecidedBy     string        `json:"decided_by,omitempty"`
-	CreatedAt     time.Time     `json:"created_at"`
-	DecidedAt     time.Time     `json:"decided_at,omitzero"`
-	ExpiresAt     time.Time     `json:"expires_at,omitzero"` // for an approved, time-bound grant
+	ID            int64             `json:"id"`
+	Source        string            `json:"source"`      // the HR source of requester and beneficiary
+	Requester     string            `json:"requester"`   // employee ID of who asked
+	Beneficiary   string            `json:"beneficiary"` // employee ID of who gets the access
+	App           string            `json:"app"`
+	Entitlement   string            `json:"entitlement"`
+	Justification string            `json:"justification"`
+	Risk          string            `json:"risk"`
+	Duration      duration.Duration `json:"duration,omitempty"` // "90d", "8h"; 0 (absent): until revoked
+	State         string            `json:"state"`
+	Chain         []string          `json:"chain"` // the steps, in order
+	Step          int               `json:"step"`  // index in Chain of the next step to approve
+	Approvals     []Approval        `json:"approvals"`
+	Reason        string            `json:"reason,omitempty"` // why it was rejected or expired
+	DecidedBy     string            `json:"decided_by,omitempty"`
+	CreatedAt     time.Time         `json:"created_at,omitzero"`
+	DecidedAt     time.Time         `json:"decided_at,omitzero"`
+	ExpiresAt     time.Time         `json:"expires_at,omitzero"` // for an approved, time-bound grant
 	// StepSince is when the current step became current (creation or the
 	// previous approval); Due is its deadline (zero: none).
 	StepSince time.Time `json:"step_since,omitzero"`

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/duration"
 )
 
 // Person statuses.
@@ -61,7 +62,7 @@ type Person struct {
 	EndDate        string            `json:"end_date,omitempty"`   // YYYY-MM-DD
 	Period         int               `json:"employment_period"`    // 1 for the first employment, +1 per rehire
 	Attributes     map[string]string `json:"attributes,omitempty"` // every other mapped attribute
-	UpdatedAt      time.Time         `json:"updated_at"`
+	UpdatedAt      time.Time         `json:"updated_at,omitzero"`
 }
 
 // Event is one lifecycle event for one person.
@@ -72,35 +73,35 @@ type Event struct {
 	EmployeeID string    `json:"employee_id"`
 	Type       string    `json:"type"`
 	State      string    `json:"state"`
-	Effective  time.Time `json:"effective_at"`
+	Effective  time.Time `json:"effective_at,omitzero"`
 	Before     *Person   `json:"before,omitempty"`
 	After      *Person   `json:"after,omitempty"`
 	Changed    []string  `json:"changed,omitempty"` // attribute names that differ
-	CreatedAt  time.Time `json:"created_at"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
 	AppliedAt  time.Time `json:"applied_at,omitzero"`
 }
 
 // Import is one HR snapshot that was applied or held.
 type Import struct {
-	ID         string        `json:"import_id"`
-	Source     string        `json:"source"`
-	File       string        `json:"file,omitempty"`
-	SHA256     string        `json:"sha256,omitempty"`
-	Status     string        `json:"status"`
-	Actor      string        `json:"actor"`
-	Rows       int           `json:"rows"`
-	Joiners    int           `json:"joiners"`
-	Movers     int           `json:"movers"`
-	Leavers    int           `json:"leavers"`
-	Rehires    int           `json:"rehires"`
-	Changes    int           `json:"changes"`
-	Unchanged  int           `json:"unchanged"`
-	Reason     string        `json:"reason,omitempty"` // why it was held
-	Duration   time.Duration `json:"duration_ns"`
-	CreatedAt  time.Time     `json:"created_at"`
-	DecidedBy  string        `json:"decided_by,omitempty"`
-	DecidedAt  time.Time     `json:"decided_at,omitzero"`
-	BaseSerial int64         `json:"-"` // source serial the diff was computed against
+	ID         string            `json:"import_id"`
+	Source     string            `json:"source"`
+	File       string            `json:"file,omitempty"`
+	SHA256     string            `json:"sha256,omitempty"`
+	Status     string            `json:"status"`
+	Actor      string            `json:"actor"`
+	Rows       int               `json:"rows"`
+	Joiners    int               `json:"joiners"`
+	Movers     int               `json:"movers"`
+	Leavers    int               `json:"leavers"`
+	Rehires    int               `json:"rehires"`
+	Changes    int               `json:"changes"`
+	Unchanged  int               `json:"unchanged"`
+	Reason     string            `json:"reason,omitempty"` // why it was held
+	Duration   duration.Duration `json:"duration"`         // time to compute and write it
+	CreatedAt  time.Time         `json:"created_at,omitzero"`
+	DecidedBy  string            `json:"decided_by,omitempty"`
+	DecidedAt  time.Time         `json:"decided_at,omitzero"`
+	BaseSerial int64             `json:"-"` // source serial the diff was computed against
 }
 
 // Workforce is every stored person of one source, with the serial of the
@@ -143,7 +144,7 @@ type Token struct {
 	// approvals); empty for service tokens.
 	Person    string    `json:"person,omitempty"`
 	Hash      string    `json:"-"`
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
 	LastUsed  time.Time `json:"last_used_at,omitzero"`
 	Revoked   time.Time `json:"revoked_at,omitzero"`
 }

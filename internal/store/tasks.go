@@ -31,7 +31,7 @@ type Task struct {
 	Evidence    string    `json:"evidence,omitempty"`
 	CompletedBy string    `json:"completed_by,omitempty"`
 	CompletedAt time.Time `json:"completed_at,omitzero"`
-	CreatedAt   time.Time `json:"created_at"`
+	CreatedAt   time.Time `json:"created_at,omitzero"`
 }
 
 // TaskIDPlaceholder stands for a new task's ID in the notifications

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strings"
 	"os"
 	"path/filepath"
 
@@ -67,14 +68,19 @@ func OpenExisting(ctx context.Context, path string) (*sqlstore.DB, error) {
 // turn any file into a database in WAL mode), that path holds Tango's
 // schema.
 func probe(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(15000)")
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('goose_db_version', 'sources')`).Scan(&n); err != nil {
-		return fmt.Errorf("%w: %v", sqlstore.ErrNoDatabase, err)
+		// Only a file that is not a database is "no database"; a busy or
+		// locked database (a writer at work) is reported as it is.
+		if strings.Contains(err.Error(), "file is not a database") {
+			return fmt.Errorf("%w: %v", sqlstore.ErrNoDatabase, err)
+		}
+		return err
 	}
 	if n < 2 {
 		return sqlstore.ErrNoDatabase

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -33,7 +34,7 @@ func scanRequest(r scanner) (store.Request, error) {
 		return q, err
 	}
 	q.StepSince, q.Due, q.RemindedAt, q.EscalatedAt = fromMicros(since), fromMicros(due), fromMicros(reminded), fromMicros(escalated)
-	q.Duration, q.CreatedAt, q.DecidedAt, q.ExpiresAt = time.Duration(dur), fromMicros(created), fromMicros(decided), fromMicros(expires)
+	q.Duration, q.CreatedAt, q.DecidedAt, q.ExpiresAt = duration.Duration(dur), fromMicros(created), fromMicros(decided), fromMicros(expires)
 	q.Provisioned = prov != 0
 	q.Chain = []string{}
 	if chain != "" {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -451,7 +452,7 @@ func scanImport(r scanner) (store.Import, error) {
 	err := r.Scan(&i.ID, &i.Source, &i.File, &i.SHA256, &i.Status, &i.Actor, &i.Rows, &i.Joiners, &i.Movers,
 		&i.Leavers, &i.Rehires, &i.Changes, &i.Unchanged, &i.Reason, &dur, &created, &i.DecidedBy,
 		&decided, &i.BaseSerial, &payload)
-	i.Duration, i.CreatedAt, i.DecidedAt = time.Duration(dur), fromMicros(created), fromMicros(decided)
+	i.Duration, i.CreatedAt, i.DecidedAt = duration.Duration(dur), fromMicros(created), fromMicros(decided)
 	return i, err
 }
 

@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
 
 func newRequest(requester, beneficiary string) store.Request {
 	return store.Request{Source: "hris", Requester: requester, Beneficiary: beneficiary, App: "erp",
-		Entitlement: "payments", Justification: "month-end close", Risk: "high", Duration: 48 * time.Hour,
+		Entitlement: "payments", Justification: "month-end close", Risk: "high", Duration: duration.Duration(48 * time.Hour),
 		Chain: []string{store.StepManager, store.StepOwner, store.StepSecurity}, CreatedAt: t0}
 }
 

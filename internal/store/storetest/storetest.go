@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -37,7 +38,7 @@ func person(id, dept, mgr string) store.Person {
 func load(t *testing.T, st store.Store, id string, base int64, ps ...store.Person) store.Import {
 	t.Helper()
 	imp := store.Import{ID: id, Source: "hris", Status: store.ImportApplied, Actor: "test", Rows: len(ps),
-		Joiners: len(ps), CreatedAt: t0, BaseSerial: base, Duration: 1500 * time.Millisecond}
+		Joiners: len(ps), CreatedAt: t0, BaseSerial: base, Duration: duration.Duration(1500 * time.Millisecond)}
 	var evs []store.Event
 	var ents []audit.Entry
 	for i := range ps {
@@ -126,7 +127,7 @@ func Run(t *testing.T, b Backend) {
 			t.Fatalf("events of A1: %+v, %v", evs, err)
 		}
 		imp, err := st.Import(ctx, "imp_1")
-		if err != nil || imp.Status != store.ImportApplied || imp.Joiners != 2 || imp.Duration != 1500*time.Millisecond || !imp.CreatedAt.Equal(t0) {
+		if err != nil || imp.Status != store.ImportApplied || imp.Joiners != 2 || imp.Duration.Std() != 1500*time.Millisecond || !imp.CreatedAt.Equal(t0) {
 			t.Fatalf("import: %+v, %v", imp, err)
 		}
 		seq, _, _ := st.AuditHead(ctx)
