@@ -128,14 +128,19 @@ func (h *Handler) userMapper(src *config.Source) (*userMapper, error) {
 	return h.mapper, h.mapErr
 }
 
-// source is the configured source SCIM users feed.
+// ErrNoSourceDetail is the detail of the 404 a User push gets when the
+// config has no source of kind scim: the push has nowhere to go.
+const ErrNoSourceDetail = "no SCIM source is configured: pushed Users have nowhere to go; add a source with `kind: scim` to tango.yaml"
+
+// source is the configured source SCIM users feed; without one, a User
+// write is answered 404 (the Users endpoint accepts no push), not 5xx.
 func (h *Handler) source() (*config.Source, *Error) {
 	for i := range h.cfg.Sources {
 		if h.cfg.Sources[i].Kind == "scim" {
 			return &h.cfg.Sources[i], nil
 		}
 	}
-	return nil, &Error{Status: http.StatusNotImplemented, Detail: "no source of kind scim is configured: add one to tango.yaml"}
+	return nil, errNotFound(ErrNoSourceDetail)
 }
 
 func newID() string {
@@ -150,6 +155,12 @@ func newID() string {
 // write runs a create, replace, patch or delete, retrying when the
 // resource changed concurrently (and no If-Match pinned the version).
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, rt *resourceType, id, kind string) {
+	if rt == userType {
+		if _, e := h.source(); e != nil {
+			writeErr(w, e)
+			return
+		}
+	}
 	var body map[string]any
 	var raw []byte
 	if kind != "delete" {
