@@ -14,6 +14,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/scim/filter"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -63,7 +64,7 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 }
 
 // writeResource answers with one resource, its ETag and Location.
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []attrPath) {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []filter.Path) {
 	base := h.base(r)
 	groups, err := h.groupsOf(r.Context(), rt, []store.SCIMResource{*x})
 	if err != nil {
@@ -239,6 +240,11 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 	if e != nil {
 		return nil, 0, e
 	}
+	if rt == groupType && doc != nil {
+		if err := h.fillMemberDisplay(ctx, doc); err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
+	}
 	x := store.SCIMResource{Type: rt.Name, Created: at, Modified: at}
 	if old != nil {
 		x = *old
@@ -334,6 +340,51 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 		return nil, 0, e
 	}
 	return h.after(x, kind)
+}
+
+// fillMemberDisplay gives each member of a Group document that has no
+// display the displayName of the User it names (else its userName), or of
+// the Group: clients expect members to carry it (RFC 7643 section 4.2).
+func (h *Handler) fillMemberDisplay(ctx context.Context, doc map[string]any) error {
+	members := complexValues(doc["members"])
+	var need []string
+	for _, m := range members {
+		if v := getStr(m, "value"); v != "" && getStr(m, "display") == "" {
+			need = append(need, v)
+		}
+	}
+	names := map[string]string{}
+	for _, typ := range []string{store.SCIMUser, store.SCIMGroup} {
+		var rest []string
+		for _, id := range need {
+			if _, ok := names[id]; !ok {
+				rest = append(rest, id)
+			}
+		}
+		for start := 0; start < len(rest); start += 500 {
+			xs, _, err := h.st.SCIMResources(ctx, store.SCIMQuery{Type: typ, IDs: rest[start:min(start+500, len(rest))]})
+			if err != nil {
+				return fmt.Errorf("scim: members' display: %w", err)
+			}
+			for _, x := range xs {
+				var d map[string]any
+				if json.Unmarshal(x.Doc, &d) != nil {
+					continue
+				}
+				name := getStr(d, "displayName")
+				if name == "" {
+					name = getStr(d, "userName")
+				}
+				names[x.ID] = name
+			}
+		}
+	}
+	for _, m := range members {
+		if n := names[getStr(m, "value")]; n != "" && getStr(m, "display") == "" {
+			m["display"] = n
+		}
+	}
+	return nil
 }
 
 func (h *Handler) after(x store.SCIMResource, kind string) (*store.SCIMResource, int, *Error) {
