@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -39,6 +40,9 @@ func tokenCmd(g *globals) *cobra.Command {
 			tok, _, err := auth.CreateFor(ctx, st, name, scope, person, time.Now())
 			if err != nil {
 				return err
+			}
+			if scope == "scim" {
+				warnNoSCIMSource(cmd, g)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "token %q (scope %s) created; it is shown only once:\n", name, scope)
 			fmt.Fprintln(cmd.OutOrStdout(), tok)
@@ -105,4 +109,26 @@ func tokenCmd(g *globals) *cobra.Command {
 	}
 	c.AddCommand(create, list, revoke)
 	return c
+}
+
+// warnNoSCIMSource warns on stderr when a scim token is made that nothing
+// can use: without a source of kind scim, every User push is refused.
+func warnNoSCIMSource(cmd *cobra.Command, g *globals) {
+	cfg, err := app.LoadConfig(g.config)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: cannot check for a SCIM source (%v); pushes to /scim/v2/Users need a source with `kind: scim`\n", err)
+		return
+	}
+	for _, s := range cfg.Sources {
+		if s.Kind == "scim" {
+			return
+		}
+	}
+	what := "the built-in config"
+	if path, explicit := app.ConfigPath(g.config); explicit {
+		what = path
+	} else if _, err := os.Stat(path); err == nil {
+		what = path
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s has no source with `kind: scim`: SCIM pushes with this token are answered 404 until one is added\n", what)
 }

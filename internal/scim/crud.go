@@ -14,6 +14,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/scim/filter"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -63,7 +64,7 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 }
 
 // writeResource answers with one resource, its ETag and Location.
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []attrPath) {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []filter.Path) {
 	base := h.base(r)
 	groups, err := h.groupsOf(r.Context(), rt, []store.SCIMResource{*x})
 	if err != nil {
@@ -128,14 +129,19 @@ func (h *Handler) userMapper(src *config.Source) (*userMapper, error) {
 	return h.mapper, h.mapErr
 }
 
-// source is the configured source SCIM users feed.
+// ErrNoSourceDetail is the detail of the 404 a User push gets when the
+// config has no source of kind scim: the push has nowhere to go.
+const ErrNoSourceDetail = "no SCIM source is configured: pushed Users have nowhere to go; add a source with `kind: scim` to tango.yaml"
+
+// source is the configured source SCIM users feed; without one, a User
+// write is answered 404 (the Users endpoint accepts no push), not 5xx.
 func (h *Handler) source() (*config.Source, *Error) {
 	for i := range h.cfg.Sources {
 		if h.cfg.Sources[i].Kind == "scim" {
 			return &h.cfg.Sources[i], nil
 		}
 	}
-	return nil, &Error{Status: http.StatusNotImplemented, Detail: "no source of kind scim is configured: add one to tango.yaml"}
+	return nil, errNotFound(ErrNoSourceDetail)
 }
 
 func newID() string {
@@ -150,6 +156,12 @@ func newID() string {
 // write runs a create, replace, patch or delete, retrying when the
 // resource changed concurrently (and no If-Match pinned the version).
 func (h *Handler) write(w http.ResponseWriter, r *http.Request, rt *resourceType, id, kind string) {
+	if rt == userType {
+		if _, e := h.source(); e != nil {
+			writeErr(w, e)
+			return
+		}
+	}
 	var body map[string]any
 	var raw []byte
 	if kind != "delete" {
@@ -227,6 +239,11 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 	}
 	if e != nil {
 		return nil, 0, e
+	}
+	if rt == groupType && doc != nil {
+		if err := h.fillMemberDisplay(ctx, doc); err != nil {
+			return nil, 0, &Error{Status: 500, Detail: err.Error()}
+		}
 	}
 	x := store.SCIMResource{Type: rt.Name, Created: at, Modified: at}
 	if old != nil {
@@ -323,6 +340,51 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 		return nil, 0, e
 	}
 	return h.after(x, kind)
+}
+
+// fillMemberDisplay gives each member of a Group document that has no
+// display the displayName of the User it names (else its userName), or of
+// the Group: clients expect members to carry it (RFC 7643 section 4.2).
+func (h *Handler) fillMemberDisplay(ctx context.Context, doc map[string]any) error {
+	members := complexValues(doc["members"])
+	var need []string
+	for _, m := range members {
+		if v := getStr(m, "value"); v != "" && getStr(m, "display") == "" {
+			need = append(need, v)
+		}
+	}
+	names := map[string]string{}
+	for _, typ := range []string{store.SCIMUser, store.SCIMGroup} {
+		var rest []string
+		for _, id := range need {
+			if _, ok := names[id]; !ok {
+				rest = append(rest, id)
+			}
+		}
+		for start := 0; start < len(rest); start += 500 {
+			xs, _, err := h.st.SCIMResources(ctx, store.SCIMQuery{Type: typ, IDs: rest[start:min(start+500, len(rest))]})
+			if err != nil {
+				return fmt.Errorf("scim: members' display: %w", err)
+			}
+			for _, x := range xs {
+				var d map[string]any
+				if json.Unmarshal(x.Doc, &d) != nil {
+					continue
+				}
+				name := getStr(d, "displayName")
+				if name == "" {
+					name = getStr(d, "userName")
+				}
+				names[x.ID] = name
+			}
+		}
+	}
+	for _, m := range members {
+		if n := names[getStr(m, "value")]; n != "" && getStr(m, "display") == "" {
+			m["display"] = n
+		}
+	}
+	return nil
 }
 
 func (h *Handler) after(x store.SCIMResource, kind string) (*store.SCIMResource, int, *Error) {

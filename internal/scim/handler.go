@@ -217,7 +217,8 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.bulk(w, r)
-	case "serviceproviderconfig":
+	case "serviceproviderconfig", "serviceconfiguration":
+		// /serviceConfiguration: the draft name some clients still ask for.
 		h.get(w, r, id == "", func() any { return spConfig(h.base(r)) })
 	case "schemas":
 		h.get(w, r, true, func() any { return schemasDoc(h.base(r), id) })

@@ -55,7 +55,7 @@ func ParsePatch(body []byte) ([]parsedOp, *Error) {
 			return nil, errSyntax("PATCH op %q: want add, replace or remove", o.Op)
 		}
 		if strings.TrimSpace(o.Path) != "" {
-			path, err := filter.ParsePath(strings.TrimSpace(o.Path))
+			path, err := filter.ParsePathTolerant(strings.TrimSpace(o.Path))
 			if err != nil {
 				fe, _ := err.(*filter.Error)
 				st := "invalidPath"

@@ -20,14 +20,14 @@ type query struct {
 	descending bool
 	start      int // 1-based
 	count      int
-	attrs      []attrPath
-	excluded   []attrPath
+	attrs      []filter.Path
+	excluded   []filter.Path
 }
 
 func parseQuery(v url.Values) (query, *Error) {
 	q := query{start: 1, count: DefaultCount}
 	if f := v.Get("filter"); f != "" {
-		e, err := filter.Parse(f)
+		e, err := filter.ParseTolerant(f)
 		if err != nil {
 			return q, &Error{Status: 400, ScimType: "invalidFilter", Detail: err.Error()}
 		}

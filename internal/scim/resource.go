@@ -317,8 +317,11 @@ func appendJSONString(b []byte, s string) []byte {
 func etag(v int64) string { return `W/"` + strconv.FormatInt(v, 10) + `"` }
 
 // project applies attributes / excludedAttributes (RFC 7644 section
-// 3.4.2.5): id and schemas are always returned.
-func project(rt *resourceType, doc map[string]any, attrs, excluded []attrPath) map[string]any {
+// 3.4.2.5): id and schemas are always returned. A path with a value filter
+// (emails[type eq "work"], emails[type eq "work"].value) names the values
+// of a complex attribute that match it: attributes returns only those,
+// excludedAttributes leaves them (or their sub-attribute) out.
+func project(rt *resourceType, doc map[string]any, attrs, excluded []filter.Path) map[string]any {
 	if len(attrs) > 0 {
 		out := map[string]any{"id": doc["id"], "schemas": doc["schemas"]}
 		for _, p := range attrs {
@@ -326,10 +329,11 @@ func project(rt *resourceType, doc map[string]any, attrs, excluded []attrPath) m
 		}
 		return out
 	}
-	for _, p := range excluded {
+	for _, fp := range excluded {
+		p := fp.Attr
 		ext, a := rt.lookupAttr(p.URN, p.Name)
 		if a == nil {
-			if e := rt.extension(p.URN + ":" + p.Name); e != nil && p.Sub == "" {
+			if e := rt.extension(p.URN + ":" + p.Name); e != nil && p.Sub == "" && fp.Filter == nil {
 				delete(doc, e.ID)
 			}
 			continue
@@ -343,6 +347,10 @@ func project(rt *resourceType, doc map[string]any, attrs, excluded []attrPath) m
 			if src == nil {
 				continue
 			}
+		}
+		if fp.Filter != nil {
+			excludeValues(src, a, fp)
+			continue
 		}
 		if p.Sub == "" {
 			delete(src, a.Name)
@@ -359,10 +367,95 @@ func project(rt *resourceType, doc map[string]any, attrs, excluded []attrPath) m
 	return doc
 }
 
-func copyPath(rt *resourceType, doc, out map[string]any, p attrPath) {
+// matchValue reports whether one value of the complex attribute a
+// matches the value filter f.
+func matchValue(a *Attr, f filter.Expr, v map[string]any) bool {
+	ok, err := filter.Match(filter.ValuePath{Attr: attrPath{Name: a.Name}, Filter: f},
+		map[string]any{a.Name: v}, func(p attrPath) bool {
+			if s := findAttr(a.Sub, p.Sub); s != nil {
+				return s.CaseExact
+			}
+			return false
+		})
+	return err == nil && ok
+}
+
+// excludeValues drops from src the values of a that match fp's filter
+// (or, with a sub-attribute, that sub-attribute of them).
+func excludeValues(src map[string]any, a *Attr, fp filter.Path) {
+	if a.Type != tComplex {
+		return
+	}
+	var kept []any
+	for _, m := range complexValues(src[a.Name]) {
+		if !matchValue(a, fp.Filter, m) {
+			kept = append(kept, m)
+			continue
+		}
+		if fp.Attr.Sub != "" {
+			for k := range m {
+				if strings.EqualFold(k, fp.Attr.Sub) {
+					delete(m, k)
+				}
+			}
+			if len(m) > 0 {
+				kept = append(kept, m)
+			}
+		}
+	}
+	switch {
+	case len(kept) == 0:
+		delete(src, a.Name)
+	case a.Multi:
+		src[a.Name] = kept
+	default:
+		src[a.Name] = kept[0]
+	}
+}
+
+// copyValues copies to dst the values of a in v that match fp's filter
+// (or, with a sub-attribute, that sub-attribute of them).
+func copyValues(dst map[string]any, a *Attr, v any, fp filter.Path) {
+	if a.Type != tComplex {
+		return
+	}
+	var s *Attr
+	if fp.Attr.Sub != "" {
+		if s = findAttr(a.Sub, fp.Attr.Sub); s == nil {
+			return
+		}
+	}
+	have, _ := dst[a.Name].([]any)
+	for _, m := range complexValues(v) {
+		if !matchValue(a, fp.Filter, m) {
+			continue
+		}
+		var pick any = m
+		if s != nil {
+			sv, ok := m[s.Name]
+			if !ok {
+				continue
+			}
+			pick = map[string]any{s.Name: sv}
+		}
+		if !containsValue(have, pick) {
+			have = append(have, pick)
+		}
+	}
+	switch {
+	case len(have) == 0:
+	case a.Multi:
+		dst[a.Name] = have
+	default:
+		dst[a.Name] = have[0]
+	}
+}
+
+func copyPath(rt *resourceType, doc, out map[string]any, fp filter.Path) {
+	p := fp.Attr
 	ext, a := rt.lookupAttr(p.URN, p.Name)
 	if a == nil {
-		if e := rt.extension(p.URN + ":" + p.Name); e != nil && p.Sub == "" && doc[e.ID] != nil {
+		if e := rt.extension(p.URN + ":" + p.Name); e != nil && p.Sub == "" && fp.Filter == nil && doc[e.ID] != nil {
 			out[e.ID] = doc[e.ID]
 		}
 		return
@@ -382,6 +475,10 @@ func copyPath(rt *resourceType, doc, out map[string]any, p attrPath) {
 	}
 	v, ok := src[a.Name]
 	if !ok {
+		return
+	}
+	if fp.Filter != nil {
+		copyValues(dst, a, v, fp)
 		return
 	}
 	if p.Sub == "" {
@@ -435,24 +532,50 @@ func complexValues(v any) []map[string]any {
 	return nil
 }
 
-// parseAttrList reads an attributes / excludedAttributes parameter.
-func parseAttrList(s string) ([]attrPath, *Error) {
+// parseAttrList reads an attributes / excludedAttributes parameter: a
+// comma-separated list of attribute paths, each optionally with a value
+// filter (emails[type eq "work"].value; commas inside its brackets or
+// quotes do not separate), parsed as ParsePathTolerant does.
+func parseAttrList(s string) ([]filter.Path, *Error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	var out []attrPath
-	for _, part := range strings.Split(s, ",") {
+	var out []filter.Path
+	for _, part := range splitAttrList(s) {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		p, err := filter.ParsePath(part)
-		if err != nil || p.Filter != nil {
+		p, err := filter.ParsePathTolerant(part)
+		if err != nil {
 			return nil, &Error{Status: 400, ScimType: "invalidValue", Detail: fmt.Sprintf("attribute list: %q is not an attribute path", part)}
 		}
-		out = append(out, p.Attr)
+		out = append(out, p)
 	}
 	return out, nil
+}
+
+// splitAttrList splits at the commas outside brackets and quoted strings.
+func splitAttrList(s string) []string {
+	var parts []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == ',' && depth <= 0:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
 }
 
 func getStr(m map[string]any, k string) string {

@@ -23,6 +23,9 @@ var seedFilters = []string{
 	`members[$ref eq "x"]`,
 	`userName eq "x`,
 	`a eq 01`,
+	`userName sw O`,
+	`meta.created gt 2015-10-10T14:38:21Z and (name.familyName eq O'Malley or emails[type eq work])`,
+	`displayName eq Test Group`,
 }
 
 var seedPaths = []string{
@@ -35,6 +38,7 @@ var seedPaths = []string{
 	`addresses[type eq "work" and not (primary eq false)].formatted`,
 	`emails[type eq "work"`,
 	`emails[type eq "work"].`,
+	`emails[type eq work].value`,
 }
 
 func checkFuzzErr(t *testing.T, s string, err error, types ...string) {
@@ -65,12 +69,24 @@ func FuzzParse(f *testing.F) {
 	schema := func(p AttrPath) bool { return strings.EqualFold(p.Name, "id") || strings.EqualFold(p.Sub, "value") }
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := Parse(s)
+		te, terr := ParseTolerant(s)
+		if err == nil && (terr != nil || !reflect.DeepEqual(e, te)) {
+			t.Fatalf("%q: ParseTolerant differs from Parse: %v %v", s, te, terr)
+		}
 		if err != nil {
 			if e != nil {
 				t.Fatalf("%q: Expr %v returned with error", s, e)
 			}
 			checkFuzzErr(t, s, err, ScimTypeInvalidFilter)
-			return
+			if terr != nil {
+				if te != nil || terr.Error() != err.Error() {
+					t.Fatalf("%q: ParseTolerant error %v, want Parse's %v", s, terr, err)
+				}
+				return
+			}
+			// Accepted only by the tolerant fallback: the same checks,
+			// and its canonical form parses strictly.
+			e = te
 		}
 		if err := Validate(e); err != nil {
 			t.Fatalf("%q: parsed tree invalid: %v", s, err)
@@ -108,12 +124,22 @@ func FuzzParsePath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := ParsePath(s)
+		tp, terr := ParsePathTolerant(s)
+		if err == nil && (terr != nil || !reflect.DeepEqual(p, tp)) {
+			t.Fatalf("%q: ParsePathTolerant differs from ParsePath: %v %v", s, tp, terr)
+		}
 		if err != nil {
 			if !reflect.DeepEqual(p, Path{}) {
 				t.Fatalf("%q: Path %v returned with error", s, p)
 			}
 			checkFuzzErr(t, s, err, ScimTypeInvalidPath, ScimTypeInvalidFilter)
-			return
+			if terr != nil {
+				if !reflect.DeepEqual(tp, Path{}) || terr.Error() != err.Error() {
+					t.Fatalf("%q: ParsePathTolerant error %v, want ParsePath's %v", s, terr, err)
+				}
+				return
+			}
+			p = tp
 		}
 		if p.Attr.Name == "" {
 			t.Fatalf("%q: empty attribute name", s)

@@ -43,9 +43,30 @@ func isWordChar(c byte) bool {
 	return isNameChar(c) || c == '.' || c == ':' || c == '$'
 }
 
+// isDelim reports whether c ends a bare value: white space, a bracket,
+// a parenthesis or a quote.
+func isDelim(c byte) bool {
+	return isSpace(c) || c == '(' || c == ')' || c == '[' || c == ']' || c == '"'
+}
+
+// bareEnd is the end of the bare run of non-delimiters starting at s[i];
+// control characters end it too.
+func bareEnd(s string, i int) int {
+	for i < len(s) && !isDelim(s[i]) && s[i] >= 0x20 && s[i] != 0x7f {
+		i++
+	}
+	return i
+}
+
 // lex splits s into tokens, ending with a tEOF token. The caller has
 // already bounded len(s), so the token slice is bounded too.
-func lex(s, scimType string) ([]token, *Error) {
+//
+// tolerant lexes what real clients send unquoted: a run of characters up
+// to white space, a bracket, a parenthesis or a quote that is neither a
+// valid number nor a word (2015-10-10T14:38:21Z, bjensen@example.com,
+// O'Malley) is one word token, which the parser accepts as a string
+// comparison value; as an attribute path or operator it is invalid.
+func lex(s, scimType string, tolerant bool) ([]token, *Error) {
 	if !utf8.ValidString(s) {
 		for i := 0; i < len(s); {
 			r, n := utf8.DecodeRuneInString(s[i:])
@@ -88,7 +109,11 @@ func lex(s, scimType string) ([]token, *Error) {
 		case c == '-' || isDigit(c):
 			t, err := lexNumber(s, i, scimType)
 			if err != nil {
-				return nil, err
+				if !tolerant {
+					return nil, err
+				}
+				j := bareEnd(s, i)
+				t = token{kind: tWord, pos: i, end: j, text: s[i:j]}
 			}
 			toks = append(toks, t)
 			i = t.end
@@ -97,6 +122,13 @@ func lex(s, scimType string) ([]token, *Error) {
 			for j < len(s) && isWordChar(s[j]) {
 				j++
 			}
+			if tolerant {
+				j = bareEnd(s, j)
+			}
+			toks = append(toks, token{kind: tWord, pos: i, end: j, text: s[i:j]})
+			i = j
+		case tolerant && c != '\'' && c != '\\' && bareEnd(s, i) > i:
+			j := bareEnd(s, i)
 			toks = append(toks, token{kind: tWord, pos: i, end: j, text: s[i:j]})
 			i = j
 		default:

@@ -71,22 +71,71 @@ func Parse(s string) (Expr, error) { return Limits{}.Parse(s) }
 // ParsePath parses a SCIM PATCH path with the default limits.
 func ParsePath(s string) (Path, error) { return Limits{}.ParsePath(s) }
 
+// ParseTolerant parses a SCIM filter with the default limits, accepting
+// unquoted comparison values (see Limits.ParseTolerant).
+func ParseTolerant(s string) (Expr, error) { return Limits{}.ParseTolerant(s) }
+
+// ParsePathTolerant parses a SCIM PATCH path with the default limits,
+// accepting unquoted comparison values in its value filter.
+func ParsePathTolerant(s string) (Path, error) { return Limits{}.ParsePathTolerant(s) }
+
+// ParseTolerant parses s strictly (Parse) and, when that fails, again
+// accepting what real SCIM clients send although the RFC grammar does not
+// allow it: a comparison value without quotes, taken as a string up to the
+// next white space, parenthesis, bracket or quote (userName sw O,
+// meta.created gt 2015-10-10T14:38:21Z, emails[type eq work]). The words
+// true, false and null stay literals; and, or and not are never values; a
+// bare value may not start with a single quote or a backslash. A filter
+// that parses strictly gives the same tree as Parse; one that parses in
+// neither way gets Parse's error. The canonical form (String) of the
+// result always parses strictly.
+func (l Limits) ParseTolerant(s string) (Expr, error) {
+	e, err := l.Parse(s)
+	if err == nil {
+		return e, nil
+	}
+	if e2, err2 := l.parse(s, true); err2 == nil {
+		return e2, nil
+	}
+	return nil, err
+}
+
+// ParsePathTolerant is ParsePath with ParseTolerant's fallback.
+func (l Limits) ParsePathTolerant(s string) (Path, error) {
+	p, err := l.ParsePath(s)
+	if err == nil {
+		return p, nil
+	}
+	if p2, err2 := l.parsePath(s, true); err2 == nil {
+		return p2, nil
+	}
+	return Path{}, err
+}
+
 // Parse parses a SCIM filter (RFC 7644 section 3.4.2.2). Operators,
 // "and", "or", "not", "true", "false" and "null" are case-insensitive.
 // "not" must be followed by a parenthesised filter, as in the RFC grammar;
 // elsewhere and/or/not are ordinary attribute names. Errors are *Error with
 // ScimType invalidFilter.
 func (l Limits) Parse(s string) (Expr, error) {
+	e, err := l.parse(s, false)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (l Limits) parse(s string, tolerant bool) (Expr, *Error) {
 	l = l.withDefaults()
 	if len(s) > l.MaxLength {
 		return nil, &Error{ScimType: ScimTypeInvalidFilter, Pos: l.MaxLength,
 			Msg: fmt.Sprintf("filter longer than %d bytes", l.MaxLength)}
 	}
-	toks, lerr := lex(s, ScimTypeInvalidFilter)
+	toks, lerr := lex(s, ScimTypeInvalidFilter, tolerant)
 	if lerr != nil {
 		return nil, lerr
 	}
-	p := &parser{toks: toks, maxDepth: l.MaxDepth, scimType: ScimTypeInvalidFilter}
+	p := &parser{toks: toks, maxDepth: l.MaxDepth, scimType: ScimTypeInvalidFilter, tolerant: tolerant}
 	if p.peek().kind == tEOF {
 		return nil, p.errAt(p.peek(), "empty filter")
 	}
@@ -104,16 +153,24 @@ func (l Limits) Parse(s string) (Expr, error) {
 // *Error with ScimType invalidPath, except for errors inside the value
 // filter, which are invalidFilter.
 func (l Limits) ParsePath(s string) (Path, error) {
+	p, err := l.parsePath(s, false)
+	if err != nil {
+		return Path{}, err
+	}
+	return p, nil
+}
+
+func (l Limits) parsePath(s string, tolerant bool) (Path, *Error) {
 	l = l.withDefaults()
 	if len(s) > l.MaxLength {
 		return Path{}, &Error{ScimType: ScimTypeInvalidPath, Pos: l.MaxLength,
 			Msg: fmt.Sprintf("path longer than %d bytes", l.MaxLength)}
 	}
-	toks, lerr := lex(s, ScimTypeInvalidPath)
+	toks, lerr := lex(s, ScimTypeInvalidPath, tolerant)
 	if lerr != nil {
 		return Path{}, lerr
 	}
-	p := &parser{toks: toks, maxDepth: l.MaxDepth, scimType: ScimTypeInvalidPath}
+	p := &parser{toks: toks, maxDepth: l.MaxDepth, scimType: ScimTypeInvalidPath, tolerant: tolerant}
 	t := p.next()
 	switch t.kind {
 	case tEOF:
@@ -153,6 +210,7 @@ type parser struct {
 	maxDepth  int
 	scimType  string
 	inBracket bool
+	tolerant  bool // unquoted comparison values (ParseTolerant)
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
@@ -309,6 +367,9 @@ func (p *parser) parseAttrExpr() (Expr, *Error) {
 		v = false
 	case p.isKeyword(vt, "null"):
 		v = nil
+	case vt.kind == tWord && p.tolerant &&
+		!p.isKeyword(vt, "and") && !p.isKeyword(vt, "or") && !p.isKeyword(vt, "not"):
+		v = vt.text
 	case vt.kind == tWord:
 		return nil, p.errAt(vt, "invalid comparison value (strings must be quoted)")
 	default:
@@ -385,6 +446,12 @@ func checkOpValue(op string, v any) string {
 func (p *parser) attrPath(t token) (AttrPath, *Error) {
 	if t.kind != tWord {
 		return AttrPath{}, p.errAt(t, "expected attribute path")
+	}
+	for i := 0; i < len(t.text); i++ {
+		if !isWordChar(t.text[i]) {
+			// A bare run of ParseTolerant: a comparison value only.
+			return AttrPath{}, p.errAt(t, "invalid attribute path")
+		}
 	}
 	var ap AttrPath
 	rest := t.text
