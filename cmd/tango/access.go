@@ -13,6 +13,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -123,12 +124,18 @@ func reconcileCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})))
+			// Progress lines say what happens to each app (with the app's last
+			// error when it is quarantined); one warning per failed operation
+			// would bury them.
+			eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError})))
 			if err != nil {
 				return err
 			}
 			defer eng.Close()
-			rep, err := eng.Reconcile(ctx, apps)
+			stderr := cmd.ErrOrStderr()
+			rep, err := eng.ReconcileWith(ctx, provision.ReconcileOptions{Apps: apps, Progress: func(app, msg string) {
+				fmt.Fprintf(stderr, "reconcile %s: %s\n", app, msg)
+			}})
 			if err != nil {
 				return err
 			}
@@ -139,22 +146,34 @@ func reconcileCmd(g *globals) *cobra.Command {
 				}
 			} else {
 				w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "APP\tACCOUNTS\tCREATED\tUPDATED\tDISABLED\tORPHANS\tLEAVERS ACTIVE\tDRIFT\tMISSING\tFAILED")
+				fmt.Fprintln(w, "APP\tSTATUS\tACCOUNTS\tCREATED\tUPDATED\tDISABLED\tORPHANS\tLEAVERS ACTIVE\tDRIFT\tMISSING\tFAILED")
 				for _, r := range rep.Apps {
-					fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.App, r.Accounts, r.Created, r.Updated, r.Disabled, r.Orphans, r.LeaverActive, r.Drift, r.Missing, r.Failed)
+					status := "ok"
+					switch {
+					case r.Unreadable:
+						status = "unreadable"
+					case r.Quarantined:
+						status = "quarantined"
+					}
+					fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.App, status, r.Accounts, r.Created, r.Updated, r.Disabled, r.Orphans, r.LeaverActive, r.Drift, r.Missing, r.Failed)
 				}
 				w.Flush()
 			}
+			var failed []string
 			for _, r := range rep.Apps {
 				if r.Error != "" {
-					return fmt.Errorf("app %s: %s", r.App, r.Error)
+					fmt.Fprintf(stderr, "tango: app %s: %s\n", r.App, r.Error)
+					failed = append(failed, r.App)
 				}
+			}
+			if len(failed) > 0 {
+				return &exitError{code: exitFail, err: fmt.Errorf("%d of %d app(s) could not be read: %s", len(failed), len(rep.Apps), strings.Join(failed, ", "))}
 			}
 			return nil
 		},
 	}
 	c.Flags().StringSliceVar(&apps, "app", nil, "reconcile only these apps (repeat or comma-separate)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	c.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long")
+	c.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up on the whole run after this long (each app has its own reconcile_timeout, default 5m)")
 	return c
 }

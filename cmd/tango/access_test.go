@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,5 +160,105 @@ sources:
 	_, stderr, code := tango(t, "--db", "sqlite:"+filepath.Join(dir, "t.db"), "--config", cfg, "serve", "--addr", "127.0.0.1:0")
 	if code == 0 || !strings.Contains(stderr, "User:dept") || !strings.Contains(stderr, "workday") {
 		t.Fatalf("serve with a broken scim mapping: %d %s", code, stderr)
+	}
+}
+
+// silentLDAP accepts connections and never answers.
+func silentLDAP(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "ldap://" + l.Addr().String()
+}
+
+// Reconcile against an LDAP server that refuses connections and one that
+// never answers: each is given up after its reconcile_timeout, named with
+// its address on stderr as it happens, shown `unreadable` in the table,
+// and the other apps are reconciled all the same.
+func TestReconcileUnreachableApps(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tango.yaml")
+	db := "sqlite:" + filepath.Join(dir, "t.db")
+	csv := filepath.Join(dir, "hris.csv")
+	os.WriteFile(csv, []byte("employee_name,user_id,email\nAnn Boss,E1,ann@dtaa.com\nBob Admin,E2,bob@dtaa.com\n"), 0o600)
+	silent := silentLDAP(t)
+	ldapApp := func(name, url string) string {
+		return `
+  - name: ` + name + `
+    connector: ldap
+    url: ` + url + `
+    base_dn: ou=people,dc=dtaa,dc=com
+    reconcile_timeout: 1s
+    account:
+      dn: '"uid=" + person.employee_id + ",ou=people,dc=dtaa,dc=com"'
+      attributes: {uid: person.employee_id, cn: person.display_name, sn: person.display_name, employeeNumber: person.employee_id}
+    disable: {replace: {employeeType: [disabled]}}`
+	}
+	os.WriteFile(cfg, []byte(`
+sources:
+  - {name: hris, key: user_id, mapping: {display_name: employee_name, email: email}}
+apps:`+ldapApp("a-refused", "ldap://127.0.0.1:1")+ldapApp("b-silent", silent)+`
+  - {name: console, connector: manual, owner: it}
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [{app: a-refused}, {app: b-silent}, {app: console}]}
+`), 0o600)
+	if _, stderr, code := tango(t, "--db", db, "--config", cfg, "hr", "import", csv); code != 0 {
+		t.Fatalf("import: %d %s", code, stderr)
+	}
+	start := time.Now()
+	out, stderr, code := tango(t, "--db", db, "--config", cfg, "reconcile", "--timeout", "2m")
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("reconcile took %s with reconcile_timeout 1s per app", took)
+	}
+	if code != exitFail {
+		t.Errorf("exit %d, want %d\n%s\n%s", code, exitFail, out, stderr)
+	}
+	status := map[string]string{}
+	for _, line := range strings.Split(out, "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 2 {
+			status[f[0]] = f[1]
+		}
+	}
+	if status["a-refused"] != "unreadable" || status["b-silent"] != "unreadable" {
+		t.Errorf("table: want a-refused and b-silent unreadable, got %v\n%s", status, out)
+	}
+	for _, want := range []string{
+		"reconcile a-refused: reading accounts", "reconcile b-silent: reading accounts", "reconcile console:",
+		"tango: app a-refused: listing a-refused: ldap ldap://127.0.0.1:1: dial",
+		"tango: app b-silent: listing b-silent: ldap " + silent, "reconcile timeout 1s",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	// The manual app after them was reconciled: its team has a task per person.
+	out, _, _ = tango(t, "--db", db, "tasks", "list", "--team", "it", "--json")
+	var tasks []struct{ Title string }
+	json.Unmarshal([]byte(out), &tasks)
+	if len(tasks) != 2 {
+		t.Errorf("console tasks: want 2, got %s", out)
 	}
 }

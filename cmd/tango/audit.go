@@ -69,6 +69,6 @@ func auditCmd(g *globals) *cobra.Command {
 		},
 	}
 	verify.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
-	c.AddCommand(verify)
+	c.AddCommand(verify, auditListCmd(g))
 	return c
 }

@@ -25,7 +25,7 @@ func cliActor() string {
 
 func hrCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "hr", Short: "HR feeds: import snapshots, decide held imports"}
-	c.AddCommand(hrImportCmd(g), hrDecideCmd(g, true), hrDecideCmd(g, false))
+	c.AddCommand(hrImportCmd(g), hrImportsCmd(g), hrDecideCmd(g, true), hrDecideCmd(g, false))
 	return c
 }
 
@@ -104,6 +104,9 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 			case store.ImportRejected:
 				if asJSON {
 					return &exitError{code: exitFail}
+				}
+				if res.ImportID != "" {
+					return &exitError{code: exitFail, err: fmt.Errorf("%s: rejected with %d error(s) as import %s; nothing else was written (`tango hr imports --status rejected`)", name, len(res.Errors), res.ImportID)}
 				}
 				return &exitError{code: exitFail, err: fmt.Errorf("%s: rejected with %d error(s); nothing was written", name, len(res.Errors))}
 			case store.ImportHeld:

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
+	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -20,21 +23,30 @@ type AppStatus struct {
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
-	states, err := s.st.AppStates(r.Context())
+	out, err := AppStatuses(r.Context(), s.st, s.cfg, s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	counts, err := s.st.OpCounts(r.Context())
+	writeJSON(w, http.StatusOK, out)
+}
+
+// AppStatuses is every configured app, and every app removed from the
+// config that still has operations, with its health and operation counts
+// (GET /api/v1/apps, `tango apps list`).
+func AppStatuses(ctx context.Context, st store.Store, cfg *config.Config, now time.Time) ([]AppStatus, error) {
+	states, err := st.AppStates(ctx)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
+	}
+	counts, err := st.OpCounts(ctx)
+	if err != nil {
+		return nil, err
 	}
 	health := map[string]store.AppState{}
 	for _, st := range states {
 		health[st.App] = st
 	}
-	now := s.now()
 	out := []AppStatus{}
 	seen := map[string]bool{}
 	add := func(name, conn, owner string) {
@@ -47,7 +59,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, AppStatus{Name: name, Connector: conn, Owner: owner, Health: h, Operations: ops, Quarantined: h.QuarantinedUntil.After(now)})
 	}
-	for _, a := range s.cfg.Apps {
+	for _, a := range cfg.Apps {
 		add(a.Name, a.Connector, a.Owner)
 	}
 	for name := range counts { // apps removed from the config that still have operations
@@ -56,7 +68,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {

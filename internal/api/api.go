@@ -81,6 +81,7 @@ var Routes = []Route{
 	{"POST", "/api/v1/imports", true, (*Server).createImport},
 	{"GET", "/api/v1/imports/{id}", true, (*Server).getImport},
 	{"GET", "/api/v1/events", true, (*Server).listEvents},
+	{"GET", "/api/v1/audit", true, (*Server).listAudit},
 	{"GET", "/api/v1/apps", true, (*Server).listApps},
 	{"GET", "/api/v1/operations", true, (*Server).listOperations},
 	{"GET", "/api/v1/findings", true, (*Server).listFindings},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -493,9 +494,17 @@ func TestPostImport(t *testing.T) {
 		Items []store.Import `json:"items"`
 	}
 	f.getJSON("/api/v1/imports", f.token, 200, &list)
-	if len(list.Items) != 3 || list.Items[0].ID != held || list.Items[0].Status != store.ImportHeld {
-		t.Errorf("imports = %+v, want 3 with the held one first", list.Items)
+	if len(list.Items) != 4 || list.Items[0].ID != held || list.Items[0].Status != store.ImportHeld {
+		t.Errorf("imports = %+v, want 4 (the rejected one too) with the held one first", list.Items)
 	}
+	// The rejected feed is kept with its row errors, and only those.
+	f.getJSON("/api/v1/imports?status=rejected", f.token, 200, &list)
+	if len(list.Items) != 1 || list.Items[0].Status != store.ImportRejected || len(list.Items[0].Errors) != 2 ||
+		list.Items[0].Errors[0].Row != 2 || list.Items[0].Errors[0].Column != "email" || list.Items[0].Joiners != 0 {
+		t.Errorf("rejected imports = %+v, want the one invalid feed with its 2 row errors", list.Items)
+	}
+	var bogus api.Error
+	f.getJSON("/api/v1/imports?status=bogus", f.token, 400, &bogus)
 
 	// The in-process histogram saw the two stored imports made through the API.
 	m := f.get("/metrics", "")
@@ -791,5 +800,63 @@ func TestOpenAPI(t *testing.T) {
 		if _, ok := whole.Components[m[1]][m[2]]; !ok {
 			t.Errorf("dangling $ref %s/%s", m[1], m[2])
 		}
+	}
+}
+
+// GET /api/v1/audit reads the trail filtered by actor, action and time, a
+// page at a time; following next visits every matching entry once.
+func TestAuditList(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.seed()
+	ctx := context.Background()
+	base := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	var ents []audit.Entry
+	for i := range 7 {
+		ents = append(ents, audit.New(base.Add(time.Duration(i)*time.Hour), "cli:ann", "tasks.complete", "", "", fmt.Sprintf("T%d", i), nil, nil))
+	}
+	if err := f.st.AppendAudit(ctx, ents...); err != nil {
+		t.Fatal(err)
+	}
+	type page struct {
+		Items []audit.Entry `json:"items"`
+		Next  string        `json:"next"`
+	}
+	var all page
+	f.getJSON("/api/v1/audit?limit=1000", f.token, 200, &all)
+	if len(all.Items) < 8 || all.Next != "" {
+		t.Fatalf("whole trail: %d entries, next %q", len(all.Items), all.Next)
+	}
+	var got []string
+	next := ""
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("next never ends")
+		}
+		var p page
+		f.getJSON("/api/v1/audit?actor=cli:ann&action=tasks&limit=3&after="+next, f.token, 200, &p)
+		for _, e := range p.Items {
+			if e.Actor != "cli:ann" || e.Action != "tasks.complete" {
+				t.Fatalf("filter let through %+v", e)
+			}
+			got = append(got, e.Subject)
+		}
+		if p.Next == "" {
+			break
+		}
+		next = p.Next
+	}
+	if strings.Join(got, ",") != "T0,T1,T2,T3,T4,T5,T6" {
+		t.Fatalf("paged entries: %v", got)
+	}
+	var recent page
+	f.getJSON("/api/v1/audit?actor=cli:ann&since="+base.Add(5*time.Hour).Format(time.RFC3339), f.token, 200, &recent)
+	if len(recent.Items) != 2 || recent.Items[0].Subject != "T5" {
+		t.Fatalf("since: %+v", recent.Items)
+	}
+	var e api.Error
+	f.getJSON("/api/v1/audit?since=yesterday", f.token, 400, &e)
+	f.getJSON("/api/v1/audit?after=-1", f.token, 400, &e)
+	if r := f.get("/api/v1/audit", ""); r.status != 401 {
+		t.Errorf("without a token: %d, want 401", r.status)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
@@ -170,17 +171,60 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listImports(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
 	limit, err := limitParam(r)
+	if err == nil {
+		err = oneOf("status", q.Get("status"), store.ImportApplied, store.ImportHeld, store.ImportRejected)
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	is, err := s.st.Imports(r.Context(), r.URL.Query().Get("source"), limit)
+	is, err := s.st.ImportsBy(r.Context(), store.ImportFilter{Source: q.Get("source"), Status: q.Get("status"), Limit: limit})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, Page[store.Import]{Items: is})
+}
+
+// listAudit reads the audit trail in order, filtered by actor, action (exact
+// or a dotted prefix) and time, a page at a time: next is the cursor.
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action")}
+	limit, err := limitParam(r)
+	if v := q.Get("since"); v != "" && err == nil {
+		f.Since, err = store.ParseSince(v, s.now())
+		if err != nil {
+			err = badRequest(err.Error())
+		}
+	}
+	if v := q.Get("after"); v != "" && err == nil {
+		f.After, err = strconv.ParseInt(v, 10, 64)
+		if err != nil || f.After < 0 {
+			err = badRequest(fmt.Sprintf("after %q: want an entry's seq (the next value of the previous page)", v))
+		}
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	f.Limit = limit + 1
+	es, err := s.st.AuditQuery(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := Page[audit.Entry]{Items: es}
+	if page.Items == nil {
+		page.Items = []audit.Entry{}
+	}
+	if len(es) > limit {
+		page.Items = es[:limit]
+		page.Next = strconv.FormatInt(es[limit-1].Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {

@@ -173,6 +173,10 @@ type Provisioning struct {
 	// MoverGrace is how long a mover keeps access no role grants any more
 	// (default 7 days; "0s" removes it at once).
 	MoverGrace time.Duration `yaml:"mover_grace"`
+	// ReconcileTimeout bounds how long `tango reconcile` waits for one app:
+	// for its queued operations, then again for reading its accounts back
+	// (default 5 minutes; an app's own reconcile_timeout overrides it).
+	ReconcileTimeout time.Duration `yaml:"reconcile_timeout"`
 }
 
 // SoDRule names entitlements that one person must never hold together.

@@ -144,8 +144,33 @@ func TestValidationRejectsWholeFeed(t *testing.T) {
 	if ps, _ := st.Persons(context.Background(), store.PersonFilter{}); len(ps) != 0 {
 		t.Fatalf("%d persons written by a rejected feed", len(ps))
 	}
-	if seq, _, _ := st.AuditHead(context.Background()); seq != 0 {
-		t.Fatalf("audit written by a rejected feed")
+	// Only the rejected import itself is kept: its errors (never its rows)
+	// and one audit entry saying so.
+	ctx := context.Background()
+	if res.ImportID == "" {
+		t.Fatal("rejected feed has no import ID")
+	}
+	imp, err := st.Import(ctx, res.ImportID)
+	if err != nil || imp.Status != store.ImportRejected || len(imp.Errors) != len(res.Errors) || imp.Joiners != 0 {
+		t.Fatalf("stored rejected import %+v, %v", imp, err)
+	}
+	for i, e := range imp.Errors {
+		if e.Row != res.Errors[i].Row || e.Column != res.Errors[i].Column || e.Message != res.Errors[i].Message {
+			t.Fatalf("stored error %d = %+v, want %+v", i, e, res.Errors[i])
+		}
+	}
+	if evs, _ := st.Events(ctx, store.EventFilter{}); len(evs) != 0 {
+		t.Fatalf("%d events written by a rejected feed", len(evs))
+	}
+	if wf, _ := st.Workforce(ctx, "hris"); wf.Serial != 0 {
+		t.Fatalf("source serial %d after a rejected feed", wf.Serial)
+	}
+	ents, _ := st.AuditEntries(ctx, 0, 10)
+	if len(ents) != 1 || ents[0].Action != "hr.import.rejected" || ents[0].ImportID != res.ImportID {
+		t.Fatalf("audit after a rejected feed: %+v, want one hr.import.rejected entry", ents)
+	}
+	if strings.Contains(string(ents[0].After), "Loop A") {
+		t.Fatalf("the audit entry carries row data: %s", ents[0].After)
 	}
 }
 

@@ -58,7 +58,54 @@ var ErrHeld = errors.New("an import of this source is held")
 // Invalid feeds come back as a Result with status "rejected" and every
 // problem listed; nothing is written then. The error is for failures of
 // the store or a held import blocking this one.
+//
+// A rejected feed (not a dry run) is stored as an import of status
+// "rejected" with its errors and an audit entry, never with its rows.
 func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
+	res, err := importFile(ctx, st, cfg, src, name, data, opt)
+	if err != nil || res.Status != store.ImportRejected || opt.DryRun {
+		return res, err
+	}
+	return Reject(ctx, st, src, name, data, res, opt)
+}
+
+// MaxStoredErrors bounds the row errors kept with a rejected import; the
+// rest are counted in a last error.
+const MaxStoredErrors = 1000
+
+// Reject stores a rejected feed: the import with its errors and its audit
+// entry, nothing else. res gets the import's ID.
+func Reject(ctx context.Context, st store.Store, src *config.Source, name string, data []byte, res Result, opt Options) (Result, error) {
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	if opt.Actor == "" {
+		opt.Actor = "system"
+	}
+	at := now().UTC().Truncate(time.Microsecond)
+	imp := store.Import{ID: newImportID(at), Source: src.Name, File: name, Status: store.ImportRejected,
+		Actor: opt.Actor, Rows: res.Rows, CreatedAt: at}
+	if data != nil {
+		sum := sha256.Sum256(data)
+		imp.SHA256 = hex.EncodeToString(sum[:])
+	}
+	for i, e := range res.Errors {
+		if i == MaxStoredErrors {
+			imp.Errors = append(imp.Errors, store.ImportError{Message: fmt.Sprintf("… and %d more errors", len(res.Errors)-i)})
+			break
+		}
+		imp.Errors = append(imp.Errors, store.ImportError{Row: e.Row, Column: e.Column, Message: e.Message})
+	}
+	imp.Reason = fmt.Sprintf("%d error(s)", len(res.Errors))
+	if err := st.RejectImport(ctx, imp, store.ImportEntry(imp, "hr.import.rejected", opt.Actor, at)); err != nil {
+		return res, err
+	}
+	res.ImportID = imp.ID
+	return res, nil
+}
+
+func importFile(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
 	res := Result{Source: src.Name, Status: store.ImportRejected, Errors: []RowError{}}
 	format, why := opt.Format, opt.FormatFrom
 	if format == "" && src.Format != "" {

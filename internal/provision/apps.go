@@ -42,7 +42,9 @@ type Settings struct {
 	PageSize           int     `yaml:"page_size"`
 	RateLimit          float64 `yaml:"rate_limit"` // operations per second; 0: unlimited
 	Drift              string  `yaml:"drift"`      // report | remediate
-	Account            struct {
+	// ReconcileTimeout overrides provisioning.reconcile_timeout for this app ("90s", "10m").
+	ReconcileTimeout string `yaml:"reconcile_timeout"`
+	Account          struct {
 		DN            string            `yaml:"dn"`
 		ObjectClasses []string          `yaml:"object_classes"`
 		Attributes    map[string]string `yaml:"attributes"`
@@ -72,18 +74,20 @@ type Settings struct {
 
 // App is a configured app with its compiled account template and connector.
 type App struct {
-	Name      string
-	Kind      string
-	Owner     string
-	Settings  Settings
-	Conn      connector.Connector
-	nameAttr  string
-	dn        cel.Program
-	attrs     map[string]cel.Program
-	attrOrder []string
-	key       cel.Program
-	limiter   *limiter
-	planner   *notify.Planner // tells a manual app's team of its tasks; nil without notifications
+	Name     string
+	Kind     string
+	Owner    string
+	Settings Settings
+	Conn     connector.Connector
+	// ReconcileTimeout is the app's own reconcile_timeout; 0: the engine's.
+	ReconcileTimeout time.Duration
+	nameAttr         string
+	dn               cel.Program
+	attrs            map[string]cel.Program
+	attrOrder        []string
+	key              cel.Program
+	limiter          *limiter
+	planner          *notify.Planner // tells a manual app's team of its tasks; nil without notifications
 }
 
 var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)))
@@ -162,6 +166,13 @@ func prepareApp(ca config.App, planner *notify.Planner) (*App, error) {
 	case "report", "remediate":
 	default:
 		return nil, fmt.Errorf("app %q: drift %q: want report or remediate", ca.Name, s.Drift)
+	}
+	if s.ReconcileTimeout != "" {
+		d, err := config.ParseDuration(s.ReconcileTimeout)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("app %q: reconcile_timeout %q: want a duration such as \"90s\" or \"10m\"", ca.Name, s.ReconcileTimeout)
+		}
+		a.ReconcileTimeout = d
 	}
 	compile := func(what, expr string) (cel.Program, error) {
 		ast, iss := personEnv.Compile(expr)

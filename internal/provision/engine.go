@@ -36,6 +36,10 @@ type Options struct {
 	// SettleEvery is how often Run checks the operations waiting for a
 	// manual app's task against the app's accounts export; default 1 minute.
 	SettleEvery time.Duration
+	// ReconcileTimeout bounds each wait of Reconcile on one app (its
+	// operations, then reading its accounts); default 5 minutes. An app's
+	// own ReconcileTimeout wins.
+	ReconcileTimeout time.Duration
 }
 
 // Engine plans and runs provisioning for one store, policy and set of apps.
@@ -83,6 +87,9 @@ func New(st store.Store, pol *policy.Policy, apps map[string]*App, opt Options) 
 	}
 	if opt.SettleEvery <= 0 {
 		opt.SettleEvery = time.Minute
+	}
+	if opt.ReconcileTimeout <= 0 {
+		opt.ReconcileTimeout = 5 * time.Minute
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -557,7 +564,10 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // RunOnce claims due operations and runs them; it returns how many ran.
-func (e *Engine) RunOnce(ctx context.Context) (int, error) {
+func (e *Engine) RunOnce(ctx context.Context) (int, error) { return e.runOnce(ctx, nil) }
+
+// runOnce is RunOnce for the operations of the given apps only (all when empty).
+func (e *Engine) runOnce(ctx context.Context, only []string) (int, error) {
 	now := e.opt.Now()
 	var skip []string
 	states, err := e.st.AppStates(ctx)
@@ -573,6 +583,13 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	}
 	for name := range e.unknownApps(ctx) {
 		skip = append(skip, name)
+	}
+	if len(only) > 0 {
+		for name := range e.apps {
+			if !slices.Contains(only, name) {
+				skip = append(skip, name)
+			}
+		}
 	}
 	ops, err := e.st.ClaimOps(ctx, e.owner, now, e.opt.Lease, e.opt.Workers*4, skip)
 	if err != nil || len(ops) == 0 {

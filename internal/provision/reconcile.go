@@ -1,9 +1,11 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,14 +40,36 @@ type Report struct {
 	Apps []AppReport `json:"apps"`
 }
 
+// ReconcileOptions tune one reconcile run.
+type ReconcileOptions struct {
+	// Apps to reconcile; all when empty.
+	Apps []string
+	// Progress, when set, is told what happens to each app as it happens
+	// (`tango reconcile` prints it on stderr).
+	Progress func(app, msg string)
+}
+
 // Reconcile applies the plan for everyone, waits for the operations of
 // the apps to finish, then reads every account back, correlates it to a
 // person and records orphans, leavers still active and entitlement drift
 // as findings; apps set to drift: remediate get the corrections queued and
 // run too.
 func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
+	return e.ReconcileWith(ctx, ReconcileOptions{Apps: only})
+}
+
+// ReconcileWith is Reconcile, one app after the other. Each wait on an app
+// (its operations, then reading its accounts) is bounded by the app's
+// reconcile timeout; an app that is quarantined stops being waited for. An
+// app that cannot be reached or read is reported unreadable with the
+// connector's error, and the other apps go on.
+func (e *Engine) ReconcileWith(ctx context.Context, o ReconcileOptions) (Report, error) {
 	start := e.opt.Now().UTC()
-	names := only
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, string) {}
+	}
+	names := slices.Clone(o.Apps)
 	if len(names) == 0 {
 		for n := range e.apps {
 			names = append(names, n)
@@ -63,12 +87,6 @@ func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
 	if _, err := e.PlanAll(ctx); err != nil {
 		return Report{}, err
 	}
-	if err := e.Drain(ctx, names); err != nil {
-		return Report{}, err
-	}
-	if _, err := e.SettleWaiting(ctx); err != nil {
-		return Report{}, err
-	}
 	persons, err := e.st.Persons(ctx, store.PersonFilter{})
 	if err != nil {
 		return Report{}, err
@@ -77,32 +95,61 @@ func (e *Engine) Reconcile(ctx context.Context, only []string) (Report, error) {
 	for i := range persons {
 		byID[persons[i].Source+"\x00"+persons[i].EmployeeID] = &persons[i]
 	}
-	grants, err := e.st.Grants(ctx, "")
-	if err != nil {
-		return Report{}, err
-	}
 	var rep Report
-	var remediated bool
 	for _, name := range names {
-		r, fix, err := e.reconcileApp(ctx, e.apps[name], persons, byID, grants)
-		if errors.Is(err, connector.ErrNotReadable) {
-			r, err = AppReport{App: name, Unreadable: true}, nil
-		}
-		if err != nil {
-			r = AppReport{App: name, Error: err.Error()}
-		}
-		if len(fix.Ops) > 0 {
-			if err := e.st.QueueOps(ctx, fix); err != nil {
-				return rep, err
+		app := e.apps[name]
+		timeout := cmp.Or(app.ReconcileTimeout, e.opt.ReconcileTimeout)
+		began := time.Now()
+		if err := e.drainApp(ctx, name, timeout, progress); err != nil {
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
 			}
-			remediated = true
+			progress(name, err.Error())
 		}
-		rep.Apps = append(rep.Apps, r)
-	}
-	if remediated {
-		if err := e.Drain(ctx, names); err != nil {
+		// A manual app's operations wait for their tasks; those its
+		// accounts export already shows are settled now.
+		if _, err := e.SettleWaiting(ctx); err != nil {
 			return rep, err
 		}
+		// Grants are read after the app's operations ran: they record what
+		// those operations did.
+		grants, err := e.st.Grants(ctx, "")
+		if err != nil {
+			return rep, err
+		}
+		progress(name, "reading accounts")
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		r, fix, err := e.reconcileApp(actx, app, persons, byID, grants)
+		cancel()
+		switch {
+		case errors.Is(err, connector.ErrNotReadable):
+			r = AppReport{App: name, Unreadable: true}
+			progress(name, "unreadable: the connector cannot list accounts; only its operations count")
+		case err != nil && ctx.Err() != nil:
+			return rep, ctx.Err()
+		case err != nil:
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = fmt.Errorf("%w (reconcile timeout %s)", err, timeout)
+			}
+			r = AppReport{App: name, Unreadable: true, Error: err.Error()}
+			progress(name, "unreadable: "+err.Error())
+		default:
+			if len(fix.Ops) > 0 {
+				if err := e.st.QueueOps(ctx, fix); err != nil {
+					return rep, err
+				}
+				progress(name, fmt.Sprintf("remediating: %d operation(s) queued", len(fix.Ops)))
+				if err := e.drainApp(ctx, name, timeout, progress); err != nil {
+					if ctx.Err() != nil {
+						return rep, ctx.Err()
+					}
+					progress(name, err.Error())
+				}
+			}
+			progress(name, fmt.Sprintf("%d accounts, %d orphans, %d leavers active, %d drift, %d missing (%s)",
+				r.Accounts, r.Orphans, r.LeaverActive, r.Drift, r.Missing, time.Since(began).Round(time.Millisecond)))
+		}
+		rep.Apps = append(rep.Apps, r)
 	}
 	// Count what ran for each app since the start.
 	states, _ := e.st.AppStates(ctx)
@@ -242,4 +289,121 @@ func accountName(a connector.Account) string {
 		return a.ID
 	}
 	return a.Name
+}
+
+// drainApp runs the app's due operations until none is left, the app is
+// quarantined (it keeps failing: its operations stay queued for the
+// workers of `tango serve`) or timeout passes, telling progress what it
+// waits for. The error says why it stopped early, with the app's last
+// error.
+func (e *Engine) drainApp(ctx context.Context, app string, timeout time.Duration, progress func(app, msg string)) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	only := []string{app}
+	queued := func() int {
+		n := 0
+		for _, state := range []string{store.OpPending, store.OpRetrying, store.OpRunning} {
+			ops, err := e.st.Ops(ctx, store.OpFilter{App: app, State: state})
+			if err == nil {
+				n += len(ops)
+			}
+		}
+		return n
+	}
+	if n := queued(); n > 0 {
+		progress(app, fmt.Sprintf("applying %d queued operation(s)", n))
+	}
+	last := time.Now()
+	for {
+		if _, err := e.PlanPending(ctx); err != nil {
+			return e.drainErr(ctx, app, timeout, err)
+		}
+		if _, err := e.PlanRequests(ctx); err != nil {
+			return e.drainErr(ctx, app, timeout, err)
+		}
+		n, err := e.runWatched(ctx, app)
+		if err != nil {
+			return e.drainErr(ctx, app, timeout, err)
+		}
+		if s, ok := e.appState(ctx, app); ok && s.QuarantinedUntil.After(e.opt.Now()) {
+			return fmt.Errorf("quarantined until %s after %d consecutive failures, its operations stay queued: %s",
+				s.QuarantinedUntil.Local().Format("15:04:05"), s.Failures, s.LastError)
+		}
+		if time.Since(last) >= 10*time.Second {
+			progress(app, fmt.Sprintf("%d operation(s) still queued", queued()))
+			last = time.Now()
+		}
+		if n > 0 {
+			continue
+		}
+		busy, err := e.due(ctx, only)
+		if err != nil {
+			return e.drainErr(ctx, app, timeout, err)
+		}
+		if !busy {
+			return nil
+		}
+		t := time.NewTimer(e.opt.Poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return e.drainErr(ctx, app, timeout, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// runWatched is runOnce for one app that stops its operations still running
+// once the app is quarantined, rather than waiting for each to time out
+// against an app that does not answer (they run again when their lease ends).
+func (e *Engine) runWatched(ctx context.Context, app string) (int, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(e.opt.Poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if s, ok := e.appState(rctx, app); ok && s.QuarantinedUntil.After(e.opt.Now()) {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	n, err := e.runOnce(rctx, []string{app})
+	if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+		err = nil // stopped because the app is quarantined; the caller says so
+	}
+	return n, err
+}
+
+func (e *Engine) appState(ctx context.Context, app string) (store.AppState, bool) {
+	states, err := e.st.AppStates(ctx)
+	if err != nil {
+		return store.AppState{}, false
+	}
+	for _, s := range states {
+		if s.App == app {
+			return s, true
+		}
+	}
+	return store.AppState{}, false
+}
+
+// drainErr explains a drain that stopped on err, with the app's last error.
+func (e *Engine) drainErr(ctx context.Context, app string, timeout time.Duration, err error) error {
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := fmt.Sprintf("operations not done within the reconcile timeout %s; they stay queued", timeout)
+	if s, ok := e.appState(context.WithoutCancel(ctx), app); ok && s.LastError != "" {
+		msg += ": last error: " + s.LastError
+	}
+	return errors.New(msg)
 }

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
@@ -32,7 +35,28 @@ func ImportEntry(imp Import, action, actor string, at time.Time) audit.Entry {
 		Changes   int    `json:"changes"`
 		Unchanged int    `json:"unchanged"`
 		Reason    string `json:"reason,omitempty"`
+		Errors    int    `json:"errors,omitempty"` // of a rejected feed; they are kept with the import
 	}
-	s := summary{imp.Status, imp.File, imp.SHA256, imp.Rows, imp.Joiners, imp.Movers, imp.Leavers, imp.Rehires, imp.Changes, imp.Unchanged, imp.Reason}
+	s := summary{imp.Status, imp.File, imp.SHA256, imp.Rows, imp.Joiners, imp.Movers, imp.Leavers, imp.Rehires, imp.Changes, imp.Unchanged, imp.Reason, len(imp.Errors)}
 	return audit.New(at, actor, action, imp.Source, imp.ID, "", nil, s)
+}
+
+// ParseSince reads the start of a time window: an RFC 3339 time, a date
+// (YYYY-MM-DD, midnight UTC), or a duration back from now ("24h", "7d").
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseDuration(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok && err != nil {
+		days, aerr := strconv.Atoi(n)
+		d, err = time.Duration(days)*24*time.Hour, aerr
+	}
+	if err != nil || d < 0 {
+		return time.Time{}, fmt.Errorf("since %q: want a time (2026-03-02T09:30:00Z), a date (2026-03-02) or a duration back from now (24h, 7d)", s)
+	}
+	return now.Add(-d), nil
 }

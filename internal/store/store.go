@@ -41,7 +41,7 @@ const (
 const (
 	ImportApplied  = "applied"
 	ImportHeld     = "held"
-	ImportRejected = "rejected" // invalid feed (never stored), or a held import discarded by a person
+	ImportRejected = "rejected" // invalid feed (stored with its row errors only), or a held import discarded by a person
 	ImportDryRun   = "dry-run"  // never stored; reported only
 )
 
@@ -83,25 +83,53 @@ type Event struct {
 
 // Import is one HR snapshot that was applied or held.
 type Import struct {
-	ID         string            `json:"import_id"`
-	Source     string            `json:"source"`
-	File       string            `json:"file,omitempty"`
-	SHA256     string            `json:"sha256,omitempty"`
-	Status     string            `json:"status"`
-	Actor      string            `json:"actor"`
-	Rows       int               `json:"rows"`
-	Joiners    int               `json:"joiners"`
-	Movers     int               `json:"movers"`
-	Leavers    int               `json:"leavers"`
-	Rehires    int               `json:"rehires"`
-	Changes    int               `json:"changes"`
-	Unchanged  int               `json:"unchanged"`
-	Reason     string            `json:"reason,omitempty"` // why it was held
-	Duration   duration.Duration `json:"duration"`         // time to compute and write it
-	CreatedAt  time.Time         `json:"created_at,omitzero"`
-	DecidedBy  string            `json:"decided_by,omitempty"`
-	DecidedAt  time.Time         `json:"decided_at,omitzero"`
-	BaseSerial int64             `json:"-"` // source serial the diff was computed against
+	ID        string            `json:"import_id"`
+	Source    string            `json:"source"`
+	File      string            `json:"file,omitempty"`
+	SHA256    string            `json:"sha256,omitempty"`
+	Status    string            `json:"status"`
+	Actor     string            `json:"actor"`
+	Rows      int               `json:"rows"`
+	Joiners   int               `json:"joiners"`
+	Movers    int               `json:"movers"`
+	Leavers   int               `json:"leavers"`
+	Rehires   int               `json:"rehires"`
+	Changes   int               `json:"changes"`
+	Unchanged int               `json:"unchanged"`
+	Reason    string            `json:"reason,omitempty"` // why it was held
+	Duration  duration.Duration `json:"duration"`         // time to compute and write it
+	CreatedAt time.Time         `json:"created_at,omitzero"`
+	DecidedBy string            `json:"decided_by,omitempty"`
+	DecidedAt time.Time         `json:"decided_at,omitzero"`
+	// Errors are why an invalid feed was rejected (never its rows).
+	Errors     []ImportError `json:"errors,omitempty"`
+	BaseSerial int64         `json:"-"` // source serial the diff was computed against
+}
+
+// ImportError is one problem of a rejected feed: a row (1-based, 0 for the
+// file as a whole), a column and what is wrong.
+type ImportError struct {
+	Row     int    `json:"row,omitempty"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+// ImportFilter selects imports for listing, newest first.
+type ImportFilter struct {
+	Source string
+	Status string
+	Limit  int // default and at most 1000
+}
+
+// AuditFilter selects audit entries for reading, in order.
+type AuditFilter struct {
+	Actor string
+	// Action matches an action exactly or as a dotted prefix: "hr" matches
+	// "hr.joiner" and "hr.import.applied".
+	Action string
+	Since  time.Time // entries at or after it
+	After  int64     // entries with Seq > After (the cursor)
+	Limit  int
 }
 
 // Workforce is every stored person of one source, with the serial of the
@@ -195,8 +223,14 @@ type Store interface {
 	// person's earlier scheduled events.
 	ApplyDue(ctx context.Context, now time.Time, actor string) ([]Event, error)
 
+	// RejectImport records an invalid feed (imp.Status == ImportRejected,
+	// with its Errors) and its audit entry, and nothing else: no person,
+	// event or source serial changes.
+	RejectImport(ctx context.Context, imp Import, entry audit.Entry) error
+
 	Import(ctx context.Context, id string) (Import, error)
 	Imports(ctx context.Context, source string, limit int) ([]Import, error)
+	ImportsBy(ctx context.Context, f ImportFilter) ([]Import, error)
 	Person(ctx context.Context, source, employeeID string) (Person, error)
 	Persons(ctx context.Context, f PersonFilter) ([]Person, error)
 	Events(ctx context.Context, f EventFilter) ([]Event, error)
@@ -205,6 +239,8 @@ type Store interface {
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 	// AuditEntries returns entries with Seq > after, in order, at most limit.
 	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
+	// AuditQuery returns the entries f selects, in order, at most f.Limit.
+	AuditQuery(ctx context.Context, f AuditFilter) ([]audit.Entry, error)
 	// AuditHead returns the sequence number and hash the store recorded for the last entry.
 	AuditHead(ctx context.Context) (int64, string, error)
 

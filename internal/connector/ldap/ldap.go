@@ -288,6 +288,10 @@ func (c *Connector) dial(ctx context.Context) (*goldap.Conn, error) {
 		return nil, c.fail("dial", "", err)
 	}
 	conn.SetTimeout(c.cfg.Timeout)
+	// A server that accepts the connection but never answers holds StartTLS
+	// and Bind until the request timeout: give up when ctx ends instead.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	if c.cfg.StartTLS {
 		if err := conn.StartTLS(tc); err != nil {
 			conn.Close()
@@ -297,8 +301,15 @@ func (c *Connector) dial(ctx context.Context) (*goldap.Conn, error) {
 	if c.cfg.BindDN != "" {
 		if err := conn.Bind(c.cfg.BindDN, c.cfg.Password); err != nil {
 			conn.Close()
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
 			return nil, c.fail("bind", c.cfg.BindDN, err)
 		}
+	}
+	if ctx.Err() != nil {
+		conn.Close()
+		return nil, c.fail("dial", "", ctx.Err())
 	}
 	return conn, nil
 }
@@ -338,8 +349,15 @@ func (c *Connector) do(ctx context.Context, op, dn string, f func(*goldap.Conn) 
 		c.conn = conn
 	}
 	c.mu.Unlock()
+	// go-ldap's requests take no context: when ctx ends first, closing the
+	// connection ends the request (and the next call redials).
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	err := f(conn)
-	if err != nil && isNetwork(err) {
+	interrupted := !stop()
+	if interrupted && err != nil {
+		err = ctx.Err()
+	}
+	if err != nil && (interrupted || isNetwork(err)) {
 		c.mu.Lock()
 		if c.conn == conn {
 			c.conn = nil

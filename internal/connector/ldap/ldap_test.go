@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,6 +302,69 @@ func TestConfigErrors(t *testing.T) {
 	} {
 		if _, err := ldap.New(cfg); err == nil {
 			t.Errorf("New(%+v) succeeded", cfg)
+		}
+	}
+}
+
+// silentServer accepts connections and never answers: a directory that
+// hangs, or a firewall that swallows the traffic after the handshake.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "ldap://" + l.Addr().String()
+}
+
+// A request to a server that does not answer ends with its context, not
+// after the connector's own (long) timeout, and the error names the server.
+func TestSilentServerEndsWithContext(t *testing.T) {
+	url := silentServer(t)
+	for _, bind := range []string{"", "cn=admin,dc=dtaa,dc=com"} {
+		c, err := ldap.New(ldap.Config{URL: url, BaseDN: "ou=people,dc=dtaa,dc=com", BindDN: bind, Password: "secret",
+			KeyAttribute: "employeeNumber", Timeout: time.Minute, Disable: ldap.Disable{Replace: map[string][]string{"employeeType": {"disabled"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		start := time.Now()
+		err = c.List(ctx, func(connector.Account) error { return nil })
+		took := time.Since(start)
+		cancel()
+		c.Close()
+		if err == nil {
+			t.Fatalf("bind %q: List against a silent server succeeded", bind)
+		}
+		if took > 10*time.Second {
+			t.Errorf("bind %q: List took %s: the context's deadline was not honoured", bind, took)
+		}
+		if !strings.Contains(err.Error(), url) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("bind %q: error %q: want the server's URL and context.DeadlineExceeded", bind, err)
+		}
+		if strings.Contains(err.Error(), "secret") {
+			t.Errorf("error shows the password: %q", err)
 		}
 	}
 }

@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"strings"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver

@@ -443,16 +443,21 @@ func scanEvent(r scanner) (store.Event, error) {
 
 var importCols = []string{"id", "source", "file", "sha256", "status", "actor", "rows", "joiners", "movers",
 	"leavers", "rehires", "changes", "unchanged", "reason", "duration_ns", "created_at", "decided_by",
-	"decided_at", "base_serial", "payload"}
+	"decided_at", "base_serial", "errors", "payload"}
 
 func scanImport(r scanner) (store.Import, error) {
 	var i store.Import
 	var dur, created, decided int64
-	var payload string
+	var errs, payload string
 	err := r.Scan(&i.ID, &i.Source, &i.File, &i.SHA256, &i.Status, &i.Actor, &i.Rows, &i.Joiners, &i.Movers,
 		&i.Leavers, &i.Rehires, &i.Changes, &i.Unchanged, &i.Reason, &dur, &created, &i.DecidedBy,
-		&decided, &i.BaseSerial, &payload)
+		&decided, &i.BaseSerial, &errs, &payload)
 	i.Duration, i.CreatedAt, i.DecidedAt = duration.Duration(dur), fromMicros(created), fromMicros(decided)
+	if err == nil && errs != "" {
+		if jerr := json.Unmarshal([]byte(errs), &i.Errors); jerr != nil {
+			return i, fmt.Errorf("store: import %s: errors: %w", i.ID, jerr)
+		}
+	}
 	return i, err
 }
 
@@ -562,9 +567,26 @@ func (s *DB) insertImport(ctx context.Context, tx *sql.Tx, i store.Import, paylo
 }
 
 func importRow(i store.Import, payload string) []any {
+	errs := ""
+	if len(i.Errors) > 0 {
+		b, _ := json.Marshal(i.Errors) // strings and ints always marshal
+		errs = string(b)
+	}
 	return []any{i.ID, i.Source, i.File, i.SHA256, i.Status, i.Actor, i.Rows,
 		i.Joiners, i.Movers, i.Leavers, i.Rehires, i.Changes, i.Unchanged, i.Reason, int64(i.Duration),
-		micros(i.CreatedAt), i.DecidedBy, micros(i.DecidedAt), i.BaseSerial, payload}
+		micros(i.CreatedAt), i.DecidedBy, micros(i.DecidedAt), i.BaseSerial, errs, payload}
+}
+
+func (s *DB) RejectImport(ctx context.Context, imp store.Import, entry audit.Entry) error {
+	if imp.Status != store.ImportRejected {
+		return fmt.Errorf("store: import %s: RejectImport of status %q", imp.ID, imp.Status)
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := s.insertImport(ctx, tx, imp, ""); err != nil {
+			return err
+		}
+		return s.appendAudit(ctx, tx, []audit.Entry{entry})
+	})
 }
 
 // applyChanges writes persons and events; a person whose dates changed, or
@@ -852,17 +874,20 @@ func (s *DB) Import(ctx context.Context, id string) (store.Import, error) {
 }
 
 func (s *DB) Imports(ctx context.Context, source string, limit int) ([]store.Import, error) {
+	return s.ImportsBy(ctx, store.ImportFilter{Source: source, Limit: limit})
+}
+
+func (s *DB) ImportsBy(ctx context.Context, f store.ImportFilter) ([]store.Import, error) {
+	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	q := `SELECT ` + strings.Join(importCols[:len(importCols)-1], ",") + `, '' FROM imports`
-	var args []any
-	if source != "" {
-		q += ` WHERE source = ?`
-		args = append(args, source)
-	}
-	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
-	return queryAll(ctx, s.db, "store: imports", scanImport, s.rb(q), append(args, limit)...)
+	var w filters
+	w.eq("source", f.Source)
+	w.eq("status", f.Status)
+	q := `SELECT ` + strings.Join(importCols[:len(importCols)-1], ",") + `, '' FROM imports` + w.sql() +
+		` ORDER BY created_at DESC, id DESC LIMIT ?`
+	return queryAll(ctx, s.db, "store: imports", scanImport, s.rb(q), append(w.args, limit)...)
 }
 
 func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error) {
@@ -971,6 +996,36 @@ func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry)
 	return nil
 }
 
+func (s *DB) AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry, error) {
+	var w filters
+	w.eq("actor", f.Actor)
+	if f.Action != "" {
+		p := f.Action + "."
+		w.add("(action = ? OR substr(action, 1, CAST(? AS INTEGER)) = ?)", f.Action, len(p), p)
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= ?", micros(f.Since))
+	}
+	if f.After > 0 {
+		w.add("seq > ?", f.After)
+	}
+	q := `SELECT ` + strings.Join(auditCols, ",") + ` FROM audit` + w.sql() + ` ORDER BY seq LIMIT ?`
+	rows, err := s.db.QueryContext(ctx, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	defer rows.Close()
+	var out []audit.Entry
+	for rows.Next() {
+		e, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: audit: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
 func (s *DB) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error) {
 	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT `+strings.Join(auditCols, ",")+` FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
 	if err != nil {
@@ -979,22 +1034,30 @@ func (s *DB) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.
 	defer rows.Close()
 	var out []audit.Entry
 	for rows.Next() {
-		var e audit.Entry
-		var at int64
-		var before, after string
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Source, &e.ImportID, &e.Subject, &before, &after, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanAudit(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		e.At = fromMicros(at)
-		if before != "" {
-			e.Before = []byte(before)
-		}
-		if after != "" {
-			e.After = []byte(after)
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func scanAudit(r scanner) (audit.Entry, error) {
+	var e audit.Entry
+	var at int64
+	var before, after string
+	if err := r.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Source, &e.ImportID, &e.Subject, &before, &after, &e.PrevHash, &e.Hash); err != nil {
+		return e, err
+	}
+	e.At = fromMicros(at)
+	if before != "" {
+		e.Before = []byte(before)
+	}
+	if after != "" {
+		e.After = []byte(after)
+	}
+	return e, nil
 }
 
 func (s *DB) AuditHead(ctx context.Context) (int64, string, error) {

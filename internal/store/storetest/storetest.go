@@ -84,6 +84,8 @@ func verify(t *testing.T, st store.Store) *audit.Break {
 func Run(t *testing.T, b Backend) {
 	ctx := context.Background()
 
+	visibility(t, b)
+
 	t.Run("EmptyWorkforce", func(t *testing.T) {
 		st := b.Open(t)
 		wf, err := st.Workforce(ctx, "hris")
