@@ -389,16 +389,22 @@ func (e *Engine) ForImport(ctx context.Context, persons []store.Person, events [
 	if err != nil {
 		return nil, err
 	}
-	e.recordViolations(ctx, viol, at)
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
-func (e *Engine) recordViolations(ctx context.Context, viol []policy.Violation, at time.Time) {
+func (e *Engine) recordViolations(ctx context.Context, viol []policy.Violation, at time.Time) error {
 	for _, v := range viol {
-		_ = e.st.AddFinding(ctx, store.Finding{Kind: "sod-violation", App: v.Withheld.App, Subject: v.Role + ":" + v.Withheld.String(),
+		err := e.st.AddFinding(ctx, store.Finding{Kind: "sod-violation", App: v.Withheld.App, Subject: v.Role + ":" + v.Withheld.String(),
 			Detail: fmt.Sprintf("grant %s by role %s withheld: separation-of-duties rule %q (holds %s)", v.Withheld, v.Role, v.Rule, strings.Join(v.Holds, ", ")),
 			Team:   "security", FirstSeen: at, LastSeen: at})
+		if err != nil {
+			return fmt.Errorf("recording the separation-of-duties finding for %s: %w", v.Withheld, err)
+		}
 	}
+	return nil
 }
 
 // PlanPending plans the applied events no import planned for (approved
@@ -436,7 +442,9 @@ func (e *Engine) PlanPending(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		e.recordViolations(ctx, viol, at)
+		if err := e.recordViolations(ctx, viol, at); err != nil {
+			return total, err
+		}
 		b.Events = ids
 		if err := e.st.QueueOps(ctx, *b); err != nil {
 			return total, err
@@ -482,7 +490,9 @@ func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	e.recordViolations(ctx, viol, at)
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return 0, err
+	}
 	b.Requests = ids
 	if err := e.st.QueueOps(ctx, *b); err != nil {
 		return 0, err
@@ -505,7 +515,9 @@ func (e *Engine) PlanAll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	e.recordViolations(ctx, viol, at)
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return 0, err
+	}
 	if len(b.Ops) == 0 && len(b.Put) == 0 && len(b.Delete) == 0 {
 		return 0, nil
 	}
@@ -595,6 +607,7 @@ func (e *Engine) unknownApps(ctx context.Context) map[string]bool {
 	}
 	counts, err := e.st.OpCounts(ctx)
 	if err != nil {
+		e.opt.Log.Warn("provision: counting operations per app failed; keeping the last answer", "err", err)
 		return e.unknown
 	}
 	out := map[string]bool{}
@@ -701,9 +714,11 @@ func (e *Engine) finish(ctx context.Context, op store.Operation, err error, heal
 			ent := audit.New(now, "system:provision", "provision."+op.Kind+".failed", op.Source, op.ImportID, op.EmployeeID, nil,
 				map[string]any{"app": op.App, "entitlement": op.Entitlement, "operation": op.ID, "error": r.Error, "attempts": op.Attempts + 1})
 			r.Entry = &ent
-			_ = e.st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: op.App, Subject: fmt.Sprintf("op-%d", op.ID),
+			if ferr := e.st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: op.App, Subject: fmt.Sprintf("op-%d", op.ID),
 				Detail: fmt.Sprintf("%s %s for %s failed after %d attempt(s): %s", op.Kind, strings.TrimSpace(op.App+" "+op.Entitlement), op.EmployeeID, op.Attempts+1, r.Error),
-				Team:   "it", FirstSeen: now, LastSeen: now})
+				Team:   "it", FirstSeen: now, LastSeen: now}); ferr != nil {
+				e.opt.Log.Error("provision: recording the failed operation's finding", "op", op.ID, "err", ferr)
+			}
 		}
 		e.opt.Log.Warn("provision: operation failed", "op", op.ID, "app", op.App, "kind", op.Kind, "person", op.EmployeeID, "attempt", op.Attempts+1, "err", r.Error)
 	}

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -908,5 +909,38 @@ func TestPrehireReadyBeforeStartEnabledOnIt(t *testing.T) {
 	}
 	if got := strings.Join(kinds, ","); !strings.HasPrefix(got, "create,disable,") || !strings.Contains(got, "enable") {
 		t.Fatalf("operations of the pre-hire: %s", got)
+	}
+}
+
+// failingFindings is a store whose findings cannot be recorded.
+type failingFindings struct {
+	store.Store
+	err error
+}
+
+func (s failingFindings) AddFinding(context.Context, store.Finding) error { return s.err }
+
+// A separation-of-duties finding that cannot be recorded fails the
+// planning that found it.
+func TestSoDFindingThatCannotBeRecordedFailsThePlan(t *testing.T) {
+	e := setup(t, `
+  - name: directory
+    connector: manual
+    owner: it
+separation_of_duties:
+  - {name: admin-and-ceo, entitlements: ["directory:`+adminGroup+`", "directory:board"]}
+`)
+	e.cfg.Roles = append(e.cfg.Roles, config.Role{Name: "board", When: `person.display_name == "Bob Admin"`,
+		Grants: []config.Grant{{App: "directory", Entitlements: []string{"board"}}}})
+	pol, err := policy.Compile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	e.importCSV(t, smallOrg)
+	broken := errors.New("findings table unavailable")
+	eng := provision.New(failingFindings{Store: e.st, err: broken}, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	if _, err := eng.PlanAll(context.Background()); !errors.Is(err, broken) || !strings.Contains(err.Error(), "board") {
+		t.Fatalf("PlanAll with a failing findings store: %v, want the failure naming the withheld grant", err)
 	}
 }

@@ -569,7 +569,10 @@ func (e *Engine) webhook(ctx context.Context, t store.CaseTask, c store.Case) (s
 	if url == "" {
 		return "", false, fmt.Errorf("step %q has no url in the playbook %s", t.Step, c.Kind)
 	}
-	body, _ := json.Marshal(map[string]any{"case": c, "task": t})
+	body, err := json.Marshal(map[string]any{"case": c, "task": t})
+	if err != nil {
+		return "", false, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return "", false, err
