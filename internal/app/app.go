@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"log/slog"
 
@@ -92,5 +93,5 @@ func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.En
 	if err != nil {
 		return nil, err
 	}
-	return provision.New(st, pol, apps, provision.Options{Log: log, MoverGrace: cfg.Provisioning.MoverGrace}), nil
+	return provision.New(st, pol, apps, provision.Options{Log: log, Now: time.Now, MoverGrace: cfg.Provisioning.MoverGrace}), nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -528,31 +529,27 @@ func (e *Engine) PlanAll(ctx context.Context) (int, error) {
 	return len(b.Ops), nil
 }
 
-// Run plans pending events and runs operations until ctx ends.
-func (e *Engine) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		if _, err := e.PlanPending(ctx); err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("provision: planning failed", "err", err)
-		}
-		if _, err := e.PlanRequests(ctx); err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("provision: planning access requests failed", "err", err)
-		}
-		n, err := e.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("provision: running operations failed", "err", err)
-		}
-		if n > 0 {
-			continue
-		}
-		t := time.NewTimer(e.opt.Poll)
-		select {
-		case <-ctx.Done():
-		case <-e.wake:
-		case <-t.C:
-		}
-		t.Stop()
+// Job is the engine's background work for the runner: each pass plans
+// pending events and approved or expired requests, then runs the due
+// operations; Wake ends its idle wait.
+func (e *Engine) Job() runner.Job {
+	return runner.Job{Name: "provision", RunOnce: e.Work, Poll: e.opt.Poll, MaxBackoff: 5 * time.Second, Wake: e.wake}
+}
+
+// Work makes one pass of the job; it returns how many operations ran.
+func (e *Engine) Work(ctx context.Context) (int, error) {
+	var errs []error
+	if _, err := e.PlanPending(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("planning: %w", err))
 	}
-	return nil
+	if _, err := e.PlanRequests(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("planning access requests: %w", err))
+	}
+	n, err := e.RunOnce(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("running operations: %w", err))
+	}
+	return n, errors.Join(errs...)
 }
 
 // RunOnce claims due operations and runs them; it returns how many ran.

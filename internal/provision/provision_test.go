@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
 	"github.com/tango-iga/tango/internal/testenv"
@@ -382,8 +384,12 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	e.importMonth(t, "2009-12")
 	first := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond})
 	runCtx, kill := context.WithCancel(ctx)
+	r, err := runner.New(slog.New(slog.DiscardHandler), time.After, first.Job())
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
-	go func() { defer close(done); first.Run(runCtx) }()
+	go func() { defer close(done); r.Run(runCtx, ctx) }()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ops, _ := e.st.Ops(ctx, store.OpFilter{App: "directory", State: store.OpDone})

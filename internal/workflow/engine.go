@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -99,25 +100,11 @@ func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
 // Playbooks returns the playbooks in use.
 func (e *Engine) Playbooks() *Config { return e.pb }
 
-// Run opens cases, completes automated steps, reminds owners of near
-// deadlines and escalates overdue tasks until ctx ends.
-func (e *Engine) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		n, err := e.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("workflow: pass failed", "err", err)
-		}
-		if n > 0 {
-			continue
-		}
-		t := time.NewTimer(e.opt.Poll)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-	}
-	return nil
+// Job is the engine's background work for the runner: each pass opens
+// cases, completes automated steps, reminds owners of near deadlines and
+// escalates overdue tasks.
+func (e *Engine) Job() runner.Job {
+	return runner.Job{Name: "workflow", RunOnce: e.RunOnce, Poll: e.opt.Poll, MaxBackoff: 30 * time.Second}
 }
 
 // RunOnce makes one pass; it returns how many things changed.
