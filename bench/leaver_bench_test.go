@@ -19,6 +19,7 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/testenv"
 )
 
@@ -79,7 +80,11 @@ roles:
 	defer eng.Close()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	go eng.Run(runCtx)
+	r, err := runner.New(log, time.After, eng.Job())
+	if err != nil {
+		b.Fatal(err)
+	}
+	go r.Run(runCtx, ctx)
 	srv := httptest.NewServer(api.New(api.Options{Store: st, Config: cfg, Logger: log, Engine: eng}))
 	defer srv.Close()
 	tok, _, err := auth.Create(ctx, st, "bench", "api", time.Now())

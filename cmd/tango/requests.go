@@ -228,7 +228,10 @@ func requestsCmd(g *globals) *cobra.Command {
 			}
 			var t time.Time
 			if until != "" {
-				cfg, _ := app.LoadConfig(g.config)
+				cfg, err := app.LoadConfig(g.config)
+				if err != nil {
+					return err
+				}
 				t, err = time.ParseInLocation("2006-01-02", until, cfg.Location())
 				if err != nil {
 					return usageErr{fmt.Errorf("--until %q: want a date such as 2026-04-01", until)}

@@ -21,7 +21,11 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/notify"
+	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/request"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/sample"
+	"github.com/tango-iga/tango/internal/scheduler"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -38,7 +42,7 @@ type serveFlags struct {
 
 func (f *serveFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
-	c.Flags().DurationVar(&f.every, "schedule-every", api.DefaultScheduleEvery, "how often scheduled joiners and leavers are applied when their date comes")
+	c.Flags().DurationVar(&f.every, "schedule-every", scheduler.DefaultEvery, "how often scheduled joiners and leavers are applied when their date comes")
 	c.Flags().StringVar(&f.logFormat, "log-format", "text", "request and event log format on stderr: text or json")
 }
 
@@ -89,14 +93,18 @@ drains those in flight for up to 10 s and closes the database.`,
 	return c
 }
 
-// serve runs the HTTP server and the scheduler on ln until ctx is done,
-// then shuts down gracefully. It closes ln; the caller closes st.
+// serve runs the HTTP server and the background jobs (scheduler,
+// provisioning, workflow, notifications) on ln until ctx is done, then
+// shuts down gracefully: requests in flight are drained, each job's pass
+// in flight ends, and what is still buffered is written. It closes ln;
+// the caller closes st.
 func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Config, ln net.Listener, every time.Duration) error {
+	now := time.Now // the one clock of the process
 	eng, err := app.Engine(st, cfg, log)
 	if err != nil {
 		return err
 	}
-	wfOpt := workflow.Options{Log: log}
+	wfOpt := workflow.Options{Log: log, Now: now}
 	if eng != nil {
 		wfOpt.RevokesSessions = eng.RevokesSessions
 	}
@@ -106,11 +114,11 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	}
 	// Notifications: the outbox is delivered even when nothing is configured
 	// any more (its messages then fail, saying what is missing).
-	nw, err := notify.NewWorker(st, cfg.Notifications, notify.Options{Log: log})
+	nw, err := notify.NewWorker(st, cfg.Notifications, notify.Options{Log: log, Now: now})
 	if err != nil {
 		return err
 	}
-	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Version: version, Engine: eng})
+	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: now, Version: version, Engine: eng})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -120,34 +128,14 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	schedCtx, stopSched := context.WithCancel(ctx)
-	defer stopSched()
-	schedDone := make(chan struct{})
-	go func() {
-		defer close(schedDone)
-		h.RunScheduler(schedCtx, every)
-	}()
-	engineDone := make(chan struct{})
-	go func() {
-		defer close(engineDone)
-		if eng != nil {
-			defer eng.Close()
-			log.Info("provisioning", "apps", len(eng.Apps()))
-			_ = eng.Run(schedCtx)
-		}
-	}()
-	// Playbooks: a case with tasks for each lifecycle event.
-	workflowDone := make(chan struct{})
-	go func() {
-		defer close(workflowDone)
-		_ = wf.Run(schedCtx)
-	}()
-	notifyDone := make(chan struct{})
-	go func() {
-		defer close(notifyDone)
-		_ = nw.Run(schedCtx)
-	}()
-	defer func() { stopSched(); <-engineDone; <-workflowDone; <-notifyDone }()
+	run, err := runner.New(log, time.After, backgroundJobs(st, cfg, log, now, every, eng, wf, nw)...)
+	if err != nil {
+		return err
+	}
+	bgCtx, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	bgDone := make(chan error, 1)
+	go func() { bgDone <- run.Run(bgCtx, context.Background()) }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -162,19 +150,52 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 		if serr := srv.Shutdown(sctx); serr != nil {
 			log.Warn("drain timed out; closing remaining connections", "err", serr)
-			_ = srv.Close()
+			if cerr := srv.Close(); cerr != nil {
+				log.Warn("closing connections", "err", cerr)
+			}
 		}
 		cancel()
 		if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 			err = serr
 		}
 	}
-	stopSched()
-	<-schedDone
+	stopBg()
+	bgErr := <-bgDone
+	// No request is served any more: write what the server still buffers.
+	fctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	err = errors.Join(err, bgErr, h.Close(fctx))
 	if err == nil {
 		log.Info("stopped")
 	}
 	return err
+}
+
+// backgroundJobs are the jobs serve runs: the scheduler every interval,
+// then the workflow, the notification outbox and (with apps) provisioning.
+func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now func() time.Time, every time.Duration,
+	eng *provision.Engine, wf *workflow.Engine, nw *notify.Worker) []runner.Job {
+	if every <= 0 {
+		every = scheduler.DefaultEvery
+	}
+	req, err := request.NewService(st, cfg, now)
+	if err != nil {
+		log.Error("scheduler: approval reminders and escalations unavailable", "err", err)
+		req = nil
+	}
+	var plan scheduler.Planner
+	if eng != nil {
+		plan = eng
+	}
+	sched := scheduler.New(st, req, plan, log, now)
+	jobs := []runner.Job{{Name: "scheduler", RunOnce: sched.RunOnce, Poll: every}, wf.Job(), nw.Job()}
+	if eng != nil {
+		log.Info("provisioning", "apps", len(eng.Apps()))
+		j := eng.Job()
+		j.Stop = func(context.Context) error { eng.Close(); return nil }
+		jobs = append(jobs, j)
+	}
+	return jobs
 }
 
 // baseURL is the URL a person on this machine uses to reach addr.

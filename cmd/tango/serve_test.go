@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +18,8 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/testenv"
 )
@@ -328,5 +332,72 @@ func TestServeDeliversNotifications(t *testing.T) {
 	ns, _ := st.Notifications(ctx, store.NotificationFilter{})
 	if len(ns) != 1 || ns[0].ID != q[0].ID || ns[0].State != store.NotifySent {
 		t.Fatalf("outbox after serve: %+v", ns)
+	}
+}
+
+// A SCIM read's audit entry that is still waiting in its batch when serve
+// is asked to stop is written before serve returns.
+func TestServeWritesBufferedReadAuditAtShutdown(t *testing.T) {
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "tango.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg, err := config.Parse([]byte(demoConfig), "tango.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := auth.Create(ctx, st, "idp", "scim", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- serve(sctx, slog.New(slog.DiscardHandler), st, cfg, ln, time.Hour) }()
+	reads := func() int {
+		es, err := st.AuditEntries(ctx, 0, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range es {
+			if e.Action == "scim.read" {
+				n++
+			}
+		}
+		return n
+	}
+	// Read until an entry is caught waiting (the batch is written 200 ms
+	// after its first entry; a slow machine may get there first).
+	waiting := -1
+	for i := 0; i < 20 && waiting < 0; i++ {
+		before := reads()
+		if status, body := httpGet(t, "http://"+ln.Addr().String()+"/scim/v2/Users", tok); status != 200 {
+			t.Fatalf("GET /scim/v2/Users: %d %s", status, body)
+		}
+		if reads() == before {
+			waiting = before
+		}
+	}
+	if waiting < 0 {
+		t.Fatal("every read's entry was written before the test could stop serve")
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not return")
+	}
+	if got := reads(); got <= waiting {
+		t.Fatalf("%d scim.read entries after shutdown, want more than the %d before it: the waiting entry was lost", got, waiting)
 	}
 }

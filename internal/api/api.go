@@ -26,14 +26,11 @@ const (
 	MaxBodyBytes   = 1 << 20  // every other request body
 )
 
-// DefaultScheduleEvery is how often the scheduler applies due events.
-const DefaultScheduleEvery = 30 * time.Second
-
 // Options configure a Server.
 type Options struct {
 	Store  store.Store
 	Config *config.Config
-	// Logger receives request logs and scheduler reports; nil: slog.Default().
+	// Logger receives request logs; nil: slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
@@ -56,6 +53,7 @@ type Server struct {
 	maxImport int64
 	engine    *provision.Engine
 	req       *request.Service // nil when the policy does not compile
+	scim      *scim.Handler
 
 	reg        *prometheus.Registry
 	importHist prometheus.Histogram
@@ -138,7 +136,8 @@ func New(o Options) *Server {
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /api/v1/openapi.json")
 	})
-	mux.Handle("/scim/v2/", scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine}))
+	s.scim = scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine})
+	mux.Handle("/scim/v2/", s.scim)
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /static/tango.css", s.css)
 	s.handler = s.logRequests(securityHeaders(mux))
@@ -147,6 +146,10 @@ func New(o Options) *Server {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close writes what the server still buffers (the audit entries of SCIM
+// reads); call it after the last request has been answered.
+func (s *Server) Close(ctx context.Context) error { return s.scim.Close(ctx) }
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

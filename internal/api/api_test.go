@@ -23,6 +23,8 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/runner"
+	"github.com/tango-iga/tango/internal/scheduler"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -79,6 +81,7 @@ type fixture struct {
 	st    store.Store
 	cfg   *config.Config
 	srv   *api.Server
+	sched *scheduler.Scheduler
 	url   string
 	logs  *syncBuffer
 	token string // scope api
@@ -117,8 +120,13 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	if err := st.RevokeToken(ctx, "old", now); err != nil {
 		t.Fatal(err)
 	}
-	f.srv = api.New(api.Options{Store: st, Config: cfg, Now: o.now, MaxImportBytes: o.maxBytes,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil))})
+	log := slog.New(slog.NewTextHandler(f.logs, nil))
+	f.srv = api.New(api.Options{Store: st, Config: cfg, Now: o.now, MaxImportBytes: o.maxBytes, Logger: log})
+	clock := o.now
+	if clock == nil {
+		clock = time.Now
+	}
+	f.sched = scheduler.New(st, nil, nil, log, clock)
 	hs := httptest.NewServer(f.srv)
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
@@ -564,7 +572,7 @@ func TestMetrics(t *testing.T) {
 
 	// The scheduler makes E006 a joiner on its start date; counts follow,
 	// read from the store at scrape time.
-	n, err := f.srv.ApplyDue(context.Background())
+	n, err := f.sched.ApplyDue(context.Background())
 	if err != nil || n != 1 {
 		t.Fatalf("ApplyDue = %d, %v; want 1 event", n, err)
 	}
@@ -591,12 +599,18 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// The scheduler, run as serve runs it, applies a due joiner and stops
+// when asked.
 func TestRunScheduler(t *testing.T) {
 	f := newFixture(t, fixtureOpts{now: func() time.Time { return time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }})
 	f.seed()
+	r, err := runner.New(slog.New(slog.DiscardHandler), time.After, runner.Job{Name: "scheduler", Poll: time.Hour, RunOnce: f.sched.RunOnce})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); f.srv.RunScheduler(ctx, time.Hour) }()
+	go func() { defer close(done); r.Run(ctx, context.Background()) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		p, err := f.st.Person(context.Background(), "hris", "E006")
@@ -615,7 +629,7 @@ func TestRunScheduler(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("RunScheduler did not return after cancel")
+		t.Fatal("the scheduler did not return after cancel")
 	}
 	evs, err := f.st.Events(context.Background(), store.EventFilter{EmployeeID: "E006"})
 	if err != nil || len(evs) != 1 || evs[0].State != store.EventApplied {
@@ -625,8 +639,8 @@ func TestRunScheduler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(entries, func(e audit.Entry) bool { return e.Actor == api.SchedulerActor }) {
-		t.Errorf("no audit entry by %s", api.SchedulerActor)
+	if !slices.ContainsFunc(entries, func(e audit.Entry) bool { return e.Actor == scheduler.Actor }) {
+		t.Errorf("no audit entry by %s", scheduler.Actor)
 	}
 }
 

@@ -39,7 +39,7 @@ func TestRequestClocksAPI(t *testing.T) {
 		t.Fatalf("approvals before escalation: %+v", a)
 	}
 	f.want("POST", "/api/v1/requests/1/approve", "E0", "", 403, "waits for the manager approval of M1")
-	if err := f.srv.RequestClocks(ctx); err != nil {
+	if err := f.sched.RequestClocks(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.want("GET", "/api/v1/requests?escalated=true", "S1", "", 200, `"escalated_to":"E0"`)

@@ -195,22 +195,6 @@ func (s *Server) planRequests(ctx context.Context) {
 	}
 }
 
-// ExpireRequests ends the time-bound grants that are due and queues their
-// revokes.
-func (s *Server) ExpireRequests(ctx context.Context) (int, error) {
-	rs, err := request.Expire(ctx, s.st, s.now())
-	if err != nil {
-		return 0, err
-	}
-	for _, r := range rs {
-		s.log.Info("scheduler: access grant expired", "request", r.ID, "beneficiary", r.Beneficiary, "app", r.App, "entitlement", r.Entitlement)
-	}
-	if len(rs) > 0 {
-		s.planRequests(ctx)
-	}
-	return len(rs), nil
-}
-
 // setAway marks a person away until a day (their manager approves in
 // their place) or back ({"until": ""}). The person themselves, their
 // manager, or an admin token may set it.

@@ -19,6 +19,8 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/request"
+	"github.com/tango-iga/tango/internal/scheduler"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -40,6 +42,7 @@ type reqFixture struct {
 	t      *testing.T
 	st     store.Store
 	srv    *api.Server
+	sched  *scheduler.Scheduler
 	url    string
 	tokens map[string]string // employee ID (or "service") -> token
 	mu     sync.Mutex
@@ -85,6 +88,11 @@ func newReqFixture(t *testing.T) *reqFixture {
 	}
 	t.Cleanup(eng.Close)
 	f.srv = api.New(api.Options{Store: st, Config: cfg, Logger: log, Engine: eng, Now: f.clock})
+	svc, err := request.NewService(st, cfg, f.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sched = scheduler.New(st, svc, eng, log, f.clock)
 	hs := httptest.NewServer(f.srv)
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
@@ -171,7 +179,7 @@ func TestRequestsAPI(t *testing.T) {
 	f.mu.Lock()
 	f.now = f.now.Add(49 * time.Hour)
 	f.mu.Unlock()
-	if n, err := f.srv.ExpireRequests(ctx); err != nil || n != 1 {
+	if n, err := f.sched.ExpireRequests(ctx); err != nil || n != 1 {
 		t.Fatalf("expire: %d %v", n, err)
 	}
 	ops, _ = f.st.Ops(ctx, store.OpFilter{EmployeeID: "A1"})

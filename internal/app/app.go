@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"log/slog"
 
@@ -150,5 +151,5 @@ func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.En
 	if err != nil {
 		return nil, err
 	}
-	return provision.New(st, pol, apps, provision.Options{Log: log, MoverGrace: cfg.Provisioning.MoverGrace, ReconcileTimeout: cfg.Provisioning.ReconcileTimeout}), nil
+	return provision.New(st, pol, apps, provision.Options{Log: log, Now: time.Now, MoverGrace: cfg.Provisioning.MoverGrace, ReconcileTimeout: cfg.Provisioning.ReconcileTimeout}), nil
 }

@@ -74,7 +74,9 @@ func Check(ctx context.Context, st store.Store, bearer, scope string, now time.T
 	}
 	// Record the last use at most once a minute per token.
 	if now.Sub(t.LastUsed) > time.Minute {
-		_ = st.TouchToken(ctx, t.ID, now)
+		if err := st.TouchToken(ctx, t.ID, now); err != nil {
+			return store.Token{}, fmt.Errorf("recording the use of token %q: %w", t.Name, err)
+		}
 	}
 	return t, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
 )
 
@@ -55,5 +56,38 @@ func TestTokens(t *testing.T) {
 	ts, _ := st.Tokens(ctx)
 	if len(ts) != 2 || ts[0].LastUsed.IsZero() {
 		t.Fatalf("tokens with last use: %+v", ts)
+	}
+}
+
+// failingTouch is a store that cannot record a token's use.
+type failingTouch struct {
+	store.Store
+	err error
+}
+
+func (s failingTouch) TouchToken(context.Context, int64, time.Time) error { return s.err }
+
+func TestTokenUseThatCannotBeRecordedFails(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	tok, _, err := auth.Create(ctx, st, "entra", "scim", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := errors.New("database is read-only")
+	if _, err := auth.Check(ctx, failingTouch{Store: st, err: broken}, tok, "scim", now); !errors.Is(err, broken) {
+		t.Fatalf("check whose use cannot be recorded: %v, want %v", err, broken)
+	}
+	// Once recorded, the next minute's checks do not write.
+	if _, err := auth.Check(ctx, st, tok, "scim", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auth.Check(ctx, failingTouch{Store: st, err: broken}, tok, "scim", now.Add(30*time.Second)); err != nil {
+		t.Fatalf("check within the minute: %v", err)
 	}
 }

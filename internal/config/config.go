@@ -252,7 +252,9 @@ func Default() *Config {
 			Safeguards: Safeguards{MaxLeavers: "5%"},
 		}},
 	}
-	_ = c.finish()
+	if err := c.finish(); err != nil {
+		panic("config: the built-in default config is invalid: " + err.Error())
+	}
 	return c
 }
 

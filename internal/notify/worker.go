@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -91,24 +92,10 @@ func NewWorker(st store.Store, cfg config.Notifications, opt Options) (*Worker, 
 	return w, nil
 }
 
-// Run delivers until ctx ends.
-func (w *Worker) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		n, err := w.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			w.opt.Log.Error("notify: pass failed", "err", w.Scrub(err.Error()))
-		}
-		if n > 0 {
-			continue
-		}
-		t := time.NewTimer(w.opt.Poll)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-	}
-	return nil
+// Job is the worker's background work for the runner: each pass claims
+// the due messages and tries each once.
+func (w *Worker) Job() runner.Job {
+	return runner.Job{Name: "notify", RunOnce: w.RunOnce, Poll: w.opt.Poll, MaxBackoff: 30 * time.Second}
 }
 
 // RunOnce claims the due messages and tries each once; it returns how
@@ -116,7 +103,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	ns, err := w.st.ClaimNotifications(ctx, w.owner, w.opt.Now(), w.opt.Lease, 20)
 	if err != nil {
-		return 0, err
+		return 0, errors.New(w.Scrub(err.Error()))
 	}
 	var errs []error
 	for _, n := range ns {
@@ -135,7 +122,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 			errs = append(errs, err)
 		}
 	}
-	return len(ns), errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return len(ns), errors.New(w.Scrub(err.Error())) // the runner logs it
+	}
+	return len(ns), nil
 }
 
 // attempt tries one message and says how it ended.

@@ -17,6 +17,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -50,6 +51,9 @@ type Engine struct {
 	opt   Options
 	owner string
 	wake  chan struct{}
+	// settled is when Work last checked the waiting operations against
+	// the accounts exports (one runner goroutine calls Work).
+	settled time.Time
 
 	unknownMu sync.Mutex
 	unknown   map[string]bool
@@ -402,16 +406,22 @@ func (e *Engine) ForImport(ctx context.Context, persons []store.Person, events [
 	if err != nil {
 		return nil, err
 	}
-	e.recordViolations(ctx, viol, at)
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 
-func (e *Engine) recordViolations(ctx context.Context, viol []policy.Violation, at time.Time) {
+func (e *Engine) recordViolations(ctx context.Context, viol []policy.Violation, at time.Time) error {
 	for _, v := range viol {
-		_ = e.st.AddFinding(ctx, store.Finding{Kind: "sod-violation", App: v.Withheld.App, Subject: v.Role + ":" + v.Withheld.String(),
+		err := e.st.AddFinding(ctx, store.Finding{Kind: "sod-violation", App: v.Withheld.App, Subject: v.Role + ":" + v.Withheld.String(),
 			Detail: fmt.Sprintf("grant %s by role %s withheld: separation-of-duties rule %q (holds %s)", v.Withheld, v.Role, v.Rule, strings.Join(v.Holds, ", ")),
 			Team:   "security", FirstSeen: at, LastSeen: at})
+		if err != nil {
+			return fmt.Errorf("recording the separation-of-duties finding for %s: %w", v.Withheld, err)
+		}
 	}
+	return nil
 }
 
 // PlanPending plans the applied events no import planned for (approved
@@ -449,7 +459,9 @@ func (e *Engine) PlanPending(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		e.recordViolations(ctx, viol, at)
+		if err := e.recordViolations(ctx, viol, at); err != nil {
+			return total, err
+		}
 		b.Events = ids
 		if err := e.st.QueueOps(ctx, *b); err != nil {
 			return total, err
@@ -495,7 +507,9 @@ func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	e.recordViolations(ctx, viol, at)
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return 0, err
+	}
 	b.Requests = ids
 	if err := e.st.QueueOps(ctx, *b); err != nil {
 		return 0, err
@@ -518,7 +532,9 @@ func (e *Engine) PlanAll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	e.recordViolations(ctx, viol, at)
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return 0, err
+	}
 	if len(b.Ops) == 0 && len(b.Put) == 0 && len(b.Delete) == 0 {
 		return 0, nil
 	}
@@ -529,38 +545,33 @@ func (e *Engine) PlanAll(ctx context.Context) (int, error) {
 	return len(b.Ops), nil
 }
 
-// Run plans pending events and runs operations until ctx ends.
-func (e *Engine) Run(ctx context.Context) error {
-	var settled time.Time
-	for ctx.Err() == nil {
-		if time.Since(settled) >= e.opt.SettleEvery {
-			settled = time.Now()
-			if _, err := e.SettleWaiting(ctx); err != nil && ctx.Err() == nil {
-				e.opt.Log.Error("provision: checking waiting operations against accounts exports failed", "err", err)
-			}
+// Job is the engine's background work for the runner: each pass plans
+// pending events and approved or expired requests, then runs the due
+// operations; Wake ends its idle wait.
+func (e *Engine) Job() runner.Job {
+	return runner.Job{Name: "provision", RunOnce: e.Work, Poll: e.opt.Poll, MaxBackoff: 5 * time.Second, Wake: e.wake}
+}
+
+// Work makes one pass of the job; it returns how many operations ran.
+func (e *Engine) Work(ctx context.Context) (int, error) {
+	var errs []error
+	if now := time.Now(); now.Sub(e.settled) >= e.opt.SettleEvery {
+		e.settled = now
+		if _, err := e.SettleWaiting(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("checking waiting operations against accounts exports: %w", err))
 		}
-		if _, err := e.PlanPending(ctx); err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("provision: planning failed", "err", err)
-		}
-		if _, err := e.PlanRequests(ctx); err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("provision: planning access requests failed", "err", err)
-		}
-		n, err := e.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("provision: running operations failed", "err", err)
-		}
-		if n > 0 {
-			continue
-		}
-		t := time.NewTimer(e.opt.Poll)
-		select {
-		case <-ctx.Done():
-		case <-e.wake:
-		case <-t.C:
-		}
-		t.Stop()
 	}
-	return nil
+	if _, err := e.PlanPending(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("planning: %w", err))
+	}
+	if _, err := e.PlanRequests(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("planning access requests: %w", err))
+	}
+	n, err := e.RunOnce(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("running operations: %w", err))
+	}
+	return n, errors.Join(errs...)
 }
 
 // RunOnce claims due operations and runs them; it returns how many ran.
@@ -625,6 +636,7 @@ func (e *Engine) unknownApps(ctx context.Context) map[string]bool {
 	}
 	counts, err := e.st.OpCounts(ctx)
 	if err != nil {
+		e.opt.Log.Warn("provision: counting operations per app failed; keeping the last answer", "err", err)
 		return e.unknown
 	}
 	out := map[string]bool{}
@@ -739,9 +751,11 @@ func (e *Engine) finish(ctx context.Context, op store.Operation, err error, heal
 			ent := audit.New(now, "system:provision", "provision."+op.Kind+".failed", op.Source, op.ImportID, op.EmployeeID, nil,
 				map[string]any{"app": op.App, "entitlement": op.Entitlement, "operation": op.ID, "error": r.Error, "attempts": op.Attempts + 1})
 			r.Entry = &ent
-			_ = e.st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: op.App, Subject: fmt.Sprintf("op-%d", op.ID),
+			if ferr := e.st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: op.App, Subject: fmt.Sprintf("op-%d", op.ID),
 				Detail: fmt.Sprintf("%s %s for %s failed after %d attempt(s): %s", op.Kind, strings.TrimSpace(op.App+" "+op.Entitlement), op.EmployeeID, op.Attempts+1, r.Error),
-				Team:   "it", FirstSeen: now, LastSeen: now})
+				Team:   "it", FirstSeen: now, LastSeen: now}); ferr != nil {
+				e.opt.Log.Error("provision: recording the failed operation's finding", "op", op.ID, "err", ferr)
+			}
 		}
 		e.opt.Log.Warn("provision: operation failed", "op", op.ID, "app", op.App, "kind", op.Kind, "person", op.EmployeeID, "attempt", op.Attempts+1, "err", r.Error)
 	}

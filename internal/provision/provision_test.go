@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
 	"github.com/tango-iga/tango/internal/testenv"
@@ -382,8 +384,12 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	e.importMonth(t, "2009-12")
 	first := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond})
 	runCtx, kill := context.WithCancel(ctx)
+	r, err := runner.New(slog.New(slog.DiscardHandler), time.After, first.Job())
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
-	go func() { defer close(done); first.Run(runCtx) }()
+	go func() { defer close(done); r.Run(runCtx, ctx) }()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		ops, _ := e.st.Ops(ctx, store.OpFilter{App: "directory", State: store.OpDone})
@@ -1045,5 +1051,38 @@ func TestUnreachableAppRetries(t *testing.T) {
 			t.Fatalf("no second attempt: %+v", ops)
 		}
 		time.Sleep(20 * time.Millisecond) // poll until the backoff has passed
+	}
+}
+
+// failingFindings is a store whose findings cannot be recorded.
+type failingFindings struct {
+	store.Store
+	err error
+}
+
+func (s failingFindings) AddFinding(context.Context, store.Finding) error { return s.err }
+
+// A separation-of-duties finding that cannot be recorded fails the
+// planning that found it.
+func TestSoDFindingThatCannotBeRecordedFailsThePlan(t *testing.T) {
+	e := setup(t, `
+  - name: directory
+    connector: manual
+    owner: it
+separation_of_duties:
+  - {name: admin-and-ceo, entitlements: ["directory:`+adminGroup+`", "directory:board"]}
+`)
+	e.cfg.Roles = append(e.cfg.Roles, config.Role{Name: "board", When: `person.display_name == "Bob Admin"`,
+		Grants: []config.Grant{{App: "directory", Entitlements: []string{"board"}}}})
+	pol, err := policy.Compile(e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	e.importCSV(t, smallOrg)
+	broken := errors.New("findings table unavailable")
+	eng := provision.New(failingFindings{Store: e.st, err: broken}, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	if _, err := eng.PlanAll(context.Background()); !errors.Is(err, broken) || !strings.Contains(err.Error(), "board") {
+		t.Fatalf("PlanAll with a failing findings store: %v, want the failure naming the withheld grant", err)
 	}
 }

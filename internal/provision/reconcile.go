@@ -152,7 +152,10 @@ func (e *Engine) ReconcileWith(ctx context.Context, o ReconcileOptions) (Report,
 		rep.Apps = append(rep.Apps, r)
 	}
 	// Count what ran for each app since the start.
-	states, _ := e.st.AppStates(ctx)
+	states, err := e.st.AppStates(ctx)
+	if err != nil {
+		return rep, err
+	}
 	for i := range rep.Apps {
 		r := &rep.Apps[i]
 		ops, err := e.st.Ops(ctx, store.OpFilter{App: r.App})

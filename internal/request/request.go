@@ -225,8 +225,10 @@ func (s *Service) Create(ctx context.Context, c Caller, in New) (store.Request, 
 	if err := s.checkSoD(ctx, ben, r); err != nil {
 		var se *SoDError
 		if errors.As(err, &se) {
-			_ = s.st.AppendAudit(ctx, audit.New(r.CreatedAt, c.actor(), "request.refused", r.Source, "", r.Beneficiary, nil,
-				map[string]any{"request": r, "rule": se.Rule, "reason": se.Error()}))
+			if aerr := s.st.AppendAudit(ctx, audit.New(r.CreatedAt, c.actor(), "request.refused", r.Source, "", r.Beneficiary, nil,
+				map[string]any{"request": r, "rule": se.Rule, "reason": se.Error()})); aerr != nil {
+				return store.Request{}, fmt.Errorf("recording the refusal (%v): %w", err, aerr)
+			}
 		}
 		return store.Request{}, err
 	}

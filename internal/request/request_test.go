@@ -328,3 +328,31 @@ func TestTimeBoundGrantExpiryQueuesRevoke(t *testing.T) {
 		t.Fatalf("requests left unplanned: %+v", un)
 	}
 }
+
+// failingAudit is a store whose audit appends fail.
+type failingAudit struct {
+	store.Store
+	err error
+}
+
+func (s failingAudit) AppendAudit(context.Context, ...audit.Entry) error { return s.err }
+
+func TestSoDRefusalWhoseAuditFailsReportsTheFailure(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.create(t, "A2", request.New{App: "erp", Entitlement: "payments-create"})
+	f.approve(t, "M1", a.ID)
+	f.approve(t, "O1", a.ID)
+	broken := errors.New("audit log unavailable")
+	svc, err := request.NewService(failingAudit{Store: f.st, err: broken}, f.cfg, func() time.Time { return f.now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Create(ctx, f.caller(t, "A2"), request.New{App: "erp", Entitlement: "payments-approve", Justification: "x"})
+	if !errors.Is(err, broken) || !strings.Contains(err.Error(), "create-vs-approve-payments") {
+		t.Fatalf("create whose refusal cannot be audited: %v, want the audit failure and the rule", err)
+	}
+	if rs, err := f.st.Requests(ctx, store.RequestFilter{Beneficiary: "A2", State: store.RequestPending}); err != nil || len(rs) != 0 {
+		t.Fatalf("pending requests after the refusal: %v %+v", err, rs)
+	}
+}

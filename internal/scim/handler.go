@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,8 +97,14 @@ func New(o Options) *Handler {
 	return h
 }
 
-// Flush writes the audit entries of reads still buffered.
+// Flush writes the audit entries of reads still buffered (a failure is
+// logged).
 func (h *Handler) Flush() { h.audit.flush() }
+
+// Close writes the audit entries of reads still buffered and returns the
+// failure; serve calls it once the last request has been answered, so no
+// read's entry is lost at shutdown.
+func (h *Handler) Close(ctx context.Context) error { return h.audit.write(ctx) }
 
 type ctxKey int
 
@@ -324,17 +331,25 @@ func (a *auditBatch) add(e audit.Entry) {
 }
 
 func (a *auditBatch) flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.write(ctx); err != nil {
+		a.log.Error("scim: audit of reads failed", "err", err)
+	}
+}
+
+// write appends the entries pending.
+func (a *auditBatch) write(ctx context.Context) error {
 	a.mu.Lock()
 	batch := a.pending
 	a.pending = nil
 	a.timer = false
 	a.mu.Unlock()
 	if len(batch) == 0 {
-		return
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	if err := a.st.AppendAudit(ctx, batch...); err != nil {
-		a.log.Error("scim: audit of reads failed", "entries", len(batch), "err", err)
+		return fmt.Errorf("scim: audit of %d reads: %w", len(batch), err)
 	}
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -99,25 +100,11 @@ func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
 // Playbooks returns the playbooks in use.
 func (e *Engine) Playbooks() *Config { return e.pb }
 
-// Run opens cases, completes automated steps, reminds owners of near
-// deadlines and escalates overdue tasks until ctx ends.
-func (e *Engine) Run(ctx context.Context) error {
-	for ctx.Err() == nil {
-		n, err := e.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			e.opt.Log.Error("workflow: pass failed", "err", err)
-		}
-		if n > 0 {
-			continue
-		}
-		t := time.NewTimer(e.opt.Poll)
-		select {
-		case <-ctx.Done():
-		case <-t.C:
-		}
-		t.Stop()
-	}
-	return nil
+// Job is the engine's background work for the runner: each pass opens
+// cases, completes automated steps, reminds owners of near deadlines and
+// escalates overdue tasks.
+func (e *Engine) Job() runner.Job {
+	return runner.Job{Name: "workflow", RunOnce: e.RunOnce, Poll: e.opt.Poll, MaxBackoff: 30 * time.Second}
 }
 
 // RunOnce makes one pass; it returns how many things changed.
@@ -583,7 +570,10 @@ func (e *Engine) webhook(ctx context.Context, t store.CaseTask, c store.Case) (s
 	if url == "" {
 		return "", false, fmt.Errorf("step %q has no url in the playbook %s", t.Step, c.Kind)
 	}
-	body, _ := json.Marshal(map[string]any{"case": c, "task": t})
+	body, err := json.Marshal(map[string]any{"case": c, "task": t})
+	if err != nil {
+		return "", false, err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return "", false, err

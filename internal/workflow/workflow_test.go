@@ -19,6 +19,7 @@ import (
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
 )
@@ -159,10 +160,13 @@ func TestCERTOffboarding(t *testing.T) {
 		t.Fatalf("2010-02 leavers %d, want 13", res.Leavers)
 	}
 	runCtx, stop := context.WithCancel(ctx)
+	r, err := runner.New(slog.New(slog.DiscardHandler), time.After, f.wf.Job(), f.prov.Job())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); f.wf.Run(runCtx) }()
-	go func() { defer wg.Done(); f.prov.Run(runCtx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); r.Run(runCtx, ctx) }()
 	defer func() { stop(); wg.Wait() }()
 
 	var cases []store.Case

@@ -264,27 +264,19 @@ func isOr(e Expr) bool  { _, ok := e.(Or); return ok }
 // right operands from the top of the chain down (so rest[len-1] comes
 // first in reading order).
 func spine(e Expr) (first Expr, rest []Expr) {
-	switch e.(type) {
-	case And:
-		for {
-			a, ok := e.(And)
-			if !ok {
-				return e, rest
-			}
+	switch {
+	case isAnd(e):
+		for a, ok := e.(And); ok; a, ok = e.(And) {
 			rest = append(rest, a.Right)
 			e = a.Left
 		}
-	case Or:
-		for {
-			o, ok := e.(Or)
-			if !ok {
-				return e, rest
-			}
+	case isOr(e):
+		for o, ok := e.(Or); ok; o, ok = e.(Or) {
 			rest = append(rest, o.Right)
 			e = o.Left
 		}
 	}
-	return e, nil
+	return e, rest
 }
 
 func writeValue(b *strings.Builder, v any) {

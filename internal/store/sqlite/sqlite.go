@@ -114,7 +114,10 @@ func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		return nil, fmt.Errorf("sqlite %s: migrate: %w", path, err)
 	}
 	// The database holds personal data: readable by its owner only.
-	_ = os.Chmod(path, 0o600)
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: restricting the file to its owner: %w", path, err)
+	}
 	return sqlstore.New(db, dialect{}), nil
 }
 

@@ -163,7 +163,9 @@ func (s *DB) closeCaseIfDone(ctx context.Context, tx *sql.Tx, id int64, actor st
 	if err != nil {
 		return fmt.Errorf("store: close case %d: %w", id, err)
 	}
-	if n, _ := r.RowsAffected(); n == 0 {
+	if n, err := r.RowsAffected(); err != nil {
+		return fmt.Errorf("store: close case %d: %w", id, err)
+	} else if n == 0 {
 		return nil
 	}
 	cs, err := scanCase(tx.QueryRowContext(ctx, s.rb(`SELECT id, `+strings.Join(caseCols, ",")+` FROM cases WHERE id = ?`), id))

@@ -130,7 +130,9 @@ func (s *DB) FinishNotification(ctx context.Context, id int64, owner string, at 
 		if err != nil {
 			return fmt.Errorf("store: finish notification %d: %w", id, err)
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
+		if k, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("store: finish notification %d: %w", id, err)
+		} else if k == 0 {
 			return fmt.Errorf("notification %d is no longer leased by %s: %w", id, owner, store.ErrConflict)
 		}
 		if r.State == store.NotifyPending {

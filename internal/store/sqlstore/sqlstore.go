@@ -1119,7 +1119,9 @@ func (s *DB) RevokeToken(ctx context.Context, name string, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("store: token %q: %w", name, err)
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
+		if n, err := r.RowsAffected(); err != nil {
+			return fmt.Errorf("store: token %q: %w", name, err)
+		} else if n == 0 {
 			return fmt.Errorf("token %q: %w", name, store.ErrNotFound)
 		}
 		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, "cli", "token.revoked", "", "", name, nil, nil)})
