@@ -698,6 +698,17 @@ func TestLeaverSessionsRevokedAfterDisable(t *testing.T) {
 	}
 	e.importCSV(t, smallOrg)
 	e.drain(t)
+	// The payroll team makes the joiners' accounts: their operations wait
+	// for those tasks until then.
+	joined, _ := e.st.Ops(ctx, store.OpFilter{App: "payroll", State: store.OpWaiting})
+	if len(joined) != 3 {
+		t.Fatalf("payroll operations waiting for the joiners' tasks: %+v, want 3", joined)
+	}
+	for _, o := range joined {
+		if _, err := e.st.CompleteTask(ctx, o.TaskID, "made in the payroll console", "finance-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Cat (E3) leaves; Bob (E2) moves, and so loses access too.
 	moved := strings.Replace(smallOrg, "Bob Admin,E2,bob@dtaa.com,ITAdmin", "Bob Admin,E2,bob@dtaa.com,Engineer", 1)
 	moved = strings.Replace(moved, "Cat Clerk,E3,cat@dtaa.com,Clerk,,1,1,3 - Ops,,Ann Boss\n", "", 1)
