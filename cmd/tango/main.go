@@ -150,5 +150,6 @@ func unknownCommand(cmd *cobra.Command, arg string) error {
 	if s := cmd.SuggestionsFor(arg); len(s) > 0 {
 		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
 	}
-	return fmt.Errorf("%s\n\nRun '%s --help' for usage.", msg, cmd.CommandPath())
+	// cobra's own wording, full stop included
+	return errors.New(msg + "\n\nRun '" + cmd.CommandPath() + " --help' for usage.")
 }
