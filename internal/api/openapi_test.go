@@ -58,6 +58,7 @@ var routeCalls = map[string]routeCall{
 	"GET /api/v1/apps":                   {path: "/api/v1/apps", as: "api", status: 200},
 	"GET /api/v1/operations":             {path: "/api/v1/operations", as: "api", status: 200},
 	"GET /api/v1/findings":               {path: "/api/v1/findings", as: "api", status: 200},
+	"GET /api/v1/audit":                  {path: "/api/v1/audit?action=hr&limit=2", as: "api", status: 200},
 	"GET /api/v1/cases":                  {path: "/api/v1/cases", as: "api", status: 200},
 	"GET /api/v1/tasks":                  {path: "/api/v1/tasks", as: "api", status: 200},
 	"POST /api/v1/tasks/{id}/complete":   {path: "/api/v1/tasks/{task}/complete", as: "api", ctype: "application/json", body: `{"evidence": "I attest that E009 returned <every> device & keeps no data"}`, status: 200},
