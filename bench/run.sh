@@ -4,7 +4,9 @@
 #   bench/run.sh            go test benchmarks, 3 runs each (each import in a child process)
 #   bench/run.sh profile    one run of each import with CPU profiles, and their top costs
 #   bench/run.sh compare REV   the importbench of REV and of the working tree, alternating,
-#                              ROUNDS (3) rounds of first load + re-import on both stores
+#                              ROUNDS (3) rounds of first load + re-import on both stores;
+#                              then the plan and SCIM (FilteredGet, Post, Patch) benchmarks
+#                              of both, alternating, ROUNDS rounds
 #   bench/run.sh scim       the SCIM service provider with 100,000 users, and against the
 #                           independent SCIM server (scimmy) in the same run (internal/scim)
 #
@@ -62,6 +64,19 @@ if [[ "$1" == compare ]]; then
 				"postgres first $("$b" -store postgres -dsn "${dsn/DBNAME/$db}" -file "$first" | brief);" \
 				"re-import $("$b" -store postgres -dsn "${dsn/DBNAME/$db}" -file "$next" | brief);" \
 				"load $(cut -d' ' -f1 /proc/loadavg)"
+		done
+	done
+	# The plan and SCIM benchmarks of both trees, alternating too: each
+	# tree's test binaries run from their own package folders.
+	(cd "$dir/old" && go test -c -o "$dir/plan-old.test" ./bench/ && go test -c -o "$dir/scim-old.test" ./internal/scim/)
+	(cd .. && go test -c -o "$dir/plan-new.test" ./bench/ && go test -c -o "$dir/scim-new.test" ./internal/scim/)
+	for round in $(seq 1 "${ROUNDS:-3}"); do
+		for side in old new; do
+			name=$([[ $side == new ]] && echo "working tree" || echo "$rev")
+			root=$([[ $side == new ]] && (cd .. && pwd) || echo "$dir/old")
+			echo "round $round, $name (load $(cut -d' ' -f1 /proc/loadavg)):"
+			(cd "$root/bench" && "$dir/plan-$side.test" -test.run '^$' -test.bench '^BenchmarkPlan100k$' -test.benchtime 1x -test.timeout 30m | grep '^Benchmark')
+			(cd "$root/internal/scim" && "$dir/scim-$side.test" -test.run '^$' -test.bench '^Benchmark(FilteredGet|Post|Patch)$' -test.benchtime 2000x -test.timeout 30m | grep '^Benchmark')
 		done
 	done
 	exit 0
