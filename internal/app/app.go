@@ -123,7 +123,7 @@ func CheckConfig(flag string) (*config.Config, string, error) {
 			errs.Add(err)
 		}
 	}
-	errs.Add(provision.CheckApps(cfg)...)
+	errs.Add(CheckApps(cfg)...)
 	errs.Add(workflow.Check(cfg))
 	if err := errs.Err(); err != nil {
 		return nil, path, err
@@ -147,7 +147,7 @@ func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.En
 	if err != nil {
 		return nil, err
 	}
-	apps, err := provision.LoadApps(cfg, st)
+	apps, err := LoadApps(cfg, st)
 	if err != nil {
 		return nil, err
 	}

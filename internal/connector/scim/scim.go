@@ -121,8 +121,8 @@ var (
 	_ connector.SessionRevoker = (*Connector)(nil)
 )
 
-// New checks cfg and returns a connector; it makes no request.
-func New(cfg Config) (*Connector, error) {
+// FromConfig checks cfg and returns a connector; it makes no request.
+func FromConfig(cfg Config) (*Connector, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("scim: BaseURL %q is not an http(s) URL", cfg.BaseURL)

@@ -196,8 +196,8 @@ var (
 	_ connector.SessionRevoker = (*Connector)(nil)
 )
 
-// New checks cfg and returns a connector; it makes no request.
-func New(cfg Config) (*Connector, error) {
+// FromConfig checks cfg and returns a connector; it makes no request.
+func FromConfig(cfg Config) (*Connector, error) {
 	u, err := checkURL("URL", cfg.URL)
 	if err != nil {
 		return nil, err
