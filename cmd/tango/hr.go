@@ -14,6 +14,7 @@ import (
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 func cliActor() string {
@@ -46,7 +47,7 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if format != "" && !slices.Contains(hr.Formats, format) {
+			if format != "" && !slices.Contains(table.Formats, format) {
 				return usageErr{fmt.Errorf("--format %q: want csv, json or xlsx", format)}
 			}
 			cfg, err := app.LoadConfig(g.config)
