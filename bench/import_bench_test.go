@@ -25,6 +25,7 @@ import (
 	"github.com/tango-iga/tango/bench/synth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/table"
 	"github.com/tango-iga/tango/internal/testenv"
 )
 
@@ -163,7 +164,7 @@ func BenchmarkParse100k(b *testing.B) {
 	b.ReportAllocs()
 	rows := 0
 	for b.Loop() {
-		t, err := hr.ParseCSV(data)
+		t, err := table.ParseCSV(data)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 func cliActor() string {
@@ -46,7 +47,7 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if format != "" && !slices.Contains(hr.Formats, format) {
+			if format != "" && !slices.Contains(table.Formats, format) {
 				return usageErr{fmt.Errorf("--format %q: want csv, json or xlsx", format)}
 			}
 			cfg, err := app.LoadConfig(g.config)
@@ -72,9 +73,9 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 					return err
 				}
 				defer st.Close()
-				opt := hr.Options{DryRun: dryRun, Actor: cliActor(), Format: format}
+				f := hr.File{Source: src, Name: filepath.Base(name), Data: data, DryRun: dryRun, Actor: cliActor(), Format: format}
 				if format != "" {
-					opt.FormatFrom = "--format"
+					f.FormatFrom = "--format"
 				}
 				// With apps configured, the import's access changes are queued in
 				// its own transaction; `tango serve` workers carry them out.
@@ -84,9 +85,8 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 				}
 				if eng != nil {
 					defer eng.Close()
-					opt.Provision = eng.ForImport
 				}
-				res, err = hr.ImportFile(ctx, st, cfg, src, filepath.Base(name), data, opt)
+				res, err = app.Imports(st, cfg, eng, nil).Import(ctx, f)
 				if err != nil {
 					return err
 				}
@@ -154,7 +154,8 @@ func hrDecideCmd(g *globals, approve bool) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			opt := hr.Options{Actor: cliActor()}
+			// Rejecting needs neither the config nor provisioning.
+			imports := app.Imports(st, nil, nil, nil)
 			if approve {
 				// As an import does: the approved events' access changes are
 				// queued in the approval's own transaction.
@@ -167,9 +168,9 @@ func hrDecideCmd(g *globals, approve bool) *cobra.Command {
 					return err
 				}
 				defer eng.Close()
-				opt.Provision = eng.ForImport
+				imports = app.Imports(st, cfg, eng, nil)
 			}
-			imp, err := hr.Decide(ctx, st, args[0], approve, opt)
+			imp, err := imports.Decide(ctx, args[0], approve, cliActor())
 			if err != nil {
 				return err
 			}

@@ -118,7 +118,8 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	if err != nil {
 		return err
 	}
-	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: now, Version: version, Engine: eng})
+	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: now, Version: version, Engine: eng,
+		Imports: app.Imports(st, cfg, eng, now)})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -357,7 +358,7 @@ func loadSample(ctx context.Context, st store.Store, cfg *config.Config) (string
 	if err != nil {
 		return "", err
 	}
-	res, err := hr.ImportFile(ctx, st, cfg, src, sample.Name, sample.Snapshot, hr.Options{Actor: "system:demo"})
+	res, err := app.Imports(st, cfg, nil, nil).Import(ctx, hr.File{Source: src, Name: sample.Name, Data: sample.Snapshot, Actor: "system:demo"})
 	if err != nil {
 		return "", fmt.Errorf("importing the sample organisation: %w", err)
 	}

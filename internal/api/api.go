@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/scim"
@@ -41,6 +42,9 @@ type Options struct {
 	// Engine, when set, plans the provisioning of every import in the
 	// import's own transaction and is woken after it.
 	Engine *provision.Engine
+	// Imports brings HR data in (POST /api/v1/imports, SCIM pushes); nil:
+	// one made of Store, Config, Engine and Now.
+	Imports *hr.Service
 }
 
 // Server is the http.Handler behind `tango serve`.
@@ -52,6 +56,7 @@ type Server struct {
 	version   string
 	maxImport int64
 	engine    *provision.Engine
+	imports   *hr.Service
 	req       *request.Service // nil when the policy does not compile
 	scim      *scim.Handler
 
@@ -115,6 +120,14 @@ func New(o Options) *Server {
 	if s.cfg == nil {
 		s.cfg = config.Default()
 	}
+	s.imports = o.Imports
+	if s.imports == nil {
+		io := hr.ServiceOptions{Now: s.now}
+		if s.engine != nil {
+			io.Provision = s.engine.ForImport
+		}
+		s.imports = hr.NewService(s.st, s.cfg, io)
+	}
 	if svc, err := request.NewService(s.st, s.cfg, s.now); err != nil {
 		s.log.Error("access requests unavailable", "err", err)
 	} else {
@@ -136,7 +149,7 @@ func New(o Options) *Server {
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /api/v1/openapi.json")
 	})
-	s.scim = scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine})
+	s.scim = scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine, Imports: s.imports})
 	mux.Handle("/scim/v2/", s.scim)
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /static/tango.css", s.css)

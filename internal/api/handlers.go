@@ -349,12 +349,10 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	sc.Format = format
 	tok := tokenOf(r)
 	start := time.Now()
-	opt := hr.Options{DryRun: dryRun, Actor: "token:" + tok.Name, Now: s.now}
 	if s.engine != nil {
-		opt.Provision = s.engine.ForImport
 		defer s.engine.Wake()
 	}
-	res, err := hr.ImportFile(r.Context(), s.st, s.cfg, &sc, name, data, opt)
+	res, err := s.imports.Import(r.Context(), hr.File{Source: &sc, Name: name, Data: data, DryRun: dryRun, Actor: "token:" + tok.Name})
 	switch {
 	case errors.Is(err, hr.ErrHeld):
 		writeError(w, http.StatusConflict, err.Error())

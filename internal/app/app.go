@@ -13,6 +13,7 @@ import (
 	"log/slog"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/scim"
@@ -123,7 +124,7 @@ func CheckConfig(flag string) (*config.Config, string, error) {
 			errs.Add(err)
 		}
 	}
-	errs.Add(provision.CheckApps(cfg)...)
+	errs.Add(CheckApps(cfg)...)
 	errs.Add(workflow.Check(cfg))
 	if err := errs.Err(); err != nil {
 		return nil, path, err
@@ -147,9 +148,21 @@ func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.En
 	if err != nil {
 		return nil, err
 	}
-	apps, err := provision.LoadApps(cfg, st)
+	apps, err := LoadApps(cfg, st)
 	if err != nil {
 		return nil, err
 	}
 	return provision.New(st, pol, apps, provision.Options{Log: log, Now: time.Now, MoverGrace: cfg.Provisioning.MoverGrace, ReconcileTimeout: cfg.Provisioning.ReconcileTimeout}), nil
+}
+
+// Imports builds the import service every path that brings HR data in
+// uses (hr import and approve/reject, POST /api/v1/imports, SCIM pushes).
+// With eng, what is applied is planned for provisioning in the same
+// transaction; now nil: time.Now.
+func Imports(st store.Store, cfg *config.Config, eng *provision.Engine, now func() time.Time) *hr.Service {
+	o := hr.ServiceOptions{Now: now}
+	if eng != nil {
+		o.Provision = eng.ForImport
+	}
+	return hr.NewService(st, cfg, o)
 }

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 func src() *config.Source {
@@ -51,65 +50,6 @@ func run(t *testing.T, st store.Store, csv string, opt ...Options) Result {
 		t.Fatalf("import: %v", err)
 	}
 	return res
-}
-
-func TestParseCSVQuotingBOMAndNewlines(t *testing.T) {
-	data := "\xEF\xBB\xBFid,name,note\n1,\"Kline, Maisie\",\"line one\nline \"\"two\"\"\"\n2,Bob,\n"
-	tab, err := ParseCSV([]byte(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(tab.Columns, []string{"id", "name", "note"}) {
-		t.Fatalf("columns %q (BOM not stripped?)", tab.Columns)
-	}
-	if len(tab.Rows) != 2 || tab.Value(tab.Rows[0], "name") != "Kline, Maisie" || tab.Value(tab.Rows[0], "note") != "line one\nline \"two\"" {
-		t.Fatalf("rows %+v", tab.Rows)
-	}
-	if tab.Rows[1].Num != 3 {
-		t.Fatalf("second record is spreadsheet row %d, want 3", tab.Rows[1].Num)
-	}
-	for _, bad := range []string{"", "id,name\n1,\"unterminated\n", "id,id\n1,2\n", "id,name\n1\n", "id,name\n\xff\xfe,x\n"} {
-		if _, err := ParseCSV([]byte(bad)); err == nil {
-			t.Errorf("ParseCSV(%q) succeeded", bad)
-		}
-	}
-}
-
-func TestParseJSONAndXLSX(t *testing.T) {
-	tab, err := ParseJSON([]byte(`[{"id":"1","name":"Ann","n":3,"ok":true,"x":null},{"id":"2","name":"Bo"}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tab.Rows) != 2 || tab.Value(tab.Rows[0], "n") != "3" || tab.Value(tab.Rows[0], "ok") != "true" || tab.Value(tab.Rows[1], "n") != "" || tab.Rows[1].Num != 2 {
-		t.Fatalf("json rows %+v", tab.Rows)
-	}
-	for _, bad := range []string{`{"id":1}`, `[1,2]`, `[{"id":"1"}] junk`, `[{"id":`} {
-		if _, err := ParseJSON([]byte(bad)); err == nil {
-			t.Errorf("ParseJSON(%q) succeeded", bad)
-		}
-	}
-	f := excelize.NewFile()
-	rows := [][]any{{"id", "name"}, {"1", "Ann"}, {}, {"2", "Bo"}}
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err = ParseXLSX(buf.Bytes(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tab.Rows) != 2 || tab.Value(tab.Rows[1], "name") != "Bo" || tab.Rows[1].Num != 4 {
-		t.Fatalf("xlsx rows %+v", tab.Rows)
-	}
-	if _, err := ParseXLSX([]byte("not a zip"), ""); err == nil {
-		t.Fatal("garbage parsed as XLSX")
-	}
 }
 
 func TestValidationRejectsWholeFeed(t *testing.T) {
@@ -206,7 +146,7 @@ func TestCELMapping(t *testing.T) {
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	rec, errs := m.Map(Row{Num: 2, Values: []string{"E1", "Ann", "Lee", "C"}})
+	rec, errs := m.Map(table.Row{Num: 2, Values: []string{"E1", "Ann", "Lee", "C"}})
 	if errs != nil || rec.Person.DisplayName != "Ann Lee" || rec.Person.EmploymentType != "contractor" {
 		t.Fatalf("mapped %+v, %v", rec.Person, errs)
 	}

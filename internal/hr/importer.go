@@ -1,3 +1,7 @@
+// Package hr turns HR snapshots into lifecycle events: it reads a feed
+// (CSV, JSON, XLSX, with internal/table), maps its columns to person
+// attributes, validates the whole feed before anything is written, and
+// diffs it against the stored workforce of its source.
 package hr
 
 import (
@@ -15,6 +19,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 // Result is what an import did, in the shape `tango hr import --json` prints.
@@ -114,7 +119,7 @@ func importFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 	if why == "" {
 		why = "given"
 	}
-	format, why, err := ChooseFormat(format, why, name, data)
+	format, why, err := table.ChooseFormat(format, why, name, data)
 	if err != nil {
 		res.Errors = append(res.Errors, RowError{Message: err.Error()})
 		return res, nil
@@ -125,7 +130,7 @@ func importFile(ctx context.Context, st store.Store, cfg *config.Config, src *co
 		wf, err := st.Workforce(ctx, src.Name)
 		pre <- preloaded{wf, err}
 	}()
-	t, err := Parse(name, format, data, src.Sheet)
+	t, err := table.Parse(name, format, data, src.Sheet)
 	if err != nil {
 		if inner := errors.Unwrap(err); inner != nil {
 			err = inner // the file's name is the caller's to add, as for row errors

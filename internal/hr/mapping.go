@@ -12,6 +12,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 // Record is one mapped row: the person it describes, before the manager
@@ -116,7 +117,7 @@ func readsRow(ast *cel.Ast) bool {
 }
 
 // Map maps one row; errors name the row and the attribute.
-func (m *Mapper) Map(r Row) (Record, []RowError) {
+func (m *Mapper) Map(r table.Row) (Record, []RowError) {
 	rec := Record{Row: r.Num}
 	p := &rec.Person
 	get := func(i int) string {

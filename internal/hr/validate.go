@@ -202,3 +202,22 @@ func CheckPerson(p *store.Person) []string {
 	}
 	return out
 }
+
+// RowError is one problem with one row (Row 0: the feed as a whole).
+type RowError struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column,omitempty"`
+	Message string `json:"message"`
+}
+
+func (e RowError) Error() string {
+	switch {
+	case e.Row == 0 && e.Column == "":
+		return e.Message
+	case e.Row == 0:
+		return fmt.Sprintf("column %q: %s", e.Column, e.Message)
+	case e.Column == "":
+		return fmt.Sprintf("row %d: %s", e.Row, e.Message)
+	}
+	return fmt.Sprintf("row %d: column %q: %s", e.Row, e.Column, e.Message)
+}

@@ -9,8 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
+
+	"github.com/tango-iga/tango/internal/httpclient"
 )
 
 // Chat is the JSON body a chat webhook receives: Slack, Mattermost,
@@ -53,8 +54,8 @@ func PostChat(ctx context.Context, client *http.Client, name, rawURL, text strin
 	}
 	err = fmt.Errorf("%s: HTTP %d", name, resp.StatusCode)
 	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout:
-		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+	case httpclient.Retryable(resp.StatusCode) || resp.StatusCode == http.StatusRequestTimeout:
+		if s := httpclient.RetryAfter(resp.Header.Get("Retry-After")); s > 0 {
 			return retryAfterError{err, time.Duration(s) * time.Second}
 		}
 		return err

@@ -5,71 +5,37 @@
 package provision
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
-	"gopkg.in/yaml.v3"
-
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
-	"github.com/tango-iga/tango/internal/connector/ldap"
-	"github.com/tango-iga/tango/internal/connector/manual"
-	"github.com/tango-iga/tango/internal/connector/scim"
-	"github.com/tango-iga/tango/internal/connector/webhook"
-	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
-	"github.com/tango-iga/tango/internal/store"
 )
 
-// Settings are the connector keys of an app in tango.yaml.
-type Settings struct {
-	URL                string  `yaml:"url"`
-	BindDN             string  `yaml:"bind_dn"`
-	BindPassword       string  `yaml:"bind_password"`
-	BaseDN             string  `yaml:"base_dn"`
-	GroupBaseDN        string  `yaml:"group_base_dn"`
-	StartTLS           bool    `yaml:"start_tls"`
-	InsecureSkipVerify bool    `yaml:"insecure_skip_verify"`
-	CAFile             string  `yaml:"ca_file"`
-	Token              string  `yaml:"token"`
-	PageSize           int     `yaml:"page_size"`
-	RateLimit          float64 `yaml:"rate_limit"` // operations per second; 0: unlimited
-	Drift              string  `yaml:"drift"`      // report | remediate
+// AppSettings are the keys of an app in tango.yaml that are
+// provisioning's, whatever its connector: how the account is computed and
+// correlated, how the app is paced and reconciled. The connector's own
+// keys are its package's Settings; the wiring (internal/app) reads both.
+type AppSettings struct {
+	RateLimit float64 `yaml:"rate_limit"` // operations per second; 0: unlimited
+	Drift     string  `yaml:"drift"`      // report | remediate
 	// ReconcileTimeout overrides provisioning.reconcile_timeout for this app ("90s", "10m").
 	ReconcileTimeout string `yaml:"reconcile_timeout"`
 	Account          struct {
-		DN            string            `yaml:"dn"`
-		ObjectClasses []string          `yaml:"object_classes"`
-		Attributes    map[string]string `yaml:"attributes"`
+		DN         string            `yaml:"dn"`
+		Attributes map[string]string `yaml:"attributes"`
 	} `yaml:"account"`
 	Correlate struct {
-		AccountAttribute string `yaml:"account_attribute"`
-		Person           string `yaml:"person"`
+		Person string `yaml:"person"`
 	} `yaml:"correlate"`
-	Disable struct {
-		Replace         map[string][]string `yaml:"replace"`
-		MoveTo          string              `yaml:"move_to"`
-		ActiveDirectory bool                `yaml:"active_directory"`
-	} `yaml:"disable"`
+	// Retention is read by the leaver playbook (workflow).
 	Retention string `yaml:"retention"`
-	// SCIM apps: the app's own session-revocation endpoint, a path below
-	// url with {id} for the User's id (POSTed with the token). Webhook and
-	// manual apps always revoke sessions (an event, a task); LDAP cannot.
-	RevokeSessionsPath string `yaml:"revoke_sessions_path"`
-	// Webhook apps: the HMAC secret, an optional endpoint listing accounts, extra headers.
-	Secret  string            `yaml:"secret"`
-	ListURL string            `yaml:"list_url"`
-	Headers map[string]string `yaml:"headers"`
-	// Manual apps: the team that gets the tasks, and an accounts export to read back.
-	Team         string `yaml:"team"`
-	AccountsFile string `yaml:"accounts_file"`
 }
 
 // App is a configured app with its compiled account template and connector.
@@ -77,7 +43,7 @@ type App struct {
 	Name     string
 	Kind     string
 	Owner    string
-	Settings Settings
+	Settings AppSettings
 	Conn     connector.Connector
 	// ReconcileTimeout is the app's own reconcile_timeout; 0: the engine's.
 	ReconcileTimeout time.Duration
@@ -87,77 +53,33 @@ type App struct {
 	attrOrder        []string
 	key              cel.Program
 	limiter          *limiter
-	planner          *notify.Planner // tells a manual app's team of its tasks; nil without notifications
 }
 
 var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)))
 
-// Factory builds a connector for an app; tests and new connector kinds
-// register theirs in Factories.
-type Factory func(a *App, st store.Store) (connector.Connector, error)
-
-// Factories by connector kind.
-var Factories = map[string]Factory{
-	"ldap":    newLDAP,
-	"scim":    newSCIM,
-	"manual":  newManual,
-	"webhook": newWebhook,
+// AppSpec is an app as the wiring read it: its config entry, its
+// provisioning settings and its connector.
+type AppSpec struct {
+	Config   config.App
+	Settings AppSettings
+	// Conn is the app's connector; nil when the config is only checked.
+	Conn connector.Connector
+	// NameAttribute is the account attribute holding the login
+	// (Account.Name): uid, userName; "": the person's display name for a
+	// manual app, else the employee ID.
+	NameAttribute string
 }
 
-// LoadApps compiles every app of the config and builds its connector
-// (connecting lazily). Errors name the app and the setting.
-func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
-	apps := map[string]*App{}
-	planner := notify.NewPlanner(st, cfg)
-	for _, ca := range cfg.Apps {
-		a, err := loadApp(ca, st, planner)
-		if err != nil {
-			for _, b := range apps {
-				b.Conn.Close()
-			}
-			return nil, err
-		}
-		apps[a.Name] = a
-	}
-	return apps, nil
-}
-
-// CheckApps checks every app of cfg as LoadApps would (connector,
-// settings, CEL expressions) without connecting to any, and returns every
-// problem.
-func CheckApps(cfg *config.Config) []error {
+// NewApp checks and compiles an app's provisioning settings (drift,
+// reconcile_timeout, the CEL expressions) and returns every problem found,
+// each naming the app.
+func NewApp(spec AppSpec) (*App, []error) {
+	ca := spec.Config
+	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, Settings: spec.Settings, Conn: spec.Conn,
+		nameAttr: spec.NameAttribute, attrs: map[string]cel.Program{}}
 	var errs []error
-	for _, ca := range cfg.Apps {
-		if _, err := prepareApp(ca, nil); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errs
-}
-
-func loadApp(ca config.App, st store.Store, planner *notify.Planner) (*App, error) {
-	a, err := prepareApp(ca, planner)
-	if err != nil {
-		return nil, err
-	}
-	if a.Conn, err = Factories[a.Kind](a, st); err != nil {
-		return nil, fmt.Errorf("app %q: %w", ca.Name, err)
-	}
-	return a, nil
-}
-
-// prepareApp reads and compiles an app's settings; its connector is known
-// but not made.
-func prepareApp(ca config.App, planner *notify.Planner) (*App, error) {
-	a := &App{Name: ca.Name, Kind: ca.Connector, Owner: ca.Owner, attrs: map[string]cel.Program{}, planner: planner}
-	raw, err := yaml.Marshal(ca.Settings)
-	if err != nil {
-		return nil, fmt.Errorf("app %q: %v", ca.Name, err)
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(raw)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&a.Settings); err != nil && err.Error() != "EOF" {
-		return nil, fmt.Errorf("app %q: %v", ca.Name, err)
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("app %q: "+format, append([]any{ca.Name}, args...)...))
 	}
 	s := &a.Settings
 	switch s.Drift {
@@ -165,110 +87,46 @@ func prepareApp(ca config.App, planner *notify.Planner) (*App, error) {
 		s.Drift = "report"
 	case "report", "remediate":
 	default:
-		return nil, fmt.Errorf("app %q: drift %q: want report or remediate", ca.Name, s.Drift)
+		bad("drift %q: want report or remediate", s.Drift)
 	}
 	if s.ReconcileTimeout != "" {
 		d, err := config.ParseDuration(s.ReconcileTimeout)
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("app %q: reconcile_timeout %q: want a duration such as \"90s\" or \"10m\"", ca.Name, s.ReconcileTimeout)
+			bad("reconcile_timeout %q: want a duration such as \"90s\" or \"10m\"", s.ReconcileTimeout)
 		}
 		a.ReconcileTimeout = d
 	}
-	compile := func(what, expr string) (cel.Program, error) {
+	compile := func(what, expr string) cel.Program {
 		ast, iss := personEnv.Compile(expr)
 		if iss.Err() != nil {
-			return nil, fmt.Errorf("app %q: %s: %s", ca.Name, what, strings.ReplaceAll(iss.Err().Error(), "<input>", what))
+			bad("%s: %s", what, strings.ReplaceAll(iss.Err().Error(), "<input>", what))
+			return nil
 		}
-		return personEnv.Program(ast)
+		p, err := personEnv.Program(ast)
+		if err != nil {
+			bad("%s: %v", what, err)
+		}
+		return p
 	}
 	if s.Account.DN != "" {
-		if a.dn, err = compile("account.dn", s.Account.DN); err != nil {
-			return nil, err
-		}
+		a.dn = compile("account.dn", s.Account.DN)
 	}
-	for k, v := range s.Account.Attributes {
-		if a.attrs[k], err = compile("account.attributes."+k, v); err != nil {
-			return nil, err
-		}
+	for k := range s.Account.Attributes {
 		a.attrOrder = append(a.attrOrder, k)
 	}
 	sort.Strings(a.attrOrder)
+	for _, k := range a.attrOrder {
+		a.attrs[k] = compile("account.attributes."+k, s.Account.Attributes[k])
+	}
 	if s.Correlate.Person == "" {
 		s.Correlate.Person = "person.employee_id"
 	}
-	if a.key, err = compile("correlate.person", s.Correlate.Person); err != nil {
-		return nil, err
-	}
-	if s.RevokeSessionsPath != "" && a.Kind != "scim" {
-		return nil, fmt.Errorf("app %q: revoke_sessions_path is for connector scim (webhook and manual apps always revoke sessions, ldap cannot)", ca.Name)
-	}
-	a.nameAttr = map[string]string{"ldap": "uid", "scim": "userName", "webhook": "name"}[a.Kind]
+	a.key = compile("correlate.person", s.Correlate.Person)
 	a.limiter = newLimiter(s.RateLimit)
-	if Factories[a.Kind] == nil {
-		return nil, fmt.Errorf("app %q: connector %q is not available (known: %s)", ca.Name, a.Kind, strings.Join(kinds(), ", "))
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	return a, nil
-}
-
-func kinds() []string {
-	var k []string
-	for n := range Factories {
-		k = append(k, n)
-	}
-	sort.Strings(k)
-	return k
-}
-
-func newLDAP(a *App, _ store.Store) (connector.Connector, error) {
-	s := a.Settings
-	cfg := ldap.Config{URL: s.URL, BindDN: s.BindDN, Password: s.BindPassword, BaseDN: s.BaseDN,
-		GroupBaseDN: s.GroupBaseDN, StartTLS: s.StartTLS, InsecureSkipVerify: s.InsecureSkipVerify,
-		ObjectClasses: s.Account.ObjectClasses, KeyAttribute: s.Correlate.AccountAttribute, PageSize: s.PageSize}
-	if cfg.KeyAttribute == "" {
-		cfg.KeyAttribute = "employeeNumber"
-	}
-	cfg.Disable.Replace = s.Disable.Replace
-	cfg.Disable.MoveTo = s.Disable.MoveTo
-	cfg.Disable.ActiveDirectory = s.Disable.ActiveDirectory
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("ca_file: %v", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s: no PEM certificate", s.CAFile)
-		}
-	}
-	return ldap.New(cfg)
-}
-
-func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
-	s := a.Settings
-	key := s.Correlate.AccountAttribute
-	if key == "" {
-		key = "externalId"
-	}
-	return scim.New(scim.Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
-		MaxRetries: 2, MaxRetryWait: 5 * time.Second, RevokeSessionsPath: s.RevokeSessionsPath})
-}
-
-func newWebhook(a *App, _ store.Store) (connector.Connector, error) {
-	s := a.Settings
-	return webhook.New(webhook.Config{URL: s.URL, Secret: s.Secret, ListURL: s.ListURL, Headers: s.Headers,
-		AppName: a.Name, PageSize: s.PageSize, MaxRetries: 2, MaxRetryWait: 5 * time.Second})
-}
-
-func newManual(a *App, st store.Store) (connector.Connector, error) {
-	team := a.Settings.Team
-	if team == "" {
-		team = a.Owner
-	}
-	mc := manual.Config{App: a.Name, Team: team, Tasks: st, AccountsFile: a.Settings.AccountsFile}
-	if a.planner != nil {
-		mc.Notify = a.planner.ManualTask
-	}
-	return manual.New(mc)
 }
 
 // Account computes the account a person should have in the app.

@@ -19,6 +19,7 @@ import (
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/connector/webhook"
@@ -88,7 +89,7 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := provision.LoadApps(cfg, st)
+	apps, err := app.LoadApps(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -839,7 +840,7 @@ func TestRevokeSessionsPathConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		apps, err := provision.LoadApps(cfg, st)
+		apps, err := app.LoadApps(cfg, st)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: LoadApps = %v, %v; want an error containing %q", tc.app, apps, err, tc.want)
 		}
@@ -867,7 +868,7 @@ notifications:
 		t.Fatal(err)
 	}
 	defer st.Close()
-	apps, err := provision.LoadApps(cfg, st)
+	apps, err := app.LoadApps(cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/policy"
@@ -286,7 +287,7 @@ func TestTimeBoundGrantExpiryQueuesRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := provision.LoadApps(f.cfg, f.st)
+	apps, err := app.LoadApps(f.cfg, f.st)
 	if err != nil {
 		t.Fatal(err)
 	}

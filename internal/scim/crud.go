@@ -331,11 +331,7 @@ func (h *Handler) writeOnce(ctx context.Context, r *http.Request, rt *resourceTy
 		ch.Person = &p
 		ch.Active = userActive(doc)
 	}
-	opt := hr.Options{Actor: h.actor(ctx), Now: func() time.Time { return at }}
-	if h.engine != nil {
-		opt.Provision = h.engine.ForImport
-	}
-	_, err := hr.ApplyPush(ctx, h.st, h.cfg, src, ch, opt)
+	_, err := h.imports.Push(ctx, src, ch, h.actor(ctx), at)
 	if e := storeErr(err); e != nil {
 		return nil, 0, e
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	Now    func() time.Time
 	// Engine, when set, plans provisioning for every pushed change.
 	Engine *provision.Engine
+	// Imports applies the pushed changes; nil: one made of Store, Config,
+	// Engine and Now.
+	Imports *hr.Service
 	// TokenCache is how long a checked bearer token is trusted without
 	// asking the store again; 0: 2 seconds; negative: never cached.
 	TokenCache time.Duration
@@ -51,12 +55,13 @@ type Options struct {
 
 // Handler serves /scim/v2/.
 type Handler struct {
-	st     store.Store
-	cfg    *config.Config
-	log    *slog.Logger
-	now    func() time.Time
-	engine *provision.Engine
-	ttl    time.Duration
+	st      store.Store
+	cfg     *config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	engine  *provision.Engine
+	imports *hr.Service
+	ttl     time.Duration
 
 	mu     sync.Mutex
 	tokens map[string]cachedToken
@@ -87,6 +92,14 @@ func New(o Options) *Handler {
 	}
 	if h.ttl == 0 {
 		h.ttl = 2 * time.Second
+	}
+	h.imports = o.Imports
+	if h.imports == nil {
+		io := hr.ServiceOptions{Now: h.now}
+		if h.engine != nil {
+			io.Provision = h.engine.ForImport
+		}
+		h.imports = hr.NewService(h.st, h.cfg, io)
 	}
 	h.audit = &auditBatch{st: o.Store, log: h.log}
 	if src, e := h.source(); e == nil {

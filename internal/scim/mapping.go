@@ -10,6 +10,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 // A scim source's mapping works as a file source's (internal/hr: each
@@ -206,7 +207,7 @@ func (um *userMapper) person(doc map[string]any, id string) (p store.Person, man
 	for i, c := range rowColumns {
 		vals[i] = row[c]
 	}
-	rec, errs := um.m.Map(hr.Row{Num: 1, Values: vals})
+	rec, errs := um.m.Map(table.Row{Num: 1, Values: vals})
 	if len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {

@@ -5,7 +5,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 // Asset is one item of the asset register.
@@ -35,7 +35,7 @@ func LoadAssets(path string) ([]Asset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("asset register: %w", err)
 	}
-	t, err := hr.ParseCSV(b)
+	t, err := table.ParseCSV(b)
 	if err != nil {
 		return nil, fmt.Errorf("asset register %s: %w", path, err)
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/postgres"
 	"github.com/tango-iga/tango/internal/store/sqlite"
+	"github.com/tango-iga/tango/internal/table"
 )
 
 // Report is what one run prints.
@@ -147,7 +148,7 @@ func run(mode, kind, dbPath, dsn, file, cpuprofile, memprofile string) (Report, 
 	switch mode {
 	case "parse":
 		measure = func() error {
-			tab, err := hr.ParseCSV(data)
+			tab, err := table.ParseCSV(data)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,7 @@ func BenchmarkLDAPLoad(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
 				s := testenv.StartSlapd(b)
-				c, err := ldap.New(ldap.Config{URL: s.URL, BindDN: s.BindDN, Password: s.Password,
+				c, err := ldap.FromConfig(ldap.Config{URL: s.URL, BindDN: s.BindDN, Password: s.Password,
 					BaseDN: s.People(), KeyAttribute: "employeeNumber", LoadConnections: conns,
 					Disable: ldap.Disable{MoveTo: s.Disabled()}})
 				if err != nil {

@@ -118,9 +118,9 @@ const (
 	uacAttr     = "userAccountControl"
 )
 
-// New checks the configuration and returns a connector. It does not connect:
+// FromConfig checks the configuration and returns a connector. It does not connect:
 // the first operation does.
-func New(cfg Config) (*Connector, error) {
+func FromConfig(cfg Config) (*Connector, error) {
 	if cfg.URL == "" || cfg.BaseDN == "" {
 		return nil, errors.New("ldap: URL and BaseDN are required")
 	}

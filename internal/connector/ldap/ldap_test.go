@@ -66,7 +66,7 @@ func run(t *testing.T, configure func(*testenv.Slapd, *ldap.Config)) {
 	connectortest.Run(t, func(t *testing.T) connector.Connector {
 		cfg := config(s)
 		configure(s, &cfg)
-		c, err := ldap.New(cfg)
+		c, err := ldap.FromConfig(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func TestConformanceStartTLS(t *testing.T) {
 
 func newConnector(t *testing.T, cfg ldap.Config) *ldap.Connector {
 	t.Helper()
-	c, err := ldap.New(cfg)
+	c, err := ldap.FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,8 +300,8 @@ func TestConfigErrors(t *testing.T) {
 		{URL: "ldap://x", BaseDN: "dc=x", Disable: ldap.Disable{ActiveDirectory: true}}, // no key
 		{BaseDN: "dc=x", KeyAttribute: "k", Disable: ldap.Disable{ActiveDirectory: true}},
 	} {
-		if _, err := ldap.New(cfg); err == nil {
-			t.Errorf("New(%+v) succeeded", cfg)
+		if _, err := ldap.FromConfig(cfg); err == nil {
+			t.Errorf("FromConfig(%+v) succeeded", cfg)
 		}
 	}
 }
@@ -343,7 +343,7 @@ func silentServer(t *testing.T) string {
 func TestSilentServerEndsWithContext(t *testing.T) {
 	url := silentServer(t)
 	for _, bind := range []string{"", "cn=admin,dc=dtaa,dc=com"} {
-		c, err := ldap.New(ldap.Config{URL: url, BaseDN: "ou=people,dc=dtaa,dc=com", BindDN: bind, Password: "secret",
+		c, err := ldap.FromConfig(ldap.Config{URL: url, BaseDN: "ou=people,dc=dtaa,dc=com", BindDN: bind, Password: "secret",
 			KeyAttribute: "employeeNumber", Timeout: time.Minute, Disable: ldap.Disable{Replace: map[string][]string{"employeeType": {"disabled"}}}})
 		if err != nil {
 			t.Fatal(err)

@@ -45,8 +45,8 @@ var (
 	_ connector.SessionRevoker = (*Connector)(nil)
 )
 
-// New checks the configuration.
-func New(cfg Config) (*Connector, error) {
+// FromConfig checks the configuration.
+func FromConfig(cfg Config) (*Connector, error) {
 	if cfg.App == "" || cfg.Tasks == nil {
 		return nil, errors.New("manual: App and Tasks are required")
 	}

@@ -159,7 +159,7 @@ func TestConformance(t *testing.T) {
 	}
 	defer st.Close()
 	file := filepath.Join(t.TempDir(), "payroll-accounts.csv")
-	c, err := manual.New(manual.Config{App: "payroll", Tasks: st, AccountsFile: file})
+	c, err := manual.FromConfig(manual.Config{App: "payroll", Tasks: st, AccountsFile: file})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestUnreadableAndTaskDetail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, _ := manual.New(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
+	c, _ := manual.FromConfig(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
 	ctx := context.Background()
 	if err := c.List(ctx, func(connector.Account) error { return nil }); !errors.Is(err, connector.ErrNotReadable) {
 		t.Fatalf("List without an export: %v", err)
@@ -239,7 +239,7 @@ func TestRevokeSessionsTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, _ := manual.New(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
+	c, _ := manual.FromConfig(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
 	if connector.RevokerOf(c) == nil {
 		t.Fatal("the manual connector offers no session revocation")
 	}

@@ -102,7 +102,7 @@ func BenchmarkFilterUserName(b *testing.B) {
 func BenchmarkConnectorGet(b *testing.B) {
 	s := testenv.StartSCIMServer(b)
 	seed(b, s, &http.Client{Timeout: 10 * time.Second})
-	c, err := scim.New(scim.Config{BaseURL: s.URL, Token: s.Token})
+	c, err := scim.FromConfig(scim.Config{BaseURL: s.URL, Token: s.Token})
 	if err != nil {
 		b.Fatal(err)
 	}

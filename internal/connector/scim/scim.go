@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/httpclient"
 )
 
 // Schema and message URNs (RFC 7643, RFC 7644).
@@ -121,8 +122,8 @@ var (
 	_ connector.SessionRevoker = (*Connector)(nil)
 )
 
-// New checks cfg and returns a connector; it makes no request.
-func New(cfg Config) (*Connector, error) {
+// FromConfig checks cfg and returns a connector; it makes no request.
+func FromConfig(cfg Config) (*Connector, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("scim: BaseURL %q is not an http(s) URL", cfg.BaseURL)
@@ -908,7 +909,7 @@ func (c *Connector) call(ctx context.Context, method, path string, q url.Values,
 		if attempt >= c.cfg.MaxRetries {
 			return tmp
 		}
-		wait := connector.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
+		wait := httpclient.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
 		if tmp.RetryAfter > 0 {
 			wait = time.Duration(tmp.RetryAfter) * time.Second
 		}
@@ -966,9 +967,9 @@ func (c *Connector) once(ctx context.Context, method, full, target string, paylo
 	if len(data) > MaxBodyBytes {
 		return 0, nil, nil, fmt.Errorf("scim: %s %s: response larger than %d bytes", method, target, MaxBodyBytes)
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+	if httpclient.Retryable(resp.StatusCode) {
 		e := c.apiError(method, target, resp.StatusCode, data)
-		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: connector.RetryAfter(resp.Header.Get("Retry-After"))}, nil
+		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: httpclient.RetryAfter(resp.Header.Get("Retry-After"))}, nil
 	}
 	return resp.StatusCode, data, nil, nil
 }
@@ -995,23 +996,12 @@ func (c *Connector) clean(err error) error {
 	if err == nil || c.cfg.Token == "" || !strings.Contains(err.Error(), c.cfg.Token) {
 		return err
 	}
-	return &redactedError{msg: c.redact(err.Error()), err: err}
+	return httpclient.NewRedactor(c.cfg.Token).Error(err)
 }
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
 
 // redact hides the token in text that came from elsewhere.
 func (c *Connector) redact(s string) string {
-	if c.cfg.Token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.Token, "[redacted]")
+	return httpclient.NewRedactor(c.cfg.Token).String(s)
 }
 
 // ------------------------------------------------------------ rate limit

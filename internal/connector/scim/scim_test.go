@@ -50,7 +50,7 @@ func newAccount(n int) connector.Account {
 
 func newConnector(t testing.TB, cfg scim.Config) *scim.Connector {
 	t.Helper()
-	c, err := scim.New(cfg)
+	c, err := scim.FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestRevokeSessionsErrors(t *testing.T) {
 	for _, bad := range []string{"Users/{id}/revoke", "/Users/revoke", "/Users/{id}/{id}", "/x?{id}", "/../{id}"} {
 		cfg := config(s)
 		cfg.RevokeSessionsPath = bad
-		if _, err := scim.New(cfg); err == nil {
+		if _, err := scim.FromConfig(cfg); err == nil {
 			t.Errorf("RevokeSessionsPath %q accepted", bad)
 		}
 	}
@@ -589,8 +589,8 @@ func TestConfigErrors(t *testing.T) {
 		{BaseURL: "http://x/scim", Token: "t", Attributes: map[string]string{"a": "emails", "b": "emails"}},
 		{BaseURL: "http://x/scim", Token: "t", RequestsPerSecond: -1},
 	} {
-		if _, err := scim.New(cfg); err == nil {
-			t.Errorf("New(%+v) succeeded", cfg)
+		if _, err := scim.FromConfig(cfg); err == nil {
+			t.Errorf("FromConfig(%+v) succeeded", cfg)
 		}
 	}
 }

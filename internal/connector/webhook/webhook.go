@@ -66,6 +66,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/httpclient"
 )
 
 // Delivery types.
@@ -196,8 +197,8 @@ var (
 	_ connector.SessionRevoker = (*Connector)(nil)
 )
 
-// New checks cfg and returns a connector; it makes no request.
-func New(cfg Config) (*Connector, error) {
+// FromConfig checks cfg and returns a connector; it makes no request.
+func FromConfig(cfg Config) (*Connector, error) {
 	u, err := checkURL("URL", cfg.URL)
 	if err != nil {
 		return nil, err
@@ -767,7 +768,7 @@ func (c *Connector) call(ctx context.Context, method, target, label, delivery st
 			}
 			return 0, nil, tmp
 		}
-		wait := connector.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
+		wait := httpclient.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
 		if tmp.RetryAfter > 0 {
 			wait = time.Duration(tmp.RetryAfter) * time.Second
 		}
@@ -832,19 +833,16 @@ func (c *Connector) once(ctx context.Context, method, target, label, what, deliv
 		}
 		data = data[:MaxResponseBytes]
 	}
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
+	if httpclient.Retryable(resp.StatusCode) {
 		e := c.apiError(method, label, delivery, resp.StatusCode, data)
-		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: connector.RetryAfter(resp.Header.Get("Retry-After"))}, nil
+		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: httpclient.RetryAfter(resp.Header.Get("Retry-After"))}, nil
 	}
 	return resp.StatusCode, data, nil, nil
 }
 
 // redact hides the secret and credential-like header values.
 func (c *Connector) redact(s string) string {
-	for _, h := range c.hidden {
-		s = strings.ReplaceAll(s, h, "[redacted]")
-	}
-	return s
+	return httpclient.NewRedactor(c.hidden...).String(s)
 }
 
 // truncate cuts s to n runes, marking the cut.

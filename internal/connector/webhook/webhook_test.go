@@ -343,7 +343,7 @@ func newAccount(n int) connector.Account {
 
 func newConnector(t testing.TB, cfg webhook.Config) *webhook.Connector {
 	t.Helper()
-	c, err := webhook.New(cfg)
+	c, err := webhook.FromConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -929,13 +929,13 @@ func TestConfigErrors(t *testing.T) {
 		{URL: "http://x/hook", Secret: "s", Headers: map[string]string{"Bad Name": "v"}},
 		{URL: "http://x/hook", Secret: "s", Headers: map[string]string{"X-A": "v\r\nX-B: w"}},
 	} {
-		if _, err := webhook.New(cfg); err == nil {
-			t.Errorf("New(%+v) succeeded", cfg)
+		if _, err := webhook.FromConfig(cfg); err == nil {
+			t.Errorf("FromConfig(%+v) succeeded", cfg)
 		} else if strings.Contains(err.Error(), "pw") {
 			t.Errorf("New error shows the URL's credentials: %v", err)
 		}
 	}
-	if _, err := webhook.New(webhook.Config{URL: "https://hooks.example.com/x", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}); err != nil {
+	if _, err := webhook.FromConfig(webhook.Config{URL: "https://hooks.example.com/x", Secret: "s", Headers: map[string]string{"Authorization": "Bearer t"}}); err != nil {
 		t.Errorf("New with a valid config: %v", err)
 	}
 }

@@ -1,8 +1,9 @@
-// Package hr turns HR snapshots into lifecycle events: it parses a feed
-// (CSV, JSON, XLSX), maps its columns to person attributes, validates the
-// whole feed before anything is written, and diffs it against the stored
-// workforce of its source.
-package hr
+// Package table reads tabular files (CSV, JSON arrays of objects, XLSX
+// workbooks) into a table of named columns and numbered rows: it tells
+// the format from a flag, the file name or the content, and reports
+// problems by row and column as a person sees them. HR feeds and the
+// assets register are read with it.
+package table
 
 import (
 	"bytes"
@@ -45,25 +46,6 @@ func (t *Table) Value(r Row, column string) string {
 		}
 	}
 	return ""
-}
-
-// RowError is one problem with one row (Row 0: the feed as a whole).
-type RowError struct {
-	Row     int    `json:"row"`
-	Column  string `json:"column,omitempty"`
-	Message string `json:"message"`
-}
-
-func (e RowError) Error() string {
-	switch {
-	case e.Row == 0 && e.Column == "":
-		return e.Message
-	case e.Row == 0:
-		return fmt.Sprintf("column %q: %s", e.Column, e.Message)
-	case e.Column == "":
-		return fmt.Sprintf("row %d: %s", e.Row, e.Message)
-	}
-	return fmt.Sprintf("row %d: column %q: %s", e.Row, e.Column, e.Message)
 }
 
 // Formats are the feed formats Tango reads.
