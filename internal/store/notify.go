@@ -101,8 +101,4 @@ type Notifier interface {
 	Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
 	// NotificationCounts counts notifications by channel and state.
 	NotificationCounts(ctx context.Context) (map[string]map[string]int, error)
-	// RemindTask records that an open task's owner was reminded of its
-	// deadline, with the reminders, in one transaction; ErrConflict if it
-	// was reminded already.
-	RemindTask(ctx context.Context, id int64, actor string, at time.Time, notes ...Notification) (CaseTask, error)
 }

@@ -257,6 +257,7 @@ type Store interface {
 	Notifier
 	Clocker
 	Requester
+	Transactor
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,21 +24,6 @@ func scanNotification(r scanner) (store.Notification, error) {
 		&n.State, &n.Attempts, &nb, &n.LastError, &created, &updated, &sent, &n.LeaseOwner, &lease, &n.Request)
 	n.NotBefore, n.CreatedAt, n.UpdatedAt, n.SentAt, n.LeaseUntil = fromMicros(nb), fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(lease)
 	return n, err
-}
-
-// forTask ties notifications to a task (and its case).
-func forTask(notes []store.Notification, t store.CaseTask) []store.Notification {
-	notes = slices.Clone(notes)
-	id := strconv.FormatInt(t.ID, 10)
-	for i := range notes {
-		notes[i].Task, notes[i].Case = t.ID, t.Case
-		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.TaskIDPlaceholder, id)
-		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.TaskIDPlaceholder, id)
-		if notes[i].Step == "" {
-			notes[i].Step = t.Step
-		}
-	}
-	return notes
 }
 
 // queueNotifications inserts notifications as pending inside tx and
@@ -192,30 +176,4 @@ func (s *DB) NotificationCounts(ctx context.Context) (map[string]map[string]int,
 		out[ch][st] = n
 	}
 	return out, rows.Err()
-}
-
-func (s *DB) RemindTask(ctx context.Context, id int64, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
-	var t store.CaseTask
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		if t, err = s.lockedTask(ctx, tx, id); err != nil {
-			return err
-		}
-		if !t.RemindedAt.IsZero() {
-			return fmt.Errorf("task %d was reminded of already: %w", id, store.ErrConflict)
-		}
-		at = at.UTC().Truncate(time.Microsecond)
-		t.RemindedAt = at
-		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET reminded_at = ? WHERE id = ?`), micros(at), id); err != nil {
-			return fmt.Errorf("store: task %d: %w", id, err)
-		}
-		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reminded", t.Source, "", t.Person, nil,
-			map[string]any{"task": t.ID, "case": t.Case, "team": t.Team, "assignee": t.Assignee, "title": t.Title,
-				"due": t.Due, "notifications": len(notes)})}); err != nil {
-			return err
-		}
-		_, err = s.queueNotifications(ctx, tx, forTask(notes, t), at)
-		return err
-	})
-	return t, err
 }

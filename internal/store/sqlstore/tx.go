@@ -1,0 +1,167 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// InTx runs fn in one write transaction (see write): the public method
+// opens the transaction, the row operations of txn take it.
+func (s *DB) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return fn(&txn{s: s, ctx: ctx, tx: tx})
+	})
+}
+
+// txn is a store.Tx over one write transaction of s. Its audit appends
+// use the transaction: they never go through write again.
+type txn struct {
+	s   *DB
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (t *txn) AppendAudit(entries ...audit.Entry) error {
+	return t.s.appendAudit(t.ctx, t.tx, entries)
+}
+
+func (t *txn) QueueNotifications(notes []store.Notification, at time.Time) ([]store.Notification, error) {
+	return t.s.queueNotifications(t.ctx, t.tx, notes, at)
+}
+
+func (t *txn) MarkEventCased(id int64) error {
+	var cased int
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT cased FROM events WHERE id = ?`), id).Scan(&cased)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("event %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("store: event %d: %w", id, err)
+	}
+	if cased != 0 {
+		return fmt.Errorf("event %d already has its case: %w", id, store.ErrConflict)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE events SET cased = 1 WHERE id = ?`), id); err != nil {
+		return fmt.Errorf("store: event %d: %w", id, err)
+	}
+	return nil
+}
+
+func (t *txn) InsertCase(c store.Case) (int64, error) {
+	var closed int64
+	if c.ClosedAt != nil {
+		closed = micros(*c.ClosedAt)
+	}
+	q := `INSERT INTO cases (` + strings.Join(caseCols, ",") + `) VALUES (?,?,?,?,?,?,?,?) RETURNING id`
+	var id int64
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(q), c.Kind, c.Source, c.Person, c.Status, c.EventID, micros(c.Effective),
+		micros(c.OpenedAt), closed).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: case: %w", err)
+	}
+	return id, nil
+}
+
+func (t *txn) Case(id int64) (store.Case, error) {
+	c, err := scanCase(t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT id, `+strings.Join(caseCols, ",")+` FROM cases WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("case %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: case %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func (t *txn) CloseCase(id int64, at time.Time) (bool, error) {
+	r, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE cases SET status = ?, closed_at = ? WHERE id = ? AND status = ?`),
+		store.CaseClosed, micros(at), id, store.CaseOpen)
+	if err != nil {
+		return false, fmt.Errorf("store: close case %d: %w", id, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: close case %d: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+func (t *txn) OpenCasesOfCancelledEvents() ([]int64, error) {
+	return queryAll(t.ctx, t.tx, "store: cancelled cases", func(r scanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	}, t.s.rb(`SELECT c.id FROM cases c JOIN events e ON e.id = c.event_id
+			WHERE c.status = ? AND c.event_id > 0 AND e.state IN ('cancelled', 'discarded') ORDER BY c.id`), store.CaseOpen)
+}
+
+func (t *txn) InsertTask(k store.CaseTask) (int64, error) {
+	cols := append(append([]string{}, taskCols...), stepCols...)
+	q := `INSERT INTO tasks (` + strings.Join(cols, ",") + `) VALUES (` + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + `) RETURNING id`
+	var id int64
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(q), k.Case, k.Source, k.Person, k.Team, k.Title, k.Detail, k.Status, k.Kind,
+		micros(k.Due), k.App, k.Evidence, k.CompletedBy, micros(k.CompletedAt), micros(k.CreatedAt),
+		k.Step, k.Action, strings.Join(k.DependsOn, ","), k.EvidenceKind, k.Assignee, k.EscalatedTo, micros(k.EscalatedAt),
+		micros(k.RemindedAt)).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: task %q: %w", k.Title, err)
+	}
+	return id, nil
+}
+
+func (t *txn) Task(id int64) (store.CaseTask, error) {
+	k, err := scanCaseTask(t.tx.QueryRowContext(t.ctx, t.s.rb(caseTaskSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, fmt.Errorf("task %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return k, fmt.Errorf("store: task %d: %w", id, err)
+	}
+	return k, nil
+}
+
+func (t *txn) UpdateTask(k store.CaseTask) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE tasks SET team = ?, assignee = ?, status = ?, evidence = ?, completed_by = ?,
+		completed_at = ?, escalated_to = ?, escalated_at = ?, reminded_at = ? WHERE id = ?`),
+		k.Team, k.Assignee, k.Status, k.Evidence, k.CompletedBy, micros(k.CompletedAt), k.EscalatedTo, micros(k.EscalatedAt),
+		micros(k.RemindedAt), k.ID); err != nil {
+		return fmt.Errorf("store: task %d: %w", k.ID, err)
+	}
+	return nil
+}
+
+func (t *txn) OpenSteps(caseID int64) (map[string]bool, error) {
+	return t.s.openSteps(t.ctx, t.tx, caseID)
+}
+
+func (t *txn) CountOpenTasks(caseID int64) (int, error) {
+	var open int
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT count(*) FROM tasks WHERE case_id = ? AND status = ?`), caseID, store.TaskOpen).Scan(&open); err != nil {
+		return 0, fmt.Errorf("store: case %d: %w", caseID, err)
+	}
+	return open, nil
+}
+
+func (t *txn) SkipOpenTasks(caseID int64, actor string, at time.Time, evidence string) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE tasks SET status = ?, completed_by = ?, completed_at = ?, evidence = ? WHERE case_id = ? AND status = ?`),
+		store.TaskSkipped, actor, micros(at), evidence, caseID, store.TaskOpen); err != nil {
+		return fmt.Errorf("store: tasks of case %d: %w", caseID, err)
+	}
+	return nil
+}
+
+func (t *txn) WaitingOps(taskID int64) ([]store.Operation, error) {
+	return queryAll(t.ctx, t.tx, "store: operations of a task", scanOp,
+		t.s.rb(`SELECT id, `+strings.Join(opCols, ",")+` FROM operations WHERE task_id = ? AND state = ? ORDER BY id`), taskID, store.OpWaiting)
+}
+
+func (t *txn) SetOpState(id int64, state string, at time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE operations SET state = ?, updated_at = ? WHERE id = ?`), state, micros(at), id); err != nil {
+		return fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	return nil
+}
