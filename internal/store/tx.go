@@ -66,4 +66,19 @@ type Tx interface {
 	WaitingOps(taskID int64) ([]Operation, error)
 	// SetOpState changes an operation's state (and its updated time).
 	SetOpState(id int64, state string, at time.Time) error
+
+	// InsertRequest stores a new request and fills its ID; its times are
+	// truncated to what the store keeps and nil lists made empty.
+	InsertRequest(r *Request) error
+	// Request reads a request; ErrNotFound if absent.
+	Request(id int64) (Request, error)
+	// UpdateRequest writes a request's state onwards (state, chain, step,
+	// approvals, decision, clocks, provisioned, reminder, escalation),
+	// normalised as InsertRequest does.
+	UpdateRequest(r *Request) error
+	// ApprovedRequestsExpiringBy lists approved requests whose ExpiresAt
+	// is set and at or before now, by ID.
+	ApprovedRequestsExpiringBy(now time.Time) ([]Request, error)
+	// SetAway replaces the away row of a person: until zero removes it.
+	SetAway(employeeID string, until time.Time, actor string, at time.Time) error
 }

@@ -165,3 +165,55 @@ func (t *txn) SetOpState(id int64, state string, at time.Time) error {
 	}
 	return nil
 }
+
+func (t *txn) InsertRequest(r *store.Request) error {
+	normalise(r)
+	q := `INSERT INTO requests (` + strings.Join(requestCols, ",") + `) VALUES (` +
+		strings.TrimSuffix(strings.Repeat("?,", len(requestCols)), ",") + `) RETURNING id`
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(q), requestArgs(r)...).Scan(&r.ID); err != nil {
+		return fmt.Errorf("store: request: %w", err)
+	}
+	return nil
+}
+
+func (t *txn) Request(id int64) (store.Request, error) {
+	r, err := scanRequest(t.tx.QueryRowContext(t.ctx, t.s.rb(requestSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("request %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: request %d: %w", id, err)
+	}
+	return r, nil
+}
+
+func (t *txn) UpdateRequest(r *store.Request) error {
+	normalise(r)
+	args := requestArgs(r)[8:] // state onwards
+	args = append(args, r.ID)
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE requests SET state = ?, chain = ?, step = ?, approvals = ?, reason = ?,
+			decided_by = ?, created_at = ?, decided_at = ?, expires_at = ?, provisioned = ?, step_since = ?, due_at = ?,
+			reminded_at = ?, escalated_to = ?, escalated_at = ? WHERE id = ?`), args...); err != nil {
+		return fmt.Errorf("store: request %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+func (t *txn) ApprovedRequestsExpiringBy(now time.Time) ([]store.Request, error) {
+	return queryAll(t.ctx, t.tx, "store: due requests", scanRequest,
+		t.s.rb(requestSelect+` WHERE state = ? AND expires_at > 0 AND expires_at <= ? ORDER BY id`), store.RequestApproved, micros(now))
+}
+
+func (t *txn) SetAway(employeeID string, until time.Time, actor string, at time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`DELETE FROM away WHERE employee_id = ?`), employeeID); err != nil {
+		return fmt.Errorf("store: away %s: %w", employeeID, err)
+	}
+	if until.IsZero() {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`INSERT INTO away (employee_id, until_at, set_by, set_at) VALUES (?, ?, ?, ?)`),
+		employeeID, micros(until), actor, micros(at)); err != nil {
+		return fmt.Errorf("store: away %s: %w", employeeID, err)
+	}
+	return nil
+}
