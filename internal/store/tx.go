@@ -81,4 +81,19 @@ type Tx interface {
 	ApprovedRequestsExpiringBy(now time.Time) ([]Request, error)
 	// SetAway replaces the away row of a person: until zero removes it.
 	SetAway(employeeID string, until time.Time, actor string, at time.Time) error
+
+	// LiveTokenExists reports whether an unrevoked token has the name.
+	LiveTokenExists(name string) (bool, error)
+	// InsertToken stores a new token and fills its ID.
+	InsertToken(t *Token) error
+	// RevokeTokenRow marks the unrevoked token of a name revoked at at;
+	// false when there is none.
+	RevokeTokenRow(name string, at time.Time) (bool, error)
+
+	// FinishNotificationRow records the result of a delivery attempt of a
+	// notification still leased (state sending) by owner, ending the
+	// lease and counting the attempt; false when it no longer is.
+	FinishNotificationRow(id int64, owner string, at time.Time, r NotificationResult) (bool, error)
+	// Notification reads a notification; ErrNotFound if absent.
+	Notification(id int64) (Notification, error)
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -94,45 +93,6 @@ func (s *DB) ClaimNotifications(ctx context.Context, owner string, now time.Time
 		return nil
 	})
 	return out, err
-}
-
-func (s *DB) FinishNotification(ctx context.Context, id int64, owner string, at time.Time, r store.NotificationResult) error {
-	switch r.State {
-	case store.NotifySent, store.NotifyPending, store.NotifyFailed:
-	default:
-		return fmt.Errorf("store: notification %d: result state %q: want sent, pending or failed", id, r.State)
-	}
-	at = at.UTC().Truncate(time.Microsecond)
-	return s.write(ctx, func(tx *sql.Tx) error {
-		var sent int64
-		if r.State == store.NotifySent {
-			sent = micros(at)
-		}
-		res, err := tx.ExecContext(ctx, s.rb(`UPDATE notifications SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
-			updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = ?`),
-			r.State, r.Error, micros(r.NotBefore), micros(at), sent, id, owner, store.NotifySending)
-		if err != nil {
-			return fmt.Errorf("store: finish notification %d: %w", id, err)
-		}
-		if k, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("store: finish notification %d: %w", id, err)
-		} else if k == 0 {
-			return fmt.Errorf("notification %d is no longer leased by %s: %w", id, owner, store.ErrConflict)
-		}
-		if r.State == store.NotifyPending {
-			return nil
-		}
-		n, err := scanNotification(tx.QueryRowContext(ctx, s.rb(notificationSelect+` WHERE id = ?`), id))
-		if err != nil {
-			return fmt.Errorf("store: notification %d: %w", id, err)
-		}
-		doc := map[string]any{"notification": n.ID, "kind": n.Kind, "channel": n.Channel, "recipient": n.Recipient,
-			"address": n.Address, "subject": n.Subject, "case": n.Case, "task": n.Task, "attempts": n.Attempts}
-		if r.Error != "" {
-			doc["error"] = r.Error
-		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, "notify", "notification."+r.State, "", "", n.Recipient, nil, doc)})
-	})
 }
 
 func (s *DB) Notifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error) {

@@ -217,3 +217,61 @@ func (t *txn) SetAway(employeeID string, until time.Time, actor string, at time.
 	}
 	return nil
 }
+
+func (t *txn) LiveTokenExists(name string) (bool, error) {
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT count(*) FROM tokens WHERE name = ? AND revoked_at = 0`), name).Scan(&n); err != nil {
+		return false, fmt.Errorf("store: tokens: %w", err)
+	}
+	return n > 0, nil
+}
+
+func (t *txn) InsertToken(k *store.Token) error {
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`INSERT INTO tokens (name, scope, person, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING id`),
+		k.Name, k.Scope, k.Person, k.Hash, micros(k.CreatedAt)).Scan(&k.ID)
+	if err != nil {
+		return fmt.Errorf("store: token %q: %w", k.Name, err)
+	}
+	return nil
+}
+
+func (t *txn) RevokeTokenRow(name string, at time.Time) (bool, error) {
+	r, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at = 0`), micros(at), name)
+	if err != nil {
+		return false, fmt.Errorf("store: token %q: %w", name, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: token %q: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+func (t *txn) FinishNotificationRow(id int64, owner string, at time.Time, r store.NotificationResult) (bool, error) {
+	var sent int64
+	if r.State == store.NotifySent {
+		sent = micros(at)
+	}
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE notifications SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
+			updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = ?`),
+		r.State, r.Error, micros(r.NotBefore), micros(at), sent, id, owner, store.NotifySending)
+	if err != nil {
+		return false, fmt.Errorf("store: finish notification %d: %w", id, err)
+	}
+	k, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: finish notification %d: %w", id, err)
+	}
+	return k > 0, nil
+}
+
+func (t *txn) Notification(id int64) (store.Notification, error) {
+	n, err := scanNotification(t.tx.QueryRowContext(t.ctx, t.s.rb(notificationSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, fmt.Errorf("notification %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return n, fmt.Errorf("store: notification %d: %w", id, err)
+	}
+	return n, nil
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -144,7 +145,7 @@ func runNotify(t *testing.T, b Backend) {
 			t.Fatalf("claimed %v; want only %d (the other is not due)", claimed, q[0].ID)
 		}
 		owner := claimed[q[0].ID]
-		if err := st.FinishNotification(ctx, q[0].ID, "someone-else", t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
+		if err := notify.Finish(ctx, st, q[0].ID, "someone-else", t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("finish by a non-owner: %v, want ErrConflict", err)
 		}
 		// A worker that died: its lease expires and another claims it.
@@ -152,11 +153,11 @@ func runNotify(t *testing.T, b Backend) {
 		if len(again) != 1 || again[0].ID != q[0].ID {
 			t.Fatalf("after the lease expired: %+v", again)
 		}
-		if err := st.FinishNotification(ctx, q[0].ID, owner, t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
+		if err := notify.Finish(ctx, st, q[0].ID, owner, t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("finish by the old owner: %v, want ErrConflict", err)
 		}
 		// A failed try: retried at not_before, not before.
-		if err := st.FinishNotification(ctx, q[0].ID, "w3", t0.Add(2*time.Minute), store.NotificationResult{State: store.NotifyPending,
+		if err := notify.Finish(ctx, st, q[0].ID, "w3", t0.Add(2*time.Minute), store.NotificationResult{State: store.NotifyPending,
 			Error: "smtp 127.0.0.1:25: connection refused", NotBefore: t0.Add(10 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
@@ -167,13 +168,13 @@ func runNotify(t *testing.T, b Backend) {
 		if len(ns) != 2 || ns[0].Attempts != 1 || ns[0].LastError == "" {
 			t.Fatalf("due at 90m: %+v", ns)
 		}
-		if err := st.FinishNotification(ctx, ns[0].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifySent}); err != nil {
+		if err := notify.Finish(ctx, st, ns[0].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifySent}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.FinishNotification(ctx, ns[1].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifyFailed, Error: "550 no such mailbox"}); err != nil {
+		if err := notify.Finish(ctx, st, ns[1].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifyFailed, Error: "550 no such mailbox"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.FinishNotification(ctx, ns[1].ID, "w3", t0, store.NotificationResult{State: "bogus"}); err == nil {
+		if err := notify.Finish(ctx, st, ns[1].ID, "w3", t0, store.NotificationResult{State: "bogus"}); err == nil {
 			t.Fatal("an unknown result state was accepted")
 		}
 		sent, _ := st.Notifications(ctx, store.NotificationFilter{State: store.NotifySent})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 	taskrule "github.com/tango-iga/tango/internal/task"
@@ -495,11 +496,11 @@ func Run(t *testing.T, b Backend) {
 
 	t.Run("Tokens", func(t *testing.T) {
 		st := b.Open(t)
-		tok, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h1", CreatedAt: t0})
+		tok, err := auth.CreateToken(ctx, st, store.Token{Name: "entra", Scope: "scim", Hash: "h1", CreatedAt: t0})
 		if err != nil || tok.ID == 0 {
 			t.Fatalf("create: %+v, %v", tok, err)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h2", CreatedAt: t0}); !errors.Is(err, store.ErrConflict) {
+		if _, err := auth.CreateToken(ctx, st, store.Token{Name: "entra", Scope: "scim", Hash: "h2", CreatedAt: t0}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("duplicate name: %v, want ErrConflict", err)
 		}
 		got, err := st.TokenByHash(ctx, "h1")
@@ -512,17 +513,17 @@ func Run(t *testing.T, b Backend) {
 		if err := st.TouchToken(ctx, got.ID, t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.RevokeToken(ctx, "entra", t0.Add(time.Hour)); err != nil {
+		if err := auth.RevokeToken(ctx, st, "entra", t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.RevokeToken(ctx, "entra", t0.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		if err := auth.RevokeToken(ctx, st, "entra", t0.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("revoking twice: %v", err)
 		}
 		ts, _ := st.Tokens(ctx)
 		if len(ts) != 1 || !ts[0].LastUsed.Equal(t0.Add(time.Minute)) || ts[0].Revoked.IsZero() || ts[0].Hash != "" {
 			t.Fatalf("list: %+v", ts)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h3", CreatedAt: t0}); err != nil {
+		if _, err := auth.CreateToken(ctx, st, store.Token{Name: "entra", Scope: "scim", Hash: "h3", CreatedAt: t0}); err != nil {
 			t.Fatalf("reusing a revoked token's name: %v", err)
 		}
 	})
