@@ -14,6 +14,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // tango runs the CLI in process and returns stdout, stderr and the exit code.
@@ -125,7 +126,7 @@ func TestTasksListByAssignee(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	_, _, err = st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", Status: store.CaseOpen, OpenedAt: at, Effective: at},
+	_, _, err = workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", Status: store.CaseOpen, OpenedAt: at, Effective: at},
 		[]store.CaseTask{
 			{Task: store.Task{Team: "manager", Title: "Transfer E1's data", Status: store.TaskOpen, Kind: "human", CreatedAt: at, Due: at.Add(-time.Hour)}, Step: "transfer-data", Assignee: "M1"},
 			{Task: store.Task{Team: "it", Title: "Recover E1's laptop", Status: store.TaskOpen, Kind: "human", CreatedAt: at}, Step: "recover-asset"},

@@ -237,7 +237,7 @@ func requestsCmd(g *globals) *cobra.Command {
 					return usageErr{fmt.Errorf("--until %q: want a date such as 2026-04-01", until)}
 				}
 			}
-			if err := st.SetAway(cmd.Context(), p.EmployeeID, t, cliActor(), time.Now()); err != nil {
+			if err := request.SetAway(cmd.Context(), st, p.EmployeeID, t, cliActor(), time.Now()); err != nil {
 				return err
 			}
 			if t.IsZero() {

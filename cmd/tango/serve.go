@@ -326,7 +326,7 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 				return err
 			}
 			now := time.Now()
-			if err := st.RevokeToken(ctx, demoTokenName, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := auth.RevokeToken(ctx, st, demoTokenName, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 			tok, _, err := auth.Create(ctx, st, demoTokenName, "admin", now)

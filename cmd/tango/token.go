@@ -100,7 +100,7 @@ func tokenCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			if err := st.RevokeToken(ctx, args[0], time.Now()); err != nil {
+			if err := auth.RevokeToken(ctx, st, args[0], time.Now()); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "token %q revoked\n", args[0])

@@ -117,7 +117,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		return tok
 	}
 	f.token, f.admin, f.scim, f.old = mk("reader", "api"), mk("root", "admin"), mk("idp", "scim"), mk("old", "api")
-	if err := st.RevokeToken(ctx, "old", now); err != nil {
+	if err := auth.RevokeToken(ctx, st, "old", now); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(f.logs, nil))

@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 func TestCasesAndTasksAPI(t *testing.T) {
 	f := newFixture(t, fixtureOpts{})
 	ctx := context.Background()
 	now := time.Now().UTC()
-	_, tasks, err := f.st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", Status: store.CaseOpen, OpenedAt: now, Effective: now},
+	_, tasks, err := workflow.OpenCase(ctx, f.st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", Status: store.CaseOpen, OpenedAt: now, Effective: now},
 		[]store.CaseTask{
 			{Task: store.Task{Person: "E9", Team: "hr", Title: "Attest that E9 holds no company data", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(-time.Hour), CreatedAt: now},
 				Step: "attest", EvidenceKind: store.EvidenceAttestation},

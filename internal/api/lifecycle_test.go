@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/api"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -25,7 +26,7 @@ func TestNotificationsAndLifecycleMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	claimed, _ := f.st.ClaimNotifications(ctx, "w", now, time.Minute, 1)
-	if len(claimed) != 1 || f.st.FinishNotification(ctx, claimed[0].ID, "w", now, store.NotificationResult{State: store.NotifySent}) != nil {
+	if len(claimed) != 1 || notify.Finish(ctx, f.st, claimed[0].ID, "w", now, store.NotificationResult{State: store.NotifySent}) != nil {
 		t.Fatalf("claim and finish %+v", claimed)
 	}
 	var page api.Page[store.Notification]

@@ -25,6 +25,7 @@ import (
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // routeCall is one real call of a route against the seeded server. In
@@ -183,7 +184,7 @@ func (s *docServer) seed(st store.Store) {
 		Status: "open", FirstSeen: now, LastSeen: now}); err != nil {
 		t.Fatal(err)
 	}
-	_, tasks, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E009", Status: store.CaseOpen, OpenedAt: now, Effective: now},
+	_, tasks, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E009", Status: store.CaseOpen, OpenedAt: now, Effective: now},
 		[]store.CaseTask{
 			{Task: store.Task{Person: "E009", Team: "hr", Title: "Attest that E009 holds no company data", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now},
 				Step: "attest", EvidenceKind: store.EvidenceAttestation},

@@ -234,7 +234,7 @@ func (s *Server) setAway(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.st.SetAway(r.Context(), p.EmployeeID, until, actor, s.now()); err != nil {
+	if err := request.SetAway(r.Context(), s.st, p.EmployeeID, until, actor, s.now()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -49,7 +50,7 @@ func CreateFor(ctx context.Context, st store.Store, name, scope, person string, 
 		return "", store.Token{}, err
 	}
 	tok := prefix + scope + "_" + base64.RawURLEncoding.EncodeToString(b[:])
-	t, err := st.CreateToken(ctx, store.Token{Name: name, Scope: scope, Person: strings.TrimSpace(person), Hash: Hash(tok), CreatedAt: now.UTC().Truncate(time.Microsecond)})
+	t, err := CreateToken(ctx, st, store.Token{Name: name, Scope: scope, Person: strings.TrimSpace(person), Hash: Hash(tok), CreatedAt: now.UTC().Truncate(time.Microsecond)})
 	return tok, t, err
 }
 
@@ -79,4 +80,49 @@ func Check(ctx context.Context, st store.Store, bearer, scope string, now time.T
 		}
 	}
 	return t, nil
+}
+
+// CreateToken stores a token (its name not taken by an unrevoked one:
+// store.ErrConflict otherwise) with a "token.created" audit entry, in one
+// transaction, and returns it with its ID.
+func CreateToken(ctx context.Context, st store.Transactor, t store.Token) (store.Token, error) {
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		taken, err := tx.LiveTokenExists(t.Name)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return fmt.Errorf("token %q already exists; revoke it first or pick another name: %w", t.Name, store.ErrConflict)
+		}
+		if err := tx.InsertToken(&t); err != nil {
+			return err
+		}
+		return tx.AppendAudit(audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, tokenDoc(t)))
+	})
+	return t, err
+}
+
+// tokenDoc is what a token's audit entry records: its scope, and the
+// person it acts as when it has one (older entries keep their exact form).
+func tokenDoc(t store.Token) map[string]string {
+	m := map[string]string{"scope": t.Scope}
+	if t.Person != "" {
+		m["person"] = t.Person
+	}
+	return m
+}
+
+// RevokeToken revokes the unrevoked token of a name (store.ErrNotFound if
+// there is none) with a "token.revoked" audit entry, in one transaction.
+func RevokeToken(ctx context.Context, st store.Transactor, name string, at time.Time) error {
+	return st.InTx(ctx, func(tx store.Tx) error {
+		ok, err := tx.RevokeTokenRow(name, at)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("token %q: %w", name, store.ErrNotFound)
+		}
+		return tx.AppendAudit(audit.New(at, "cli", "token.revoked", "", "", name, nil, nil))
+	})
 }

@@ -41,7 +41,7 @@ func TestTokens(t *testing.T) {
 	if _, err := auth.Check(ctx, st, admin, "scim", now); err != nil {
 		t.Fatalf("admin token refused for scim: %v", err)
 	}
-	if err := st.RevokeToken(ctx, "entra", now); err != nil {
+	if err := auth.RevokeToken(ctx, st, "entra", now); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := auth.Check(ctx, st, tok, "scim", now); !errors.Is(err, auth.ErrUnauthorized) {

@@ -118,7 +118,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 			w.opt.Log.Warn("notify: will retry", "notification", n.ID, "channel", n.Channel, "recipient", n.Recipient,
 				"address", n.Address, "attempts", n.Attempts+1, "retry_at", r.NotBefore, "err", r.Error)
 		}
-		if err := w.st.FinishNotification(ctx, n.ID, w.owner, w.opt.Now(), r); err != nil && !errors.Is(err, store.ErrConflict) {
+		if err := Finish(ctx, w.st, n.ID, w.owner, w.opt.Now(), r); err != nil && !errors.Is(err, store.ErrConflict) {
 			errs = append(errs, err)
 		}
 	}

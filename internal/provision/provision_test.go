@@ -29,6 +29,7 @@ import (
 	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
+	taskrule "github.com/tango-iga/tango/internal/task"
 	"github.com/tango-iga/tango/internal/testenv"
 )
 
@@ -706,7 +707,7 @@ func TestLeaverSessionsRevokedAfterDisable(t *testing.T) {
 		t.Fatalf("payroll operations waiting for the joiners' tasks: %+v, want 3", joined)
 	}
 	for _, o := range joined {
-		if _, err := e.st.CompleteTask(ctx, o.TaskID, "made in the payroll console", "finance-1", time.Now()); err != nil {
+		if _, err := taskrule.Complete(ctx, e.st, o.TaskID, "made in the payroll console", "finance-1", time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -753,7 +754,7 @@ func TestLeaverSessionsRevokedAfterDisable(t *testing.T) {
 		t.Fatalf("payroll operations of E3 waiting for their tasks: %+v, want the disable and the session revocation", waiting)
 	}
 	for _, o := range waiting {
-		if _, err := e.st.CompleteTask(ctx, o.TaskID, "done in the payroll console", "finance-1", time.Now()); err != nil {
+		if _, err := taskrule.Complete(ctx, e.st, o.TaskID, "done in the payroll console", "finance-1", time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -989,7 +990,7 @@ func TestManualOperationDoneWhenItsTaskIs(t *testing.T) {
 		t.Fatalf("%d joiners waiting for access, want 3 (their tasks are open)", n)
 	}
 	// IT completes Ann's task.
-	if _, err := e.st.CompleteTask(ctx, taskOf["E1"], "badge printed", "it-1", time.Now()); err != nil {
+	if _, err := taskrule.Complete(ctx, e.st, taskOf["E1"], "badge printed", "it-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// Bob's account shows in the export without anyone closing the task.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 )
 
 // SettleWaiting looks for the operations waiting for a person's task
@@ -54,7 +55,7 @@ func (e *Engine) SettleWaiting(ctx context.Context) (int, error) {
 			if shows == "" {
 				continue
 			}
-			_, err := e.st.CompleteTask(ctx, o.TaskID, fmt.Sprintf("the accounts export of %s shows it: %s", name, shows), "system:provision", now)
+			_, err := task.Complete(ctx, e.st, o.TaskID, fmt.Sprintf("the accounts export of %s shows it: %s", name, shows), "system:provision", now)
 			switch {
 			case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
 				// completed meanwhile (or gone): nothing to add

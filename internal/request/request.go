@@ -238,7 +238,7 @@ func (s *Service) Create(ctx context.Context, c Caller, in New) (store.Request, 
 	if err != nil {
 		return store.Request{}, err
 	}
-	return s.st.CreateRequest(ctx, r, c.actor(), notes...)
+	return CreateRequest(ctx, s.st, r, c.actor(), notes...)
 }
 
 // checkSoD reports whether granting r's entitlement (and its app's account)
@@ -422,7 +422,7 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 		if nerr != nil {
 			return r, nerr
 		}
-		if _, uerr := s.st.UpdateRequest(ctx, r, store.RequestPending, from, "rejected", c.actor(), at, notes...); uerr != nil {
+		if _, uerr := UpdateRequest(ctx, s.st, r, store.RequestPending, from, "rejected", c.actor(), at, notes...); uerr != nil {
 			return r, uerr
 		}
 		return r, err
@@ -446,7 +446,7 @@ func (s *Service) Approve(ctx context.Context, c Caller, id int64, note string) 
 	if err != nil {
 		return r, err
 	}
-	return s.st.UpdateRequest(ctx, r, store.RequestPending, from, action, c.actor(), at, notes...)
+	return UpdateRequest(ctx, s.st, r, store.RequestPending, from, action, c.actor(), at, notes...)
 }
 
 // deciders checks that me may decide the request's current step: one of
@@ -513,7 +513,7 @@ func (s *Service) Reject(ctx context.Context, c Caller, id int64, reason string)
 	if err != nil {
 		return r, err
 	}
-	return s.st.UpdateRequest(ctx, r, store.RequestPending, from, "rejected", c.actor(), at, notes...)
+	return UpdateRequest(ctx, s.st, r, store.RequestPending, from, "rejected", c.actor(), at, notes...)
 }
 
 // AwaitingApprover keeps the pending requests whose current step the given
@@ -567,7 +567,7 @@ func (s *Service) Remind(ctx context.Context, now time.Time) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
-		if _, err := s.st.RemindRequest(ctx, r.ID, r.Step, ClockActor, now, notes...); errors.Is(err, store.ErrConflict) {
+		if _, err := RemindRequest(ctx, s.st, r.ID, r.Step, ClockActor, now, notes...); errors.Is(err, store.ErrConflict) {
 			continue // decided meanwhile, or another process reminded it
 		} else if err != nil {
 			errs = append(errs, err)
@@ -606,7 +606,7 @@ func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
 				continue
 			}
 		}
-		if _, err := s.st.EscalateRequest(ctx, r.ID, r.Step, to, ClockActor, now, notes...); errors.Is(err, store.ErrConflict) {
+		if _, err := EscalateRequest(ctx, s.st, r.ID, r.Step, to, ClockActor, now, notes...); errors.Is(err, store.ErrConflict) {
 			continue
 		} else if err != nil {
 			errs = append(errs, err)
@@ -655,5 +655,5 @@ const ExpireActor = "system:scheduler"
 // Expire ends every time-bound grant that is due; the provisioning engine
 // (PlanRequests) then revokes them.
 func Expire(ctx context.Context, st store.Store, now time.Time) ([]store.Request, error) {
-	return st.ExpireRequests(ctx, now, ExpireActor)
+	return ExpireRequests(ctx, st, now, ExpireActor)
 }

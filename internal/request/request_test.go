@@ -241,7 +241,7 @@ func TestApproverWhoLeftOrIsAwayIsReplacedByTheirManager(t *testing.T) {
 		t.Fatalf("approval %+v", r.Approvals)
 	}
 	// M1 is away until tomorrow: E0 approves A1's request in their place.
-	if err := f.st.SetAway(ctx, "M1", t0.Add(24*time.Hour), "test", t0); err != nil {
+	if err := request.SetAway(ctx, f.st, "M1", t0.Add(24*time.Hour), "test", t0); err != nil {
 		t.Fatal(err)
 	}
 	r2 := f.create(t, "A1", request.New{App: "erp", Entitlement: "payments-create"})

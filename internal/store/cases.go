@@ -83,38 +83,19 @@ type EventProgress struct {
 	Provisioned bool
 }
 
-// Caser keeps lifecycle cases and the workflow facts of their tasks.
+// Caser keeps lifecycle cases and the workflow facts of their tasks. The
+// rules that change them (workflow.OpenCase, workflow.CompleteCaseTask, …)
+// run in a transaction (Transactor).
 type Caser interface {
 	// PendingCaseEvents returns applied or scheduled events no case was
 	// opened for and none declined, oldest first: the workflow's cursor.
 	PendingCaseEvents(ctx context.Context, limit int) ([]Event, error)
-	// OpenCase writes a case, its tasks, their audit entries and the
-	// notifications it causes (notes: their Case is set, and a note with a
-	// Step is tied to the case's task of that step) in one transaction,
-	// and marks its event (c.EventID, if any) handled. An event already
-	// handled fails with ErrConflict and writes nothing, so each event
-	// opens at most one case whatever the number of processes.
-	OpenCase(ctx context.Context, c Case, tasks []CaseTask, actor string, notes ...Notification) (Case, []CaseTask, error)
 	// SkipCaseEvents marks events handled without opening a case.
 	SkipCaseEvents(ctx context.Context, ids []int64) error
 	Case(ctx context.Context, id int64) (Case, error)
 	Cases(ctx context.Context, f CaseFilter) ([]Case, error)
 	CaseTask(ctx context.Context, id int64) (CaseTask, error)
 	CaseTasks(ctx context.Context, f CaseTaskFilter) ([]CaseTask, error)
-	// CompleteCaseTask closes an open task with its evidence, refusing
-	// (ErrConflict) while a dependency is open; completing the last open
-	// task of a case closes the case, in the same transaction, audited.
-	CompleteCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (CaseTask, error)
-	// ReassignTask gives an open task to another team (and assignee), with
-	// the notifications to its new owner, in one transaction.
-	ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time, notes ...Notification) (CaseTask, error)
-	// EscalateTask records that an open task went past its deadline and
-	// was escalated to `to`, with the notifications that say so, in one
-	// transaction; ErrConflict if it already was.
-	EscalateTask(ctx context.Context, id int64, to, actor string, at time.Time, notes ...Notification) (CaseTask, error)
-	// CloseCancelledCases closes open cases whose event was cancelled or
-	// discarded, skipping their open tasks.
-	CloseCancelledCases(ctx context.Context, actor string, at time.Time) ([]Case, error)
 	// EventProgress reports the state of the given events.
 	EventProgress(ctx context.Context, ids []int64) (map[int64]EventProgress, error)
 }

@@ -94,15 +94,7 @@ type Notifier interface {
 	// pending ones whose not_before passed, and sending ones whose lease
 	// expired (their worker died).
 	ClaimNotifications(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Notification, error)
-	// FinishNotification records the outcome of a claimed notification
-	// (an audit entry when it was sent or given up); ErrConflict when owner
-	// no longer holds it.
-	FinishNotification(ctx context.Context, id int64, owner string, at time.Time, r NotificationResult) error
 	Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error)
 	// NotificationCounts counts notifications by channel and state.
 	NotificationCounts(ctx context.Context) (map[string]map[string]int, error)
-	// RemindTask records that an open task's owner was reminded of its
-	// deadline, with the reminders, in one transaction; ErrConflict if it
-	// was reminded already.
-	RemindTask(ctx context.Context, id int64, actor string, at time.Time, notes ...Notification) (CaseTask, error)
 }

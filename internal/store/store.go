@@ -244,10 +244,8 @@ type Store interface {
 	// AuditHead returns the sequence number and hash the store recorded for the last entry.
 	AuditHead(ctx context.Context) (int64, string, error)
 
-	CreateToken(ctx context.Context, t Token) (Token, error)
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	TouchToken(ctx context.Context, id int64, at time.Time) error
-	RevokeToken(ctx context.Context, name string, at time.Time) error
 	Tokens(ctx context.Context) ([]Token, error)
 
 	Provisioner
@@ -257,6 +255,7 @@ type Store interface {
 	Notifier
 	Clocker
 	Requester
+	Transactor
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

@@ -44,15 +44,7 @@ type TaskFilter struct {
 	Case                      int64
 }
 
-// Tasker keeps tasks.
+// Tasker reads tasks (task.Create and task.Complete write them).
 type Tasker interface {
-	// CreateTask stores a task (with an audit entry) and the notifications
-	// telling its owners, in one transaction, and returns it with its ID.
-	CreateTask(ctx context.Context, t Task, notes ...Notification) (Task, error)
 	Tasks(ctx context.Context, f TaskFilter) ([]Task, error)
-	// CompleteTask closes an open task with its evidence; ErrNotFound if
-	// absent, ErrConflict if not open. Operations waiting for the task
-	// (OpWaiting) are done in the same transaction (so with
-	// CompleteCaseTask).
-	CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (Task, error)
 }

@@ -118,7 +118,7 @@ func (e *Engine) RunOnce(ctx context.Context) (int, error) {
 	errs = append(errs, err)
 	esc, err := e.Escalate(ctx, e.opt.Now())
 	errs = append(errs, err)
-	cancelled, err := e.st.CloseCancelledCases(ctx, Actor, e.opt.Now())
+	cancelled, err := CloseCancelledCases(ctx, e.st, Actor, e.opt.Now())
 	errs = append(errs, err)
 	return opened + auto + rem + esc + len(cancelled), errors.Join(errs...)
 }
@@ -230,7 +230,7 @@ func (e *Engine) OpenCases(ctx context.Context) (int, error) {
 					return opened, fmt.Errorf("workflow: notifications of event %d (%s of %s): %w", ev.ID, ev.Type, ev.EmployeeID, err)
 				}
 			}
-			if _, _, err := e.st.OpenCase(ctx, c, tasks, Actor, notes...); errors.Is(err, store.ErrConflict) {
+			if _, _, err := OpenCase(ctx, e.st, c, tasks, Actor, notes...); errors.Is(err, store.ErrConflict) {
 				continue // another process opened it
 			} else if err != nil {
 				return opened, err
@@ -422,7 +422,7 @@ func (e *Engine) AdvanceAuto(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		if _, err := e.st.CompleteCaseTask(ctx, t.ID, evidence, Actor, e.opt.Now()); err != nil {
+		if _, err := CompleteCaseTask(ctx, e.st, t.ID, evidence, Actor, e.opt.Now()); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				continue // done by another process, or a dependency reopened
 			}
@@ -624,7 +624,7 @@ func (e *Engine) Escalate(ctx context.Context, now time.Time) (int, error) {
 				return n, err
 			}
 		}
-		if _, err := e.st.EscalateTask(ctx, t.ID, to, Actor, now, notes...); errors.Is(err, store.ErrConflict) {
+		if _, err := EscalateTask(ctx, e.st, t.ID, to, Actor, now, notes...); errors.Is(err, store.ErrConflict) {
 			continue
 		} else if err != nil {
 			return n, err
@@ -733,7 +733,7 @@ func (e *Engine) Remind(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if _, err := e.st.RemindTask(ctx, t.ID, Actor, now, notes...); errors.Is(err, store.ErrConflict) {
+		if _, err := RemindTask(ctx, e.st, t.ID, Actor, now, notes...); errors.Is(err, store.ErrConflict) {
 			continue // another process reminded it
 		} else if err != nil {
 			return n, err

@@ -94,7 +94,7 @@ func Complete(ctx context.Context, st store.Store, id int64, evidence, actor str
 	if err := CheckEvidence(t.EvidenceKind, evidence); err != nil {
 		return t, fmt.Errorf("task %d (%s): %w", id, t.Title, err)
 	}
-	return st.CompleteCaseTask(ctx, id, evidence, actor, at)
+	return CompleteCaseTask(ctx, st, id, evidence, actor, at)
 }
 
 // ErrUnknownOwner refuses a reassignment to a team or person Tango does
@@ -183,7 +183,7 @@ func Reassign(ctx context.Context, st store.Store, cfg *config.Config, id int64,
 			return t, err
 		}
 	}
-	return st.ReassignTask(ctx, id, team, assignee, actor, at, notes...)
+	return ReassignTask(ctx, st, id, team, assignee, actor, at, notes...)
 }
 
 func ownerLabel(o notify.Owner) string {

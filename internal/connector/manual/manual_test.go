@@ -19,6 +19,7 @@ import (
 	"github.com/tango-iga/tango/internal/connector/manual"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
+	taskrule "github.com/tango-iga/tango/internal/task"
 )
 
 // itPerson stands for the IT engineer: after each change the connector
@@ -75,7 +76,7 @@ func (p *itPerson) do(ctx context.Context, a connector.Account, handed error, wa
 	if err := p.write(); err != nil {
 		return err
 	}
-	_, err = p.st.CompleteTask(ctx, task.ID, "done in the payroll admin console", "it-engineer", time.Now())
+	_, err = taskrule.Complete(ctx, p.st, task.ID, "done in the payroll admin console", "it-engineer", time.Now())
 	return err
 }
 
@@ -266,7 +267,7 @@ func TestRevokeSessionsTask(t *testing.T) {
 		t.Fatalf("tasks for E1 %+v", tasks)
 	}
 	// Once done, a new request is a new task.
-	if _, err := st.CompleteTask(ctx, tasks[0].ID, "signed out in the badge console", "facilities-1", time.Now()); err != nil {
+	if _, err := taskrule.Complete(ctx, st, tasks[0].ID, "signed out in the badge console", "facilities-1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if id, err := handedOff(c.RevokeSessions(ctx, a)); err != nil || id == ids[0] {

@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -25,21 +23,6 @@ func scanNotification(r scanner) (store.Notification, error) {
 		&n.State, &n.Attempts, &nb, &n.LastError, &created, &updated, &sent, &n.LeaseOwner, &lease, &n.Request)
 	n.NotBefore, n.CreatedAt, n.UpdatedAt, n.SentAt, n.LeaseUntil = fromMicros(nb), fromMicros(created), fromMicros(updated), fromMicros(sent), fromMicros(lease)
 	return n, err
-}
-
-// forTask ties notifications to a task (and its case).
-func forTask(notes []store.Notification, t store.CaseTask) []store.Notification {
-	notes = slices.Clone(notes)
-	id := strconv.FormatInt(t.ID, 10)
-	for i := range notes {
-		notes[i].Task, notes[i].Case = t.ID, t.Case
-		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.TaskIDPlaceholder, id)
-		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.TaskIDPlaceholder, id)
-		if notes[i].Step == "" {
-			notes[i].Step = t.Step
-		}
-	}
-	return notes
 }
 
 // queueNotifications inserts notifications as pending inside tx and
@@ -112,45 +95,6 @@ func (s *DB) ClaimNotifications(ctx context.Context, owner string, now time.Time
 	return out, err
 }
 
-func (s *DB) FinishNotification(ctx context.Context, id int64, owner string, at time.Time, r store.NotificationResult) error {
-	switch r.State {
-	case store.NotifySent, store.NotifyPending, store.NotifyFailed:
-	default:
-		return fmt.Errorf("store: notification %d: result state %q: want sent, pending or failed", id, r.State)
-	}
-	at = at.UTC().Truncate(time.Microsecond)
-	return s.write(ctx, func(tx *sql.Tx) error {
-		var sent int64
-		if r.State == store.NotifySent {
-			sent = micros(at)
-		}
-		res, err := tx.ExecContext(ctx, s.rb(`UPDATE notifications SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
-			updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = ?`),
-			r.State, r.Error, micros(r.NotBefore), micros(at), sent, id, owner, store.NotifySending)
-		if err != nil {
-			return fmt.Errorf("store: finish notification %d: %w", id, err)
-		}
-		if k, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("store: finish notification %d: %w", id, err)
-		} else if k == 0 {
-			return fmt.Errorf("notification %d is no longer leased by %s: %w", id, owner, store.ErrConflict)
-		}
-		if r.State == store.NotifyPending {
-			return nil
-		}
-		n, err := scanNotification(tx.QueryRowContext(ctx, s.rb(notificationSelect+` WHERE id = ?`), id))
-		if err != nil {
-			return fmt.Errorf("store: notification %d: %w", id, err)
-		}
-		doc := map[string]any{"notification": n.ID, "kind": n.Kind, "channel": n.Channel, "recipient": n.Recipient,
-			"address": n.Address, "subject": n.Subject, "case": n.Case, "task": n.Task, "attempts": n.Attempts}
-		if r.Error != "" {
-			doc["error"] = r.Error
-		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, "notify", "notification."+r.State, "", "", n.Recipient, nil, doc)})
-	})
-}
-
 func (s *DB) Notifications(ctx context.Context, f store.NotificationFilter) ([]store.Notification, error) {
 	var w filters
 	w.eq("state", f.State)
@@ -192,30 +136,4 @@ func (s *DB) NotificationCounts(ctx context.Context) (map[string]map[string]int,
 		out[ch][st] = n
 	}
 	return out, rows.Err()
-}
-
-func (s *DB) RemindTask(ctx context.Context, id int64, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
-	var t store.CaseTask
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		if t, err = s.lockedTask(ctx, tx, id); err != nil {
-			return err
-		}
-		if !t.RemindedAt.IsZero() {
-			return fmt.Errorf("task %d was reminded of already: %w", id, store.ErrConflict)
-		}
-		at = at.UTC().Truncate(time.Microsecond)
-		t.RemindedAt = at
-		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE tasks SET reminded_at = ? WHERE id = ?`), micros(at), id); err != nil {
-			return fmt.Errorf("store: task %d: %w", id, err)
-		}
-		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "task.reminded", t.Source, "", t.Person, nil,
-			map[string]any{"task": t.ID, "case": t.Case, "team": t.Team, "assignee": t.Assignee, "title": t.Title,
-				"due": t.Due, "notifications": len(notes)})}); err != nil {
-			return err
-		}
-		_, err = s.queueNotifications(ctx, tx, forTask(notes, t), at)
-		return err
-	})
-	return t, err
 }

@@ -203,25 +203,6 @@ func (s *DB) FinishOp(ctx context.Context, id int64, owner string, at time.Time,
 	})
 }
 
-// settleTaskOps marks done, inside tx, the operations waiting for a task
-// that was just completed, each with an audit entry naming the task.
-func (s *DB) settleTaskOps(ctx context.Context, tx *sql.Tx, t store.Task, actor string, at time.Time) error {
-	ops, err := queryAll(ctx, tx, "store: operations of a task", scanOp,
-		s.rb(`SELECT id, `+strings.Join(opCols, ",")+` FROM operations WHERE task_id = ? AND state = ? ORDER BY id`), t.ID, store.OpWaiting)
-	if err != nil || len(ops) == 0 {
-		return err
-	}
-	var ents []audit.Entry
-	for _, o := range ops {
-		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE operations SET state = ?, updated_at = ? WHERE id = ?`), store.OpDone, micros(at), o.ID); err != nil {
-			return fmt.Errorf("store: operation %d of task %d: %w", o.ID, t.ID, err)
-		}
-		ents = append(ents, audit.New(at, actor, "provision."+o.Kind, o.Source, o.ImportID, o.EmployeeID, nil,
-			map[string]any{"app": o.App, "entitlement": o.Entitlement, "operation": o.ID, "reason": o.Reason, "task": t.ID}))
-	}
-	return s.appendAudit(ctx, tx, ents)
-}
-
 func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, error) {
 	var w filters
 	w.eq("app", f.App)

@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -84,135 +81,6 @@ func requestArgs(r *store.Request) []any {
 		micros(r.StepSince), micros(r.Due), micros(r.RemindedAt), r.EscalatedTo, micros(r.EscalatedAt)}
 }
 
-func requestEntry(r store.Request, action, actor string, at time.Time) audit.Entry {
-	return audit.New(at, actor, "request."+action, r.Source, "", r.Beneficiary, nil, r)
-}
-
-// forRequest ties notifications to a request.
-func forRequest(notes []store.Notification, id int64) []store.Notification {
-	notes = slices.Clone(notes)
-	n := strconv.FormatInt(id, 10)
-	for i := range notes {
-		notes[i].Request = id
-		notes[i].Subject = strings.ReplaceAll(notes[i].Subject, store.RequestIDPlaceholder, n)
-		notes[i].Body = strings.ReplaceAll(notes[i].Body, store.RequestIDPlaceholder, n)
-	}
-	return notes
-}
-
-func (s *DB) CreateRequest(ctx context.Context, r store.Request, actor string, notes ...store.Notification) (store.Request, error) {
-	r.State, r.Step, r.Provisioned = store.RequestPending, 0, true
-	if r.StepSince.IsZero() {
-		r.StepSince = r.CreatedAt
-	}
-	normalise(&r)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		q := `INSERT INTO requests (` + strings.Join(requestCols, ",") + `) VALUES (` +
-			strings.TrimSuffix(strings.Repeat("?,", len(requestCols)), ",") + `) RETURNING id`
-		if err := tx.QueryRowContext(ctx, s.rb(q), requestArgs(&r)...).Scan(&r.ID); err != nil {
-			return fmt.Errorf("store: request: %w", err)
-		}
-		if err := s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, "created", actor, r.CreatedAt)}); err != nil {
-			return err
-		}
-		_, err := s.queueNotifications(ctx, tx, forRequest(notes, r.ID), r.CreatedAt)
-		return err
-	})
-	return r, err
-}
-
-// lockedRequest reads a request inside a write transaction and checks it is
-// still in state fromState at step fromStep.
-func (s *DB) lockedRequest(ctx context.Context, tx *sql.Tx, id int64, fromState string, fromStep int) (store.Request, error) {
-	r, err := scanRequest(tx.QueryRowContext(ctx, s.rb(requestSelect+` WHERE id = ?`), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("request %d: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return r, fmt.Errorf("store: request %d: %w", id, err)
-	}
-	if r.State != fromState || r.Step != fromStep {
-		return r, fmt.Errorf("request %d is %s at step %d, no longer %s at step %d: someone decided first: %w",
-			id, r.State, r.Step, fromState, fromStep, store.ErrConflict)
-	}
-	return r, nil
-}
-
-func (s *DB) UpdateRequest(ctx context.Context, r store.Request, fromState string, fromStep int, action, actor string, at time.Time, notes ...store.Notification) (store.Request, error) {
-	normalise(&r)
-	r.Provisioned = r.State != store.RequestApproved && r.State != store.RequestExpired
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := s.lockedRequest(ctx, tx, r.ID, fromState, fromStep); err != nil {
-			return err
-		}
-		args := requestArgs(&r)[8:] // state onwards
-		args = append(args, r.ID)
-		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE requests SET state = ?, chain = ?, step = ?, approvals = ?, reason = ?,
-			decided_by = ?, created_at = ?, decided_at = ?, expires_at = ?, provisioned = ?, step_since = ?, due_at = ?,
-			reminded_at = ?, escalated_to = ?, escalated_at = ? WHERE id = ?`), args...); err != nil {
-			return fmt.Errorf("store: request %d: %w", r.ID, err)
-		}
-		if err := s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, action, actor, at)}); err != nil {
-			return err
-		}
-		_, err := s.queueNotifications(ctx, tx, forRequest(notes, r.ID), at)
-		return err
-	})
-	return r, err
-}
-
-func (s *DB) RemindRequest(ctx context.Context, id int64, step int, actor string, at time.Time, notes ...store.Notification) (store.Request, error) {
-	var r store.Request
-	at = at.UTC().Truncate(time.Microsecond)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		if r, err = s.lockedRequest(ctx, tx, id, store.RequestPending, step); err != nil {
-			return err
-		}
-		if !r.RemindedAt.IsZero() {
-			return fmt.Errorf("request %d step %d was reminded of already: %w", id, step, store.ErrConflict)
-		}
-		r.RemindedAt = at
-		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE requests SET reminded_at = ? WHERE id = ?`), micros(at), id); err != nil {
-			return fmt.Errorf("store: request %d: %w", id, err)
-		}
-		if err := s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "request.reminded", r.Source, "", r.Beneficiary, nil,
-			map[string]any{"request": r.ID, "step": r.NextStep(), "due": r.Due, "notifications": len(notes)})}); err != nil {
-			return err
-		}
-		_, err = s.queueNotifications(ctx, tx, forRequest(notes, id), at)
-		return err
-	})
-	return r, err
-}
-
-func (s *DB) EscalateRequest(ctx context.Context, id int64, step int, to, actor string, at time.Time, notes ...store.Notification) (store.Request, error) {
-	var r store.Request
-	at = at.UTC().Truncate(time.Microsecond)
-	if strings.TrimSpace(to) == "" {
-		return r, fmt.Errorf("store: escalate request %d: nobody to escalate to", id)
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var err error
-		if r, err = s.lockedRequest(ctx, tx, id, store.RequestPending, step); err != nil {
-			return err
-		}
-		if !r.EscalatedAt.IsZero() {
-			return fmt.Errorf("request %d step %d was escalated to %s already: %w", id, step, r.EscalatedTo, store.ErrConflict)
-		}
-		r.EscalatedTo, r.EscalatedAt = to, at
-		if _, err := tx.ExecContext(ctx, s.rb(`UPDATE requests SET escalated_to = ?, escalated_at = ? WHERE id = ?`), to, micros(at), id); err != nil {
-			return fmt.Errorf("store: request %d: %w", id, err)
-		}
-		if err := s.appendAudit(ctx, tx, []audit.Entry{requestEntry(r, "escalated", actor, at)}); err != nil {
-			return err
-		}
-		_, err = s.queueNotifications(ctx, tx, forRequest(notes, id), at)
-		return err
-	})
-	return r, err
-}
-
 func (s *DB) Request(ctx context.Context, id int64) (store.Request, error) {
 	r, err := scanRequest(s.db.QueryRowContext(ctx, s.rb(requestSelect+` WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -251,52 +119,6 @@ func (s *DB) Requests(ctx context.Context, f store.RequestFilter) ([]store.Reque
 		w.args = append(w.args, f.Limit)
 	}
 	return queryAll(ctx, s.db, "store: requests", scanRequest, s.rb(q), w.args...)
-}
-
-func (s *DB) ExpireRequests(ctx context.Context, now time.Time, actor string) ([]store.Request, error) {
-	now = now.UTC().Truncate(time.Microsecond)
-	var out []store.Request
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		due, err := queryAll(ctx, tx, "store: due requests", scanRequest,
-			s.rb(requestSelect+` WHERE state = ? AND expires_at > 0 AND expires_at <= ? ORDER BY id`), store.RequestApproved, micros(now))
-		if err != nil {
-			return err
-		}
-		upd := s.rb(`UPDATE requests SET state = ?, reason = ?, provisioned = 0 WHERE id = ? AND state = ?`)
-		var entries []audit.Entry
-		for _, r := range due {
-			r.State, r.Reason, r.Provisioned = store.RequestExpired, "time-bound grant ended at "+r.ExpiresAt.Format(time.RFC3339), false
-			if _, err := tx.ExecContext(ctx, upd, r.State, r.Reason, r.ID, store.RequestApproved); err != nil {
-				return fmt.Errorf("store: request %d: %w", r.ID, err)
-			}
-			entries = append(entries, requestEntry(r, "expired", actor, now))
-			out = append(out, r)
-		}
-		return s.appendAudit(ctx, tx, entries)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (s *DB) SetAway(ctx context.Context, employeeID string, until time.Time, actor string, at time.Time) error {
-	at = at.UTC().Truncate(time.Microsecond)
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.rb(`DELETE FROM away WHERE employee_id = ?`), employeeID); err != nil {
-			return fmt.Errorf("store: away %s: %w", employeeID, err)
-		}
-		after := map[string]any{"away": false}
-		if !until.IsZero() {
-			until = until.UTC().Truncate(time.Microsecond)
-			if _, err := tx.ExecContext(ctx, s.rb(`INSERT INTO away (employee_id, until_at, set_by, set_at) VALUES (?, ?, ?, ?)`),
-				employeeID, micros(until), actor, micros(at)); err != nil {
-				return fmt.Errorf("store: away %s: %w", employeeID, err)
-			}
-			after = map[string]any{"away": true, "until": until}
-		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, actor, "person.away", "", "", employeeID, nil, after)})
-	})
 }
 
 func (s *DB) AwayUntil(ctx context.Context, employeeID string) (time.Time, error) {

@@ -1067,35 +1067,6 @@ func (s *DB) AuditHead(ctx context.Context) (int64, string, error) {
 	return seq, hash, err
 }
 
-func (s *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, s.rb(`SELECT count(*) FROM tokens WHERE name = ? AND revoked_at = 0`), t.Name).Scan(&n); err != nil {
-			return fmt.Errorf("store: tokens: %w", err)
-		}
-		if n > 0 {
-			return fmt.Errorf("token %q already exists; revoke it first or pick another name: %w", t.Name, store.ErrConflict)
-		}
-		err := tx.QueryRowContext(ctx, s.rb(`INSERT INTO tokens (name, scope, person, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING id`),
-			t.Name, t.Scope, t.Person, t.Hash, micros(t.CreatedAt)).Scan(&t.ID)
-		if err != nil {
-			return fmt.Errorf("store: token %q: %w", t.Name, err)
-		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "cli", "token.created", "", "", t.Name, nil, tokenDoc(t))})
-	})
-	return t, err
-}
-
-// tokenDoc is what a token's audit entry records: its scope, and the
-// person it acts as when it has one (older entries keep their exact form).
-func tokenDoc(t store.Token) map[string]string {
-	m := map[string]string{"scope": t.Scope}
-	if t.Person != "" {
-		m["person"] = t.Person
-	}
-	return m
-}
-
 func (s *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
 	var t store.Token
 	var created, used, revoked int64
@@ -1111,21 +1082,6 @@ func (s *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) 
 func (s *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, s.rb(`UPDATE tokens SET last_used = ? WHERE id = ?`), micros(at), id)
 	return err
-}
-
-func (s *DB) RevokeToken(ctx context.Context, name string, at time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, s.rb(`UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at = 0`), micros(at), name)
-		if err != nil {
-			return fmt.Errorf("store: token %q: %w", name, err)
-		}
-		if n, err := r.RowsAffected(); err != nil {
-			return fmt.Errorf("store: token %q: %w", name, err)
-		} else if n == 0 {
-			return fmt.Errorf("token %q: %w", name, store.ErrNotFound)
-		}
-		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(at, "cli", "token.revoked", "", "", name, nil, nil)})
-	})
 }
 
 func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // runCases checks lifecycle cases: the event cursor, opening a case with
@@ -39,7 +40,7 @@ func runCases(t *testing.T, b Backend) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, err := st.OpenCase(ctx, c, tasks, "wf")
+				_, _, err := workflow.OpenCase(ctx, st, c, tasks, "wf")
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -74,7 +75,7 @@ func runCases(t *testing.T, b Backend) {
 
 	t.Run("CaseTasksDependenciesCloseEscalate", func(t *testing.T) {
 		st := b.Open(t)
-		c, ts, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
+		c, ts, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
 			{Task: store.Task{Team: "it", Title: "Disable", Kind: store.TaskAuto}, Step: "disable", Action: "disable_accounts"},
 			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(24 * time.Hour)}, Step: "asset", DependsOn: []string{"disable"}},
 			{Task: store.Task{Team: "it", Title: "Phone", Kind: store.TaskHuman}, Step: "asset", DependsOn: []string{"disable"}},
@@ -87,7 +88,7 @@ func runCases(t *testing.T, b Backend) {
 		if got[0].Blocked || !got[1].Blocked || !got[3].Blocked || strings.Join(got[3].DependsOn, ",") != "asset" {
 			t.Fatalf("blocked flags: %+v", got)
 		}
-		if _, err := st.CompleteCaseTask(ctx, ts[1].ID, "returned", "alice", t0); !errors.Is(err, store.ErrConflict) {
+		if _, err := workflow.CompleteCaseTask(ctx, st, ts[1].ID, "returned", "alice", t0); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("completing a blocked task: %v, want ErrConflict", err)
 		}
 		// Escalation: overdue, unescalated open tasks.
@@ -95,30 +96,30 @@ func runCases(t *testing.T, b Backend) {
 		if len(late) != 1 || late[0].ID != ts[1].ID {
 			t.Fatalf("overdue tasks %+v", late)
 		}
-		if e, err := st.EscalateTask(ctx, ts[1].ID, "it-lead", "wf", t0.Add(30*time.Hour)); err != nil || e.EscalatedTo != "it-lead" {
+		if e, err := workflow.EscalateTask(ctx, st, ts[1].ID, "it-lead", "wf", t0.Add(30*time.Hour)); err != nil || e.EscalatedTo != "it-lead" {
 			t.Fatalf("escalate: %+v %v", e, err)
 		}
-		if _, err := st.EscalateTask(ctx, ts[1].ID, "it-lead", "wf", t0); !errors.Is(err, store.ErrConflict) {
+		if _, err := workflow.EscalateTask(ctx, st, ts[1].ID, "it-lead", "wf", t0); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("escalating twice: %v", err)
 		}
 		if late, _ := st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen, DueBefore: t0.Add(30 * time.Hour), Unescalated: true}); len(late) != 0 {
 			t.Fatalf("still unescalated: %+v", late)
 		}
-		if r, err := st.ReassignTask(ctx, ts[2].ID, "facilities", "", "bob", t0); err != nil || r.Team != "facilities" {
+		if r, err := workflow.ReassignTask(ctx, st, ts[2].ID, "facilities", "", "bob", t0); err != nil || r.Team != "facilities" {
 			t.Fatalf("reassign: %+v %v", r, err)
 		}
 		if fac, _ := st.CaseTasks(ctx, store.CaseTaskFilter{Team: "facilities"}); len(fac) != 1 || fac[0].ID != ts[2].ID {
 			t.Fatalf("facilities tasks %+v", fac)
 		}
 		for i, id := range []int64{ts[0].ID, ts[1].ID, ts[2].ID} {
-			if _, err := st.CompleteCaseTask(ctx, id, "ok", "alice", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			if _, err := workflow.CompleteCaseTask(ctx, st, id, "ok", "alice", t0.Add(time.Duration(i)*time.Minute)); err != nil {
 				t.Fatalf("complete %d: %v", id, err)
 			}
 			if c, _ := st.Case(ctx, c.ID); c.Status != store.CaseOpen {
 				t.Fatalf("case closed before its last task: %+v", c)
 			}
 		}
-		done, err := st.CompleteCaseTask(ctx, ts[3].ID, "I attest", "carol", t0.Add(time.Hour))
+		done, err := workflow.CompleteCaseTask(ctx, st, ts[3].ID, "I attest", "carol", t0.Add(time.Hour))
 		if err != nil || done.Status != store.TaskDone || done.Evidence != "I attest" {
 			t.Fatalf("last task: %+v %v", done, err)
 		}
@@ -138,7 +139,7 @@ func runCases(t *testing.T, b Backend) {
 		if last := ents[len(ents)-1]; last.Action != "case.closed" || last.Actor != "carol" {
 			t.Fatalf("last entry %+v", last)
 		}
-		if _, err := st.CompleteCaseTask(ctx, 999999, "x", "a", t0); !errors.Is(err, store.ErrNotFound) {
+		if _, err := workflow.CompleteCaseTask(ctx, st, 999999, "x", "a", t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown task: %v", err)
 		}
 		if b := verify(t, st); b != nil {
@@ -168,18 +169,18 @@ func runCases(t *testing.T, b Backend) {
 		if sched.ID == 0 {
 			t.Fatalf("scheduled event not pending: %+v", evs)
 		}
-		c, _, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", EventID: sched.ID, OpenedAt: t0},
+		c, _, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", EventID: sched.ID, OpenedAt: t0},
 			[]store.CaseTask{{Task: store.Task{Team: "hr", Title: "Exit interview", Kind: store.TaskHuman}, Step: "exit"}}, "wf")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cs, _ := st.CloseCancelledCases(ctx, "wf", t0); len(cs) != 0 {
+		if cs, _ := workflow.CloseCancelledCases(ctx, st, "wf", t0); len(cs) != 0 {
 			t.Fatalf("closed a live case: %+v", cs)
 		}
 		if _, err := b.Raw(st).ExecContext(ctx, fmt.Sprintf(`UPDATE events SET state = 'cancelled' WHERE id = %d`, sched.ID)); err != nil {
 			t.Fatal(err)
 		}
-		cs, err := st.CloseCancelledCases(ctx, "wf", t0.Add(time.Hour))
+		cs, err := workflow.CloseCancelledCases(ctx, st, "wf", t0.Add(time.Hour))
 		if err != nil || len(cs) != 1 || cs[0].ID != c.ID || cs[0].Status != store.CaseClosed {
 			t.Fatalf("cancelled cases %+v, %v", cs, err)
 		}

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 func note(kind, recipient, address, subject string) store.Notification {
@@ -27,7 +29,7 @@ func runNotify(t *testing.T, b Backend) {
 
 	t.Run("NotificationsWrittenWithTheirCause", func(t *testing.T) {
 		st := b.Open(t)
-		c, ts, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
+		c, ts, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
 			{Task: store.Task{Team: "manager", Title: "Tell the manager", Kind: store.TaskAuto}, Step: "notify-manager", Action: "notify", Assignee: "M1"},
 			{Task: store.Task{Team: "it", Title: "Recover laptop", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "recover-asset"},
 		}, "wf",
@@ -56,7 +58,7 @@ func runNotify(t *testing.T, b Backend) {
 		// A note for a step the case has no task of: nothing is written.
 		bad := note(store.NotifyStep, "person:M1", "m1@dtaa.com", "x")
 		bad.Step = "no-such-step"
-		if _, _, err := st.OpenCase(ctx, store.Case{Kind: store.CaseJoiner, Source: "hris", Person: "E8", OpenedAt: t0}, []store.CaseTask{
+		if _, _, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseJoiner, Source: "hris", Person: "E8", OpenedAt: t0}, []store.CaseTask{
 			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman}, Step: "equipment"}}, "wf", bad); err == nil {
 			t.Fatal("a notification for an unknown step was accepted")
 		}
@@ -64,20 +66,20 @@ func runNotify(t *testing.T, b Backend) {
 			t.Fatalf("the case was written although its notification failed: %+v", cs)
 		}
 		// Escalation and reminder notifications come with them, tied to the task.
-		if _, err := st.EscalateTask(ctx, ts[1].ID, "it-lead", "wf", t0.Add(50*time.Hour), note(store.NotifyEscalated, "lead:it", "it-lead@dtaa.com", "Overdue")); err != nil {
+		if _, err := workflow.EscalateTask(ctx, st, ts[1].ID, "it-lead", "wf", t0.Add(50*time.Hour), note(store.NotifyEscalated, "lead:it", "it-lead@dtaa.com", "Overdue")); err != nil {
 			t.Fatal(err)
 		}
 		if rem, _ := st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen, Unreminded: true}); len(rem) != 2 {
 			t.Fatalf("unreminded tasks %+v, want 2", rem)
 		}
-		r, err := st.RemindTask(ctx, ts[1].ID, "wf", t0.Add(30*time.Hour), note(store.NotifyReminder, "team:it", "it@dtaa.com", "Due soon"))
+		r, err := workflow.RemindTask(ctx, st, ts[1].ID, "wf", t0.Add(30*time.Hour), note(store.NotifyReminder, "team:it", "it@dtaa.com", "Due soon"))
 		if err != nil || !r.RemindedAt.Equal(t0.Add(30*time.Hour)) {
 			t.Fatalf("remind: %+v, %v", r, err)
 		}
-		if _, err := st.RemindTask(ctx, ts[1].ID, "wf", t0.Add(31*time.Hour)); !errors.Is(err, store.ErrConflict) {
+		if _, err := workflow.RemindTask(ctx, st, ts[1].ID, "wf", t0.Add(31*time.Hour)); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("reminding twice: %v, want ErrConflict", err)
 		}
-		if _, err := st.RemindTask(ctx, 99999, "wf", t0); !errors.Is(err, store.ErrNotFound) {
+		if _, err := workflow.RemindTask(ctx, st, 99999, "wf", t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("reminding an unknown task: %v, want ErrNotFound", err)
 		}
 		if rem, _ := st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen, Unreminded: true}); len(rem) != 1 || rem[0].ID != ts[0].ID {
@@ -143,7 +145,7 @@ func runNotify(t *testing.T, b Backend) {
 			t.Fatalf("claimed %v; want only %d (the other is not due)", claimed, q[0].ID)
 		}
 		owner := claimed[q[0].ID]
-		if err := st.FinishNotification(ctx, q[0].ID, "someone-else", t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
+		if err := notify.Finish(ctx, st, q[0].ID, "someone-else", t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("finish by a non-owner: %v, want ErrConflict", err)
 		}
 		// A worker that died: its lease expires and another claims it.
@@ -151,11 +153,11 @@ func runNotify(t *testing.T, b Backend) {
 		if len(again) != 1 || again[0].ID != q[0].ID {
 			t.Fatalf("after the lease expired: %+v", again)
 		}
-		if err := st.FinishNotification(ctx, q[0].ID, owner, t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
+		if err := notify.Finish(ctx, st, q[0].ID, owner, t0, store.NotificationResult{State: store.NotifySent}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("finish by the old owner: %v, want ErrConflict", err)
 		}
 		// A failed try: retried at not_before, not before.
-		if err := st.FinishNotification(ctx, q[0].ID, "w3", t0.Add(2*time.Minute), store.NotificationResult{State: store.NotifyPending,
+		if err := notify.Finish(ctx, st, q[0].ID, "w3", t0.Add(2*time.Minute), store.NotificationResult{State: store.NotifyPending,
 			Error: "smtp 127.0.0.1:25: connection refused", NotBefore: t0.Add(10 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
@@ -166,13 +168,13 @@ func runNotify(t *testing.T, b Backend) {
 		if len(ns) != 2 || ns[0].Attempts != 1 || ns[0].LastError == "" {
 			t.Fatalf("due at 90m: %+v", ns)
 		}
-		if err := st.FinishNotification(ctx, ns[0].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifySent}); err != nil {
+		if err := notify.Finish(ctx, st, ns[0].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifySent}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.FinishNotification(ctx, ns[1].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifyFailed, Error: "550 no such mailbox"}); err != nil {
+		if err := notify.Finish(ctx, st, ns[1].ID, "w3", t0.Add(91*time.Minute), store.NotificationResult{State: store.NotifyFailed, Error: "550 no such mailbox"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.FinishNotification(ctx, ns[1].ID, "w3", t0, store.NotificationResult{State: "bogus"}); err == nil {
+		if err := notify.Finish(ctx, st, ns[1].ID, "w3", t0, store.NotificationResult{State: "bogus"}); err == nil {
 			t.Fatal("an unknown result state was accepted")
 		}
 		sent, _ := st.Notifications(ctx, store.NotificationFilter{State: store.NotifySent})
@@ -198,7 +200,7 @@ func runNotify(t *testing.T, b Backend) {
 
 	t.Run("TaskLoadByTeam", func(t *testing.T) {
 		st := b.Open(t)
-		_, ts, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
+		_, ts, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
 			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour)}, Step: "a"},
 			{Task: store.Task{Team: "it", Title: "Phone", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "b"},
 			{Task: store.Task{Team: "hr", Title: "Attest", Kind: store.TaskHuman}, Step: "c"},
@@ -207,10 +209,10 @@ func runNotify(t *testing.T, b Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CompleteCaseTask(ctx, ts[3].ID, "ok", "alice", t0); err != nil {
+		if _, err := workflow.CompleteCaseTask(ctx, st, ts[3].ID, "ok", "alice", t0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.EscalateTask(ctx, ts[0].ID, "it-lead", "wf", t0.Add(2*time.Hour)); err != nil {
+		if _, err := workflow.EscalateTask(ctx, st, ts[0].ID, "it-lead", "wf", t0.Add(2*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		load, err := st.TaskLoad(ctx, t0.Add(2*time.Hour))

@@ -10,6 +10,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/tango-iga/tango/internal/store"
+	taskrule "github.com/tango-iga/tango/internal/task"
 )
 
 func runOpStates(t *testing.T, b Backend) {
@@ -98,7 +99,7 @@ func runOpStates(t *testing.T, b Backend) {
 			t.Fatalf("claimed %+v, %v", got, err)
 		}
 		task := func(person string) store.Task {
-			tk, err := st.CreateTask(ctx, store.Task{Person: person, Team: "it", App: "badge", Title: "Do it for " + person,
+			tk, err := taskrule.Create(ctx, st, store.Task{Person: person, Team: "it", App: "badge", Title: "Do it for " + person,
 				Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now})
 			if err != nil {
 				t.Fatal(err)
@@ -111,7 +112,7 @@ func runOpStates(t *testing.T, b Backend) {
 		}
 		// B's task is done before its operation is recorded as waiting:
 		// the operation is done at once.
-		if _, err := st.CompleteTask(ctx, tb.ID, "badge disabled", "it-1", now); err != nil {
+		if _, err := taskrule.Complete(ctx, st, tb.ID, "badge disabled", "it-1", now); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpWaiting, Task: tb.ID}); err != nil {
@@ -125,7 +126,7 @@ func runOpStates(t *testing.T, b Backend) {
 			t.Fatalf("a waiting operation was claimed: %+v", n)
 		}
 		done := now.Add(20 * time.Minute)
-		if _, err := st.CompleteTask(ctx, ta.ID, "badge issued", "it-1", done); err != nil {
+		if _, err := taskrule.Complete(ctx, st, ta.ID, "badge issued", "it-1", done); err != nil {
 			t.Fatal(err)
 		}
 		all, _ := st.Ops(ctx, store.OpFilter{App: "badge"})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -21,7 +22,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 		st := b.Open(t)
 		in := newRequest("E1", "E1")
 		in.Due = t0.Add(72 * time.Hour)
-		r, err := st.CreateRequest(ctx, in, "person:E1", note(store.NotifyRequestPending, "person:M1", "m1@dtaa.com", "Request "+store.RequestIDPlaceholder+" waits for you"))
+		r, err := request.CreateRequest(ctx, st, in, "person:E1", note(store.NotifyRequestPending, "person:M1", "m1@dtaa.com", "Request "+store.RequestIDPlaceholder+" waits for you"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,14 +56,14 @@ func runRequestClocks(t *testing.T, b Backend) {
 
 		// One reminder per step, written with its notification.
 		at := t0.Add(50 * time.Hour)
-		rem, err := st.RemindRequest(ctx, r.ID, 0, "system:requests", at, note(store.NotifyRequestReminder, "person:M1", "m1@dtaa.com", "Due in 22h"))
+		rem, err := request.RemindRequest(ctx, st, r.ID, 0, "system:requests", at, note(store.NotifyRequestReminder, "person:M1", "m1@dtaa.com", "Due in 22h"))
 		if err != nil || !rem.RemindedAt.Equal(at) {
 			t.Fatalf("remind: %+v, %v", rem, err)
 		}
-		if _, err := st.RemindRequest(ctx, r.ID, 0, "system:requests", at); !errors.Is(err, store.ErrConflict) {
+		if _, err := request.RemindRequest(ctx, st, r.ID, 0, "system:requests", at); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("second reminder: %v, want ErrConflict", err)
 		}
-		if _, err := st.RemindRequest(ctx, r.ID, 1, "system:requests", at); !errors.Is(err, store.ErrConflict) {
+		if _, err := request.RemindRequest(ctx, st, r.ID, 1, "system:requests", at); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("reminder of a step that is not current: %v, want ErrConflict", err)
 		}
 		if n := ids(store.RequestFilter{DueBefore: t0.Add(73 * time.Hour), Unreminded: true}); n != 0 {
@@ -71,14 +72,14 @@ func runRequestClocks(t *testing.T, b Backend) {
 
 		// One escalation per step.
 		at = t0.Add(73 * time.Hour)
-		esc, err := st.EscalateRequest(ctx, r.ID, 0, "M2", "system:requests", at, note(store.NotifyRequestEscalated, "person:M2", "m2@dtaa.com", "Escalated to you"))
+		esc, err := request.EscalateRequest(ctx, st, r.ID, 0, "M2", "system:requests", at, note(store.NotifyRequestEscalated, "person:M2", "m2@dtaa.com", "Escalated to you"))
 		if err != nil || esc.EscalatedTo != "M2" || !esc.EscalatedAt.Equal(at) {
 			t.Fatalf("escalate: %+v, %v", esc, err)
 		}
-		if _, err := st.EscalateRequest(ctx, r.ID, 0, "M3", "system:requests", at); !errors.Is(err, store.ErrConflict) {
+		if _, err := request.EscalateRequest(ctx, st, r.ID, 0, "M3", "system:requests", at); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("second escalation: %v, want ErrConflict", err)
 		}
-		if _, err := st.EscalateRequest(ctx, 999, 0, "M3", "system:requests", at); !errors.Is(err, store.ErrNotFound) {
+		if _, err := request.EscalateRequest(ctx, st, 999, 0, "M3", "system:requests", at); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown request: %v, want ErrNotFound", err)
 		}
 		if n := ids(store.RequestFilter{Escalated: true}); n != 1 {
@@ -98,7 +99,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 		next.Step = 1
 		next.Approvals = []store.Approval{{Step: store.StepManager, By: "M2", At: at, InsteadOf: "M1", Escalated: true}}
 		next.StepSince, next.Due, next.RemindedAt, next.EscalatedTo, next.EscalatedAt = at, at.Add(72*time.Hour), time.Time{}, "", time.Time{}
-		upd, err := st.UpdateRequest(ctx, next, store.RequestPending, 0, "approved", "person:M2", at,
+		upd, err := request.UpdateRequest(ctx, st, next, store.RequestPending, 0, "approved", "person:M2", at,
 			note(store.NotifyRequestPending, "person:O1", "o1@dtaa.com", "Request waits for you"))
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +132,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 		st := b.Open(t)
 		bad := note(store.NotifyRequestPending, "person:M1", "m1@dtaa.com", "x")
 		bad.Channel = "pigeon"
-		if _, err := st.CreateRequest(ctx, newRequest("E1", "E1"), "person:E1", bad); err == nil {
+		if _, err := request.CreateRequest(ctx, st, newRequest("E1", "E1"), "person:E1", bad); err == nil {
 			t.Fatal("a request with an invalid notification was stored")
 		}
 		if rs, _ := st.Requests(ctx, store.RequestFilter{}); len(rs) != 0 {
@@ -144,7 +145,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 		decide := func(created time.Time, took time.Duration, state string) store.Request {
 			in := newRequest("E1", "E2")
 			in.CreatedAt = created
-			r, err := st.CreateRequest(ctx, in, "person:E1")
+			r, err := request.CreateRequest(ctx, st, in, "person:E1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +153,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 			if state == store.RequestApproved {
 				r.ExpiresAt = r.DecidedAt.Add(time.Hour)
 			}
-			if _, err := st.UpdateRequest(ctx, r, store.RequestPending, 0, "x", "person:M1", r.DecidedAt); err != nil {
+			if _, err := request.UpdateRequest(ctx, st, r, store.RequestPending, 0, "x", "person:M1", r.DecidedAt); err != nil {
 				t.Fatal(err)
 			}
 			return r
@@ -162,7 +163,7 @@ func runRequestClocks(t *testing.T, b Backend) {
 		b2 := decide(t0.Add(time.Hour), 30*time.Minute, store.RequestApproved)
 		decide(t0, time.Hour, store.RequestRejected) // not an approval
 		// An approval that expired since still counts.
-		if exp, err := st.ExpireRequests(ctx, t0.Add(100*time.Hour), "system:scheduler"); err != nil || len(exp) != 3 {
+		if exp, err := request.ExpireRequests(ctx, st, t0.Add(100*time.Hour), "system:scheduler"); err != nil || len(exp) != 3 {
 			t.Fatalf("expired %+v, %v; want 3", exp, err)
 		}
 		cs, err := st.ApprovalClocks(ctx, t0.Add(-30*24*time.Hour))

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/duration"
+	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -23,7 +25,7 @@ func runRequests(t *testing.T, b Backend) {
 
 	t.Run("RequestLifecycleAudited", func(t *testing.T) {
 		st := b.Open(t)
-		r, err := st.CreateRequest(ctx, newRequest("E1", "E1"), "person:E1")
+		r, err := request.CreateRequest(ctx, st, newRequest("E1", "E1"), "person:E1")
 		if err != nil || r.ID == 0 || r.State != store.RequestPending || r.Step != 0 || r.NextStep() != store.StepManager {
 			t.Fatalf("create: %+v, %v", r, err)
 		}
@@ -36,20 +38,20 @@ func runRequests(t *testing.T, b Backend) {
 		next := r
 		next.Step = 1
 		next.Approvals = []store.Approval{{Step: store.StepManager, By: "E2", At: t0.Add(time.Minute)}}
-		if _, err := st.UpdateRequest(ctx, next, store.RequestPending, 0, "approved", "person:E2", t0.Add(time.Minute)); err != nil {
+		if _, err := request.UpdateRequest(ctx, st, next, store.RequestPending, 0, "approved", "person:E2", t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.UpdateRequest(ctx, next, store.RequestPending, 0, "approved", "person:E3", t0.Add(time.Minute)); !errors.Is(err, store.ErrConflict) {
+		if _, err := request.UpdateRequest(ctx, st, next, store.RequestPending, 0, "approved", "person:E3", t0.Add(time.Minute)); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("second decision on the same step: %v, want ErrConflict", err)
 		}
-		if _, err := st.UpdateRequest(ctx, store.Request{ID: 999}, store.RequestPending, 0, "approved", "x", t0); !errors.Is(err, store.ErrNotFound) {
+		if _, err := request.UpdateRequest(ctx, st, store.Request{ID: 999}, store.RequestPending, 0, "approved", "x", t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown request: %v", err)
 		}
 		// Final approval: a time-bound grant, waiting for provisioning.
 		final := next
 		final.Step, final.State = 3, store.RequestApproved
 		final.DecidedAt, final.DecidedBy, final.ExpiresAt = t0.Add(time.Hour), "E9", t0.Add(49*time.Hour)
-		if _, err := st.UpdateRequest(ctx, final, store.RequestPending, 1, "granted", "person:E9", t0.Add(time.Hour)); err != nil {
+		if _, err := request.UpdateRequest(ctx, st, final, store.RequestPending, 1, "granted", "person:E9", t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		un, err := st.Requests(ctx, store.RequestFilter{Unprovisioned: true})
@@ -63,14 +65,14 @@ func runRequests(t *testing.T, b Backend) {
 			t.Fatalf("still unprovisioned after QueueOps marked it: %+v", un)
 		}
 		// Nothing is due before its end; at its end it expires once.
-		if exp, err := st.ExpireRequests(ctx, t0.Add(48*time.Hour), "system:scheduler"); err != nil || len(exp) != 0 {
+		if exp, err := request.ExpireRequests(ctx, st, t0.Add(48*time.Hour), "system:scheduler"); err != nil || len(exp) != 0 {
 			t.Fatalf("expired early: %+v, %v", exp, err)
 		}
-		exp, err := st.ExpireRequests(ctx, t0.Add(50*time.Hour), "system:scheduler")
+		exp, err := request.ExpireRequests(ctx, st, t0.Add(50*time.Hour), "system:scheduler")
 		if err != nil || len(exp) != 1 || exp[0].State != store.RequestExpired {
 			t.Fatalf("expire: %+v, %v", exp, err)
 		}
-		if again, _ := st.ExpireRequests(ctx, t0.Add(51*time.Hour), "system:scheduler"); len(again) != 0 {
+		if again, _ := request.ExpireRequests(ctx, st, t0.Add(51*time.Hour), "system:scheduler"); len(again) != 0 {
 			t.Fatalf("expired twice: %+v", again)
 		}
 		got, _ = st.Request(ctx, r.ID)
@@ -94,11 +96,11 @@ func runRequests(t *testing.T, b Backend) {
 
 	t.Run("RequestFilters", func(t *testing.T) {
 		st := b.Open(t)
-		a, _ := st.CreateRequest(ctx, newRequest("E1", "E1"), "person:E1")
-		c, _ := st.CreateRequest(ctx, newRequest("E2", "E3"), "person:E2")
+		a, _ := request.CreateRequest(ctx, st, newRequest("E1", "E1"), "person:E1")
+		c, _ := request.CreateRequest(ctx, st, newRequest("E2", "E3"), "person:E2")
 		rej := c
 		rej.State, rej.Reason, rej.DecidedAt, rej.DecidedBy = store.RequestRejected, "not needed", t0.Add(time.Hour), "E2"
-		if _, err := st.UpdateRequest(ctx, rej, store.RequestPending, 0, "rejected", "person:E9", t0.Add(time.Hour)); err != nil {
+		if _, err := request.UpdateRequest(ctx, st, rej, store.RequestPending, 0, "rejected", "person:E9", t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		ids := func(f store.RequestFilter) []int64 {
@@ -134,7 +136,7 @@ func runRequests(t *testing.T, b Backend) {
 
 	t.Run("RequestConcurrentApprovalsOneWins", func(t *testing.T) {
 		st := b.Open(t)
-		r, _ := st.CreateRequest(ctx, newRequest("E1", "E1"), "person:E1")
+		r, _ := request.CreateRequest(ctx, st, newRequest("E1", "E1"), "person:E1")
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		wins, conflicts := 0, 0
@@ -145,7 +147,7 @@ func runRequests(t *testing.T, b Backend) {
 				n := r
 				n.Step = 1
 				n.Approvals = []store.Approval{{Step: store.StepManager, By: "E" + string(rune('A'+i)), At: t0}}
-				_, err := st.UpdateRequest(ctx, n, store.RequestPending, 0, "approved", "x", t0)
+				_, err := request.UpdateRequest(ctx, st, n, store.RequestPending, 0, "approved", "x", t0)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -170,19 +172,19 @@ func runRequests(t *testing.T, b Backend) {
 			t.Fatalf("not away: %v, %v", u, err)
 		}
 		until := t0.Add(72 * time.Hour)
-		if err := st.SetAway(ctx, "E2", until, "cli:ops", t0); err != nil {
+		if err := request.SetAway(ctx, st, "E2", until, "cli:ops", t0); err != nil {
 			t.Fatal(err)
 		}
 		if u, _ := st.AwayUntil(ctx, "E2"); !u.Equal(until) {
 			t.Fatalf("away until %v, want %v", u, until)
 		}
-		if err := st.SetAway(ctx, "E2", time.Time{}, "cli:ops", t0); err != nil {
+		if err := request.SetAway(ctx, st, "E2", time.Time{}, "cli:ops", t0); err != nil {
 			t.Fatal(err)
 		}
 		if u, _ := st.AwayUntil(ctx, "E2"); !u.IsZero() {
 			t.Fatalf("back, but away until %v", u)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{Name: "alice", Scope: "api", Person: "E1", Hash: "hp", CreatedAt: t0}); err != nil {
+		if _, err := auth.CreateToken(ctx, st, store.Token{Name: "alice", Scope: "api", Person: "E1", Hash: "hp", CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		tok, err := st.TokenByHash(ctx, "hp")

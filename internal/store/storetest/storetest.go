@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
+	taskrule "github.com/tango-iga/tango/internal/task"
 )
 
 // Backend opens a fresh, empty store for one test and gives raw SQL access
@@ -494,11 +496,11 @@ func Run(t *testing.T, b Backend) {
 
 	t.Run("Tokens", func(t *testing.T) {
 		st := b.Open(t)
-		tok, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h1", CreatedAt: t0})
+		tok, err := auth.CreateToken(ctx, st, store.Token{Name: "entra", Scope: "scim", Hash: "h1", CreatedAt: t0})
 		if err != nil || tok.ID == 0 {
 			t.Fatalf("create: %+v, %v", tok, err)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h2", CreatedAt: t0}); !errors.Is(err, store.ErrConflict) {
+		if _, err := auth.CreateToken(ctx, st, store.Token{Name: "entra", Scope: "scim", Hash: "h2", CreatedAt: t0}); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("duplicate name: %v, want ErrConflict", err)
 		}
 		got, err := st.TokenByHash(ctx, "h1")
@@ -511,17 +513,17 @@ func Run(t *testing.T, b Backend) {
 		if err := st.TouchToken(ctx, got.ID, t0.Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.RevokeToken(ctx, "entra", t0.Add(time.Hour)); err != nil {
+		if err := auth.RevokeToken(ctx, st, "entra", t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.RevokeToken(ctx, "entra", t0.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		if err := auth.RevokeToken(ctx, st, "entra", t0.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("revoking twice: %v", err)
 		}
 		ts, _ := st.Tokens(ctx)
 		if len(ts) != 1 || !ts[0].LastUsed.Equal(t0.Add(time.Minute)) || ts[0].Revoked.IsZero() || ts[0].Hash != "" {
 			t.Fatalf("list: %+v", ts)
 		}
-		if _, err := st.CreateToken(ctx, store.Token{Name: "entra", Scope: "scim", Hash: "h3", CreatedAt: t0}); err != nil {
+		if _, err := auth.CreateToken(ctx, st, store.Token{Name: "entra", Scope: "scim", Hash: "h3", CreatedAt: t0}); err != nil {
 			t.Fatalf("reusing a revoked token's name: %v", err)
 		}
 	})
@@ -675,26 +677,26 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Tasks", func(t *testing.T) {
 		st := b.Open(t)
 		due := t0.Add(72 * time.Hour)
-		a, err := st.CreateTask(ctx, store.Task{Source: "hris", Person: "E1", Team: "it", Title: "Create account in payments", Detail: "userName e1@dtaa.com",
+		a, err := taskrule.Create(ctx, st, store.Task{Source: "hris", Person: "E1", Team: "it", Title: "Create account in payments", Detail: "userName e1@dtaa.com",
 			Status: store.TaskOpen, Kind: store.TaskHuman, Due: due, App: "payments", CreatedAt: t0})
 		if err != nil || a.ID == 0 {
 			t.Fatalf("create: %+v, %v", a, err)
 		}
-		if _, err := st.CreateTask(ctx, store.Task{Person: "E2", Team: "hr", Title: "Attest", Status: store.TaskOpen, Kind: store.TaskHuman, CreatedAt: t0}); err != nil {
+		if _, err := taskrule.Create(ctx, st, store.Task{Person: "E2", Team: "hr", Title: "Attest", Status: store.TaskOpen, Kind: store.TaskHuman, CreatedAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		it, _ := st.Tasks(ctx, store.TaskFilter{Team: "it"})
 		if len(it) != 1 || it[0].Title != "Create account in payments" || !it[0].Due.Equal(due) || it[0].App != "payments" {
 			t.Fatalf("tasks of it: %+v", it)
 		}
-		done, err := st.CompleteTask(ctx, a.ID, "ticket CHG-1", "alice", t0.Add(time.Hour))
+		done, err := taskrule.Complete(ctx, st, a.ID, "ticket CHG-1", "alice", t0.Add(time.Hour))
 		if err != nil || done.Status != store.TaskDone || done.Evidence != "ticket CHG-1" || done.CompletedBy != "alice" {
 			t.Fatalf("complete: %+v, %v", done, err)
 		}
-		if _, err := st.CompleteTask(ctx, a.ID, "again", "bob", t0); !errors.Is(err, store.ErrConflict) {
+		if _, err := taskrule.Complete(ctx, st, a.ID, "again", "bob", t0); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("completing twice: %v, want ErrConflict", err)
 		}
-		if _, err := st.CompleteTask(ctx, 999, "x", "bob", t0); !errors.Is(err, store.ErrNotFound) {
+		if _, err := taskrule.Complete(ctx, st, 999, "x", "bob", t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("completing an unknown task: %v", err)
 		}
 		if open, _ := st.Tasks(ctx, store.TaskFilter{Status: store.TaskOpen}); len(open) != 1 || open[0].Person != "E2" {

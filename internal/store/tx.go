@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+)
+
+// Transactor runs rules that change several rows at once in one write
+// transaction: the rules live with their domain (workflow, request,
+// notify, hr, auth) and use a Tx for plain row operations, so a backend
+// keeps persistence only.
+type Transactor interface {
+	// InTx runs fn in one write transaction of the single writer (the one
+	// that extends the audit chain) and commits it when fn returns nil;
+	// any error undoes everything fn did. fn must not call the Store: its
+	// writes would wait for this transaction.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Tx is one write transaction: row operations without rules, the audit
+// chain and the notification outbox. It is valid only inside the function
+// given to InTx. Times are stored with microsecond precision.
+type Tx interface {
+	// AppendAudit appends entries to the chain in this transaction
+	// (filling Seq, PrevHash, Hash).
+	AppendAudit(entries ...audit.Entry) error
+	// QueueNotifications inserts notifications as pending and returns
+	// them with their IDs; at is their creation time and, unless they say
+	// otherwise, when they are due.
+	QueueNotifications(notes []Notification, at time.Time) ([]Notification, error)
+
+	// MarkEventCased marks an event as handled by the workflow;
+	// ErrNotFound if it does not exist, ErrConflict if it already was.
+	MarkEventCased(eventID int64) error
+	// InsertCase stores a new case and returns its ID.
+	InsertCase(c Case) (int64, error)
+	// Case reads a case; ErrNotFound if absent.
+	Case(id int64) (Case, error)
+	// CloseCase closes an open case at the given time; false when it was
+	// not open.
+	CloseCase(id int64, at time.Time) (bool, error)
+	// OpenCasesOfCancelledEvents lists open cases whose event was
+	// cancelled or discarded, by ID.
+	OpenCasesOfCancelledEvents() ([]int64, error)
+
+	// InsertTask stores a new task (with its workflow facts) and returns
+	// its ID.
+	InsertTask(t CaseTask) (int64, error)
+	// Task reads a task with its workflow facts (Blocked is not set);
+	// ErrNotFound if absent.
+	Task(id int64) (CaseTask, error)
+	// UpdateTask writes the changeable fields of a task: team, assignee,
+	// status, evidence, completion, escalation and reminder.
+	UpdateTask(t CaseTask) error
+	// OpenSteps are the steps of a case that still have an open task.
+	OpenSteps(caseID int64) (map[string]bool, error)
+	// CountOpenTasks counts the open tasks of a case.
+	CountOpenTasks(caseID int64) (int, error)
+	// SkipOpenTasks marks every open task of a case skipped, completed by
+	// actor at at with the given evidence.
+	SkipOpenTasks(caseID int64, actor string, at time.Time, evidence string) error
+
+	// WaitingOps lists the operations in OpWaiting for a task, by ID.
+	WaitingOps(taskID int64) ([]Operation, error)
+	// SetOpState changes an operation's state (and its updated time).
+	SetOpState(id int64, state string, at time.Time) error
+
+	// InsertRequest stores a new request and fills its ID; its times are
+	// truncated to what the store keeps and nil lists made empty.
+	InsertRequest(r *Request) error
+	// Request reads a request; ErrNotFound if absent.
+	Request(id int64) (Request, error)
+	// UpdateRequest writes a request's state onwards (state, chain, step,
+	// approvals, decision, clocks, provisioned, reminder, escalation),
+	// normalised as InsertRequest does.
+	UpdateRequest(r *Request) error
+	// ApprovedRequestsExpiringBy lists approved requests whose ExpiresAt
+	// is set and at or before now, by ID.
+	ApprovedRequestsExpiringBy(now time.Time) ([]Request, error)
+	// SetAway replaces the away row of a person: until zero removes it.
+	SetAway(employeeID string, until time.Time, actor string, at time.Time) error
+
+	// LiveTokenExists reports whether an unrevoked token has the name.
+	LiveTokenExists(name string) (bool, error)
+	// InsertToken stores a new token and fills its ID.
+	InsertToken(t *Token) error
+	// RevokeTokenRow marks the unrevoked token of a name revoked at at;
+	// false when there is none.
+	RevokeTokenRow(name string, at time.Time) (bool, error)
+
+	// FinishNotificationRow records the result of a delivery attempt of a
+	// notification still leased (state sending) by owner, ending the
+	// lease and counting the attempt; false when it no longer is.
+	FinishNotificationRow(id int64, owner string, at time.Time, r NotificationResult) (bool, error)
+	// Notification reads a notification; ErrNotFound if absent.
+	Notification(id int64) (Notification, error)
+}
