@@ -325,7 +325,7 @@ func (p *Planner) Reassigned(ctx context.Context, t store.CaseTask, intro string
 // ManualTask composes the message telling a manual app's team of a task
 // its connector made (an account to create, change or disable by hand).
 func (p *Planner) ManualTask(ctx context.Context, t store.Task) ([]store.Notification, error) {
-	ct := store.CaseTask{Task: t}
+	ct := t
 	subject := fmt.Sprintf("[Tango] Task for %s: %s", OwnerOf(ct).label(), t.Title)
 	intro := fmt.Sprintf("The %s app is managed by hand: this change waits for your team.", t.App)
 	return p.resolve(ctx, OwnerOf(ct), store.NotifyAssigned, subject, p.taskBody(ct, intro))

@@ -269,7 +269,7 @@ func (e *Engine) Plan(ctx context.Context, kind string, ev store.Event) (store.C
 		if !ok {
 			continue
 		}
-		base := store.CaseTask{Task: store.Task{Team: s.Team, Detail: s.Detail, Kind: store.TaskHuman, Status: store.TaskOpen, CreatedAt: now},
+		base := store.CaseTask{Team: s.Team, Detail: s.Detail, Kind: store.TaskHuman, Status: store.TaskOpen, CreatedAt: now,
 			Step: s.Name, Action: s.Action, DependsOn: s.After, EvidenceKind: s.Evidence}
 		if s.Action != "" {
 			base.Kind, base.EvidenceKind = store.TaskAuto, ""

@@ -346,7 +346,7 @@ func (s *DB) CompleteCaseTask(ctx context.Context, id int64, evidence, actor str
 				"evidence_kind": t.EvidenceKind, "evidence": evidence})}); err != nil {
 			return err
 		}
-		if err := s.settleTaskOps(ctx, tx, t.Task, actor, at); err != nil {
+		if err := s.settleTaskOps(ctx, tx, t, actor, at); err != nil {
 			return err
 		}
 		return s.closeCaseIfDone(ctx, tx, t.Case, actor, at, nil)

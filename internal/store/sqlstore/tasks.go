@@ -32,7 +32,7 @@ func (s *DB) CreateTask(ctx context.Context, t store.Task, notes ...store.Notifi
 		if err != nil {
 			return fmt.Errorf("store: task: %w", err)
 		}
-		if _, err := s.queueNotifications(ctx, tx, forTask(notes, store.CaseTask{Task: t}), t.CreatedAt); err != nil {
+		if _, err := s.queueNotifications(ctx, tx, forTask(notes, t), t.CreatedAt); err != nil {
 			return err
 		}
 		return s.appendAudit(ctx, tx, []audit.Entry{audit.New(t.CreatedAt, "system", "task.created", t.Source, "", t.Person, nil,

@@ -30,7 +30,7 @@ func runCases(t *testing.T, b Backend) {
 		}
 		ev := evs[1]
 		c := store.Case{Kind: store.CaseJoiner, Source: "hris", Person: ev.EmployeeID, EventID: ev.ID, Effective: t0, OpenedAt: t0}
-		tasks := []store.CaseTask{{Task: store.Task{Team: "it", Title: "Issue a laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour)}, Step: "equipment", EvidenceKind: store.EvidenceReference}}
+		tasks := []store.CaseTask{{Team: "it", Title: "Issue a laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour), Step: "equipment", EvidenceKind: store.EvidenceReference}}
 		// Several processes race for the same event: exactly one case.
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -75,10 +75,10 @@ func runCases(t *testing.T, b Backend) {
 	t.Run("CaseTasksDependenciesCloseEscalate", func(t *testing.T) {
 		st := b.Open(t)
 		c, ts, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
-			{Task: store.Task{Team: "it", Title: "Disable", Kind: store.TaskAuto}, Step: "disable", Action: "disable_accounts"},
-			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(24 * time.Hour)}, Step: "asset", DependsOn: []string{"disable"}},
-			{Task: store.Task{Team: "it", Title: "Phone", Kind: store.TaskHuman}, Step: "asset", DependsOn: []string{"disable"}},
-			{Task: store.Task{Team: "hr", Title: "Attest", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "attest", DependsOn: []string{"asset"}, EvidenceKind: store.EvidenceAttestation},
+			{Team: "it", Title: "Disable", Kind: store.TaskAuto, Step: "disable", Action: "disable_accounts"},
+			{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(24 * time.Hour), Step: "asset", DependsOn: []string{"disable"}},
+			{Team: "it", Title: "Phone", Kind: store.TaskHuman, Step: "asset", DependsOn: []string{"disable"}},
+			{Team: "hr", Title: "Attest", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour), Step: "attest", DependsOn: []string{"asset"}, EvidenceKind: store.EvidenceAttestation},
 		}, "wf")
 		if err != nil || c.ID == 0 || len(ts) != 4 || ts[0].ID == 0 || ts[3].Case != c.ID {
 			t.Fatalf("open: %+v %+v %v", c, ts, err)
@@ -169,7 +169,7 @@ func runCases(t *testing.T, b Backend) {
 			t.Fatalf("scheduled event not pending: %+v", evs)
 		}
 		c, _, err := st.OpenCase(ctx, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", EventID: sched.ID, OpenedAt: t0},
-			[]store.CaseTask{{Task: store.Task{Team: "hr", Title: "Exit interview", Kind: store.TaskHuman}, Step: "exit"}}, "wf")
+			[]store.CaseTask{{Team: "hr", Title: "Exit interview", Kind: store.TaskHuman, Step: "exit"}}, "wf")
 		if err != nil {
 			t.Fatal(err)
 		}
