@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/scim"
@@ -242,14 +243,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// fail answers with the HTTP status and message for a store or import error,
+// fail answers with the HTTP status and message for an error: the status
+// of its kind (domain.HTTPStatus: 404 not found, 409 conflict, 422
+// invalid, 403 forbidden, 401 unauthorized) with its message, else 500
 // saying nothing that is unsafe to show (details go to the log).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, err.Error())
+	switch status := domain.HTTPStatus(err); {
+	case status != http.StatusInternalServerError:
+		writeError(w, status, err.Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, "request cancelled or timed out")
 	default:

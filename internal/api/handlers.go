@@ -355,12 +355,8 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		defer s.engine.Wake()
 	}
 	res, err := hr.ImportFile(r.Context(), s.st, s.cfg, &sc, name, data, opt)
-	switch {
-	case errors.Is(err, hr.ErrHeld):
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	case err != nil:
-		s.fail(w, r, err)
+	if err != nil {
+		s.fail(w, r, err) // a held import of the source: 409
 		return
 	}
 	status := http.StatusOK

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -54,7 +55,7 @@ func CreateFor(ctx context.Context, st store.Store, name, scope, person string, 
 }
 
 // ErrUnauthorized: no token, an unknown or revoked one, or the wrong scope.
-var ErrUnauthorized = errors.New("unauthorized")
+var ErrUnauthorized = domain.E(domain.KindUnauthorized, "unauthorized")
 
 // Check finds the live token for a bearer value and checks its scope
 // ("admin" tokens may use every scope). It records the use.

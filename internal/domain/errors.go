@@ -58,12 +58,22 @@ var (
 	ErrUnauthorized = E(KindUnauthorized, "unauthorized")
 )
 
-// KindOf is the kind of the first *Error err wraps; KindOther for nil and
-// for errors of no kind.
+// ErrorKind is the kind of e.
+func (e *Error) ErrorKind() Kind { return e.Kind }
+
+// Kinded is an error that says its kind: *Error, or a package's own error
+// type carrying details (request.SoDError).
+type Kinded interface {
+	error
+	ErrorKind() Kind
+}
+
+// KindOf is the kind of the first Kinded error err wraps; KindOther for
+// nil and for errors of no kind.
 func KindOf(err error) Kind {
-	var e *Error
+	var e Kinded
 	if errors.As(err, &e) {
-		return e.Kind
+		return e.ErrorKind()
 	}
 	return KindOther
 }

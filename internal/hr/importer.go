@@ -13,6 +13,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -52,7 +53,7 @@ type Options struct {
 }
 
 // ErrHeld means an earlier import of the source awaits a decision.
-var ErrHeld = errors.New("an import of this source is held")
+var ErrHeld = domain.E(domain.KindConflict, "an import of this source is held")
 
 // ImportFile parses, maps, validates and applies one full snapshot file.
 // Invalid feeds come back as a Result with status "rejected" and every

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
@@ -31,12 +32,12 @@ var (
 	// ErrForbidden: the acting person may not do this (approve their own
 	// request, request for someone who is not their report, approve a step
 	// that is not theirs).
-	ErrForbidden = errors.New("not allowed")
+	ErrForbidden = domain.E(domain.KindForbidden, "not allowed")
 	// ErrInvalid: the request itself is wrong (not requestable, too long,
 	// no justification).
-	ErrInvalid = errors.New("invalid request")
+	ErrInvalid = domain.E(domain.KindInvalid, "invalid request")
 	// ErrSoD: the grant would break a separation-of-duties rule.
-	ErrSoD = errors.New("separation of duties")
+	ErrSoD = domain.E(domain.KindConflict, "separation of duties")
 )
 
 // SoDError names the rule a request would break.
@@ -52,6 +53,9 @@ func (e *SoDError) Error() string {
 }
 
 func (e *SoDError) Is(target error) bool { return target == ErrSoD }
+
+// ErrorKind: a separation-of-duties refusal is a conflict (409).
+func (e *SoDError) ErrorKind() domain.Kind { return domain.KindConflict }
 
 func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))

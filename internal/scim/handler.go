@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -280,7 +281,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeErr(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
 
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
+	switch status := domain.HTTPStatus(err); {
+	case status != http.StatusInternalServerError:
+		writeErr(w, &Error{Status: status, Detail: err.Error()})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeErr(w, &Error{Status: http.StatusServiceUnavailable, Detail: "request cancelled or timed out"})
 	default:

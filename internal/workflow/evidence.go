@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
 )
 
 // ErrEvidence is returned when evidence does not fit what a task needs.
-var ErrEvidence = errors.New("evidence refused")
+var ErrEvidence = domain.E(domain.KindInvalid, "evidence refused")
 
 var fileRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 
@@ -99,7 +100,7 @@ func Complete(ctx context.Context, st store.Store, id int64, evidence, actor str
 
 // ErrUnknownOwner refuses a reassignment to a team or person Tango does
 // not know: the task would fall out of every queue.
-var ErrUnknownOwner = errors.New("unknown owner")
+var ErrUnknownOwner = domain.E(domain.KindInvalid, "unknown owner")
 
 // Teams are the teams cfg knows: hr, it and security, every team a
 // playbook step names (app_owner stands for the apps' owners), the owners
