@@ -18,7 +18,6 @@ import (
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/scim"
-	"github.com/tango-iga/tango/internal/store"
 )
 
 // Body size limits.
@@ -29,7 +28,7 @@ const (
 
 // Options configure a Server.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Config *config.Config
 	// Logger receives request logs; nil: slog.Default().
 	Logger *slog.Logger
@@ -46,7 +45,7 @@ type Options struct {
 
 // Server is the http.Handler behind `tango serve`.
 type Server struct {
-	st        store.Store
+	st        Store
 	cfg       *config.Config
 	log       *slog.Logger
 	now       func() time.Time

@@ -19,13 +19,13 @@ import (
 // a person's (a manager's) e-mail from the HR data. It sends nothing: the
 // workflow writes what it returns to the outbox with what causes it.
 type Planner struct {
-	st  store.Store
+	st  Directory
 	cfg config.Notifications
 	loc *time.Location
 }
 
 // NewPlanner returns a planner, or nil when no channel is configured.
-func NewPlanner(st store.Store, cfg *config.Config) *Planner {
+func NewPlanner(st Directory, cfg *config.Config) *Planner {
 	if cfg == nil || !cfg.Notifications.Enabled() {
 		return nil
 	}

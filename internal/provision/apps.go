@@ -25,7 +25,6 @@ import (
 	"github.com/tango-iga/tango/internal/connector/webhook"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
-	"github.com/tango-iga/tango/internal/store"
 )
 
 // Settings are the connector keys of an app in tango.yaml.
@@ -94,7 +93,7 @@ var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType,
 
 // Factory builds a connector for an app; tests and new connector kinds
 // register theirs in Factories.
-type Factory func(a *App, st store.Store) (connector.Connector, error)
+type Factory func(a *App, st Store) (connector.Connector, error)
 
 // Factories by connector kind.
 var Factories = map[string]Factory{
@@ -106,7 +105,7 @@ var Factories = map[string]Factory{
 
 // LoadApps compiles every app of the config and builds its connector
 // (connecting lazily). Errors name the app and the setting.
-func LoadApps(cfg *config.Config, st store.Store) (map[string]*App, error) {
+func LoadApps(cfg *config.Config, st Store) (map[string]*App, error) {
 	apps := map[string]*App{}
 	planner := notify.NewPlanner(st, cfg)
 	for _, ca := range cfg.Apps {
@@ -135,7 +134,7 @@ func CheckApps(cfg *config.Config) []error {
 	return errs
 }
 
-func loadApp(ca config.App, st store.Store, planner *notify.Planner) (*App, error) {
+func loadApp(ca config.App, st Store, planner *notify.Planner) (*App, error) {
 	a, err := prepareApp(ca, planner)
 	if err != nil {
 		return nil, err
@@ -219,7 +218,7 @@ func kinds() []string {
 	return k
 }
 
-func newLDAP(a *App, _ store.Store) (connector.Connector, error) {
+func newLDAP(a *App, _ Store) (connector.Connector, error) {
 	s := a.Settings
 	cfg := ldap.Config{URL: s.URL, BindDN: s.BindDN, Password: s.BindPassword, BaseDN: s.BaseDN,
 		GroupBaseDN: s.GroupBaseDN, StartTLS: s.StartTLS, InsecureSkipVerify: s.InsecureSkipVerify,
@@ -243,7 +242,7 @@ func newLDAP(a *App, _ store.Store) (connector.Connector, error) {
 	return ldap.New(cfg)
 }
 
-func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
+func newSCIM(a *App, _ Store) (connector.Connector, error) {
 	s := a.Settings
 	key := s.Correlate.AccountAttribute
 	if key == "" {
@@ -253,13 +252,13 @@ func newSCIM(a *App, _ store.Store) (connector.Connector, error) {
 		MaxRetries: 2, MaxRetryWait: 5 * time.Second, RevokeSessionsPath: s.RevokeSessionsPath})
 }
 
-func newWebhook(a *App, _ store.Store) (connector.Connector, error) {
+func newWebhook(a *App, _ Store) (connector.Connector, error) {
 	s := a.Settings
 	return webhook.New(webhook.Config{URL: s.URL, Secret: s.Secret, ListURL: s.ListURL, Headers: s.Headers,
 		AppName: a.Name, PageSize: s.PageSize, MaxRetries: 2, MaxRetryWait: 5 * time.Second})
 }
 
-func newManual(a *App, st store.Store) (connector.Connector, error) {
+func newManual(a *App, st Store) (connector.Connector, error) {
 	team := a.Settings.Team
 	if team == "" {
 		team = a.Owner

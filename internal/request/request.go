@@ -91,7 +91,7 @@ type New struct {
 
 // Service runs requests over a store and a config.
 type Service struct {
-	st       store.Store
+	st       Store
 	cfg      *config.Config
 	pol      *policy.Policy
 	now      func() time.Time
@@ -100,7 +100,7 @@ type Service struct {
 }
 
 // NewService compiles the config's policy; now nil means time.Now.
-func NewService(st store.Store, cfg *config.Config, now func() time.Time) (*Service, error) {
+func NewService(st Store, cfg *config.Config, now func() time.Time) (*Service, error) {
 	pol, err := policy.Compile(cfg)
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (s *Service) Person(ctx context.Context, employeeID string) (store.Person, 
 }
 
 // FindPerson finds a person by employee ID in the config's sources, in order.
-func FindPerson(ctx context.Context, st store.Store, cfg *config.Config, employeeID string) (store.Person, error) {
+func FindPerson(ctx context.Context, st Store, cfg *config.Config, employeeID string) (store.Person, error) {
 	if strings.TrimSpace(employeeID) == "" {
 		return store.Person{}, fmt.Errorf("employee ID is empty")
 	}
@@ -658,6 +658,6 @@ const ExpireActor = "system:scheduler"
 
 // Expire ends every time-bound grant that is due; the provisioning engine
 // (PlanRequests) then revokes them.
-func Expire(ctx context.Context, st store.Store, now time.Time) ([]store.Request, error) {
+func Expire(ctx context.Context, st Store, now time.Time) ([]store.Request, error) {
 	return st.ExpireRequests(ctx, now, ExpireActor)
 }

@@ -39,7 +39,7 @@ const (
 
 // Options configure the handler.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Config *config.Config
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -52,7 +52,7 @@ type Options struct {
 
 // Handler serves /scim/v2/.
 type Handler struct {
-	st     store.Store
+	st     Store
 	cfg    *config.Config
 	log    *slog.Logger
 	now    func() time.Time
@@ -312,7 +312,7 @@ func readBody(r *http.Request) (map[string]any, []byte, *Error) {
 // auditBatch writes the audit entries of reads in batches, so that reads
 // do not each wait for a write transaction.
 type auditBatch struct {
-	st      store.Store
+	st      Store
 	log     *slog.Logger
 	mu      sync.Mutex
 	pending []audit.Entry

@@ -43,7 +43,7 @@ type Options struct {
 // Engine opens cases for lifecycle events, completes their automated
 // steps and escalates overdue tasks.
 type Engine struct {
-	st     store.Store
+	st     Store
 	cfg    *config.Config
 	pb     *Config
 	books  map[string]*compiled
@@ -61,7 +61,7 @@ type Engine struct {
 
 // New checks the playbooks of cfg (the defaults when it has none) and
 // makes an engine.
-func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
+func New(st Store, cfg *config.Config, opt Options) (*Engine, error) {
 	pb, err := Parse(cfg)
 	if err != nil {
 		return nil, err

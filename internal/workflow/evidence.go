@@ -81,7 +81,7 @@ func FileEvidence(path string) (string, error) {
 // Complete closes a human task with evidence of the kind it needs.
 // Automated tasks are completed by the engine only. Completing the last
 // open task of a case closes the case.
-func Complete(ctx context.Context, st store.Store, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
+func Complete(ctx context.Context, st Store, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
 	t, err := st.CaseTask(ctx, id)
 	if err != nil {
 		return t, err
@@ -147,7 +147,7 @@ func Teams(cfg *config.Config) ([]string, error) {
 // team must be one of Teams and the assignee an active person of the
 // task's source; otherwise the error is ErrUnknownOwner, naming the known
 // teams.
-func Reassign(ctx context.Context, st store.Store, cfg *config.Config, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
+func Reassign(ctx context.Context, st Store, cfg *config.Config, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
 	teams, err := Teams(cfg)
 	if err != nil {
 		return store.CaseTask{}, err

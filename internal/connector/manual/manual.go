@@ -22,9 +22,9 @@ import (
 
 // Config configures a manual app.
 type Config struct {
-	App   string       // app name, shown in tasks
-	Team  string       // team that gets the tasks; default "it"
-	Tasks store.Tasker // where tasks go
+	App   string    // app name, shown in tasks
+	Team  string    // team that gets the tasks; default "it"
+	Tasks TaskStore // where tasks go
 	// Notify, when set, composes the messages telling the team of a new
 	// task; they are stored with it (the outbox delivers them).
 	Notify func(ctx context.Context, t store.Task) ([]store.Notification, error)
