@@ -49,8 +49,8 @@ type EventProgress struct {
 	Provisioned bool
 }
 
-// Caser keeps lifecycle cases and the workflow facts of their tasks.
-type Caser interface {
+// CaseStore keeps lifecycle cases and the workflow facts of their tasks.
+type CaseStore interface {
 	// PendingCaseEvents returns applied or scheduled events no case was
 	// opened for and none declined, oldest first: the workflow's cursor.
 	PendingCaseEvents(ctx context.Context, limit int) ([]Event, error)

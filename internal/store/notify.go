@@ -44,8 +44,8 @@ type NotificationFilter struct {
 	BeforeID                        int64 // page: ids below it
 }
 
-// Notifier keeps the notification outbox.
-type Notifier interface {
+// NotificationOutbox keeps the notification outbox.
+type NotificationOutbox interface {
 	// QueueNotifications writes notifications (state pending) on their own.
 	QueueNotifications(ctx context.Context, ns []Notification) ([]Notification, error)
 	// ClaimNotifications leases up to limit due notifications for owner:

@@ -101,8 +101,8 @@ type OpFilter struct {
 	Limit                  int
 }
 
-// Provisioner is the part of a Store that keeps the provisioning queue.
-type Provisioner interface {
+// ProvisioningQueue is the part of a Store that keeps the provisioning queue.
+type ProvisioningQueue interface {
 	// Grants returns every grant row (of one source, or all with "").
 	Grants(ctx context.Context, source string) ([]GrantRow, error)
 	// QueueOps writes a planning step atomically.

@@ -42,8 +42,8 @@ type RequestFilter struct {
 	Limit       int
 }
 
-// Requester keeps access requests and who is away.
-type Requester interface {
+// AccessRequests keeps access requests and who is away.
+type AccessRequests interface {
 	// CreateRequest stores a new request (ID, State pending, Step 0 filled
 	// in) with a "request.created" audit entry by actor and the
 	// notifications it causes (their Request set; RequestIDPlaceholder in

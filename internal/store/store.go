@@ -179,13 +179,13 @@ type Store interface {
 	RevokeToken(ctx context.Context, name string, at time.Time) error
 	Tokens(ctx context.Context) ([]Token, error)
 
-	Provisioner
-	Tasker
-	Caser
+	ProvisioningQueue
+	TaskStore
+	CaseStore
 	SCIMStore
-	Notifier
-	Clocker
-	Requester
+	NotificationOutbox
+	LifecycleMetrics
+	AccessRequests
 
 	Counts(ctx context.Context) (Counts, error)
 	Ping(ctx context.Context) error

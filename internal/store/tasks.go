@@ -30,8 +30,8 @@ type TaskFilter struct {
 	Case                      int64
 }
 
-// Tasker keeps tasks.
-type Tasker interface {
+// TaskStore keeps tasks.
+type TaskStore interface {
 	// CreateTask stores a task (with an audit entry) and the notifications
 	// telling its owners, in one transaction, and returns it with its ID.
 	CreateTask(ctx context.Context, t Task, notes ...Notification) (Task, error)
