@@ -40,10 +40,10 @@ type Store interface {
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	PutAppState(ctx context.Context, s store.AppState) error
 	Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
-	// CompleteTask closes an open task with its evidence; store.ErrNotFound if
-	// absent, store.ErrConflict if not open. Operations waiting for the task
-	// (store.OpWaiting) are done in the same transaction (so with
-	// CompleteCaseTask).
+	// CompleteTask closes an open task with its evidence; store.ErrNotFound
+	// if absent, store.ErrConflict if not open (or, for a task of a case,
+	// while a dependency is open). Completing the last open task of a case
+	// closes the case.
 	CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error)
 	// ReplaceFindings records the current findings of one kind for an app:
 	// new ones open, present ones refreshed, absent ones resolved.

@@ -67,10 +67,6 @@ type CaseStore interface {
 	Cases(ctx context.Context, f CaseFilter) ([]Case, error)
 	CaseTask(ctx context.Context, id int64) (CaseTask, error)
 	CaseTasks(ctx context.Context, f CaseTaskFilter) ([]CaseTask, error)
-	// CompleteCaseTask closes an open task with its evidence, refusing
-	// (ErrConflict) while a dependency is open; completing the last open
-	// task of a case closes the case, in the same transaction, audited.
-	CompleteCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (CaseTask, error)
 	// ReassignTask gives an open task to another team (and assignee), with
 	// the notifications to its new owner, in one transaction.
 	ReassignTask(ctx context.Context, id int64, team, assignee, actor string, at time.Time, notes ...Notification) (CaseTask, error)

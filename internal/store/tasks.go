@@ -37,8 +37,10 @@ type TaskStore interface {
 	CreateTask(ctx context.Context, t Task, notes ...Notification) (Task, error)
 	Tasks(ctx context.Context, f TaskFilter) ([]Task, error)
 	// CompleteTask closes an open task with its evidence; ErrNotFound if
-	// absent, ErrConflict if not open. Operations waiting for the task
-	// (OpWaiting) are done in the same transaction (so with
-	// CompleteCaseTask).
+	// absent, ErrConflict if not open. A task of a case is refused
+	// (ErrConflict) while a dependency is open, and completing the last
+	// open task of a case closes the case; a task made on its own (Case 0)
+	// has neither. Operations waiting for the task (OpWaiting) are done,
+	// all in the same transaction, audited.
 	CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (Task, error)
 }

@@ -422,7 +422,7 @@ func (e *Engine) AdvanceAuto(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		if _, err := e.st.CompleteCaseTask(ctx, t.ID, evidence, Actor, e.opt.Now()); err != nil {
+		if _, err := e.st.CompleteTask(ctx, t.ID, evidence, Actor, e.opt.Now()); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				continue // done by another process, or a dependency reopened
 			}

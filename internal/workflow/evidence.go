@@ -95,7 +95,7 @@ func Complete(ctx context.Context, st Store, id int64, evidence, actor string, a
 	if err := CheckEvidence(t.EvidenceKind, evidence); err != nil {
 		return t, fmt.Errorf("task %d (%s): %w", id, t.Title, err)
 	}
-	return st.CompleteCaseTask(ctx, id, evidence, actor, at)
+	return st.CompleteTask(ctx, id, evidence, actor, at)
 }
 
 // ErrUnknownOwner refuses a reassignment to a team or person Tango does

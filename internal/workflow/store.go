@@ -33,10 +33,11 @@ type Store interface {
 	// SkipCaseEvents marks events handled without opening a case.
 	SkipCaseEvents(ctx context.Context, ids []int64) error
 	CaseTask(ctx context.Context, id int64) (store.CaseTask, error)
-	// CompleteCaseTask closes an open task with its evidence, refusing
-	// (store.ErrConflict) while a dependency is open; completing the last open
-	// task of a case closes the case, in the same transaction, audited.
-	CompleteCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.CaseTask, error)
+	// CompleteTask closes an open task with its evidence; store.ErrNotFound
+	// if absent, store.ErrConflict if not open (or, for a task of a case,
+	// while a dependency is open). Completing the last open task of a case
+	// closes the case.
+	CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error)
 	// EscalateTask records that an open task went past its deadline and
 	// was escalated to `to`, with the notifications that say so, in one
 	// transaction; store.ErrConflict if it already was.

@@ -325,7 +325,7 @@ func (s *DB) lockedTask(ctx context.Context, tx *sql.Tx, id int64) (store.CaseTa
 	return ts[0], nil
 }
 
-func (s *DB) CompleteCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
+func (s *DB) completeCaseTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
 	var t store.CaseTask
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error

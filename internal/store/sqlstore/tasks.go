@@ -54,7 +54,25 @@ func (s *DB) Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error
 	return queryAll(ctx, s.db, "store: tasks", scanTask, s.rb(q), w.args...)
 }
 
+// CompleteTask completes a task of a case as completeCaseTask does
+// (dependencies, closing the case) and a task made on its own as
+// completeTask does. A task's case never changes, so it is read first.
 func (s *DB) CompleteTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error) {
+	var caseID int64
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT case_id FROM tasks WHERE id = ?`), id).Scan(&caseID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Task{}, fmt.Errorf("task %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Task{}, fmt.Errorf("store: task %d: %w", id, err)
+	}
+	if caseID != 0 {
+		return s.completeCaseTask(ctx, id, evidence, actor, at)
+	}
+	return s.completeTask(ctx, id, evidence, actor, at)
+}
+
+func (s *DB) completeTask(ctx context.Context, id int64, evidence, actor string, at time.Time) (store.Task, error) {
 	var t store.Task
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error

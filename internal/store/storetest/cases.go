@@ -87,7 +87,7 @@ func runCases(t *testing.T, b Backend) {
 		if got[0].Blocked || !got[1].Blocked || !got[3].Blocked || strings.Join(got[3].DependsOn, ",") != "asset" {
 			t.Fatalf("blocked flags: %+v", got)
 		}
-		if _, err := st.CompleteCaseTask(ctx, ts[1].ID, "returned", "alice", t0); !errors.Is(err, store.ErrConflict) {
+		if _, err := st.CompleteTask(ctx, ts[1].ID, "returned", "alice", t0); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("completing a blocked task: %v, want ErrConflict", err)
 		}
 		// Escalation: overdue, unescalated open tasks.
@@ -111,14 +111,14 @@ func runCases(t *testing.T, b Backend) {
 			t.Fatalf("facilities tasks %+v", fac)
 		}
 		for i, id := range []int64{ts[0].ID, ts[1].ID, ts[2].ID} {
-			if _, err := st.CompleteCaseTask(ctx, id, "ok", "alice", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			if _, err := st.CompleteTask(ctx, id, "ok", "alice", t0.Add(time.Duration(i)*time.Minute)); err != nil {
 				t.Fatalf("complete %d: %v", id, err)
 			}
 			if c, _ := st.Case(ctx, c.ID); c.Status != store.CaseOpen {
 				t.Fatalf("case closed before its last task: %+v", c)
 			}
 		}
-		done, err := st.CompleteCaseTask(ctx, ts[3].ID, "I attest", "carol", t0.Add(time.Hour))
+		done, err := st.CompleteTask(ctx, ts[3].ID, "I attest", "carol", t0.Add(time.Hour))
 		if err != nil || done.Status != store.TaskDone || done.Evidence != "I attest" {
 			t.Fatalf("last task: %+v %v", done, err)
 		}
@@ -138,7 +138,7 @@ func runCases(t *testing.T, b Backend) {
 		if last := ents[len(ents)-1]; last.Action != "case.closed" || last.Actor != "carol" {
 			t.Fatalf("last entry %+v", last)
 		}
-		if _, err := st.CompleteCaseTask(ctx, 999999, "x", "a", t0); !errors.Is(err, store.ErrNotFound) {
+		if _, err := st.CompleteTask(ctx, 999999, "x", "a", t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown task: %v", err)
 		}
 		if b := verify(t, st); b != nil {

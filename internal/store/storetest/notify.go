@@ -207,7 +207,7 @@ func runNotify(t *testing.T, b Backend) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.CompleteCaseTask(ctx, ts[3].ID, "ok", "alice", t0); err != nil {
+		if _, err := st.CompleteTask(ctx, ts[3].ID, "ok", "alice", t0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.EscalateTask(ctx, ts[0].ID, "it-lead", "wf", t0.Add(2*time.Hour)); err != nil {
