@@ -128,8 +128,8 @@ func TestTasksListByAssignee(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	_, _, err = workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", Status: store.CaseOpen, OpenedAt: at, Effective: at},
 		[]store.CaseTask{
-			{Task: store.Task{Team: "manager", Title: "Transfer E1's data", Status: store.TaskOpen, Kind: "human", CreatedAt: at, Due: at.Add(-time.Hour)}, Step: "transfer-data", Assignee: "M1"},
-			{Task: store.Task{Team: "it", Title: "Recover E1's laptop", Status: store.TaskOpen, Kind: "human", CreatedAt: at}, Step: "recover-asset"},
+			{Team: "manager", Title: "Transfer E1's data", Status: store.TaskOpen, Kind: "human", CreatedAt: at, Due: at.Add(-time.Hour), Step: "transfer-data", Assignee: "M1"},
+			{Team: "it", Title: "Recover E1's laptop", Status: store.TaskOpen, Kind: "human", CreatedAt: at, Step: "recover-asset"},
 		}, "test")
 	st.Close()
 	if err != nil {

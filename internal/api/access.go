@@ -34,7 +34,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 // AppStatuses is every configured app, and every app removed from the
 // config that still has operations, with its health and operation counts
 // (GET /api/v1/apps, `tango apps list`).
-func AppStatuses(ctx context.Context, st store.Store, cfg *config.Config, now time.Time) ([]AppStatus, error) {
+func AppStatuses(ctx context.Context, st Store, cfg *config.Config, now time.Time) ([]AppStatus, error) {
 	states, err := st.AppStates(ctx)
 	if err != nil {
 		return nil, err

@@ -14,11 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/scim"
-	"github.com/tango-iga/tango/internal/store"
 )
 
 // Body size limits.
@@ -29,7 +29,7 @@ const (
 
 // Options configure a Server.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Config *config.Config
 	// Logger receives request logs; nil: slog.Default().
 	Logger *slog.Logger
@@ -49,7 +49,7 @@ type Options struct {
 
 // Server is the http.Handler behind `tango serve`.
 type Server struct {
-	st        store.Store
+	st        Store
 	cfg       *config.Config
 	log       *slog.Logger
 	now       func() time.Time
@@ -255,14 +255,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// fail answers with the HTTP status and message for a store or import error,
+// fail answers with the HTTP status and message for an error: the status
+// of its kind (domain.HTTPStatus: 404 not found, 409 conflict, 422
+// invalid, 403 forbidden, 401 unauthorized) with its message, else 500
 // saying nothing that is unsafe to show (details go to the log).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, store.ErrConflict):
-		writeError(w, http.StatusConflict, err.Error())
+	switch status := domain.HTTPStatus(err); {
+	case status != http.StatusInternalServerError:
+		writeError(w, status, err.Error())
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusServiceUnavailable, "request cancelled or timed out")
 	default:

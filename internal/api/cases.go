@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -87,10 +86,6 @@ func (s *Server) completeTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := workflow.Complete(r.Context(), s.st, id, body.Evidence, "token:"+tokenOf(r).Name, s.now())
-	if errors.Is(err, workflow.ErrEvidence) {
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -115,10 +110,6 @@ func (s *Server) reassignTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := workflow.Reassign(r.Context(), s.st, s.cfg, id, strings.TrimSpace(body.Team), strings.TrimSpace(body.Assignee), "token:"+tokenOf(r).Name, s.now())
-	if errors.Is(err, workflow.ErrUnknownOwner) {
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
-		return
-	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -17,9 +17,9 @@ func TestCasesAndTasksAPI(t *testing.T) {
 	now := time.Now().UTC()
 	_, tasks, err := workflow.OpenCase(ctx, f.st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", Status: store.CaseOpen, OpenedAt: now, Effective: now},
 		[]store.CaseTask{
-			{Task: store.Task{Person: "E9", Team: "hr", Title: "Attest that E9 holds no company data", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(-time.Hour), CreatedAt: now},
+			{Person: "E9", Team: "hr", Title: "Attest that E9 holds no company data", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(-time.Hour), CreatedAt: now,
 				Step: "attest", EvidenceKind: store.EvidenceAttestation},
-			{Task: store.Task{Person: "E9", Team: "security", Title: "Review E9's recent access", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now},
+			{Person: "E9", Team: "security", Title: "Review E9's recent access", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now,
 				Step: "review", DependsOn: []string{"attest"}, EvidenceKind: store.EvidenceText},
 		}, "test")
 	if err != nil {

@@ -74,7 +74,7 @@ type ApprovalSummary struct {
 	OldestPendingSeconds float64 `json:"oldest_pending_seconds"`
 }
 
-func approvalSummary(ctx context.Context, st store.Store, since, now time.Time) (ApprovalSummary, error) {
+func approvalSummary(ctx context.Context, st Store, since, now time.Time) (ApprovalSummary, error) {
 	var a ApprovalSummary
 	cs, err := st.ApprovalClocks(ctx, since)
 	if err != nil {

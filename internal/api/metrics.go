@@ -16,7 +16,7 @@ import (
 // storeCollector reads the store's counts at scrape time, so that every
 // process sharing one database reports the same numbers.
 type storeCollector struct {
-	st  store.Store
+	st  Store
 	log *slog.Logger
 
 	up, imports, events, persons, importSeconds, tasks    *prometheus.Desc
@@ -25,7 +25,7 @@ type storeCollector struct {
 	now                                                   func() time.Time
 }
 
-func newStoreCollector(st store.Store, log *slog.Logger, now func() time.Time) *storeCollector {
+func newStoreCollector(st Store, log *slog.Logger, now func() time.Time) *storeCollector {
 	return &storeCollector{
 		st: st, log: log, now: now,
 		up: prometheus.NewDesc("tango_store_up",

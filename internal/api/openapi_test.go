@@ -186,9 +186,9 @@ func (s *docServer) seed(st store.Store) {
 	}
 	_, tasks, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E009", Status: store.CaseOpen, OpenedAt: now, Effective: now},
 		[]store.CaseTask{
-			{Task: store.Task{Person: "E009", Team: "hr", Title: "Attest that E009 holds no company data", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now},
+			{Person: "E009", Team: "hr", Title: "Attest that E009 holds no company data", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now,
 				Step: "attest", EvidenceKind: store.EvidenceAttestation},
-			{Task: store.Task{Person: "E009", Team: "security", Title: "Review E009's recent access", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(2 * time.Hour), CreatedAt: now},
+			{Person: "E009", Team: "security", Title: "Review E009's recent access", Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(2 * time.Hour), CreatedAt: now,
 				Step: "review", DependsOn: []string{"attest"}, EvidenceKind: store.EvidenceText},
 		}, "test",
 		store.Notification{Kind: store.NotifyAssigned, Channel: store.ChannelEmail, Recipient: "team:hr", Address: "hr@example.com",

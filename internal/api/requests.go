@@ -41,20 +41,11 @@ func (s *Server) requests(w http.ResponseWriter) (*request.Service, bool) {
 	return s.req, true
 }
 
-// requestFail answers for an access-request error: 403 not allowed, 422 a
-// wrong request, 409 a separation-of-duties rule (named) or a decision
-// someone made first.
+// requestFail answers for an access-request error by its kind: 403 not
+// allowed, 422 a wrong request, 409 a separation-of-duties rule (named) or
+// a decision someone made first.
 func (s *Server) requestFail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, request.ErrForbidden):
-		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, request.ErrInvalid):
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
-	case errors.Is(err, request.ErrSoD):
-		writeError(w, http.StatusConflict, err.Error())
-	default:
-		s.fail(w, r, err)
-	}
+	s.fail(w, r, err)
 }
 
 func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -31,14 +32,14 @@ func Hash(token string) string {
 }
 
 // Create makes a new token, stores its hash and returns the token itself.
-func Create(ctx context.Context, st store.Store, name, scope string, now time.Time) (string, store.Token, error) {
+func Create(ctx context.Context, st Store, name, scope string, now time.Time) (string, store.Token, error) {
 	return CreateFor(ctx, st, name, scope, "", now)
 }
 
 // CreateFor is Create for a token that acts as a person (employee ID):
 // access requests and approvals made with it are that person's. The caller
 // checks that the person exists.
-func CreateFor(ctx context.Context, st store.Store, name, scope, person string, now time.Time) (string, store.Token, error) {
+func CreateFor(ctx context.Context, st Store, name, scope, person string, now time.Time) (string, store.Token, error) {
 	if !slices.Contains(Scopes, scope) {
 		return "", store.Token{}, fmt.Errorf("scope %q: want one of %s", scope, strings.Join(Scopes, ", "))
 	}
@@ -55,11 +56,11 @@ func CreateFor(ctx context.Context, st store.Store, name, scope, person string, 
 }
 
 // ErrUnauthorized: no token, an unknown or revoked one, or the wrong scope.
-var ErrUnauthorized = errors.New("unauthorized")
+var ErrUnauthorized = domain.E(domain.KindUnauthorized, "unauthorized")
 
 // Check finds the live token for a bearer value and checks its scope
 // ("admin" tokens may use every scope). It records the use.
-func Check(ctx context.Context, st store.Store, bearer, scope string, now time.Time) (store.Token, error) {
+func Check(ctx context.Context, st Store, bearer, scope string, now time.Time) (store.Token, error) {
 	if bearer == "" {
 		return store.Token{}, ErrUnauthorized
 	}

@@ -1,76 +1,25 @@
 // Package duration is how Tango writes a length of time for people and
 // JSON: whole days as "90d", anything else as a Go duration without its
-// zero units ("2h", "1h30m", "18.2ms"). Parse reads both forms.
+// zero units ("2h", "1h30m", "18.2ms"). Parse reads both forms. The type
+// lives in package domain (imports and requests carry it); this package
+// keeps its short names.
 package duration
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
-)
 
-const day = 24 * time.Hour
+	"github.com/tango-iga/tango/internal/domain"
+)
 
 // Duration is a time.Duration that marshals (JSON, text) as Format writes
 // it and unmarshals from "90d", "2h", "1h30m" or "0s".
-type Duration time.Duration
-
-// Std is d as a time.Duration.
-func (d Duration) Std() time.Duration { return time.Duration(d) }
-
-// String is Format(d).
-func (d Duration) String() string { return Format(time.Duration(d)) }
-
-// MarshalText writes Format(d).
-func (d Duration) MarshalText() ([]byte, error) { return []byte(Format(time.Duration(d))), nil }
-
-// UnmarshalText reads what Parse reads, and "0s" (or "0") for none.
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "0" || s == "0s" {
-		*d = 0
-		return nil
-	}
-	v, err := Parse(s)
-	if err != nil {
-		return err
-	}
-	*d = Duration(v)
-	return nil
-}
+type Duration = domain.Duration
 
 // Format writes d as whole days ("90d") when it is a positive number of
 // days, else as a Go duration without trailing zero units ("36h", "1h30m",
 // "90s", "18.2ms"); zero is "0s".
-func Format(d time.Duration) string {
-	if d > 0 && d%day == 0 {
-		return strconv.FormatInt(int64(d/day), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+func Format(d time.Duration) string { return domain.FormatDuration(d) }
 
 // Parse reads a positive length of time: a number of days ("30d") or a Go
 // duration ("36h", "90m", "1h30m").
-func Parse(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.Atoi(n)
-		if err != nil || v <= 0 || int64(v) > int64(1<<63-1)/int64(day) {
-			return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
-		}
-		return time.Duration(v) * day, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
-	}
-	return d, nil
-}
+func Parse(s string) (time.Duration, error) { return domain.ParseDuration(s) }

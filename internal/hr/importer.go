@@ -17,6 +17,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/table"
@@ -57,7 +58,7 @@ type Options struct {
 }
 
 // ErrHeld means an earlier import of the source awaits a decision.
-var ErrHeld = errors.New("an import of this source is held")
+var ErrHeld = domain.E(domain.KindConflict, "an import of this source is held")
 
 // ImportFile parses, maps, validates and applies one full snapshot file.
 // Invalid feeds come back as a Result with status "rejected" and every
@@ -66,7 +67,7 @@ var ErrHeld = errors.New("an import of this source is held")
 //
 // A rejected feed (not a dry run) is stored as an import of status
 // "rejected" with its errors and an audit entry, never with its rows.
-func ImportFile(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
+func ImportFile(ctx context.Context, st Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
 	res, err := importFile(ctx, st, cfg, src, name, data, opt)
 	if err != nil || res.Status != store.ImportRejected || opt.DryRun {
 		return res, err
@@ -80,7 +81,7 @@ const MaxStoredErrors = 1000
 
 // Reject stores a rejected feed: the import with its errors and its audit
 // entry, nothing else. res gets the import's ID.
-func Reject(ctx context.Context, st store.Store, src *config.Source, name string, data []byte, res Result, opt Options) (Result, error) {
+func Reject(ctx context.Context, st Store, src *config.Source, name string, data []byte, res Result, opt Options) (Result, error) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
@@ -110,7 +111,7 @@ func Reject(ctx context.Context, st store.Store, src *config.Source, name string
 	return res, nil
 }
 
-func importFile(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
+func importFile(ctx context.Context, st Store, cfg *config.Config, src *config.Source, name string, data []byte, opt Options) (Result, error) {
 	res := Result{Source: src.Name, Status: store.ImportRejected, Errors: []RowError{}}
 	format, why := opt.Format, opt.FormatFrom
 	if format == "" && src.Format != "" {
@@ -173,7 +174,7 @@ type preloaded struct {
 // Apply diffs validated records against the stored workforce and writes
 // the result: applied, or held when a safeguard trips. imp carries the
 // file facts; the rest is filled in here.
-func Apply(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, recs []Record, imp store.Import, opt Options) (Result, error) {
+func Apply(ctx context.Context, st Store, cfg *config.Config, src *config.Source, recs []Record, imp store.Import, opt Options) (Result, error) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
@@ -296,7 +297,7 @@ func eventEntries(events []store.Event, actor string, at time.Time) []audit.Entr
 // planned and queued in the same transaction (a leaver's disables among
 // them), its events marked as planned for. opt.Actor decides; opt.Now is
 // when.
-func Decide(ctx context.Context, st store.Store, id string, approve bool, opt Options) (store.Import, error) {
+func Decide(ctx context.Context, st Store, id string, approve bool, opt Options) (store.Import, error) {
 	at := time.Now()
 	if opt.Now != nil {
 		at = opt.Now()

@@ -56,7 +56,7 @@ type PushResult struct {
 // When the stored person changes under it, the push is diffed again (up
 // to three times); a SCIM resource version mismatch is returned as
 // store.ErrVersion for the caller to redo its own work.
-func ApplyPush(ctx context.Context, st store.Store, cfg *config.Config, src *config.Source, ch PushChange, opt Options) (PushResult, error) {
+func ApplyPush(ctx context.Context, st Store, cfg *config.Config, src *config.Source, ch PushChange, opt Options) (PushResult, error) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now

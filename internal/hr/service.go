@@ -20,7 +20,7 @@ type ProvisionFunc func(ctx context.Context, persons []store.Person, events []st
 // each call says who acts. Rejected feeds are stored as rejected imports
 // (ImportFile), never with their rows.
 type Service struct {
-	st        store.Store
+	st        Store
 	cfg       *config.Config
 	provision ProvisionFunc
 	now       func() time.Time
@@ -36,7 +36,7 @@ type ServiceOptions struct {
 }
 
 // NewService makes the import service of a store and config.
-func NewService(st store.Store, cfg *config.Config, o ServiceOptions) *Service {
+func NewService(st Store, cfg *config.Config, o ServiceOptions) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}

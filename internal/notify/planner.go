@@ -19,13 +19,13 @@ import (
 // a person's (a manager's) e-mail from the HR data. It sends nothing: the
 // workflow writes what it returns to the outbox with what causes it.
 type Planner struct {
-	st  store.Store
+	st  Directory
 	cfg config.Notifications
 	loc *time.Location
 }
 
 // NewPlanner returns a planner, or nil when no channel is configured.
-func NewPlanner(st store.Store, cfg *config.Config) *Planner {
+func NewPlanner(st Directory, cfg *config.Config) *Planner {
 	if cfg == nil || !cfg.Notifications.Enabled() {
 		return nil
 	}
@@ -325,7 +325,7 @@ func (p *Planner) Reassigned(ctx context.Context, t store.CaseTask, intro string
 // ManualTask composes the message telling a manual app's team of a task
 // its connector made (an account to create, change or disable by hand).
 func (p *Planner) ManualTask(ctx context.Context, t store.Task) ([]store.Notification, error) {
-	ct := store.CaseTask{Task: t}
+	ct := t
 	subject := fmt.Sprintf("[Tango] Task for %s: %s", OwnerOf(ct).label(), t.Title)
 	intro := fmt.Sprintf("The %s app is managed by hand: this change waits for your team.", t.App)
 	return p.resolve(ctx, OwnerOf(ct), store.NotifyAssigned, subject, p.taskBody(ct, intro))

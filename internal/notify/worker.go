@@ -46,7 +46,7 @@ type Options struct {
 
 // Worker delivers the outbox.
 type Worker struct {
-	st      store.Store
+	st      Outbox
 	cfg     config.Notifications
 	mail    *Mailer
 	opt     Options
@@ -55,7 +55,7 @@ type Worker struct {
 }
 
 // NewWorker makes a worker for the notifications config.
-func NewWorker(st store.Store, cfg config.Notifications, opt Options) (*Worker, error) {
+func NewWorker(st Outbox, cfg config.Notifications, opt Options) (*Worker, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}

@@ -45,7 +45,7 @@ type Options struct {
 
 // Engine plans and runs provisioning for one store, policy and set of apps.
 type Engine struct {
-	st    store.Store
+	st    Store
 	pol   *policy.Policy
 	apps  map[string]*App
 	opt   Options
@@ -61,7 +61,7 @@ type Engine struct {
 }
 
 // New makes an engine.
-func New(st store.Store, pol *policy.Policy, apps map[string]*App, opt Options) *Engine {
+func New(st Store, pol *policy.Policy, apps map[string]*App, opt Options) *Engine {
 	if opt.MoverGrace == 0 {
 		opt.MoverGrace = 7 * 24 * time.Hour
 	}

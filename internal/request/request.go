@@ -20,6 +20,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
@@ -31,12 +32,12 @@ var (
 	// ErrForbidden: the acting person may not do this (approve their own
 	// request, request for someone who is not their report, approve a step
 	// that is not theirs).
-	ErrForbidden = errors.New("not allowed")
+	ErrForbidden = domain.E(domain.KindForbidden, "not allowed")
 	// ErrInvalid: the request itself is wrong (not requestable, too long,
 	// no justification).
-	ErrInvalid = errors.New("invalid request")
+	ErrInvalid = domain.E(domain.KindInvalid, "invalid request")
 	// ErrSoD: the grant would break a separation-of-duties rule.
-	ErrSoD = errors.New("separation of duties")
+	ErrSoD = domain.E(domain.KindConflict, "separation of duties")
 )
 
 // SoDError names the rule a request would break.
@@ -52,6 +53,9 @@ func (e *SoDError) Error() string {
 }
 
 func (e *SoDError) Is(target error) bool { return target == ErrSoD }
+
+// ErrorKind: a separation-of-duties refusal is a conflict (409).
+func (e *SoDError) ErrorKind() domain.Kind { return domain.KindConflict }
 
 func invalid(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
@@ -87,7 +91,7 @@ type New struct {
 
 // Service runs requests over a store and a config.
 type Service struct {
-	st       store.Store
+	st       Store
 	cfg      *config.Config
 	pol      *policy.Policy
 	now      func() time.Time
@@ -96,7 +100,7 @@ type Service struct {
 }
 
 // NewService compiles the config's policy; now nil means time.Now.
-func NewService(st store.Store, cfg *config.Config, now func() time.Time) (*Service, error) {
+func NewService(st Store, cfg *config.Config, now func() time.Time) (*Service, error) {
 	pol, err := policy.Compile(cfg)
 	if err != nil {
 		return nil, err
@@ -142,7 +146,7 @@ func (s *Service) Person(ctx context.Context, employeeID string) (store.Person, 
 }
 
 // FindPerson finds a person by employee ID in the config's sources, in order.
-func FindPerson(ctx context.Context, st store.Store, cfg *config.Config, employeeID string) (store.Person, error) {
+func FindPerson(ctx context.Context, st Store, cfg *config.Config, employeeID string) (store.Person, error) {
 	if strings.TrimSpace(employeeID) == "" {
 		return store.Person{}, fmt.Errorf("employee ID is empty")
 	}
@@ -654,6 +658,6 @@ const ExpireActor = "system:scheduler"
 
 // Expire ends every time-bound grant that is due; the provisioning engine
 // (PlanRequests) then revokes them.
-func Expire(ctx context.Context, st store.Store, now time.Time) ([]store.Request, error) {
+func Expire(ctx context.Context, st store.Transactor, now time.Time) ([]store.Request, error) {
 	return ExpireRequests(ctx, st, now, ExpireActor)
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/request"
-	"github.com/tango-iga/tango/internal/store"
 )
 
 // Actor is the audit actor of events the scheduler applies.
@@ -30,7 +29,7 @@ type Planner interface {
 
 // Scheduler makes the passes.
 type Scheduler struct {
-	st   store.Store
+	st   Store
 	req  *request.Service
 	plan Planner
 	log  *slog.Logger
@@ -40,7 +39,7 @@ type Scheduler struct {
 // New makes a scheduler. req (nil when the policy does not compile) runs
 // the approval clocks; plan (nil: none) queues the revokes of expired
 // grants. log and now are required.
-func New(st store.Store, req *request.Service, plan Planner, log *slog.Logger, now func() time.Time) *Scheduler {
+func New(st Store, req *request.Service, plan Planner, log *slog.Logger, now func() time.Time) *Scheduler {
 	if log == nil || now == nil {
 		panic("scheduler: a logger and a clock are required")
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/scim/filter"
 	"github.com/tango-iga/tango/internal/store"
@@ -392,6 +393,8 @@ func (h *Handler) after(x store.SCIMResource, kind string) (*store.SCIMResource,
 	return &x, http.StatusOK, nil
 }
 
+// storeErr answers for a store error. A uniqueness clash (409) and a
+// version mismatch (412, RFC 7644 section 3.14) carry SCIM's own detail.
 func storeErr(err error) *Error {
 	switch {
 	case err == nil:
@@ -400,12 +403,12 @@ func storeErr(err error) *Error {
 		return errUniqueness("%v", err)
 	case errors.Is(err, store.ErrVersion):
 		return errConflictVersion
-	case errors.Is(err, store.ErrNotFound):
-		return errNotFound("%v", err)
 	case errors.Is(err, store.ErrConflict):
-		return &Error{Status: http.StatusConflict, Detail: "the person changed concurrently; retry"}
+		return &Error{Status: domain.HTTPStatus(err), Detail: "the person changed concurrently; retry"}
 	}
-	return &Error{Status: 500, Detail: err.Error()}
+	// Any other error answers with the status of its kind (404 not found,
+	// 500 for one of no kind), as /api/v1 does.
+	return &Error{Status: domain.HTTPStatus(err), Detail: err.Error()}
 }
 
 // resolveManager turns manager.value (a SCIM id or an employee ID) into

@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
@@ -39,7 +40,7 @@ const (
 
 // Options configure the handler.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Config *config.Config
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -55,7 +56,7 @@ type Options struct {
 
 // Handler serves /scim/v2/.
 type Handler struct {
-	st      store.Store
+	st      Store
 	cfg     *config.Config
 	log     *slog.Logger
 	now     func() time.Time
@@ -293,7 +294,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeErr(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
 
 func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
+	switch status := domain.HTTPStatus(err); {
+	case status != http.StatusInternalServerError:
+		writeErr(w, &Error{Status: status, Detail: err.Error()})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		writeErr(w, &Error{Status: http.StatusServiceUnavailable, Detail: "request cancelled or timed out"})
 	default:
@@ -322,7 +325,7 @@ func readBody(r *http.Request) (map[string]any, []byte, *Error) {
 // auditBatch writes the audit entries of reads in batches, so that reads
 // do not each wait for a write transaction.
 type auditBatch struct {
-	st      store.Store
+	st      Store
 	log     *slog.Logger
 	mu      sync.Mutex
 	pending []audit.Entry

@@ -54,9 +54,9 @@ type RequestLoad struct {
 	OldestPending time.Time `json:"oldest_pending,omitzero"`
 }
 
-// Clocker reports lifecycle clocks and task load, computed from the store
+// LifecycleMetrics reports lifecycle clocks and task load, computed from the store
 // so that every process sharing it reports the same.
-type Clocker interface {
+type LifecycleMetrics interface {
 	// LifecycleClocks returns the clock of every applied leaver, joiner and
 	// rehire event whose clock started at or after since and that has
 	// account operations, oldest first.

@@ -2,118 +2,39 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
-	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/domain"
 )
 
-// Operation kinds.
-const (
-	OpCreate  = "create"
-	OpUpdate  = "update"
-	OpDisable = "disable"
-	OpEnable  = "enable"
-	OpGrant   = "grant"
-	OpRevoke  = "revoke"
-	// OpRevokeSessions ends a leaver's sessions and tokens in an app whose
-	// connector offers it, queued after the account's disable.
-	OpRevokeSessions = "revoke_sessions"
-)
+// Operations and their states live in package domain.
+type Operation = domain.Operation
 
-// Operation states.
 const (
-	OpPending = "pending" // queued, not tried yet
-	OpRunning = "running" // leased by a worker
-	// OpRetrying: tried and failed with a temporary error; tried again at
-	// NotBefore (Attempts and LastError say how often and why).
-	OpRetrying = "retrying"
-	// OpWaiting: handed to a person (a manual app's task, TaskID); done
-	// when the task is completed or the app's accounts export shows it.
-	OpWaiting = "waiting"
-	OpDone    = "done"
-	OpFailed  = "failed" // gave up after the last retry; a finding says so
+	OpCreate         = domain.OpCreate
+	OpUpdate         = domain.OpUpdate
+	OpDisable        = domain.OpDisable
+	OpEnable         = domain.OpEnable
+	OpGrant          = domain.OpGrant
+	OpRevoke         = domain.OpRevoke
+	OpRevokeSessions = domain.OpRevokeSessions
+
+	OpPending  = domain.OpPending
+	OpRunning  = domain.OpRunning
+	OpRetrying = domain.OpRetrying
+	OpWaiting  = domain.OpWaiting
+	OpDone     = domain.OpDone
+	OpFailed   = domain.OpFailed
+
+	PriorityDisable  = domain.PriorityDisable
+	PrioritySessions = domain.PrioritySessions
+	PriorityNormal   = domain.PriorityNormal
+	PriorityRevoke   = domain.PriorityRevoke
 )
 
 // OpStates are the operation states, in the order of their life.
-var OpStates = []string{OpPending, OpRunning, OpRetrying, OpWaiting, OpDone, OpFailed}
-
-// Priorities: lower runs first. A leaver's disables go before anything
-// else, the revocation of their sessions right after (it is queued after
-// the disable, and an account's operations run in queue order).
-const (
-	PriorityDisable  = 0
-	PrioritySessions = 1
-	PriorityNormal   = 10
-	PriorityRevoke   = 20
-)
-
-// Operation is one change to make in one app, queued durably.
-type Operation struct {
-	ID          int64  `json:"id"`
-	App         string `json:"app"`
-	Kind        string `json:"kind"`
-	Source      string `json:"source"`
-	EmployeeID  string `json:"employee_id"`
-	Entitlement string `json:"entitlement,omitempty"`
-	// Account is the JSON of the account as planned (a connector.Account);
-	// the operation's own JSON carries it as a nested object.
-	Account    string    `json:"-"`
-	Priority   int       `json:"priority"`
-	State      string    `json:"state"`
-	Attempts   int       `json:"attempts"`
-	NotBefore  time.Time `json:"not_before,omitzero"` // when it may run: for a retrying operation, its next try
-	LastError  string    `json:"last_error,omitempty"`
-	TaskID     int64     `json:"task,omitempty"` // a waiting operation's task
-	Reason     string    `json:"reason"`         // why: role, request, event
-	ImportID   string    `json:"import_id,omitempty"`
-	CreatedAt  time.Time `json:"created_at,omitzero"`
-	UpdatedAt  time.Time `json:"updated_at,omitzero"`
-	LeaseOwner string    `json:"-"`
-	LeaseUntil time.Time `json:"-"`
-}
-
-// operationJSON is the JSON shape of an Operation: its fields, with the
-// account as an object in the snake_case shape of connector.Account.
-type operationJSON struct {
-	operation
-	Account *connector.Account `json:"account,omitempty"`
-}
-
-type operation Operation // without its methods
-
-// MarshalJSON writes the account as a nested object. An account stored
-// before connector.Account had JSON tags ("ID", "Key", …) reads the same
-// (field names match case-insensitively); one that does not decode is left
-// out rather than shown as a string.
-func (o Operation) MarshalJSON() ([]byte, error) {
-	out := operationJSON{operation: operation(o)}
-	if o.Account != "" {
-		var a connector.Account
-		if json.Unmarshal([]byte(o.Account), &a) == nil {
-			out.Account = &a
-		}
-	}
-	return json.Marshal(out)
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (o *Operation) UnmarshalJSON(b []byte) error {
-	var in operationJSON
-	if err := json.Unmarshal(b, &in); err != nil {
-		return err
-	}
-	*o = Operation(in.operation)
-	if in.Account != nil {
-		acc, err := json.Marshal(in.Account)
-		if err != nil {
-			return err
-		}
-		o.Account = string(acc)
-	}
-	return nil
-}
+var OpStates = domain.OpStates
 
 // GrantRow is access Tango has given (or is giving) a person in an app:
 // the account itself (Entitlement empty; State active or disabled) or one
@@ -180,8 +101,8 @@ type OpFilter struct {
 	Limit                  int
 }
 
-// Provisioner is the part of a Store that keeps the provisioning queue.
-type Provisioner interface {
+// ProvisioningQueue is the part of a Store that keeps the provisioning queue.
+type ProvisioningQueue interface {
 	// Grants returns every grant row (of one source, or all with "").
 	Grants(ctx context.Context, source string) ([]GrantRow, error)
 	// QueueOps writes a planning step atomically.

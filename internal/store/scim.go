@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/domain"
 )
 
 // SCIM resource types.
@@ -18,10 +18,10 @@ const (
 var (
 	// ErrVersion: the resource's stored version is not the expected one
 	// (it changed since it was read, or an If-Match precondition fails).
-	ErrVersion = errors.New("resource version changed")
+	ErrVersion = domain.E(domain.KindConflict, "resource version changed")
 	// ErrUniqueness: another resource already has the userName (compared
 	// case-insensitively) or the employee ID.
-	ErrUniqueness = errors.New("not unique")
+	ErrUniqueness = domain.E(domain.KindConflict, "not unique")
 )
 
 // SCIMResource is a SCIM resource as pushed by a client: its whole JSON

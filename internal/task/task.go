@@ -22,10 +22,10 @@ import (
 func Create(ctx context.Context, st store.Transactor, t store.Task, notes ...store.Notification) (store.Task, error) {
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if t.ID, err = tx.InsertTask(store.CaseTask{Task: t}); err != nil {
+		if t.ID, err = tx.InsertTask(t); err != nil {
 			return err
 		}
-		if _, err := tx.QueueNotifications(Notes(notes, store.CaseTask{Task: t}), t.CreatedAt); err != nil {
+		if _, err := tx.QueueNotifications(Notes(notes, t), t.CreatedAt); err != nil {
 			return err
 		}
 		return tx.AppendAudit(audit.New(t.CreatedAt, "system", "task.created", t.Source, "", t.Person, nil,
@@ -35,33 +35,84 @@ func Create(ctx context.Context, st store.Transactor, t store.Task, notes ...sto
 }
 
 // Complete closes an open task with its evidence; store.ErrNotFound
-// if absent, store.ErrConflict if not open. Operations waiting for the
-// task (store.OpWaiting) are done in the same transaction (so with
-// workflow.CompleteCaseTask).
+// if absent, store.ErrConflict if not open. A task of a case is refused
+// (store.ErrConflict) while a step it depends on is open, and completing
+// the last open task of a case closes the case. Operations waiting for
+// the task (store.OpWaiting) are done. All in one transaction, audited.
 func Complete(ctx context.Context, st store.Transactor, id int64, evidence, actor string, at time.Time) (store.Task, error) {
 	var t store.Task
 	err := st.InTx(ctx, func(tx store.Tx) error {
-		ct, err := tx.Task(id)
-		if err != nil {
+		var err error
+		if t, err = Open(tx, id); err != nil {
 			return err
 		}
-		t = ct.Task
-		if t.Status != store.TaskOpen {
-			return fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+		if t.Blocked {
+			return fmt.Errorf("task %d waits for step(s) %s of case %d: %w", id, strings.Join(t.DependsOn, ", "), t.Case, store.ErrConflict)
 		}
 		at = at.UTC().Truncate(time.Microsecond)
 		t.Status, t.Evidence, t.CompletedBy, t.CompletedAt = store.TaskDone, evidence, actor, at
-		ct.Task = t
-		if err := tx.UpdateTask(ct); err != nil {
+		if err := tx.UpdateTask(t); err != nil {
 			return err
 		}
-		if err := tx.AppendAudit(audit.New(at, actor, "task.completed", t.Source, "", t.Person, nil,
-			map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "evidence": evidence})); err != nil {
+		doc := map[string]any{"task": t.ID, "team": t.Team, "title": t.Title, "evidence": evidence}
+		if t.Case != 0 {
+			doc["case"], doc["step"], doc["evidence_kind"] = t.Case, t.Step, t.EvidenceKind
+		}
+		if err := tx.AppendAudit(audit.New(at, actor, "task.completed", t.Source, "", t.Person, nil, doc)); err != nil {
 			return err
 		}
-		return SettleOps(tx, t, actor, at)
+		if err := SettleOps(tx, t, actor, at); err != nil {
+			return err
+		}
+		return CloseCaseIfDone(tx, t.Case, actor, at, nil)
 	})
 	return t, err
+}
+
+// CloseCaseIfDone closes an open case with no open task left (audited);
+// c, when given, is updated.
+func CloseCaseIfDone(tx store.Tx, id int64, actor string, at time.Time, c *store.Case) error {
+	if id == 0 {
+		return nil
+	}
+	open, err := tx.CountOpenTasks(id)
+	if err != nil || open > 0 {
+		return err
+	}
+	if closed, err := tx.CloseCase(id, at); err != nil || !closed {
+		return err
+	}
+	cs, err := tx.Case(id)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		*c = cs
+	}
+	return tx.AppendAudit(audit.New(at, actor, "case.closed", cs.Source, "", cs.Person, nil,
+		map[string]any{"case": cs.ID, "kind": cs.Kind}))
+}
+
+// Open reads a task that must still be open, with Blocked worked out:
+// an open task is blocked while a step it depends on has an open task.
+func Open(tx store.Tx, id int64) (store.CaseTask, error) {
+	t, err := tx.Task(id)
+	if err != nil {
+		return t, err
+	}
+	if t.Status != store.TaskOpen {
+		return t, fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+	}
+	if len(t.DependsOn) > 0 && t.Case != 0 {
+		steps, err := tx.OpenSteps(t.Case)
+		if err != nil {
+			return t, err
+		}
+		for _, d := range t.DependsOn {
+			t.Blocked = t.Blocked || steps[d]
+		}
+	}
+	return t, nil
 }
 
 // SettleOps marks done the operations waiting for a task that was

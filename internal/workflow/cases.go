@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
@@ -84,7 +83,7 @@ func OpenCase(ctx context.Context, st store.Transactor, c store.Case, tasks []st
 		}
 		if len(out) == 0 {
 			// A playbook with no applicable step: nothing to do, closed at once.
-			return closeCaseIfDone(tx, c.ID, actor, c.OpenedAt, &c)
+			return task.CloseCaseIfDone(tx, c.ID, actor, c.OpenedAt, &c)
 		}
 		return nil
 	})
@@ -94,91 +93,13 @@ func OpenCase(ctx context.Context, st store.Transactor, c store.Case, tasks []st
 	return c, out, nil
 }
 
-// closeCaseIfDone closes an open case with no open task left (audited);
-// c, when given, is updated.
-func closeCaseIfDone(tx store.Tx, id int64, actor string, at time.Time, c *store.Case) error {
-	if id == 0 {
-		return nil
-	}
-	open, err := tx.CountOpenTasks(id)
-	if err != nil || open > 0 {
-		return err
-	}
-	if closed, err := tx.CloseCase(id, at); err != nil || !closed {
-		return err
-	}
-	cs, err := tx.Case(id)
-	if err != nil {
-		return err
-	}
-	if c != nil {
-		*c = cs
-	}
-	return tx.AppendAudit(audit.New(at, actor, "case.closed", cs.Source, "", cs.Person, nil,
-		map[string]any{"case": cs.ID, "kind": cs.Kind}))
-}
-
-// openTask reads a task that must still be open, with Blocked worked out:
-// an open task is blocked while a step it depends on has an open task.
-func openTask(tx store.Tx, id int64) (store.CaseTask, error) {
-	t, err := tx.Task(id)
-	if err != nil {
-		return t, err
-	}
-	if t.Status != store.TaskOpen {
-		return t, fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
-	}
-	if len(t.DependsOn) > 0 && t.Case != 0 {
-		steps, err := tx.OpenSteps(t.Case)
-		if err != nil {
-			return t, err
-		}
-		for _, d := range t.DependsOn {
-			t.Blocked = t.Blocked || steps[d]
-		}
-	}
-	return t, nil
-}
-
-// CompleteCaseTask closes an open task with its evidence, refusing
-// (store.ErrConflict) while a dependency is open; completing the last
-// open task of a case closes the case, in the same transaction, audited.
-// Operations waiting for the task are done with it.
-func CompleteCaseTask(ctx context.Context, st store.Transactor, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
-	var t store.CaseTask
-	err := st.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if t, err = openTask(tx, id); err != nil {
-			return err
-		}
-		if t.Blocked {
-			return fmt.Errorf("task %d waits for step(s) %s of case %d: %w", id, strings.Join(t.DependsOn, ", "), t.Case, store.ErrConflict)
-		}
-		at = at.UTC().Truncate(time.Microsecond)
-		t.Status, t.Evidence, t.CompletedBy, t.CompletedAt = store.TaskDone, evidence, actor, at
-		if err := tx.UpdateTask(t); err != nil {
-			return err
-		}
-		if err := tx.AppendAudit(audit.New(at, actor, "task.completed", t.Source, "", t.Person, nil,
-			map[string]any{"task": t.ID, "case": t.Case, "step": t.Step, "team": t.Team, "title": t.Title,
-				"evidence_kind": t.EvidenceKind, "evidence": evidence})); err != nil {
-			return err
-		}
-		if err := task.SettleOps(tx, t.Task, actor, at); err != nil {
-			return err
-		}
-		return closeCaseIfDone(tx, t.Case, actor, at, nil)
-	})
-	return t, err
-}
-
 // ReassignTask gives an open task to another team (and assignee), with
 // the notifications to its new owner, in one transaction.
 func ReassignTask(ctx context.Context, st store.Transactor, id int64, team, assignee, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
 	var t store.CaseTask
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if t, err = openTask(tx, id); err != nil {
+		if t, err = task.Open(tx, id); err != nil {
 			return err
 		}
 		before := map[string]any{"team": t.Team, "assignee": t.Assignee}
@@ -203,7 +124,7 @@ func EscalateTask(ctx context.Context, st store.Transactor, id int64, to, actor 
 	var t store.CaseTask
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if t, err = openTask(tx, id); err != nil {
+		if t, err = task.Open(tx, id); err != nil {
 			return err
 		}
 		if !t.EscalatedAt.IsZero() {
@@ -232,7 +153,7 @@ func RemindTask(ctx context.Context, st store.Transactor, id int64, actor string
 	var t store.CaseTask
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if t, err = openTask(tx, id); err != nil {
+		if t, err = task.Open(tx, id); err != nil {
 			return err
 		}
 		if !t.RemindedAt.IsZero() {
@@ -274,7 +195,7 @@ func CloseCancelledCases(ctx context.Context, st store.Transactor, actor string,
 				return err
 			}
 			var c store.Case
-			if err := closeCaseIfDone(tx, id, actor, at, &c); err != nil {
+			if err := task.CloseCaseIfDone(tx, id, actor, at, &c); err != nil {
 				return err
 			}
 			out = append(out, c)

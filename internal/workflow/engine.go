@@ -22,6 +22,7 @@ import (
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 )
 
 // Actor is who the engine's audit entries name.
@@ -43,7 +44,7 @@ type Options struct {
 // Engine opens cases for lifecycle events, completes their automated
 // steps and escalates overdue tasks.
 type Engine struct {
-	st     store.Store
+	st     Store
 	cfg    *config.Config
 	pb     *Config
 	books  map[string]*compiled
@@ -61,7 +62,7 @@ type Engine struct {
 
 // New checks the playbooks of cfg (the defaults when it has none) and
 // makes an engine.
-func New(st store.Store, cfg *config.Config, opt Options) (*Engine, error) {
+func New(st Store, cfg *config.Config, opt Options) (*Engine, error) {
 	pb, err := Parse(cfg)
 	if err != nil {
 		return nil, err
@@ -269,7 +270,7 @@ func (e *Engine) Plan(ctx context.Context, kind string, ev store.Event) (store.C
 		if !ok {
 			continue
 		}
-		base := store.CaseTask{Task: store.Task{Team: s.Team, Detail: s.Detail, Kind: store.TaskHuman, Status: store.TaskOpen, CreatedAt: now},
+		base := store.CaseTask{Team: s.Team, Detail: s.Detail, Kind: store.TaskHuman, Status: store.TaskOpen, CreatedAt: now,
 			Step: s.Name, Action: s.Action, DependsOn: s.After, EvidenceKind: s.Evidence}
 		if s.Action != "" {
 			base.Kind, base.EvidenceKind = store.TaskAuto, ""
@@ -422,7 +423,7 @@ func (e *Engine) AdvanceAuto(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		if _, err := CompleteCaseTask(ctx, e.st, t.ID, evidence, Actor, e.opt.Now()); err != nil {
+		if _, err := task.Complete(ctx, e.st, t.ID, evidence, Actor, e.opt.Now()); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				continue // done by another process, or a dependency reopened
 			}

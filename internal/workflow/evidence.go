@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 )
 
 // ErrEvidence is returned when evidence does not fit what a task needs.
-var ErrEvidence = errors.New("evidence refused")
+var ErrEvidence = domain.E(domain.KindInvalid, "evidence refused")
 
 var fileRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 
@@ -80,7 +82,7 @@ func FileEvidence(path string) (string, error) {
 // Complete closes a human task with evidence of the kind it needs.
 // Automated tasks are completed by the engine only. Completing the last
 // open task of a case closes the case.
-func Complete(ctx context.Context, st store.Store, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
+func Complete(ctx context.Context, st Store, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
 	t, err := st.CaseTask(ctx, id)
 	if err != nil {
 		return t, err
@@ -94,12 +96,12 @@ func Complete(ctx context.Context, st store.Store, id int64, evidence, actor str
 	if err := CheckEvidence(t.EvidenceKind, evidence); err != nil {
 		return t, fmt.Errorf("task %d (%s): %w", id, t.Title, err)
 	}
-	return CompleteCaseTask(ctx, st, id, evidence, actor, at)
+	return task.Complete(ctx, st, id, evidence, actor, at)
 }
 
 // ErrUnknownOwner refuses a reassignment to a team or person Tango does
 // not know: the task would fall out of every queue.
-var ErrUnknownOwner = errors.New("unknown owner")
+var ErrUnknownOwner = domain.E(domain.KindInvalid, "unknown owner")
 
 // Teams are the teams cfg knows: hr, it and security, every team a
 // playbook step names (app_owner stands for the apps' owners), the owners
@@ -146,7 +148,7 @@ func Teams(cfg *config.Config) ([]string, error) {
 // team must be one of Teams and the assignee an active person of the
 // task's source; otherwise the error is ErrUnknownOwner, naming the known
 // teams.
-func Reassign(ctx context.Context, st store.Store, cfg *config.Config, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
+func Reassign(ctx context.Context, st Store, cfg *config.Config, id int64, team, assignee, actor string, at time.Time) (store.CaseTask, error) {
 	teams, err := Teams(cfg)
 	if err != nil {
 		return store.CaseTask{}, err

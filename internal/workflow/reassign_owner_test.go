@@ -20,7 +20,7 @@ func TestReassignRefusesUnknownTeamsAndPersons(t *testing.T) {
 	f.cfg.Apps = append(f.cfg.Apps, config.App{Name: "erp", Connector: "manual", Owner: "finance-it", Settings: map[string]any{"team": "erp-admins"}})
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	_, ts, err := OpenCase(ctx, f.st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
-		{Task: store.Task{Team: "it", Title: "Recover laptop", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "recover-asset", EvidenceKind: store.EvidenceText},
+		{Team: "it", Title: "Recover laptop", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour), Step: "recover-asset", EvidenceKind: store.EvidenceText},
 	}, "wf")
 	if err != nil {
 		t.Fatal(err)

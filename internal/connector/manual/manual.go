@@ -21,18 +21,11 @@ import (
 	"github.com/tango-iga/tango/internal/task"
 )
 
-// Tasks is the store a manual app keeps its tasks in: it reads them and
-// creates them with task.Create (in a transaction).
-type Tasks interface {
-	store.Tasker
-	store.Transactor
-}
-
 // Config configures a manual app.
 type Config struct {
-	App   string // app name, shown in tasks
-	Team  string // team that gets the tasks; default "it"
-	Tasks Tasks  // where tasks go
+	App   string    // app name, shown in tasks
+	Team  string    // team that gets the tasks; default "it"
+	Tasks TaskStore // where tasks go
 	// Notify, when set, composes the messages telling the team of a new
 	// task; they are stored with it (the outbox delivers them).
 	Notify func(ctx context.Context, t store.Task) ([]store.Notification, error)

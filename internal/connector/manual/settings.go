@@ -22,7 +22,7 @@ func (s Settings) Validate() error { return nil }
 type App struct {
 	Name  string
 	Owner string
-	Tasks Tasks
+	Tasks TaskStore
 	// Notify, when set, composes the messages telling the team of a task.
 	Notify func(ctx context.Context, t store.Task) ([]store.Notification, error)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 	"github.com/tango-iga/tango/internal/workflow"
 )
 
@@ -31,7 +32,7 @@ func runCases(t *testing.T, b Backend) {
 		}
 		ev := evs[1]
 		c := store.Case{Kind: store.CaseJoiner, Source: "hris", Person: ev.EmployeeID, EventID: ev.ID, Effective: t0, OpenedAt: t0}
-		tasks := []store.CaseTask{{Task: store.Task{Team: "it", Title: "Issue a laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour)}, Step: "equipment", EvidenceKind: store.EvidenceReference}}
+		tasks := []store.CaseTask{{Team: "it", Title: "Issue a laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour), Step: "equipment", EvidenceKind: store.EvidenceReference}}
 		// Several processes race for the same event: exactly one case.
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -76,10 +77,10 @@ func runCases(t *testing.T, b Backend) {
 	t.Run("CaseTasksDependenciesCloseEscalate", func(t *testing.T) {
 		st := b.Open(t)
 		c, ts, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
-			{Task: store.Task{Team: "it", Title: "Disable", Kind: store.TaskAuto}, Step: "disable", Action: "disable_accounts"},
-			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(24 * time.Hour)}, Step: "asset", DependsOn: []string{"disable"}},
-			{Task: store.Task{Team: "it", Title: "Phone", Kind: store.TaskHuman}, Step: "asset", DependsOn: []string{"disable"}},
-			{Task: store.Task{Team: "hr", Title: "Attest", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "attest", DependsOn: []string{"asset"}, EvidenceKind: store.EvidenceAttestation},
+			{Team: "it", Title: "Disable", Kind: store.TaskAuto, Step: "disable", Action: "disable_accounts"},
+			{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(24 * time.Hour), Step: "asset", DependsOn: []string{"disable"}},
+			{Team: "it", Title: "Phone", Kind: store.TaskHuman, Step: "asset", DependsOn: []string{"disable"}},
+			{Team: "hr", Title: "Attest", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour), Step: "attest", DependsOn: []string{"asset"}, EvidenceKind: store.EvidenceAttestation},
 		}, "wf")
 		if err != nil || c.ID == 0 || len(ts) != 4 || ts[0].ID == 0 || ts[3].Case != c.ID {
 			t.Fatalf("open: %+v %+v %v", c, ts, err)
@@ -88,7 +89,7 @@ func runCases(t *testing.T, b Backend) {
 		if got[0].Blocked || !got[1].Blocked || !got[3].Blocked || strings.Join(got[3].DependsOn, ",") != "asset" {
 			t.Fatalf("blocked flags: %+v", got)
 		}
-		if _, err := workflow.CompleteCaseTask(ctx, st, ts[1].ID, "returned", "alice", t0); !errors.Is(err, store.ErrConflict) {
+		if _, err := task.Complete(ctx, st, ts[1].ID, "returned", "alice", t0); !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("completing a blocked task: %v, want ErrConflict", err)
 		}
 		// Escalation: overdue, unescalated open tasks.
@@ -112,14 +113,14 @@ func runCases(t *testing.T, b Backend) {
 			t.Fatalf("facilities tasks %+v", fac)
 		}
 		for i, id := range []int64{ts[0].ID, ts[1].ID, ts[2].ID} {
-			if _, err := workflow.CompleteCaseTask(ctx, st, id, "ok", "alice", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			if _, err := task.Complete(ctx, st, id, "ok", "alice", t0.Add(time.Duration(i)*time.Minute)); err != nil {
 				t.Fatalf("complete %d: %v", id, err)
 			}
 			if c, _ := st.Case(ctx, c.ID); c.Status != store.CaseOpen {
 				t.Fatalf("case closed before its last task: %+v", c)
 			}
 		}
-		done, err := workflow.CompleteCaseTask(ctx, st, ts[3].ID, "I attest", "carol", t0.Add(time.Hour))
+		done, err := task.Complete(ctx, st, ts[3].ID, "I attest", "carol", t0.Add(time.Hour))
 		if err != nil || done.Status != store.TaskDone || done.Evidence != "I attest" {
 			t.Fatalf("last task: %+v %v", done, err)
 		}
@@ -139,7 +140,7 @@ func runCases(t *testing.T, b Backend) {
 		if last := ents[len(ents)-1]; last.Action != "case.closed" || last.Actor != "carol" {
 			t.Fatalf("last entry %+v", last)
 		}
-		if _, err := workflow.CompleteCaseTask(ctx, st, 999999, "x", "a", t0); !errors.Is(err, store.ErrNotFound) {
+		if _, err := task.Complete(ctx, st, 999999, "x", "a", t0); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown task: %v", err)
 		}
 		if b := verify(t, st); b != nil {
@@ -170,7 +171,7 @@ func runCases(t *testing.T, b Backend) {
 			t.Fatalf("scheduled event not pending: %+v", evs)
 		}
 		c, _, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E1", EventID: sched.ID, OpenedAt: t0},
-			[]store.CaseTask{{Task: store.Task{Team: "hr", Title: "Exit interview", Kind: store.TaskHuman}, Step: "exit"}}, "wf")
+			[]store.CaseTask{{Team: "hr", Title: "Exit interview", Kind: store.TaskHuman, Step: "exit"}}, "wf")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 	"github.com/tango-iga/tango/internal/workflow"
 )
 
@@ -30,8 +31,8 @@ func runNotify(t *testing.T, b Backend) {
 	t.Run("NotificationsWrittenWithTheirCause", func(t *testing.T) {
 		st := b.Open(t)
 		c, ts, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
-			{Task: store.Task{Team: "manager", Title: "Tell the manager", Kind: store.TaskAuto}, Step: "notify-manager", Action: "notify", Assignee: "M1"},
-			{Task: store.Task{Team: "it", Title: "Recover laptop", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "recover-asset"},
+			{Team: "manager", Title: "Tell the manager", Kind: store.TaskAuto, Step: "notify-manager", Action: "notify", Assignee: "M1"},
+			{Team: "it", Title: "Recover laptop", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour), Step: "recover-asset"},
 		}, "wf",
 			note(store.NotifyAssigned, "team:it", "it@dtaa.com", "New tasks for it"),
 			note(store.NotifyAssigned, "team:it", "notifications.teams.it.webhook", "New tasks for it"),
@@ -59,7 +60,7 @@ func runNotify(t *testing.T, b Backend) {
 		bad := note(store.NotifyStep, "person:M1", "m1@dtaa.com", "x")
 		bad.Step = "no-such-step"
 		if _, _, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseJoiner, Source: "hris", Person: "E8", OpenedAt: t0}, []store.CaseTask{
-			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman}, Step: "equipment"}}, "wf", bad); err == nil {
+			{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Step: "equipment"}}, "wf", bad); err == nil {
 			t.Fatal("a notification for an unknown step was accepted")
 		}
 		if cs, _ := st.Cases(ctx, store.CaseFilter{Person: "E8"}); len(cs) != 0 {
@@ -201,15 +202,15 @@ func runNotify(t *testing.T, b Backend) {
 	t.Run("TaskLoadByTeam", func(t *testing.T) {
 		st := b.Open(t)
 		_, ts, err := workflow.OpenCase(ctx, st, store.Case{Kind: store.CaseLeaver, Source: "hris", Person: "E9", OpenedAt: t0}, []store.CaseTask{
-			{Task: store.Task{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour)}, Step: "a"},
-			{Task: store.Task{Team: "it", Title: "Phone", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour)}, Step: "b"},
-			{Task: store.Task{Team: "hr", Title: "Attest", Kind: store.TaskHuman}, Step: "c"},
-			{Task: store.Task{Team: "hr", Title: "Done", Kind: store.TaskHuman, Due: t0.Add(time.Hour)}, Step: "d"},
+			{Team: "it", Title: "Laptop", Kind: store.TaskHuman, Due: t0.Add(time.Hour), Step: "a"},
+			{Team: "it", Title: "Phone", Kind: store.TaskHuman, Due: t0.Add(48 * time.Hour), Step: "b"},
+			{Team: "hr", Title: "Attest", Kind: store.TaskHuman, Step: "c"},
+			{Team: "hr", Title: "Done", Kind: store.TaskHuman, Due: t0.Add(time.Hour), Step: "d"},
 		}, "wf")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := workflow.CompleteCaseTask(ctx, st, ts[3].ID, "ok", "alice", t0); err != nil {
+		if _, err := task.Complete(ctx, st, ts[3].ID, "ok", "alice", t0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := workflow.EscalateTask(ctx, st, ts[0].ID, "it-lead", "wf", t0.Add(2*time.Hour)); err != nil {
