@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -72,25 +73,23 @@ func (s *DB) QueueNotifications(ctx context.Context, ns []store.Notification) ([
 	return out, err
 }
 
+// notificationsLeased is the notification outbox as leased work.
+var notificationsLeased = leased[store.Notification]{
+	table: "notifications", what: "notifications", cols: strings.Join(notificationCols, ","), scan: scanNotification,
+	running: store.NotifySending, order: "o.not_before, o.id",
+	less: func(a, b store.Notification) int {
+		return cmp.Or(a.NotBefore.Compare(b.NotBefore), cmp.Compare(a.ID, b.ID))
+	},
+}
+
 func (s *DB) ClaimNotifications(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.Notification, error) {
 	var out []store.Notification
 	n := micros(now)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = queryAll(ctx, tx, "store: claim notifications", scanNotification, s.rb(notificationSelect+`
-			WHERE (state = ? AND not_before <= ?) OR (state = ? AND lease_until < ?) ORDER BY not_before, id LIMIT ?`),
-			store.NotifyPending, n, store.NotifySending, n, limit)
-		if err != nil {
-			return err
-		}
-		upd := s.rb(`UPDATE notifications SET state = ?, lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`)
-		for i := range out {
-			out[i].State, out[i].LeaseOwner, out[i].LeaseUntil = store.NotifySending, owner, now.Add(lease).UTC().Truncate(time.Microsecond)
-			if _, err := tx.ExecContext(ctx, upd, store.NotifySending, owner, micros(out[i].LeaseUntil), n, out[i].ID); err != nil {
-				return fmt.Errorf("store: lease notification %d: %w", out[i].ID, err)
-			}
-		}
-		return nil
+		out, err = claimLeased(ctx, s, tx, notificationsLeased, `((o.state = ? AND o.not_before <= ?) OR (o.state = ? AND o.lease_until < ?))`,
+			[]any{store.NotifyPending, n, store.NotifySending, n}, owner, now, lease, limit)
+		return err
 	})
 	return out, err
 }

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -122,6 +123,15 @@ func (s *DB) Unprovisioned(ctx context.Context, limit int) ([]store.Event, error
 	return out, rows.Err()
 }
 
+// opsLeased is the operations table as leased work.
+var opsLeased = leased[store.Operation]{
+	table: "operations", what: "operations", cols: strings.Join(opCols, ","), scan: scanOp,
+	running: store.OpRunning, order: "o.priority, o.id",
+	less: func(a, b store.Operation) int {
+		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(a.ID, b.ID))
+	},
+}
+
 func (s *DB) ClaimOps(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int, skip []string) ([]store.Operation, error) {
 	var out []store.Operation
 	n := micros(now)
@@ -130,44 +140,21 @@ func (s *DB) ClaimOps(ctx context.Context, owner string, now time.Time, lease ti
 		// passed, or running with an expired lease (its worker died). It
 		// waits while an earlier operation for the same account is due or
 		// running.
-		q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations o
-			WHERE ((o.state IN ('pending', 'retrying') AND o.not_before <= ?) OR (o.state = 'running' AND o.lease_until < ?))`
+		due := `((o.state IN ('pending', 'retrying') AND o.not_before <= ?) OR (o.state = 'running' AND o.lease_until < ?))`
 		args := []any{n, n}
 		if len(skip) > 0 {
-			q += ` AND o.app NOT IN (` + strings.TrimSuffix(strings.Repeat("?,", len(skip)), ",") + `)`
+			due += ` AND o.app NOT IN (` + strings.TrimSuffix(strings.Repeat("?,", len(skip)), ",") + `)`
 			for _, a := range skip {
 				args = append(args, a)
 			}
 		}
-		q += ` AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.app = o.app AND p.source = o.source
+		due += ` AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.app = o.app AND p.source = o.source
 				AND p.employee_id = o.employee_id AND p.id < o.id
-				AND ((p.state IN ('pending', 'retrying') AND p.not_before <= ?) OR p.state = 'running'))
-			ORDER BY o.priority, o.id LIMIT ?`
-		args = append(args, n, limit)
-		rows, err := tx.QueryContext(ctx, s.rb(q), args...)
-		if err != nil {
-			return fmt.Errorf("store: claim operations: %w", err)
-		}
-		for rows.Next() {
-			o, err := scanOp(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		upd := s.rb(`UPDATE operations SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?`)
-		for i := range out {
-			out[i].State, out[i].LeaseOwner, out[i].LeaseUntil = store.OpRunning, owner, now.Add(lease)
-			if _, err := tx.ExecContext(ctx, upd, owner, micros(now.Add(lease)), n, out[i].ID); err != nil {
-				return fmt.Errorf("store: lease operation %d: %w", out[i].ID, err)
-			}
-		}
-		return nil
+				AND ((p.state IN ('pending', 'retrying') AND p.not_before <= ?) OR p.state = 'running'))`
+		args = append(args, n)
+		var err error
+		out, err = claimLeased(ctx, s, tx, opsLeased, due, args, owner, now, lease, limit)
+		return err
 	})
 	return out, err
 }
@@ -187,13 +174,13 @@ func (s *DB) FinishOp(ctx context.Context, id int64, owner string, at time.Time,
 				state = store.OpDone
 			}
 		}
-		res, err := tx.ExecContext(ctx, s.rb(`UPDATE operations SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
-			task_id = ?, updated_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = 'running'`),
-			state, r.Error, micros(r.NotBefore), r.Task, micros(at), id, owner)
+		ok, err := finishLease(ctx, s, tx, "operations", store.OpRunning, id, owner,
+			`state = ?, last_error = ?, not_before = ?, task_id = ?, updated_at = ?`,
+			state, r.Error, micros(r.NotBefore), r.Task, micros(at))
 		if err != nil {
-			return fmt.Errorf("store: finish operation %d: %w", id, err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !ok {
 			return fmt.Errorf("operation %d is no longer leased by %s: %w", id, owner, store.ErrConflict)
 		}
 		if r.Entry != nil {

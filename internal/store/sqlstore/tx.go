@@ -252,17 +252,9 @@ func (t *txn) FinishNotificationRow(id int64, owner string, at time.Time, r stor
 	if r.State == store.NotifySent {
 		sent = micros(at)
 	}
-	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE notifications SET state = ?, last_error = ?, not_before = ?, attempts = attempts + 1,
-			updated_at = ?, sent_at = ?, lease_owner = '', lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = ?`),
-		r.State, r.Error, micros(r.NotBefore), micros(at), sent, id, owner, store.NotifySending)
-	if err != nil {
-		return false, fmt.Errorf("store: finish notification %d: %w", id, err)
-	}
-	k, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: finish notification %d: %w", id, err)
-	}
-	return k > 0, nil
+	return finishLease(t.ctx, t.s, t.tx, "notifications", store.NotifySending, id, owner,
+		`state = ?, last_error = ?, not_before = ?, updated_at = ?, sent_at = ?`,
+		r.State, r.Error, micros(r.NotBefore), micros(at), sent)
 }
 
 func (t *txn) Notification(id int64) (store.Notification, error) {
