@@ -99,11 +99,12 @@ func Run(t *testing.T, b Backend) {
 		t.Run(fmt.Sprintf("Imports/DateChangeCancelsScheduled/%d_more_events", extra), func(t *testing.T) { dateChangeCancels(t, b, extra) })
 	}
 	t.Run("Imports/ListFilters", func(t *testing.T) { testListFilters(t, b) })
-	visibility(t, b)
+	t.Run("Imports/RejectedImportStoredAlone", func(t *testing.T) { testRejectedImportStoredAlone(t, b) })
 
 	// Audit: one hash chain, whoever appends, and tampering found.
 	t.Run("Audit/AuditConcurrentAppends", func(t *testing.T) { testAuditConcurrentAppends(t, b) })
 	t.Run("Audit/AuditTamperDetected", func(t *testing.T) { testAuditTamperDetected(t, b) })
+	t.Run("Audit/AuditQuery", func(t *testing.T) { testAuditQuery(t, b) })
 
 	// API tokens.
 	t.Run("Tokens/Tokens", func(t *testing.T) { testTokens(t, b) })
