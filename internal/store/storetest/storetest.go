@@ -114,7 +114,14 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Provisioning/UnprovisionedEventsAndFindings", func(t *testing.T) { testUnprovisionedEventsAndFindings(t, b) })
 	runOpStates(t, b)
 
-	runSCIM(t, b)
+	// SCIM: the provider's resources, pages and groups; pushes that change
+	// a person in one transaction.
+	t.Run("SCIM/SCIMResourcesRoundTripAndQuery", func(t *testing.T) { testSCIMResourcesRoundTripAndQuery(t, b) })
+	t.Run("SCIM/SCIMPagesAreExactAcrossDeletes", func(t *testing.T) { testSCIMPagesAreExactAcrossDeletes(t, b) })
+	t.Run("SCIM/SCIMGroupMembershipIsKept", func(t *testing.T) { testSCIMGroupMembershipIsKept(t, b) })
+	t.Run("SCIM/PersonChangeAppliesAtomically", func(t *testing.T) { testPersonChangeAppliesAtomically(t, b) })
+	t.Run("SCIM/PersonChangeBurstSafeguard", func(t *testing.T) { testPersonChangeBurstSafeguard(t, b) })
+	t.Run("SCIM/PersonChangeConcurrentOneWins", func(t *testing.T) { testPersonChangeConcurrentOneWins(t, b) })
 
 	// Workflow: tasks, lifecycle cases.
 	t.Run("Workflow/Tasks", func(t *testing.T) { testTasks(t, b) })
