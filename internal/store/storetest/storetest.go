@@ -123,9 +123,13 @@ func Run(t *testing.T, b Backend) {
 	t.Run("SCIM/PersonChangeBurstSafeguard", func(t *testing.T) { testPersonChangeBurstSafeguard(t, b) })
 	t.Run("SCIM/PersonChangeConcurrentOneWins", func(t *testing.T) { testPersonChangeConcurrentOneWins(t, b) })
 
-	// Workflow: tasks, lifecycle cases.
+	// Workflow: tasks; lifecycle cases (the event cursor, opening a case
+	// with its tasks, dependencies, completion closing the case,
+	// reassignment, escalation, cancelled events).
 	t.Run("Workflow/Tasks", func(t *testing.T) { testTasks(t, b) })
-	runCases(t, b)
+	t.Run("Workflow/CasesOpenOncePerEvent", func(t *testing.T) { testCasesOpenOncePerEvent(t, b) })
+	t.Run("Workflow/CaseTasksDependenciesCloseEscalate", func(t *testing.T) { testCaseTasksDependenciesCloseEscalate(t, b) })
+	t.Run("Workflow/CancelledEventClosesCase", func(t *testing.T) { testCancelledEventClosesCase(t, b) })
 
 	runNotify(t, b)
 
