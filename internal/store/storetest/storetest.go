@@ -131,7 +131,13 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Workflow/CaseTasksDependenciesCloseEscalate", func(t *testing.T) { testCaseTasksDependenciesCloseEscalate(t, b) })
 	t.Run("Workflow/CancelledEventClosesCase", func(t *testing.T) { testCancelledEventClosesCase(t, b) })
 
-	runNotify(t, b)
+	// Notify: the notification outbox (written with what causes it,
+	// claimed with leases, retried, finished with an audit entry),
+	// reminders, task load by team and the lifecycle clocks.
+	t.Run("Notify/NotificationsWrittenWithTheirCause", func(t *testing.T) { testNotificationsWrittenWithTheirCause(t, b) })
+	t.Run("Notify/NotificationsClaimRetryFinish", func(t *testing.T) { testNotificationsClaimRetryFinish(t, b) })
+	t.Run("Notify/TaskLoadByTeam", func(t *testing.T) { testTaskLoadByTeam(t, b) })
+	t.Run("Notify/LifecycleClocks", func(t *testing.T) { testLifecycleClocks(t, b) })
 
 	runRequests(t, b)
 	runRequestClocks(t, b)
