@@ -139,7 +139,12 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Notify/TaskLoadByTeam", func(t *testing.T) { testTaskLoadByTeam(t, b) })
 	t.Run("Notify/LifecycleClocks", func(t *testing.T) { testLifecycleClocks(t, b) })
 
-	runRequests(t, b)
+	// Requests: access requests and their approvals; approvers away; the
+	// person behind a token.
+	t.Run("Requests/RequestLifecycleAudited", func(t *testing.T) { testRequestLifecycleAudited(t, b) })
+	t.Run("Requests/RequestFilters", func(t *testing.T) { testRequestFilters(t, b) })
+	t.Run("Requests/RequestConcurrentApprovalsOneWins", func(t *testing.T) { testRequestConcurrentApprovalsOneWins(t, b) })
+	t.Run("Requests/AwayAndTokenPerson", func(t *testing.T) { testAwayAndTokenPerson(t, b) })
 	runRequestClocks(t, b)
 }
 
