@@ -145,7 +145,12 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Requests/RequestFilters", func(t *testing.T) { testRequestFilters(t, b) })
 	t.Run("Requests/RequestConcurrentApprovalsOneWins", func(t *testing.T) { testRequestConcurrentApprovalsOneWins(t, b) })
 	t.Run("Requests/AwayAndTokenPerson", func(t *testing.T) { testAwayAndTokenPerson(t, b) })
-	runRequestClocks(t, b)
+	// Approval deadlines: notifications written with the request change
+	// that causes them, one reminder and one escalation per step, the
+	// pending/overdue filters and counts, and approval clocks.
+	t.Run("Requests/RequestNotificationsRemindEscalate", func(t *testing.T) { testRequestNotificationsRemindEscalate(t, b) })
+	t.Run("Requests/RequestNotificationRollsBackWithTheChange", func(t *testing.T) { testRequestNotificationRollsBackWithTheChange(t, b) })
+	t.Run("Requests/ApprovalClocks", func(t *testing.T) { testApprovalClocks(t, b) })
 }
 
 func testEmptyWorkforce(t *testing.T, b Backend) {
