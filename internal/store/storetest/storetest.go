@@ -112,7 +112,9 @@ func Run(t *testing.T, b Backend) {
 	// Provisioning: the operation queue and its leases, grants, findings.
 	t.Run("Provisioning/ProvisioningQueue", func(t *testing.T) { testProvisioningQueue(t, b) })
 	t.Run("Provisioning/UnprovisionedEventsAndFindings", func(t *testing.T) { testUnprovisionedEventsAndFindings(t, b) })
-	runOpStates(t, b)
+	t.Run("Provisioning/RetryingIsVisibleAndClaimedAgain", func(t *testing.T) { testRetryingIsVisibleAndClaimedAgain(t, b) })
+	t.Run("Provisioning/OperationsPageByID", func(t *testing.T) { testOperationsPageByID(t, b) })
+	t.Run("Provisioning/WaitingOperationDoneWithItsTask", func(t *testing.T) { testWaitingOperationDoneWithItsTask(t, b) })
 
 	// SCIM: the provider's resources, pages and groups; pushes that change
 	// a person in one transaction.
