@@ -53,6 +53,7 @@ func TestReadOnlyCommandsRefuseAMissingDatabase(t *testing.T) {
 	path := filepath.Join(dir, "nonexistent", "dir", "x.db")
 	for _, args := range [][]string{
 		{"audit", "verify"}, {"cases", "list"}, {"tasks", "list"}, {"token", "list"}, {"requests", "list"}, {"policy", "plan"}, {"ops", "list"},
+		{"hr", "imports"}, {"audit", "list"}, {"findings", "list"}, {"apps", "list"},
 	} {
 		out, stderr, code := cli(t, append([]string{"--db", "sqlite:" + path}, args...)...)
 		if code != exitFail || !strings.Contains(stderr, path+" does not exist") || !strings.Contains(stderr, "tango hr import") || strings.Contains(out, "intact") {

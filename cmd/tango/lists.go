@@ -35,7 +35,7 @@ func hrImportsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}
@@ -119,7 +119,7 @@ func auditListCmd(g *globals) *cobra.Command {
 				f.Since = t
 			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}
@@ -186,7 +186,7 @@ func findingsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}
@@ -234,7 +234,7 @@ func appsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := app.OpenStore(ctx, app.DSN(g.db))
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
 			if err != nil {
 				return err
 			}

@@ -13,148 +13,150 @@ import (
 	taskrule "github.com/tango-iga/tango/internal/task"
 )
 
-func runOpStates(t *testing.T, b Backend) {
+// pendingOp is an operation of a person in an app, due at t0.
+func pendingOp(app, kind, id string) store.Operation {
+	return store.Operation{App: app, Kind: kind, Source: "hris", EmployeeID: id, Account: `{"Key":"` + id + `"}`,
+		Priority: store.PriorityNormal, State: store.OpPending, NotBefore: t0, Reason: "role staff", CreatedAt: t0, UpdatedAt: t0}
+}
+
+// A failed try is visible as retrying, with its attempts, error and
+// next try; it is claimed again once that time has come, and holds
+// back the person's later operations in the app meanwhile.
+func testRetryingIsVisibleAndClaimedAgain(t *testing.T, b Backend) {
 	ctx := context.Background()
 	now := t0
-	op := func(app, kind, id string) store.Operation {
-		return store.Operation{App: app, Kind: kind, Source: "hris", EmployeeID: id, Account: `{"Key":"` + id + `"}`,
-			Priority: store.PriorityNormal, State: store.OpPending, NotBefore: now, Reason: "role staff", CreatedAt: now, UpdatedAt: now}
+	st := b.Open(t)
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{
+		pendingOp("crm", store.OpCreate, "A"), pendingOp("crm", store.OpGrant, "A"), pendingOp("crm", store.OpCreate, "B")}}); err != nil {
+		t.Fatal(err)
 	}
+	got, err := st.ClaimOps(ctx, "w1", now, time.Minute, 10, nil)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claimed %+v, %v: want A's create and B's", got, err)
+	}
+	next := now.Add(30 * time.Second)
+	if err := st.FinishOp(ctx, got[0].ID, "w1", now, store.OpResult{State: store.OpRetrying, Error: "connection refused", NotBefore: next}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpDone}); err != nil {
+		t.Fatal(err)
+	}
+	retrying, err := st.Ops(ctx, store.OpFilter{State: store.OpRetrying})
+	if err != nil || len(retrying) != 1 || retrying[0].ID != got[0].ID || retrying[0].Attempts != 1 ||
+		retrying[0].LastError != "connection refused" || !retrying[0].NotBefore.Equal(next) {
+		t.Fatalf("retrying operations %+v, %v: want A's create, 1 attempt, its error and next try", retrying, err)
+	}
+	if counts, _ := st.OpCounts(ctx); counts["crm"][store.OpRetrying] != 1 || counts["crm"][store.OpPending] != 1 || counts["crm"][store.OpDone] != 1 {
+		t.Fatalf("counts %v: want 1 retrying, 1 pending, 1 done", counts)
+	}
+	// Before its next try the retry is not claimed (A's grant, behind
+	// a create that is not due, runs: as behind a pending one).
+	early, _ := st.ClaimOps(ctx, "w1", now.Add(10*time.Second), time.Minute, 10, nil)
+	if len(early) != 1 || early[0].Kind != store.OpGrant {
+		t.Fatalf("claimed before the next try: %+v", early)
+	}
+	if err := st.FinishOp(ctx, early[0].ID, "w1", now, store.OpResult{State: store.OpDone}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.ClaimOps(ctx, "w2", next, time.Minute, 10, nil)
+	if err != nil || len(again) != 1 || again[0].ID != got[0].ID || again[0].State != store.OpRunning || again[0].Attempts != 1 {
+		t.Fatalf("at its next try: %+v, %v: want the retrying create claimed", again, err)
+	}
+}
 
-	// A failed try is visible as retrying, with its attempts, error and
-	// next try; it is claimed again once that time has come, and holds
-	// back the person's later operations in the app meanwhile.
-	t.Run("RetryingIsVisibleAndClaimedAgain", func(t *testing.T) {
-		st := b.Open(t)
-		if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{
-			op("crm", store.OpCreate, "A"), op("crm", store.OpGrant, "A"), op("crm", store.OpCreate, "B")}}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := st.ClaimOps(ctx, "w1", now, time.Minute, 10, nil)
-		if err != nil || len(got) != 2 {
-			t.Fatalf("claimed %+v, %v: want A's create and B's", got, err)
-		}
-		next := now.Add(30 * time.Second)
-		if err := st.FinishOp(ctx, got[0].ID, "w1", now, store.OpResult{State: store.OpRetrying, Error: "connection refused", NotBefore: next}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpDone}); err != nil {
-			t.Fatal(err)
-		}
-		retrying, err := st.Ops(ctx, store.OpFilter{State: store.OpRetrying})
-		if err != nil || len(retrying) != 1 || retrying[0].ID != got[0].ID || retrying[0].Attempts != 1 ||
-			retrying[0].LastError != "connection refused" || !retrying[0].NotBefore.Equal(next) {
-			t.Fatalf("retrying operations %+v, %v: want A's create, 1 attempt, its error and next try", retrying, err)
-		}
-		if counts, _ := st.OpCounts(ctx); counts["crm"][store.OpRetrying] != 1 || counts["crm"][store.OpPending] != 1 || counts["crm"][store.OpDone] != 1 {
-			t.Fatalf("counts %v: want 1 retrying, 1 pending, 1 done", counts)
-		}
-		// Before its next try the retry is not claimed (A's grant, behind
-		// a create that is not due, runs: as behind a pending one).
-		early, _ := st.ClaimOps(ctx, "w1", now.Add(10*time.Second), time.Minute, 10, nil)
-		if len(early) != 1 || early[0].Kind != store.OpGrant {
-			t.Fatalf("claimed before the next try: %+v", early)
-		}
-		if err := st.FinishOp(ctx, early[0].ID, "w1", now, store.OpResult{State: store.OpDone}); err != nil {
-			t.Fatal(err)
-		}
-		again, err := st.ClaimOps(ctx, "w2", next, time.Minute, 10, nil)
-		if err != nil || len(again) != 1 || again[0].ID != got[0].ID || again[0].State != store.OpRunning || again[0].Attempts != 1 {
-			t.Fatalf("at its next try: %+v, %v: want the retrying create claimed", again, err)
-		}
-	})
+// Operations page by ID: the cursor is the last ID of a page.
+func testOperationsPageByID(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	var ops []store.Operation
+	for _, id := range []string{"A", "B", "C", "D", "E"} {
+		ops = append(ops, pendingOp("crm", store.OpCreate, id))
+	}
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: ops}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.Ops(ctx, store.OpFilter{App: "crm", Limit: 2})
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first page %+v, %v", first, err)
+	}
+	second, err := st.Ops(ctx, store.OpFilter{App: "crm", AfterID: first[1].ID, Limit: 2})
+	if err != nil || len(second) != 2 || second[0].ID <= first[1].ID || second[0].EmployeeID != "C" || second[1].EmployeeID != "D" {
+		t.Fatalf("second page %+v, %v: want C and D", second, err)
+	}
+	if rest, _ := st.Ops(ctx, store.OpFilter{AfterID: second[1].ID}); len(rest) != 1 || rest[0].EmployeeID != "E" {
+		t.Fatalf("last page %+v: want E", rest)
+	}
+}
 
-	// Operations page by ID: the cursor is the last ID of a page.
-	t.Run("OperationsPageByID", func(t *testing.T) {
-		st := b.Open(t)
-		var ops []store.Operation
-		for _, id := range []string{"A", "B", "C", "D", "E"} {
-			ops = append(ops, op("crm", store.OpCreate, id))
-		}
-		if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: ops}); err != nil {
+// A manual app's operation waits for its task and is done, with an
+// audit entry, in the transaction that completes the task.
+func testWaitingOperationDoneWithItsTask(t *testing.T, b Backend) {
+	ctx := context.Background()
+	now := t0
+	st := b.Open(t)
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{pendingOp("badge", store.OpCreate, "A"), pendingOp("badge", store.OpDisable, "B")}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ClaimOps(ctx, "w1", now, time.Minute, 10, nil)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("claimed %+v, %v", got, err)
+	}
+	task := func(person string) store.Task {
+		tk, err := taskrule.Create(ctx, st, store.Task{Person: person, Team: "it", App: "badge", Title: "Do it for " + person,
+			Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now})
+		if err != nil {
 			t.Fatal(err)
 		}
-		first, err := st.Ops(ctx, store.OpFilter{App: "crm", Limit: 2})
-		if err != nil || len(first) != 2 {
-			t.Fatalf("first page %+v, %v", first, err)
+		return tk
+	}
+	ta, tb := task("A"), task("B")
+	if err := st.FinishOp(ctx, got[0].ID, "w1", now, store.OpResult{State: store.OpWaiting, Task: ta.ID}); err != nil {
+		t.Fatal(err)
+	}
+	// B's task is done before its operation is recorded as waiting:
+	// the operation is done at once.
+	if _, err := taskrule.Complete(ctx, st, tb.ID, "badge disabled", "it-1", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpWaiting, Task: tb.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := st.Ops(ctx, store.OpFilter{State: store.OpWaiting})
+	if err != nil || len(waiting) != 1 || waiting[0].ID != got[0].ID || waiting[0].TaskID != ta.ID {
+		t.Fatalf("waiting %+v, %v: want A's create, waiting for task %d", waiting, err, ta.ID)
+	}
+	if n, _ := st.ClaimOps(ctx, "w2", now.Add(time.Hour), time.Minute, 10, nil); len(n) != 0 {
+		t.Fatalf("a waiting operation was claimed: %+v", n)
+	}
+	done := now.Add(20 * time.Minute)
+	if _, err := taskrule.Complete(ctx, st, ta.ID, "badge issued", "it-1", done); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := st.Ops(ctx, store.OpFilter{App: "badge"})
+	for _, o := range all {
+		if o.State != store.OpDone {
+			t.Fatalf("operation %d is %s after its task was completed", o.ID, o.State)
 		}
-		second, err := st.Ops(ctx, store.OpFilter{App: "crm", AfterID: first[1].ID, Limit: 2})
-		if err != nil || len(second) != 2 || second[0].ID <= first[1].ID || second[0].EmployeeID != "C" || second[1].EmployeeID != "D" {
-			t.Fatalf("second page %+v, %v: want C and D", second, err)
+	}
+	if !all[0].UpdatedAt.Equal(done) {
+		t.Fatalf("A's create done at %s, want when its task was (%s)", all[0].UpdatedAt, done)
+	}
+	entries, _ := st.AuditEntries(ctx, 0, 1000)
+	found := false
+	for _, e := range entries {
+		var after struct {
+			App  string
+			Task int64
 		}
-		if rest, _ := st.Ops(ctx, store.OpFilter{AfterID: second[1].ID}); len(rest) != 1 || rest[0].EmployeeID != "E" {
-			t.Fatalf("last page %+v: want E", rest)
-		}
-	})
-
-	// A manual app's operation waits for its task and is done, with an
-	// audit entry, in the transaction that completes the task.
-	t.Run("WaitingOperationDoneWithItsTask", func(t *testing.T) {
-		st := b.Open(t)
-		if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{op("badge", store.OpCreate, "A"), op("badge", store.OpDisable, "B")}}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := st.ClaimOps(ctx, "w1", now, time.Minute, 10, nil)
-		if err != nil || len(got) != 2 {
-			t.Fatalf("claimed %+v, %v", got, err)
-		}
-		task := func(person string) store.Task {
-			tk, err := taskrule.Create(ctx, st, store.Task{Person: person, Team: "it", App: "badge", Title: "Do it for " + person,
-				Status: store.TaskOpen, Kind: store.TaskHuman, Due: now.Add(time.Hour), CreatedAt: now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return tk
-		}
-		ta, tb := task("A"), task("B")
-		if err := st.FinishOp(ctx, got[0].ID, "w1", now, store.OpResult{State: store.OpWaiting, Task: ta.ID}); err != nil {
-			t.Fatal(err)
-		}
-		// B's task is done before its operation is recorded as waiting:
-		// the operation is done at once.
-		if _, err := taskrule.Complete(ctx, st, tb.ID, "badge disabled", "it-1", now); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.FinishOp(ctx, got[1].ID, "w1", now, store.OpResult{State: store.OpWaiting, Task: tb.ID}); err != nil {
-			t.Fatal(err)
-		}
-		waiting, err := st.Ops(ctx, store.OpFilter{State: store.OpWaiting})
-		if err != nil || len(waiting) != 1 || waiting[0].ID != got[0].ID || waiting[0].TaskID != ta.ID {
-			t.Fatalf("waiting %+v, %v: want A's create, waiting for task %d", waiting, err, ta.ID)
-		}
-		if n, _ := st.ClaimOps(ctx, "w2", now.Add(time.Hour), time.Minute, 10, nil); len(n) != 0 {
-			t.Fatalf("a waiting operation was claimed: %+v", n)
-		}
-		done := now.Add(20 * time.Minute)
-		if _, err := taskrule.Complete(ctx, st, ta.ID, "badge issued", "it-1", done); err != nil {
-			t.Fatal(err)
-		}
-		all, _ := st.Ops(ctx, store.OpFilter{App: "badge"})
-		for _, o := range all {
-			if o.State != store.OpDone {
-				t.Fatalf("operation %d is %s after its task was completed", o.ID, o.State)
-			}
-		}
-		if !all[0].UpdatedAt.Equal(done) {
-			t.Fatalf("A's create done at %s, want when its task was (%s)", all[0].UpdatedAt, done)
-		}
-		entries, _ := st.AuditEntries(ctx, 0, 1000)
-		found := false
-		for _, e := range entries {
-			var after struct {
-				App  string
-				Task int64
-			}
-			json.Unmarshal(e.After, &after)
-			found = found || (e.Action == "provision.create" && e.Actor == "it-1" && e.Subject == "A" && after.App == "badge" && after.Task == ta.ID)
-		}
-		if !found {
-			t.Fatal("no provision.create audit entry by the person who completed the task")
-		}
-		if b := verify(t, st); b != nil {
-			t.Fatalf("chain: %v", b)
-		}
-	})
+		json.Unmarshal(e.After, &after)
+		found = found || (e.Action == "provision.create" && e.Actor == "it-1" && e.Subject == "A" && after.App == "badge" && after.Task == ta.ID)
+	}
+	if !found {
+		t.Fatal("no provision.create audit entry by the person who completed the task")
+	}
+	if b := verify(t, st); b != nil {
+		t.Fatalf("chain: %v", b)
+	}
 }
 
 // OperationStatesMigration checks migration 00012 on a backend:
