@@ -73,7 +73,7 @@ roles:
 	}
 	defer st.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := app.Engine(st, cfg, log)
+	eng, err := app.Engine(st, cfg, log, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,7 +85,7 @@ roles:
 		b.Fatal(err)
 	}
 	go r.Run(runCtx, ctx)
-	srv := httptest.NewServer(api.New(api.Options{Store: st, Config: cfg, Logger: log, Engine: eng}))
+	srv := httptest.NewServer(api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: time.Now, Engine: eng}))
 	defer srv.Close()
 	tok, _, err := auth.Create(ctx, st, "bench", "api", time.Now())
 	if err != nil {

@@ -127,7 +127,7 @@ func reconcileCmd(g *globals) *cobra.Command {
 			// Progress lines say what happens to each app (with the app's last
 			// error when it is quarantined); one warning per failed operation
 			// would bury them.
-			eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError})))
+			eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError})), time.Now)
 			if err != nil {
 				return err
 			}

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -79,14 +81,14 @@ Exit codes: 0 applied (or dry run), 1 rejected or failed, 3 held by a safeguard.
 				}
 				// With apps configured, the import's access changes are queued in
 				// its own transaction; `tango serve` workers carry them out.
-				eng, err := app.Engine(st, cfg, nil)
+				eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)), time.Now)
 				if err != nil {
 					return err
 				}
 				if eng != nil {
 					defer eng.Close()
 				}
-				res, err = app.Imports(st, cfg, eng, nil).Import(ctx, f)
+				res, err = app.Imports(st, cfg, eng, time.Now).Import(ctx, f)
 				if err != nil {
 					return err
 				}
@@ -155,7 +157,7 @@ func hrDecideCmd(g *globals, approve bool) *cobra.Command {
 			}
 			defer st.Close()
 			// Rejecting needs neither the config nor provisioning.
-			imports := app.Imports(st, nil, nil, nil)
+			imports := app.Imports(st, nil, nil, time.Now)
 			if approve {
 				// As an import does: the approved events' access changes are
 				// queued in the approval's own transaction.
@@ -163,12 +165,12 @@ func hrDecideCmd(g *globals, approve bool) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				eng, err := app.Engine(st, cfg, nil)
+				eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(os.Stderr, nil)), time.Now)
 				if err != nil {
 					return err
 				}
 				defer eng.Close()
-				imports = app.Imports(st, cfg, eng, nil)
+				imports = app.Imports(st, cfg, eng, time.Now)
 			}
 			imp, err := imports.Decide(ctx, args[0], approve, cliActor())
 			if err != nil {

@@ -41,7 +41,7 @@ func requestsCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return nil, nil, request.Caller{}, err
 		}
-		svc, err := request.NewService(st, cfg, nil)
+		svc, err := request.NewService(st, cfg, time.Now)
 		if err != nil {
 			st.Close()
 			return nil, nil, request.Caller{}, err

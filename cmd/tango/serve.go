@@ -100,7 +100,7 @@ drains those in flight for up to 10 s and closes the database.`,
 // the caller closes st.
 func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Config, ln net.Listener, every time.Duration) error {
 	now := time.Now // the one clock of the process
-	eng, err := app.Engine(st, cfg, log)
+	eng, err := app.Engine(st, cfg, log, now)
 	if err != nil {
 		return err
 	}
@@ -358,7 +358,7 @@ func loadSample(ctx context.Context, st store.Store, cfg *config.Config) (string
 	if err != nil {
 		return "", err
 	}
-	res, err := app.Imports(st, cfg, nil, nil).Import(ctx, hr.File{Source: src, Name: sample.Name, Data: sample.Snapshot, Actor: "system:demo"})
+	res, err := app.Imports(st, cfg, nil, time.Now).Import(ctx, hr.File{Source: src, Name: sample.Name, Data: sample.Snapshot, Actor: "system:demo"})
 	if err != nil {
 		return "", fmt.Errorf("importing the sample organisation: %w", err)
 	}

@@ -31,9 +31,9 @@ const (
 type Options struct {
 	Store  Store
 	Config *config.Config
-	// Logger receives request logs; nil: slog.Default().
+	// Logger receives request logs; required.
 	Logger *slog.Logger
-	// Now is the clock; nil: time.Now.
+	// Now is the clock; required.
 	Now func() time.Time
 	// Version is shown on the home page; empty: "dev".
 	Version string
@@ -102,17 +102,17 @@ var Routes = []Route{
 }
 
 // New builds the server. It panics only on programming errors (a metric
-// registered twice).
+// registered twice, a nil Logger or Now).
 func New(o Options) *Server {
+	if o.Logger == nil {
+		panic("api.New: Options.Logger is nil")
+	}
+	if o.Now == nil {
+		panic("api.New: Options.Now is nil")
+	}
 	s := &Server{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, version: o.Version, maxImport: o.MaxImportBytes, engine: o.Engine}
 	if s.maxImport <= 0 {
 		s.maxImport = MaxImportBytes
-	}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	if s.version == "" {
 		s.version = "dev"

@@ -121,11 +121,11 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(f.logs, nil))
-	f.srv = api.New(api.Options{Store: st, Config: cfg, Now: o.now, MaxImportBytes: o.maxBytes, Logger: log})
 	clock := o.now
 	if clock == nil {
 		clock = time.Now
 	}
+	f.srv = api.New(api.Options{Store: st, Config: cfg, Now: clock, MaxImportBytes: o.maxBytes, Logger: log})
 	f.sched = scheduler.New(st, nil, nil, log, clock)
 	hs := httptest.NewServer(f.srv)
 	t.Cleanup(hs.Close)
@@ -591,7 +591,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	// A second server on the same database reports the same counts.
-	other := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: slog.New(slog.DiscardHandler)})
+	other := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	rec := httptest.NewRecorder()
 	other.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if !strings.Contains(rec.Body.String(), `tango_events_total{type="joiner"} 6`) {

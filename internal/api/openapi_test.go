@@ -140,7 +140,7 @@ func newDocServer(t *testing.T) (*docServer, store.Store) {
 		}
 		s.tokens[id] = tok
 	}
-	srv := api.New(api.Options{Store: st, Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := api.New(api.Options{Store: st, Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	s.url = hs.URL

@@ -82,7 +82,7 @@ func newReqFixture(t *testing.T) *reqFixture {
 		f.tokens[id] = tok
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := app.Engine(st, cfg, log)
+	eng, err := app.Engine(st, cfg, log, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,23 +142,24 @@ func redactDSN(dsn string) string {
 // Engine builds the provisioning engine for the config's apps and roles.
 // A config without apps gets one too: every applied event is still
 // planned for (with nothing to do) and marked so, which is what tells the
-// playbooks' automated steps that there is no account to wait for.
-func Engine(st store.Store, cfg *config.Config, log *slog.Logger) (*provision.Engine, error) {
+// playbooks' automated steps that there is no account to wait for. log
+// and now (the clock) are required.
+func Engine(st store.Store, cfg *config.Config, log *slog.Logger, now func() time.Time) (*provision.Engine, error) {
 	pol, err := policy.Compile(cfg)
 	if err != nil {
 		return nil, err
 	}
-	apps, err := LoadApps(cfg, st)
+	apps, err := LoadApps(cfg, st, now)
 	if err != nil {
 		return nil, err
 	}
-	return provision.New(st, pol, apps, provision.Options{Log: log, Now: time.Now, MoverGrace: cfg.Provisioning.MoverGrace, ReconcileTimeout: cfg.Provisioning.ReconcileTimeout}), nil
+	return provision.New(st, pol, apps, provision.Options{Log: log, Now: now, MoverGrace: cfg.Provisioning.MoverGrace, ReconcileTimeout: cfg.Provisioning.ReconcileTimeout}), nil
 }
 
 // Imports builds the import service every path that brings HR data in
 // uses (hr import and approve/reject, POST /api/v1/imports, SCIM pushes).
 // With eng, what is applied is planned for provisioning in the same
-// transaction; now nil: time.Now.
+// transaction; now, the clock, is required.
 func Imports(st store.Store, cfg *config.Config, eng *provision.Engine, now func() time.Time) *hr.Service {
 	o := hr.ServiceOptions{Now: now}
 	if eng != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
@@ -19,10 +20,11 @@ import (
 )
 
 // appEnv is what building an app's connector may need beyond its
-// settings. Both fields are nil when the config is only checked.
+// settings. Every field is nil when the config is only checked.
 type appEnv struct {
 	st      store.Store
 	planner *notify.Planner // tells a manual app's team of its tasks
+	now     func() time.Time
 }
 
 // connectorKind reads one kind of connector's settings and builds it.
@@ -73,7 +75,7 @@ var connectors = map[string]connectorKind{
 		return webhook.New(s, ca.Name)
 	}),
 	"manual": kind("", func(ca config.App, s manual.Settings, env appEnv) (*manual.Connector, error) {
-		a := manual.App{Name: ca.Name, Owner: ca.Owner, Tasks: env.st}
+		a := manual.App{Name: ca.Name, Owner: ca.Owner, Tasks: env.st, Now: env.now}
 		if env.planner != nil {
 			a.Notify = env.planner.ManualTask
 		}
@@ -92,10 +94,10 @@ func connectorKinds() []string {
 
 // LoadApps reads every app of the config, builds its connector (which
 // connects lazily) and compiles it for provisioning. The error names the
-// app and the setting.
-func LoadApps(cfg *config.Config, st store.Store) (map[string]*provision.App, error) {
+// app and the setting. now is the clock of the apps that need one (manual).
+func LoadApps(cfg *config.Config, st store.Store, now func() time.Time) (map[string]*provision.App, error) {
 	apps := map[string]*provision.App{}
-	env := appEnv{st: st, planner: notify.NewPlanner(st, cfg)}
+	env := appEnv{st: st, planner: notify.NewPlanner(st, cfg), now: now}
 	for _, ca := range cfg.Apps {
 		a, errs := loadApp(ca, &env)
 		if len(errs) > 0 {

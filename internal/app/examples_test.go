@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/notify"
@@ -52,20 +53,20 @@ func TestExamplesLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			eng, err := app.Engine(st, cfg, log)
+			eng, err := app.Engine(st, cfg, log, time.Now)
 			if err != nil {
 				t.Fatalf("apps and roles: %v", err)
 			}
 			if eng != nil {
 				eng.Close()
 			}
-			if _, err := workflow.New(st, cfg, workflow.Options{Log: log}); err != nil {
+			if _, err := workflow.New(st, cfg, workflow.Options{Log: log, Now: time.Now}); err != nil {
 				t.Fatalf("playbooks: %v", err)
 			}
-			if _, err := request.NewService(st, cfg, nil); err != nil {
+			if _, err := request.NewService(st, cfg, time.Now); err != nil {
 				t.Fatalf("access requests: %v", err)
 			}
-			if _, err := notify.NewWorker(st, cfg.Notifications, notify.Options{Log: log}); err != nil {
+			if _, err := notify.NewWorker(st, cfg.Notifications, notify.Options{Log: log, Now: time.Now}); err != nil {
 				t.Fatalf("notifications: %v", err)
 			}
 		})

@@ -31,14 +31,15 @@ type ServiceOptions struct {
 	// Provision, when set, plans the access changes of what is applied
 	// (imports, pushes, approvals) in their own transaction.
 	Provision ProvisionFunc
-	// Now is the clock; nil: time.Now.
+	// Now is the clock; required.
 	Now func() time.Time
 }
 
-// NewService makes the import service of a store and config.
+// NewService makes the import service of a store and config. It panics
+// when o.Now is nil (a programming error).
 func NewService(st Store, cfg *config.Config, o ServiceOptions) *Service {
 	if o.Now == nil {
-		o.Now = time.Now
+		panic("hr.NewService: ServiceOptions.Now is nil")
 	}
 	return &Service{st: st, cfg: cfg, provision: o.Provision, now: o.Now}
 }

@@ -35,7 +35,7 @@ const (
 
 // Options tune a Worker.
 type Options struct {
-	Now   func() time.Time // default time.Now
+	Now   func() time.Time // the clock; required, as is Log
 	Poll  time.Duration    // idle wait between passes; default 1 s
 	Lease time.Duration    // how long a claimed message is ours; default 2 min
 	Log   *slog.Logger
@@ -56,17 +56,17 @@ type Worker struct {
 
 // NewWorker makes a worker for the notifications config.
 func NewWorker(st Outbox, cfg config.Notifications, opt Options) (*Worker, error) {
+	if opt.Log == nil {
+		return nil, errors.New("notify.NewWorker: Options.Log is nil")
+	}
 	if opt.Now == nil {
-		opt.Now = time.Now
+		return nil, errors.New("notify.NewWorker: Options.Now is nil")
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second
 	}
 	if opt.Lease <= 0 {
 		opt.Lease = 2 * time.Minute
-	}
-	if opt.Log == nil {
-		opt.Log = slog.Default()
 	}
 	if opt.HTTP == nil {
 		opt.HTTP = &http.Client{Timeout: 10 * time.Second}

@@ -60,8 +60,15 @@ type Engine struct {
 	unknownAt time.Time
 }
 
-// New makes an engine.
+// New makes an engine. Options.Log and Options.Now are required: New
+// panics without them (a programming error).
 func New(st Store, pol *policy.Policy, apps map[string]*App, opt Options) *Engine {
+	if opt.Log == nil {
+		panic("provision.New: Options.Log is nil")
+	}
+	if opt.Now == nil {
+		panic("provision.New: Options.Now is nil")
+	}
 	if opt.MoverGrace == 0 {
 		opt.MoverGrace = 7 * 24 * time.Hour
 	}
@@ -94,12 +101,6 @@ func New(st Store, pol *policy.Policy, apps map[string]*App, opt Options) *Engin
 	}
 	if opt.ReconcileTimeout <= 0 {
 		opt.ReconcileTimeout = 5 * time.Minute
-	}
-	if opt.Log == nil {
-		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
 	}
 	host, _ := os.Hostname()
 	return &Engine{st: st, pol: pol, apps: apps, opt: opt, wake: make(chan struct{}, 1),

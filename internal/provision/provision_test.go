@@ -90,11 +90,11 @@ roles:
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := app.LoadApps(cfg, st)
+	apps, err := app.LoadApps(cfg, st, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := provision.New(st, pol, apps, provision.Options{Poll: 20 * time.Millisecond, BackoffBase: 50 * time.Millisecond, BackoffCeiling: time.Second, QuarantineFor: 300 * time.Millisecond})
+	eng := provision.New(st, pol, apps, provision.Options{Poll: 20 * time.Millisecond, BackoffBase: 50 * time.Millisecond, BackoffCeiling: time.Second, QuarantineFor: 300 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
 	t.Cleanup(eng.Close)
 	return &env{st: st, cfg: cfg, eng: eng}
 }
@@ -384,7 +384,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	ctx := context.Background()
 	pol, _ := policy.Compile(e.cfg)
 	e.importMonth(t, "2009-12")
-	first := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond})
+	first := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
 	runCtx, kill := context.WithCancel(ctx)
 	r, err := runner.New(slog.New(slog.DiscardHandler), time.After, first.Job())
 	if err != nil {
@@ -410,7 +410,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 	if len(pending)+len(running) == 0 {
 		t.Fatal("the worker finished everything before it was killed: the test proves nothing")
 	}
-	second := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond})
+	second := provision.New(e.st, pol, e.eng.Apps(), provision.Options{Lease: 500 * time.Millisecond, Poll: 10 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
 	dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	if err := second.Drain(dctx, nil); err != nil {
@@ -631,7 +631,7 @@ separation_of_duties:
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
 	ctx := context.Background()
 	e.importCSV(t, smallOrg)
 	e.drain(t)
@@ -841,7 +841,7 @@ func TestRevokeSessionsPathConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		apps, err := app.LoadApps(cfg, st)
+		apps, err := app.LoadApps(cfg, st, time.Now)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: LoadApps = %v, %v; want an error containing %q", tc.app, apps, err, tc.want)
 		}
@@ -869,7 +869,7 @@ notifications:
 		t.Fatal(err)
 	}
 	defer st.Close()
-	apps, err := app.LoadApps(cfg, st)
+	apps, err := app.LoadApps(cfg, st, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1091,10 +1091,10 @@ separation_of_duties:
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	e.eng = provision.New(e.st, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
 	e.importCSV(t, smallOrg)
 	broken := errors.New("findings table unavailable")
-	eng := provision.New(failingFindings{Store: e.st, err: broken}, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond})
+	eng := provision.New(failingFindings{Store: e.st, err: broken}, pol, e.eng.Apps(), provision.Options{Poll: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
 	if _, err := eng.PlanAll(context.Background()); !errors.Is(err, broken) || !strings.Contains(err.Error(), "board") {
 		t.Fatalf("PlanAll with a failing findings store: %v, want the failure naming the withheld grant", err)
 	}

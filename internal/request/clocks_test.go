@@ -3,6 +3,7 @@ package request_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -213,7 +214,7 @@ func TestRequestNotificationsDeliveredOverSMTP(t *testing.T) {
 	if n, err := f.svc.Escalate(ctx, f.now); err != nil || n != 1 {
 		t.Fatalf("escalate: %d, %v", n, err)
 	}
-	w, err := notify.NewWorker(f.st, f.cfg.Notifications, notify.Options{Now: func() time.Time { return f.now }})
+	w, err := notify.NewWorker(f.st, f.cfg.Notifications, notify.Options{Now: func() time.Time { return f.now }, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

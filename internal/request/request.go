@@ -99,14 +99,14 @@ type Service struct {
 	deadline time.Duration   // of each step; 0: none
 }
 
-// NewService compiles the config's policy; now nil means time.Now.
+// NewService compiles the config's policy; now, the clock, is required.
 func NewService(st Store, cfg *config.Config, now func() time.Time) (*Service, error) {
+	if now == nil {
+		return nil, errors.New("request.NewService: now is nil")
+	}
 	pol, err := policy.Compile(cfg)
 	if err != nil {
 		return nil, err
-	}
-	if now == nil {
-		now = time.Now
 	}
 	return &Service{st: st, cfg: cfg, pol: pol, now: now, notes: notify.NewPlanner(st, cfg), deadline: cfg.Requests.Deadline()}, nil
 }

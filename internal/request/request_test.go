@@ -3,6 +3,7 @@ package request_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -287,11 +288,11 @@ func TestTimeBoundGrantExpiryQueuesRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := app.LoadApps(f.cfg, f.st)
+	apps, err := app.LoadApps(f.cfg, f.st, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := provision.New(f.st, pol, apps, provision.Options{Now: func() time.Time { return f.now }})
+	eng := provision.New(f.st, pol, apps, provision.Options{Now: func() time.Time { return f.now }, Log: slog.New(slog.DiscardHandler)})
 	r := f.create(t, "A1", request.New{App: "erp", Entitlement: "payments-create", Duration: 24 * time.Hour})
 	f.approve(t, "M1", r.ID)
 	f.approve(t, "O1", r.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -90,7 +91,7 @@ const benchUsers = 100000
 // 100,000 users in the embedded store.
 func BenchmarkFilteredGet(b *testing.B) {
 	st := benchStore(b, benchUsers)
-	h := New(Options{Store: st, Config: mustCfg(b)})
+	h := New(Options{Store: st, Config: mustCfg(b), Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	defer h.Flush()
 	benchRequests(b, h, benchToken(b, st), 200, func(base string, i int) *http.Request {
 		u := fmt.Sprintf("%s/Users?filter=userName+eq+%%22user%06d@bench.example%%22", base, (i*7919)%benchUsers)
@@ -103,7 +104,7 @@ func BenchmarkFilteredGet(b *testing.B) {
 // 100,000.
 func BenchmarkListPage(b *testing.B) {
 	st := benchStore(b, benchUsers)
-	h := New(Options{Store: st, Config: mustCfg(b)})
+	h := New(Options{Store: st, Config: mustCfg(b), Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	defer h.Flush()
 	benchRequests(b, h, benchToken(b, st), 200, func(base string, i int) *http.Request {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/Users?startIndex=%d&count=100", base, 1+(i*101)%(benchUsers-100)), nil)
@@ -115,7 +116,7 @@ func BenchmarkListPage(b *testing.B) {
 // pipeline) with 100,000 stored.
 func BenchmarkPost(b *testing.B) {
 	st := benchStore(b, benchUsers)
-	h := New(Options{Store: st, Config: mustCfg(b)})
+	h := New(Options{Store: st, Config: mustCfg(b), Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	defer h.Flush()
 	benchRequests(b, h, benchToken(b, st), 201, func(base string, i int) *http.Request {
 		body := fmt.Sprintf(`{"schemas":[%q,%q],"userName":"new%07d@bench.example","externalId":"N%07d","displayName":"New %d","active":true,%q:{"employeeNumber":"N%07d","department":"D1"}}`,
@@ -130,7 +131,7 @@ func BenchmarkPost(b *testing.B) {
 // lifecycle pipeline) with 100,000 stored.
 func BenchmarkPatch(b *testing.B) {
 	st := benchStore(b, benchUsers)
-	h := New(Options{Store: st, Config: mustCfg(b)})
+	h := New(Options{Store: st, Config: mustCfg(b), Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	defer h.Flush()
 	benchRequests(b, h, benchToken(b, st), 200, func(base string, i int) *http.Request {
 		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"%s:department","value":"D%d"}]}`, URNEnterprise, 100+i)

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,7 +33,7 @@ func BenchmarkVsSCIMMY(b *testing.B) {
 		n = v
 	}
 	st := benchStore(b, n)
-	h := New(Options{Store: st, Config: mustCfg(b)})
+	h := New(Options{Store: st, Config: mustCfg(b), Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	defer h.Flush()
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -42,8 +42,8 @@ const (
 type Options struct {
 	Store  Store
 	Config *config.Config
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger *slog.Logger     // required
+	Now    func() time.Time // the clock; required
 	// Engine, when set, plans provisioning for every pushed change.
 	Engine *provision.Engine
 	// Imports applies the pushed changes; nil: one made of Store, Config,
@@ -79,15 +79,16 @@ type cachedToken struct {
 	at  time.Time
 }
 
-// New builds the handler.
+// New builds the handler. Options.Logger and Options.Now are required:
+// New panics without them (a programming error).
 func New(o Options) *Handler {
+	if o.Logger == nil {
+		panic("scim.New: Options.Logger is nil")
+	}
+	if o.Now == nil {
+		panic("scim.New: Options.Now is nil")
+	}
 	h := &Handler{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, engine: o.Engine, ttl: o.TokenCache, tokens: map[string]cachedToken{}}
-	if h.log == nil {
-		h.log = slog.Default()
-	}
-	if h.now == nil {
-		h.now = time.Now
-	}
 	if h.cfg == nil {
 		h.cfg = config.Default()
 	}

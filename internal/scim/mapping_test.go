@@ -2,6 +2,7 @@ package scim
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func newEnvConfig(t *testing.T, st store.Store, yaml string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Options{Store: st, Config: cfg})
+	h := New(Options{Store: st, Config: cfg, Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	t.Cleanup(h.Flush)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h)

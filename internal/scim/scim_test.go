@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -49,7 +50,7 @@ func newEnv(t *testing.T, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Options{Store: st, Config: cfg})
+	h := New(Options{Store: st, Config: cfg, Logger: slog.New(slog.DiscardHandler), Now: time.Now})
 	t.Cleanup(h.Flush)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h)

@@ -30,10 +30,10 @@ const Actor = "workflow"
 
 // Options tune the engine.
 type Options struct {
-	Now  func() time.Time // default time.Now
+	Now  func() time.Time // the clock; required
 	Poll time.Duration    // idle wait between passes; default 1 s
-	Log  *slog.Logger
-	HTTP *http.Client // for webhook steps; default a client with a 10 s timeout
+	Log  *slog.Logger     // required
+	HTTP *http.Client     // for webhook steps; default a client with a 10 s timeout
 	// RevokesSessions reports whether an app's connector can end sessions
 	// and tokens (provision.Engine.RevokesSessions); it names, in the
 	// revoke_sessions step's evidence, the apps that offer no revocation.
@@ -63,6 +63,12 @@ type Engine struct {
 // New checks the playbooks of cfg (the defaults when it has none) and
 // makes an engine.
 func New(st Store, cfg *config.Config, opt Options) (*Engine, error) {
+	if opt.Log == nil {
+		return nil, errors.New("workflow.New: Options.Log is nil")
+	}
+	if opt.Now == nil {
+		return nil, errors.New("workflow.New: Options.Now is nil")
+	}
 	pb, err := Parse(cfg)
 	if err != nil {
 		return nil, err
@@ -71,14 +77,8 @@ func New(st Store, cfg *config.Config, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second
-	}
-	if opt.Log == nil {
-		opt.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	if opt.HTTP == nil {
 		opt.HTTP = &http.Client{Timeout: 10 * time.Second}

@@ -426,7 +426,7 @@ leaver.urgent:
 		if err := yaml.Unmarshal([]byte(bad), &cfg.Playbooks); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := New(f.st, cfg, Options{}); err == nil {
+		if _, err := New(f.st, cfg, Options{Log: slog.New(slog.DiscardHandler), Now: time.Now}); err == nil {
 			t.Fatalf("accepted bad playbooks:\n%s", bad)
 		}
 	}

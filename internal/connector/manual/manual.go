@@ -35,7 +35,7 @@ type Config struct {
 	// key, name, disabled, entitlements (separated by ";") and any others as
 	// attributes. Empty: the app cannot be read back.
 	AccountsFile string
-	Now          func() time.Time
+	Now          func() time.Time // the clock; required
 }
 
 // Connector turns changes into tasks.
@@ -51,14 +51,14 @@ func FromConfig(cfg Config) (*Connector, error) {
 	if cfg.App == "" || cfg.Tasks == nil {
 		return nil, errors.New("manual: App and Tasks are required")
 	}
+	if cfg.Now == nil {
+		return nil, errors.New("manual.FromConfig: Config.Now is nil")
+	}
 	if cfg.Team == "" {
 		cfg.Team = "it"
 	}
 	if cfg.Due <= 0 {
 		cfg.Due = 24 * time.Hour
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	return &Connector{cfg: cfg}, nil
 }

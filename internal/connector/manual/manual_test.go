@@ -160,7 +160,7 @@ func TestConformance(t *testing.T) {
 	}
 	defer st.Close()
 	file := filepath.Join(t.TempDir(), "payroll-accounts.csv")
-	c, err := manual.FromConfig(manual.Config{App: "payroll", Tasks: st, AccountsFile: file})
+	c, err := manual.FromConfig(manual.Config{App: "payroll", Tasks: st, AccountsFile: file, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestUnreadableAndTaskDetail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, _ := manual.FromConfig(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
+	c, _ := manual.FromConfig(manual.Config{App: "badge-system", Team: "facilities", Tasks: st, Now: time.Now})
 	ctx := context.Background()
 	if err := c.List(ctx, func(connector.Account) error { return nil }); !errors.Is(err, connector.ErrNotReadable) {
 		t.Fatalf("List without an export: %v", err)
@@ -240,7 +240,7 @@ func TestRevokeSessionsTask(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c, _ := manual.FromConfig(manual.Config{App: "badge-system", Team: "facilities", Tasks: st})
+	c, _ := manual.FromConfig(manual.Config{App: "badge-system", Team: "facilities", Tasks: st, Now: time.Now})
 	if connector.RevokerOf(c) == nil {
 		t.Fatal("the manual connector offers no session revocation")
 	}

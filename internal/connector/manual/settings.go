@@ -2,6 +2,7 @@ package manual
 
 import (
 	"context"
+	"time"
 
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -25,6 +26,8 @@ type App struct {
 	Tasks TaskStore
 	// Notify, when set, composes the messages telling the team of a task.
 	Notify func(ctx context.Context, t store.Task) ([]store.Notification, error)
+	// Now is the clock; required.
+	Now func() time.Time
 }
 
 // New builds the connector of a configured app.
@@ -33,5 +36,5 @@ func New(s Settings, app App) (*Connector, error) {
 	if team == "" {
 		team = app.Owner
 	}
-	return FromConfig(Config{App: app.Name, Team: team, Tasks: app.Tasks, Notify: app.Notify, AccountsFile: s.AccountsFile})
+	return FromConfig(Config{App: app.Name, Team: team, Tasks: app.Tasks, Notify: app.Notify, AccountsFile: s.AccountsFile, Now: app.Now})
 }
