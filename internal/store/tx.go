@@ -96,4 +96,16 @@ type Tx interface {
 	FinishNotificationRow(id int64, owner string, at time.Time, r NotificationResult) (bool, error)
 	// Notification reads a notification; ErrNotFound if absent.
 	Notification(id int64) (Notification, error)
+
+	// DueEvents lists the scheduled events effective at or before now, by
+	// effective time and ID.
+	DueEvents(now time.Time) ([]Event, error)
+	// Person reads a person record; ErrNotFound if absent.
+	Person(source, employeeID string) (Person, error)
+	// SetPersonStatus changes a person's status and update time.
+	SetPersonStatus(source, employeeID, status string, at time.Time) error
+	// MarkEventApplied marks an event applied at at and not provisioned.
+	MarkEventApplied(id int64, at time.Time) error
+	// BumpSourceSerial adds one to a source's serial.
+	BumpSourceSerial(source string) error
 }
