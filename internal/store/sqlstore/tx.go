@@ -274,7 +274,7 @@ func (t *txn) DueEvents(now time.Time) ([]store.Event, error) {
 }
 
 func (t *txn) Person(source, employeeID string) (store.Person, error) {
-	p, err := scanPerson(t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT `+strings.Join(personCols, ",")+` FROM persons WHERE source = ? AND employee_id = ?`),
+	p, err := scanPerson(t.s.txQueryRow(t.ctx, t.tx, t.s.rb(`SELECT `+strings.Join(personCols, ",")+` FROM persons WHERE source = ? AND employee_id = ?`),
 		source, employeeID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("person %s of %q: %w", employeeID, source, store.ErrNotFound)
