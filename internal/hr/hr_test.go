@@ -196,11 +196,11 @@ func TestLifecycleEvents(t *testing.T) {
 	}
 	// On 2026-07-01 in New York, the pre-hire starts and the scheduled leave happens.
 	nyMidnight := time.Date(2026, 7, 1, 4, 0, 0, 0, time.UTC)
-	done, err := st.ApplyDue(ctx, nyMidnight.Add(-time.Minute), "scheduler")
+	done, err := ApplyDue(ctx, st, nyMidnight.Add(-time.Minute), "scheduler")
 	if err != nil || len(done) != 0 {
 		t.Fatalf("applied before the date in the org's time zone: %d, %v", len(done), err)
 	}
-	done, _ = st.ApplyDue(ctx, nyMidnight, "scheduler")
+	done, _ = ApplyDue(ctx, st, nyMidnight, "scheduler")
 	if len(done) != 2 {
 		t.Fatalf("applied %d scheduled events, want 2", len(done))
 	}
@@ -290,7 +290,7 @@ func TestPrehireStartedByImport(t *testing.T) {
 	if p, _ := st.Person(ctx, "hris", "E2"); p.Status != store.StatusActive {
 		t.Fatalf("E2 is %s", p.Status)
 	}
-	if done, _ := st.ApplyDue(ctx, now, "scheduler"); len(done) != 0 {
+	if done, _ := ApplyDue(ctx, st, now, "scheduler"); len(done) != 0 {
 		t.Fatalf("the scheduled joiner was applied again: %+v", done)
 	}
 	evs, _ := st.Events(ctx, store.EventFilter{EmployeeID: "E2", Type: store.EventJoiner})

@@ -122,7 +122,7 @@ func ApplyPush(ctx context.Context, st Store, cfg *config.Config, src *config.So
 				return PushResult{}, err
 			}
 		}
-		res, err := st.ApplyPersonChange(ctx, c)
+		res, err := ApplyPersonChange(ctx, st, c)
 		if errors.Is(err, store.ErrConflict) && attempt < 3 {
 			continue // the person changed under us: diff again
 		}
@@ -134,6 +134,181 @@ func ApplyPush(ctx context.Context, st Store, cfg *config.Config, src *config.So
 		}
 		return PushResult{ImportID: res.ImportID, Held: res.Held, Reason: res.Reason, Events: c.Events}, nil
 	}
+}
+
+// ApplyPersonChange writes one pushed person change (see
+// store.PersonChange) in one shared write transaction: the SCIM writes,
+// then, unless the change is held, the person, its events (with the
+// audit entries of the applied ones), its provisioning and its counts
+// added to its window's import; c.Entries are written either way.
+//
+// The burst safeguard: when the change deactivates someone and the
+// source has a limit, the change is held if a burst of the source's
+// pushes is already held, or if the applied leavers of the source in the
+// hour before c.Import.CreatedAt and this change's exceed
+// c.MaxLeaversPerHour (or c.MaxLeaversPercent of its active persons). A
+// held change is added to the held burst (hr.push.held, with the
+// reason) or starts one in a new held import (c.HeldID; hr.import.held);
+// the person is not written until the import is approved.
+//
+// The stored person must still be c.Expect (store.ErrConflict if not); a
+// SCIM write at a stale version fails with store.ErrVersion.
+func ApplyPersonChange(ctx context.Context, st store.SharedTransactor, c store.PersonChange) (store.PersonChangeResult, error) {
+	var res store.PersonChangeResult
+	err := st.InSharedTx(ctx, func(tx store.Tx) error {
+		var err error
+		res, err = applyPersonChange(tx, c)
+		return err
+	})
+	return res, err
+}
+
+func applyPersonChange(tx store.Tx, c store.PersonChange) (store.PersonChangeResult, error) {
+	res := store.PersonChangeResult{ImportID: c.Import.ID}
+	imp := c.Import
+	at := imp.CreatedAt
+	source := imp.Source
+	if c.Person != nil && c.Person.Source != source {
+		return res, fmt.Errorf("person of source %q in a change of source %q", c.Person.Source, source)
+	}
+	// The person must be as it was read.
+	employee := ""
+	if c.Person != nil {
+		employee = c.Person.EmployeeID
+	} else if c.Expect != nil {
+		employee = c.Expect.EmployeeID
+	}
+	if employee != "" {
+		p, err := tx.Person(source, employee)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if c.Expect != nil {
+				return res, fmt.Errorf("%w: person %s of %q was removed", store.ErrConflict, employee, source)
+			}
+		case err != nil:
+			return res, err
+		default:
+			if c.Expect == nil || c.Expect.Status != p.Status || micro(c.Expect.UpdatedAt) != micro(p.UpdatedAt) {
+				return res, fmt.Errorf("%w: person %s of %q changed since it was read", store.ErrConflict, employee, source)
+			}
+		}
+	}
+	if err := tx.WriteSCIM(c.Writes); err != nil {
+		return res, err
+	}
+	serial, err := tx.SourceSerial(source)
+	if err != nil {
+		return res, err
+	}
+	imp.BaseSerial = serial
+	leavers := 0
+	for _, e := range c.Events {
+		if e.Type == store.EventLeaver && e.State == store.EventApplied {
+			leavers++
+		}
+	}
+	// Burst safeguard: deactivations beyond the hourly rate, and every
+	// deactivation while a burst is held, wait for approval.
+	var held store.Import
+	var heldPersons []store.Person
+	var heldEvents []store.Event
+	if leavers > 0 && (c.MaxLeaversPerHour > 0 || c.MaxLeaversPercent > 0) {
+		held, heldPersons, heldEvents, err = tx.HeldPush(source)
+		if err != nil {
+			return res, err
+		}
+		allowed := c.MaxLeaversPerHour
+		if c.MaxLeaversPercent > 0 {
+			active, err := tx.CountActivePersons(source)
+			if err != nil {
+				return res, err
+			}
+			allowed = int(float64(active) * c.MaxLeaversPercent / 100)
+		}
+		recent, err := tx.CountAppliedLeaversSince(source, at.Add(-time.Hour))
+		if err != nil {
+			return res, err
+		}
+		if held.ID != "" || recent+leavers > allowed {
+			res.Held = true
+			res.Reason = fmt.Sprintf("%d deactivations in the last hour exceed safeguards.max_leavers %d per hour", recent+leavers, allowed)
+			if held.ID != "" {
+				res.Reason = "a burst of deactivations is held (import " + held.ID + ")"
+			}
+		}
+	}
+	var entries []audit.Entry
+	if res.Held {
+		if c.Person != nil {
+			heldPersons = append(heldPersons, *c.Person)
+		}
+		heldID := held.ID
+		if heldID == "" {
+			heldID = c.HeldID
+			if heldID == "" {
+				heldID = fmt.Sprintf("%s_held_%d", c.Import.ID, micro(at))
+			}
+		}
+		for _, e := range c.Events {
+			e.ImportID = heldID
+			heldEvents = append(heldEvents, e)
+		}
+		if held.ID != "" {
+			res.ImportID = held.ID
+			held.Rows += imp.Rows
+			held.Leavers += imp.Leavers
+			held.Movers += imp.Movers
+			held.Changes += imp.Changes
+			if err := tx.UpdateHeldImport(held, heldPersons, heldEvents); err != nil {
+				return res, err
+			}
+			entries = append(entries, audit.New(at, imp.Actor, "hr.push.held", source, held.ID, employee, nil, map[string]any{"reason": res.Reason}))
+		} else {
+			imp.Status = store.ImportHeld
+			imp.Reason = res.Reason
+			imp.ID = heldID
+			res.ImportID = imp.ID
+			if err := tx.InsertHeldImport(imp, heldPersons, heldEvents); err != nil {
+				return res, err
+			}
+			entries = append(entries, store.ImportEntry(imp, "hr.import.held", imp.Actor, at))
+		}
+	} else {
+		for i := range c.Events {
+			e := &c.Events[i]
+			e.ImportID = imp.ID
+			if e.State == store.EventApplied {
+				e.AppliedAt = at
+				entries = append(entries, store.EventEntry(*e, imp.Actor, at))
+			}
+		}
+		var persons []store.Person
+		if c.Person != nil {
+			persons = []store.Person{*c.Person}
+		}
+		if err := tx.ApplyChanges(persons, c.Events, c.Prov != nil); err != nil {
+			return res, err
+		}
+		if err := tx.QueueProvision(c.Prov); err != nil {
+			return res, err
+		}
+		// Count the push into its window's import; its events' audit
+		// entries (and the SCIM request's) record it.
+		imp.Status = store.ImportApplied
+		if err := tx.AddToImport(imp); err != nil {
+			return res, err
+		}
+	}
+	return res, tx.AppendAudit(append(entries, c.Entries...)...)
+}
+
+// micro is a time as the store keeps it: microseconds since the epoch,
+// 0 for the zero time.
+func micro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
 }
 
 // PushWindowID is the import that pushes of a source in the hour of at

@@ -21,8 +21,9 @@ type Store interface {
 	// A non-nil prov is queued in the same transaction (not for held imports),
 	// and the import's applied events are marked provisioned.
 	ApplyImport(ctx context.Context, imp store.Import, persons []store.Person, events []store.Event, entries []audit.Entry, prov *store.ProvisionBatch) error
-	// ApplyPersonChange writes one pushed person change (see store.PersonChange).
-	ApplyPersonChange(ctx context.Context, c store.PersonChange) (store.PersonChangeResult, error)
+	// InSharedTx runs the writes of a pushed person change
+	// (ApplyPersonChange).
+	store.SharedTransactor
 	// DecideImport approves (applying its held events, which must still fit
 	// the current state) or rejects a held import, with an audit entry.
 	// Approving does what ApplyImport does for an applied import: a non-nil

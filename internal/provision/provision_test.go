@@ -918,7 +918,7 @@ func TestPrehireReadyBeforeStartEnabledOnIt(t *testing.T) {
 		t.Fatalf("an active joiner's account: %+v, %v", ann, err)
 	}
 	// The start date comes: the scheduled joiner is applied and planned.
-	due, err := e.st.ApplyDue(ctx, time.Now().AddDate(0, 0, 4), "scheduler")
+	due, err := hr.ApplyDue(ctx, e.st, time.Now().AddDate(0, 0, 4), "scheduler")
 	if err != nil || len(due) != 1 || due[0].EmployeeID != "E9" || due[0].Type != store.EventJoiner {
 		t.Fatalf("due events %+v, %v", due, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/request"
 )
 
@@ -66,7 +67,7 @@ func (s *Scheduler) RunOnce(ctx context.Context) (int, error) {
 // ApplyDue applies every scheduled lifecycle event that is due now and
 // logs what it applied.
 func (s *Scheduler) ApplyDue(ctx context.Context) (int, error) {
-	evs, err := s.st.ApplyDue(ctx, s.now(), Actor)
+	evs, err := hr.ApplyDue(ctx, s.st, s.now(), Actor)
 	if err != nil {
 		return 0, err
 	}

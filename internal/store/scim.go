@@ -131,6 +131,7 @@ type SCIMStore interface {
 	// WriteSCIM writes resources that feed no person (groups), with their
 	// audit entries, in one transaction.
 	WriteSCIM(ctx context.Context, writes []SCIMWrite, entries []audit.Entry) error
-	// ApplyPersonChange writes one pushed person change (see PersonChange).
-	ApplyPersonChange(ctx context.Context, c PersonChange) (PersonChangeResult, error)
+	// InSharedTx runs the writes of a pushed person change
+	// (hr.ApplyPersonChange).
+	SharedTransactor
 }

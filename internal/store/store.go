@@ -146,11 +146,6 @@ type Store interface {
 	// prov (planned from HeldImport) is queued in the same transaction and
 	// the import's applied events are marked provisioned.
 	DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time, prov *ProvisionBatch) (Import, error)
-	// ApplyDue applies every scheduled event effective at or before now:
-	// a joiner or rehire makes the person active, a leaver makes them left.
-	// A new event for a person whose start or end date changed cancels the
-	// person's earlier scheduled events.
-	ApplyDue(ctx context.Context, now time.Time, actor string) ([]Event, error)
 
 	// RejectImport records an invalid feed (imp.Status == ImportRejected,
 	// with its Errors) and its audit entry, and nothing else: no person,

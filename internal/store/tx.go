@@ -19,6 +19,17 @@ type Transactor interface {
 	InTx(ctx context.Context, fn func(tx Tx) error) error
 }
 
+// SharedTransactor runs small writes that arrive together (SCIM pushes)
+// as InTx does, but lets them share a transaction and its durable commit.
+type SharedTransactor interface {
+	// InSharedTx runs fn in a write transaction of the single writer that
+	// other small writes may share, inside a savepoint of its own: an
+	// error from fn undoes only what fn did. Once fn started, ctx's
+	// cancellation no longer applies to its statements (cancelling one
+	// would abort the shared transaction). fn must not call the Store.
+	InSharedTx(ctx context.Context, fn func(tx Tx) error) error
+}
+
 // Tx is one write transaction: row operations without rules, the audit
 // chain and the notification outbox. It is valid only inside the function
 // given to InTx. Times are stored with microsecond precision.
@@ -96,4 +107,49 @@ type Tx interface {
 	FinishNotificationRow(id int64, owner string, at time.Time, r NotificationResult) (bool, error)
 	// Notification reads a notification; ErrNotFound if absent.
 	Notification(id int64) (Notification, error)
+
+	// DueEvents lists the scheduled events effective at or before now, by
+	// effective time and ID.
+	DueEvents(now time.Time) ([]Event, error)
+	// Person reads a person record; ErrNotFound if absent.
+	Person(source, employeeID string) (Person, error)
+	// SetPersonStatus changes a person's status and update time.
+	SetPersonStatus(source, employeeID, status string, at time.Time) error
+	// MarkEventApplied marks an event applied at at and not provisioned.
+	MarkEventApplied(id int64, at time.Time) error
+	// BumpSourceSerial adds one to a source's serial.
+	BumpSourceSerial(source string) error
+	// SourceSerial reads a source's serial, creating the source (serial
+	// 0) when it is new.
+	SourceSerial(source string) (int64, error)
+
+	// WriteSCIM writes SCIM resources (see SCIMStore.WriteSCIM): a version
+	// mismatch is ErrVersion, a taken userName or employee ErrUniqueness.
+	WriteSCIM(writes []SCIMWrite) error
+	// ApplyChanges upserts person records and inserts events (marked
+	// provisioned when provisioned is true), cancelling first the
+	// scheduled events of persons whose dates an applied event changes,
+	// as ApplyImport does.
+	ApplyChanges(persons []Person, events []Event, provisioned bool) error
+	// QueueProvision queues a provisioning batch; nil queues nothing.
+	QueueProvision(b *ProvisionBatch) error
+	// AddToImport inserts an import, or adds its counts (rows, joiners,
+	// movers, leavers, rehires, changes, unchanged) to the stored import
+	// of its ID.
+	AddToImport(imp Import) error
+	// HeldPush reads the newest held import of source whose file is
+	// "scim", with the persons and events it keeps; a zero Import when
+	// there is none.
+	HeldPush(source string) (Import, []Person, []Event, error)
+	// InsertHeldImport stores a new import keeping persons and events
+	// until it is decided (see HeldImport).
+	InsertHeldImport(imp Import, persons []Person, events []Event) error
+	// UpdateHeldImport writes the counts rows, leavers, movers and changes
+	// of a held import and replaces the persons and events it keeps.
+	UpdateHeldImport(imp Import, persons []Person, events []Event) error
+	// CountActivePersons counts the active persons of a source.
+	CountActivePersons(source string) (int, error)
+	// CountAppliedLeaversSince counts the applied leaver events of a
+	// source created after since.
+	CountAppliedLeaversSince(source string, since time.Time) (int, error)
 }

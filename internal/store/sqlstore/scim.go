@@ -495,185 +495,103 @@ func (s *DB) SCIMGroupsOf(ctx context.Context, ids []string) (map[string][]store
 	return out, nil
 }
 
-func (s *DB) ApplyPersonChange(ctx context.Context, c store.PersonChange) (store.PersonChangeResult, error) {
-	res := store.PersonChangeResult{ImportID: c.Import.ID}
-	err := s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res = store.PersonChangeResult{ImportID: c.Import.ID}
-		imp := c.Import
-		at := imp.CreatedAt
-		source := imp.Source
-		if c.Person != nil && c.Person.Source != source {
-			return fmt.Errorf("store: person of source %q in a change of source %q", c.Person.Source, source)
-		}
-		// The person must be as it was read.
-		employee := ""
-		if c.Person != nil {
-			employee = c.Person.EmployeeID
-		} else if c.Expect != nil {
-			employee = c.Expect.EmployeeID
-		}
-		if employee != "" {
-			var status string
-			var updated int64
-			err := s.txQueryRow(ctx, tx, s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`), source, employee).Scan(&status, &updated)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				if c.Expect != nil {
-					return fmt.Errorf("%w: person %s of %q was removed", store.ErrConflict, employee, source)
-				}
-			case err != nil:
-				return fmt.Errorf("store: person %s: %w", employee, err)
-			default:
-				if c.Expect == nil || c.Expect.Status != status || micros(c.Expect.UpdatedAt) != updated {
-					return fmt.Errorf("%w: person %s of %q changed since it was read", store.ErrConflict, employee, source)
-				}
-			}
-		}
-		if err := s.scimWrites(ctx, tx, c.Writes); err != nil {
-			return err
-		}
-		var serial int64
-		err := s.txQueryRow(ctx, tx, s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
-		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := s.txExec(ctx, tx, s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
-				return fmt.Errorf("store: source %q: %w", source, err)
-			}
-		} else if err != nil {
-			return fmt.Errorf("store: source %q: %w", source, err)
-		}
-		imp.BaseSerial = serial
-		leavers := 0
-		for _, e := range c.Events {
-			if e.Type == store.EventLeaver && e.State == store.EventApplied {
-				leavers++
-			}
-		}
-		// Burst safeguard: deactivations beyond the hourly rate, and every
-		// deactivation while a burst is held, wait for approval.
-		var held store.Import
-		var heldPay string
-		if leavers > 0 && (c.MaxLeaversPerHour > 0 || c.MaxLeaversPercent > 0) {
-			held, heldPay, err = s.heldPush(ctx, tx, source)
-			if err != nil {
-				return err
-			}
-			allowed := c.MaxLeaversPerHour
-			if c.MaxLeaversPercent > 0 {
-				var active int
-				if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&active); err != nil {
-					return fmt.Errorf("store: active persons: %w", err)
-				}
-				allowed = int(float64(active) * c.MaxLeaversPercent / 100)
-			}
-			var recent int
-			if err := s.txQueryRow(ctx, tx, s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
-				source, micros(at.Add(-time.Hour))).Scan(&recent); err != nil {
-				return fmt.Errorf("store: recent leavers: %w", err)
-			}
-			if held.ID != "" || recent+leavers > allowed {
-				res.Held = true
-				res.Reason = fmt.Sprintf("%d deactivations in the last hour exceed safeguards.max_leavers %d per hour", recent+leavers, allowed)
-				if held.ID != "" {
-					res.Reason = "a burst of deactivations is held (import " + held.ID + ")"
-				}
-			}
-		}
-		var entries []audit.Entry
-		if res.Held {
-			var p heldPayload
-			if held.ID != "" {
-				if err := json.Unmarshal([]byte(heldPay), &p); err != nil {
-					return fmt.Errorf("store: import %s payload: %w", held.ID, err)
-				}
-			}
-			if c.Person != nil {
-				p.Persons = append(p.Persons, *c.Person)
-			}
-			heldID := held.ID
-			if heldID == "" {
-				heldID = c.HeldID
-				if heldID == "" {
-					heldID = fmt.Sprintf("%s_held_%d", c.Import.ID, micros(at))
-				}
-			}
-			for _, e := range c.Events {
-				e.ImportID = heldID
-				p.Events = append(p.Events, e)
-			}
-			b, err := json.Marshal(p)
-			if err != nil {
-				return fmt.Errorf("store: held payload: %w", err)
-			}
-			if held.ID != "" {
-				res.ImportID = held.ID
-				held.Rows += imp.Rows
-				held.Leavers += imp.Leavers
-				held.Movers += imp.Movers
-				held.Changes += imp.Changes
-				if _, err := s.txExec(ctx, tx, s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
-					string(b), held.Rows, held.Leavers, held.Movers, held.Changes, held.ID); err != nil {
-					return fmt.Errorf("store: held import %s: %w", held.ID, err)
-				}
-				entries = append(entries, audit.New(at, imp.Actor, "hr.push.held", source, held.ID, employee, nil, map[string]any{"reason": res.Reason}))
-			} else {
-				imp.Status = store.ImportHeld
-				imp.Reason = res.Reason
-				imp.ID = heldID
-				res.ImportID = imp.ID
-				if err := s.insertImport(ctx, tx, imp, string(b)); err != nil {
-					return err
-				}
-				entries = append(entries, store.ImportEntry(imp, "hr.import.held", imp.Actor, at))
-			}
-		} else {
-			for i := range c.Events {
-				e := &c.Events[i]
-				e.ImportID = imp.ID
-				if e.State == store.EventApplied {
-					e.AppliedAt = at
-					entries = append(entries, store.EventEntry(*e, imp.Actor, at))
-				}
-			}
-			var persons []store.Person
-			if c.Person != nil {
-				persons = []store.Person{*c.Person}
-			}
-			if err := s.applyChanges(ctx, tx, persons, c.Events, c.Prov != nil, nil); err != nil {
-				return err
-			}
-			if err := s.queue(ctx, tx, c.Prov); err != nil {
-				return err
-			}
-			// Count the push into its window's import; its events' audit
-			// entries (and the SCIM request's) record it.
-			imp.Status = store.ImportApplied
-			if err := s.bulk(ctx, tx, "imports", importCols, [][]any{importRow(imp, "")}, ` ON CONFLICT (id) DO UPDATE SET
-				rows = imports.rows + excluded.rows, joiners = imports.joiners + excluded.joiners,
-				movers = imports.movers + excluded.movers, leavers = imports.leavers + excluded.leavers,
-				rehires = imports.rehires + excluded.rehires, changes = imports.changes + excluded.changes,
-				unchanged = imports.unchanged + excluded.unchanged`); err != nil {
-				return err
-			}
-		}
-		return s.appendAudit(ctx, tx, append(entries, c.Entries...))
+// InSharedTx runs fn as one grouped write (see writeGrouped): it may
+// share a transaction and its commit with other small writes, inside a
+// savepoint of its own.
+func (s *DB) InSharedTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.writeGrouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return fn(&txn{s: s, ctx: ctx, tx: tx})
 	})
-	return res, err
 }
 
-// heldPush finds the held import collecting a burst of pushed
-// deactivations of source, if any.
-func (s *DB) heldPush(ctx context.Context, tx *sql.Tx, source string) (store.Import, string, error) {
-	var payload string
-	imp, err := scanImport(tx.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(importCols, ",")+` FROM imports
-		WHERE source = ? AND status = 'held' AND file = 'scim' ORDER BY created_at DESC LIMIT 1`), source))
+func (t *txn) WriteSCIM(writes []store.SCIMWrite) error {
+	return t.s.scimWrites(t.ctx, t.tx, writes)
+}
+
+func (t *txn) SourceSerial(source string) (int64, error) {
+	var serial int64
+	err := t.s.txQueryRow(t.ctx, t.tx, t.s.rb(`SELECT serial FROM sources WHERE name = ?`), source).Scan(&serial)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Import{}, "", nil
+		if _, err := t.s.txExec(t.ctx, t.tx, t.s.rb(`INSERT INTO sources (name, serial, held_import) VALUES (?, 0, '')`), source); err != nil {
+			return 0, fmt.Errorf("store: source %q: %w", source, err)
+		}
+		return 0, nil
 	}
 	if err != nil {
-		return imp, "", fmt.Errorf("store: held pushes of %q: %w", source, err)
+		return 0, fmt.Errorf("store: source %q: %w", source, err)
 	}
-	if err := tx.QueryRowContext(ctx, s.rb(`SELECT payload FROM imports WHERE id = ?`), imp.ID).Scan(&payload); err != nil {
-		return imp, "", fmt.Errorf("store: import %s: %w", imp.ID, err)
+	return serial, nil
+}
+
+func (t *txn) HeldPush(source string) (store.Import, []store.Person, []store.Event, error) {
+	var payload string
+	imp, err := scanImport(t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT `+strings.Join(importCols, ",")+` FROM imports
+		WHERE source = ? AND status = 'held' AND file = 'scim' ORDER BY created_at DESC LIMIT 1`), source))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Import{}, nil, nil, nil
 	}
-	return imp, payload, nil
+	if err != nil {
+		return store.Import{}, nil, nil, fmt.Errorf("store: held pushes of %q: %w", source, err)
+	}
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT payload FROM imports WHERE id = ?`), imp.ID).Scan(&payload); err != nil {
+		return store.Import{}, nil, nil, fmt.Errorf("store: import %s: %w", imp.ID, err)
+	}
+	var p heldPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		return store.Import{}, nil, nil, fmt.Errorf("store: import %s payload: %w", imp.ID, err)
+	}
+	return imp, p.Persons, p.Events, nil
+}
+
+func (t *txn) UpdateHeldImport(imp store.Import, persons []store.Person, events []store.Event) error {
+	b, err := json.Marshal(heldPayload{Persons: persons, Events: events})
+	if err != nil {
+		return fmt.Errorf("store: held payload: %w", err)
+	}
+	if _, err := t.s.txExec(t.ctx, t.tx, t.s.rb(`UPDATE imports SET payload = ?, rows = ?, leavers = ?, movers = ?, changes = ? WHERE id = ?`),
+		string(b), imp.Rows, imp.Leavers, imp.Movers, imp.Changes, imp.ID); err != nil {
+		return fmt.Errorf("store: held import %s: %w", imp.ID, err)
+	}
+	return nil
+}
+
+func (t *txn) InsertHeldImport(imp store.Import, persons []store.Person, events []store.Event) error {
+	b, err := json.Marshal(heldPayload{Persons: persons, Events: events})
+	if err != nil {
+		return fmt.Errorf("store: held payload: %w", err)
+	}
+	return t.s.insertImport(t.ctx, t.tx, imp, string(b))
+}
+
+func (t *txn) CountActivePersons(source string) (int, error) {
+	var n int
+	if err := t.s.txQueryRow(t.ctx, t.tx, t.s.rb(`SELECT count(*) FROM persons WHERE source = ? AND status = 'active'`), source).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: active persons: %w", err)
+	}
+	return n, nil
+}
+
+func (t *txn) CountAppliedLeaversSince(source string, since time.Time) (int, error) {
+	var n int
+	if err := t.s.txQueryRow(t.ctx, t.tx, t.s.rb(`SELECT count(*) FROM events WHERE type = 'leaver' AND state = 'applied' AND source = ? AND created_at > ?`),
+		source, micros(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: recent leavers: %w", err)
+	}
+	return n, nil
+}
+
+func (t *txn) ApplyChanges(persons []store.Person, events []store.Event, provisioned bool) error {
+	return t.s.applyChanges(t.ctx, t.tx, persons, events, provisioned, nil)
+}
+
+func (t *txn) QueueProvision(b *store.ProvisionBatch) error {
+	return t.s.queue(t.ctx, t.tx, b)
+}
+
+func (t *txn) AddToImport(imp store.Import) error {
+	return t.s.bulk(t.ctx, t.tx, "imports", importCols, [][]any{importRow(imp, "")}, ` ON CONFLICT (id) DO UPDATE SET
+		rows = imports.rows + excluded.rows, joiners = imports.joiners + excluded.joiners,
+		movers = imports.movers + excluded.movers, leavers = imports.leavers + excluded.leavers,
+		rehires = imports.rehires + excluded.rehires, changes = imports.changes + excluded.changes,
+		unchanged = imports.unchanged + excluded.unchanged`)
 }

@@ -812,59 +812,6 @@ func (s *DB) unchangedSince(ctx context.Context, tx *sql.Tx, id string, events [
 	return nil
 }
 
-func (s *DB) ApplyDue(ctx context.Context, now time.Time, actor string) ([]store.Event, error) {
-	var done []store.Event
-	now = now.UTC().Truncate(time.Microsecond)
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, s.rb(eventSelect+`
-			WHERE e.state = 'scheduled' AND e.effective_at <= ? ORDER BY e.effective_at, e.id`), micros(now))
-		if err != nil {
-			return fmt.Errorf("store: due events: %w", err)
-		}
-		var due []store.Event
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("store: %w", err)
-			}
-			due = append(due, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		var entries []audit.Entry
-		for _, e := range due {
-			p, err := scanPerson(tx.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(personCols, ",")+` FROM persons WHERE source = ? AND employee_id = ?`), e.Source, e.EmployeeID))
-			if err != nil {
-				return fmt.Errorf("store: person %s of event %d: %w", e.EmployeeID, e.ID, err)
-			}
-			before := p
-			p.Status = store.StatusActive
-			if e.Type == store.EventLeaver {
-				p.Status = store.StatusLeft
-			}
-			p.UpdatedAt = now
-			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE persons SET status = ?, updated_at = ? WHERE source = ? AND employee_id = ?`),
-				p.Status, micros(now), p.Source, p.EmployeeID); err != nil {
-				return fmt.Errorf("store: person %s: %w", p.EmployeeID, err)
-			}
-			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE events SET state = 'applied', applied_at = ?, provisioned = 0 WHERE id = ?`), micros(now), e.ID); err != nil {
-				return fmt.Errorf("store: event %d: %w", e.ID, err)
-			}
-			if _, err := tx.ExecContext(ctx, s.rb(`UPDATE sources SET serial = serial + 1 WHERE name = ?`), e.Source); err != nil {
-				return fmt.Errorf("store: source %q: %w", e.Source, err)
-			}
-			e.State, e.AppliedAt, e.Before, e.After = store.EventApplied, now, &before, &p
-			entries = append(entries, store.EventEntry(e, actor, now))
-			done = append(done, e)
-		}
-		return s.appendAudit(ctx, tx, entries)
-	})
-	return done, err
-}
-
 func (s *DB) Import(ctx context.Context, id string) (store.Import, error) {
 	i, err := scanImport(s.db.QueryRowContext(ctx, s.rb(`SELECT `+strings.Join(importCols[:len(importCols)-1], ",")+`, '' FROM imports WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {

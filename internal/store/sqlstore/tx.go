@@ -267,3 +267,42 @@ func (t *txn) Notification(id int64) (store.Notification, error) {
 	}
 	return n, nil
 }
+
+func (t *txn) DueEvents(now time.Time) ([]store.Event, error) {
+	return queryAll(t.ctx, t.tx, "store: due events", scanEvent,
+		t.s.rb(eventSelect+` WHERE e.state = 'scheduled' AND e.effective_at <= ? ORDER BY e.effective_at, e.id`), micros(now))
+}
+
+func (t *txn) Person(source, employeeID string) (store.Person, error) {
+	p, err := scanPerson(t.s.txQueryRow(t.ctx, t.tx, t.s.rb(`SELECT `+strings.Join(personCols, ",")+` FROM persons WHERE source = ? AND employee_id = ?`),
+		source, employeeID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("person %s of %q: %w", employeeID, source, store.ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: person %s: %w", employeeID, err)
+	}
+	return p, nil
+}
+
+func (t *txn) SetPersonStatus(source, employeeID, status string, at time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE persons SET status = ?, updated_at = ? WHERE source = ? AND employee_id = ?`),
+		status, micros(at), source, employeeID); err != nil {
+		return fmt.Errorf("store: person %s: %w", employeeID, err)
+	}
+	return nil
+}
+
+func (t *txn) MarkEventApplied(id int64, at time.Time) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE events SET state = 'applied', applied_at = ?, provisioned = 0 WHERE id = ?`), micros(at), id); err != nil {
+		return fmt.Errorf("store: event %d: %w", id, err)
+	}
+	return nil
+}
+
+func (t *txn) BumpSourceSerial(source string) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE sources SET serial = serial + 1 WHERE name = ?`), source); err != nil {
+		return fmt.Errorf("store: source %q: %w", source, err)
+	}
+	return nil
+}

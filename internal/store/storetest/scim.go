@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -33,7 +34,7 @@ func pushJoiner(t *testing.T, st store.Store, id, employee string) store.Person 
 		Effective: t0, After: &p, CreatedAt: t0}
 	imp := pushImport("push_" + id)
 	imp.Joiners = 1
-	res, err := st.ApplyPersonChange(context.Background(), store.PersonChange{Import: imp, Person: &p, Events: []store.Event{e},
+	res, err := hr.ApplyPersonChange(context.Background(), st, store.PersonChange{Import: imp, Person: &p, Events: []store.Event{e},
 		Writes: []store.SCIMWrite{{Resource: scimUser(id, "user-"+id, employee)}}})
 	if err != nil || res.Held {
 		t.Fatalf("push joiner %s: %+v %v", id, res, err)
@@ -54,7 +55,7 @@ func pushLeaver(st store.Store, id string, old store.Person, limit int) (store.P
 		return store.PersonChangeResult{}, err
 	}
 	cur.Doc = []byte(`{"active":false}`)
-	return st.ApplyPersonChange(context.Background(), store.PersonChange{Import: imp, Person: &gone, Expect: &old,
+	return hr.ApplyPersonChange(context.Background(), st, store.PersonChange{Import: imp, Person: &gone, Expect: &old,
 		Events: []store.Event{e}, Writes: []store.SCIMWrite{{Resource: cur}}, MaxLeaversPerHour: limit})
 }
 
@@ -313,7 +314,7 @@ func testPersonChangeAppliesAtomically(t *testing.T, b Backend) {
 	p9.Source = "hr-scim"
 	imp9 := pushImport("push_u1")
 	imp9.Joiners, imp9.CreatedAt = 1, t0.Add(time.Minute)
-	if _, err := st.ApplyPersonChange(ctx, store.PersonChange{Import: imp9, Person: &p9,
+	if _, err := hr.ApplyPersonChange(ctx, st, store.PersonChange{Import: imp9, Person: &p9,
 		Events: []store.Event{{Source: "hr-scim", EmployeeID: "E9", Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &p9, CreatedAt: t0}},
 		Writes: []store.SCIMWrite{{Resource: scimUser("u9", "user-u9", "E9")}}}); err != nil {
 		t.Fatal(err)
@@ -326,7 +327,7 @@ func testPersonChangeAppliesAtomically(t *testing.T, b Backend) {
 		t.Fatalf("events of the window: %+v", evs)
 	}
 	// Creating the same person again conflicts, and writes nothing.
-	_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_again"), Person: &p,
+	_, err = hr.ApplyPersonChange(ctx, st, store.PersonChange{Import: pushImport("push_again"), Person: &p,
 		Writes: []store.SCIMWrite{{Resource: scimUser("u2", "other", "E1")}}})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second create: %v", err)
@@ -337,7 +338,7 @@ func testPersonChangeAppliesAtomically(t *testing.T, b Backend) {
 	// Another resource for the same employee is not unique.
 	q := person("E2", "Eng", "")
 	q.Source = "hr-scim"
-	_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_dup"), Person: &q,
+	_, err = hr.ApplyPersonChange(ctx, st, store.PersonChange{Import: pushImport("push_dup"), Person: &q,
 		Writes: []store.SCIMWrite{{Resource: scimUser("u3", "third", "E1")}}})
 	if !errors.Is(err, store.ErrUniqueness) {
 		t.Fatalf("same employee twice: %v", err)
@@ -350,7 +351,7 @@ func testPersonChangeAppliesAtomically(t *testing.T, b Backend) {
 	stale.UpdatedAt = t0.Add(-time.Hour)
 	moved := p
 	moved.Department = "Sales"
-	_, err = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport("push_stale"), Person: &moved, Expect: &stale})
+	_, err = hr.ApplyPersonChange(ctx, st, store.PersonChange{Import: pushImport("push_stale"), Person: &moved, Expect: &stale})
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("stale expectation: %v", err)
 	}
@@ -427,7 +428,7 @@ func testPersonChangeConcurrentOneWins(t *testing.T, b Backend) {
 			moved := p
 			moved.Department = fmt.Sprint("D", i)
 			moved.UpdatedAt = t0.Add(time.Minute)
-			_, errs[i] = st.ApplyPersonChange(ctx, store.PersonChange{Import: pushImport(fmt.Sprint("push_c", i)), Person: &moved, Expect: &p,
+			_, errs[i] = hr.ApplyPersonChange(ctx, st, store.PersonChange{Import: pushImport(fmt.Sprint("push_c", i)), Person: &moved, Expect: &p,
 				Writes: []store.SCIMWrite{{Resource: x}}})
 		}()
 	}

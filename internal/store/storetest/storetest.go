@@ -16,6 +16,7 @@ import (
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/duration"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
 	taskrule "github.com/tango-iga/tango/internal/task"
 )
@@ -420,11 +421,11 @@ func testScheduledEventsApplyWhenDue(t *testing.T, b Backend) {
 	if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{j, l}, []audit.Entry{store.EventEntry(j, "t", t0)}, nil); err != nil {
 		t.Fatal(err)
 	}
-	done, err := st.ApplyDue(ctx, due.Add(-time.Second), "scheduler")
+	done, err := hr.ApplyDue(ctx, st, due.Add(-time.Second), "scheduler")
 	if err != nil || len(done) != 0 {
 		t.Fatalf("ApplyDue before the date: %d events, %v", len(done), err)
 	}
-	done, err = st.ApplyDue(ctx, due, "scheduler")
+	done, err = hr.ApplyDue(ctx, st, due, "scheduler")
 	if err != nil || len(done) != 1 || done[0].Type != store.EventLeaver {
 		t.Fatalf("ApplyDue at the date: %+v, %v", done, err)
 	}
@@ -436,7 +437,7 @@ func testScheduledEventsApplyWhenDue(t *testing.T, b Backend) {
 	if len(evs) != 1 || evs[0].State != store.EventApplied {
 		t.Fatalf("leaver event after ApplyDue: %+v", evs)
 	}
-	if done, _ := st.ApplyDue(ctx, due.Add(time.Hour), "scheduler"); len(done) != 0 {
+	if done, _ := hr.ApplyDue(ctx, st, due.Add(time.Hour), "scheduler"); len(done) != 0 {
 		t.Fatalf("applied twice: %d", len(done))
 	}
 	ents, _ := st.AuditEntries(ctx, 0, 100)
@@ -808,7 +809,7 @@ func dateChangeCancels(t *testing.T, b Backend, extra int) {
 		persons, events, entries, nil); err != nil {
 		t.Fatal(err)
 	}
-	if done, _ := st.ApplyDue(ctx, t0.Add(2*time.Hour), "scheduler"); len(done) != 0 {
+	if done, _ := hr.ApplyDue(ctx, st, t0.Add(2*time.Hour), "scheduler"); len(done) != 0 {
 		t.Fatalf("a cancelled leave was applied")
 	}
 	p, _ := st.Person(ctx, "hris", "A1")
