@@ -96,6 +96,17 @@ func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
+	// The first connection (which turns a new file to WAL) and the
+	// migrations run under an exclusive lock on the database's directory:
+	// two processes opening a new file at once would otherwise race for
+	// the journal mode (SQLITE_BUSY, which no busy timeout waits out) and
+	// both apply the first migration (goose reads the version outside the
+	// transaction that applies it).
+	unlock, err := lockDir(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: lock for opening: %w", path, err)
+	}
+	defer unlock()
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
@@ -109,7 +120,7 @@ func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
-	if err := migrate(ctx, db, path); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: migrate: %w", path, err)
 	}
@@ -121,20 +132,12 @@ func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	return sqlstore.New(db, dialect{}), nil
 }
 
-// migrate applies the pending migrations while holding an exclusive lock
-// on the database's directory, so that two processes opening a new file at
-// once do not both apply the first migration (goose reads the version
-// outside the transaction that applies it).
-func migrate(ctx context.Context, db *sql.DB, path string) error {
+// migrate applies the pending migrations; open holds the directory lock.
+func migrate(ctx context.Context, db *sql.DB) error {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err
 	}
-	unlock, err := lockDir(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("lock for migration: %w", err)
-	}
-	defer unlock()
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
 	if err != nil {
 		return err
