@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
+	"github.com/tango-iga/tango/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -164,37 +163,6 @@ sources:
 	}
 }
 
-// silentLDAP accepts connections and never answers.
-func silentLDAP(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "ldap://" + l.Addr().String()
-}
-
 // Reconcile against an LDAP server that refuses connections and one that
 // never answers: each is given up after its reconcile_timeout, named with
 // its address on stderr as it happens, shown `unreadable` in the table,
@@ -205,7 +173,7 @@ func TestReconcileUnreachableApps(t *testing.T) {
 	db := "sqlite:" + filepath.Join(dir, "t.db")
 	csv := filepath.Join(dir, "hris.csv")
 	os.WriteFile(csv, []byte("employee_name,user_id,email\nAnn Boss,E1,ann@dtaa.com\nBob Admin,E2,bob@dtaa.com\n"), 0o600)
-	silent := silentLDAP(t)
+	silent := "ldap://" + testenv.SilentServer(t)
 	ldapApp := func(name, url string) string {
 		return `
   - name: ` + name + `

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/api"
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -80,15 +81,7 @@ func hrImportsCmd(g *globals) *cobra.Command {
 }
 
 func rowError(e store.ImportError) string {
-	switch {
-	case e.Row == 0 && e.Column == "":
-		return e.Message
-	case e.Row == 0:
-		return fmt.Sprintf("column %q: %s", e.Column, e.Message)
-	case e.Column == "":
-		return fmt.Sprintf("row %d: %s", e.Row, e.Message)
-	}
-	return fmt.Sprintf("row %d: column %q: %s", e.Row, e.Column, e.Message)
+	return hr.RowError{Row: e.Row, Column: e.Column, Message: e.Message}.Error()
 }
 
 func oneOfFlag(name, v string, allowed ...string) error {

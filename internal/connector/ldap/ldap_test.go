@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -306,42 +305,10 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// silentServer accepts connections and never answers: a directory that
-// hangs, or a firewall that swallows the traffic after the handshake.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "ldap://" + l.Addr().String()
-}
-
 // A request to a server that does not answer ends with its context, not
 // after the connector's own (long) timeout, and the error names the server.
 func TestSilentServerEndsWithContext(t *testing.T) {
-	url := silentServer(t)
+	url := "ldap://" + testenv.SilentServer(t)
 	for _, bind := range []string{"", "cn=admin,dc=dtaa,dc=com"} {
 		c, err := ldap.FromConfig(ldap.Config{URL: url, BaseDN: "ou=people,dc=dtaa,dc=com", BindDN: bind, Password: "secret",
 			KeyAttribute: "employeeNumber", Timeout: time.Minute, Disable: ldap.Disable{Replace: map[string][]string{"employeeType": {"disabled"}}}})

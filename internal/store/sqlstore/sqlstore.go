@@ -957,37 +957,14 @@ func (s *DB) AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry
 		w.add("seq > ?", f.After)
 	}
 	q := `SELECT ` + strings.Join(auditCols, ",") + ` FROM audit` + w.sql() + ` ORDER BY seq LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	defer rows.Close()
-	var out []audit.Entry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.db, "store: audit", scanAudit, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error) {
-	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT `+strings.Join(auditCols, ",")+` FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`), after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
+	if limit <= 0 {
+		return nil, nil
 	}
-	defer rows.Close()
-	var out []audit.Entry
-	for rows.Next() {
-		e, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return s.AuditQuery(ctx, store.AuditFilter{After: after, Limit: limit})
 }
 
 func scanAudit(r scanner) (audit.Entry, error) {
