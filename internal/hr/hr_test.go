@@ -244,7 +244,7 @@ func TestSafeguardHoldsThenApprove(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), res.ImportID) {
 		t.Fatalf("import while held: %v, want a refusal naming %s", err, res.ImportID)
 	}
-	if _, err := st.DecideImport(ctx, res.ImportID, true, "hr-lead", now, nil); err != nil {
+	if _, err := Decide(ctx, st, res.ImportID, true, Options{Actor: "hr-lead", Now: func() time.Time { return now }}); err != nil {
 		t.Fatal(err)
 	}
 	if ps, _ := st.Persons(ctx, store.PersonFilter{Status: store.StatusLeft}); len(ps) != 4 {

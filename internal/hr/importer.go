@@ -321,5 +321,96 @@ func Decide(ctx context.Context, st Store, id string, approve bool, opt Options)
 			return store.Import{}, err
 		}
 	}
-	return st.DecideImport(ctx, id, approve, opt.Actor, at, prov)
+	return decide(ctx, st, id, approve, opt.Actor, at, prov)
+}
+
+// decide approves (applying the held persons and events, which must
+// still fit the current state) or rejects a held import in one
+// transaction, with audit entries: approving does what ApplyImport does
+// for an applied import (a non-nil prov is queued and the import's
+// applied events marked provisioned) and moves the source's serial on.
+// Either way the source is no longer held.
+func decide(ctx context.Context, st Store, id string, approve bool, actor string, at time.Time, prov *store.ProvisionBatch) (store.Import, error) {
+	var imp store.Import
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if imp, err = tx.Import(id); err != nil {
+			return err
+		}
+		if imp.Status != store.ImportHeld {
+			return fmt.Errorf("import %s is %s, not held: nothing to decide", id, imp.Status)
+		}
+		serial, err := tx.SourceSerial(imp.Source)
+		if err != nil {
+			return err
+		}
+		imp.DecidedBy, imp.DecidedAt = actor, at
+		action := "hr.import.rejected"
+		if approve {
+			if serial != imp.BaseSerial {
+				return fmt.Errorf("%w: source %q changed since import %s was held; reject it and import again", store.ErrConflict, imp.Source, id)
+			}
+			persons, events, err := tx.HeldChanges(id)
+			if err != nil {
+				return err
+			}
+			if err := unchangedSince(tx, id, events); err != nil {
+				return err
+			}
+			var entries []audit.Entry
+			for i := range events {
+				e := &events[i]
+				if e.State == store.EventApplied {
+					e.AppliedAt = at
+					entries = append(entries, store.EventEntry(*e, actor, at))
+				}
+			}
+			if err := tx.ApplyChanges(persons, events, prov != nil, entries); err != nil {
+				return err
+			}
+			if err := tx.QueueProvision(prov); err != nil {
+				return err
+			}
+			if err := tx.BumpSourceSerial(imp.Source); err != nil {
+				return err
+			}
+			action, imp.Status = "hr.import.approved", store.ImportApplied
+		} else {
+			imp.Status = store.ImportRejected
+		}
+		if err := tx.SetHeldImport(imp.Source, ""); err != nil {
+			return err
+		}
+		if err := tx.SetImportDecision(imp); err != nil {
+			return err
+		}
+		return tx.AppendAudit(store.ImportEntry(imp, action, actor, at))
+	})
+	return imp, err
+}
+
+// unchangedSince checks that every person a held import changes is still
+// as the import saw them (pushes and scheduled events may have changed
+// them since): approving must never apply a stale record.
+func unchangedSince(tx store.Tx, id string, events []store.Event) error {
+	seen := map[string]bool{}
+	for _, e := range events {
+		if seen[e.Source+"\x00"+e.EmployeeID] {
+			continue
+		}
+		seen[e.Source+"\x00"+e.EmployeeID] = true
+		status, updated, err := tx.PersonVersion(e.Source, e.EmployeeID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if e.Before == nil {
+				continue // still absent, as the import saw it
+			}
+		case err != nil:
+			return err
+		case e.Before != nil && e.Before.Status == status && micro(e.Before.UpdatedAt) == micro(updated):
+			continue
+		}
+		return fmt.Errorf("%w: person %s changed after import %s was held; reject it and import again", store.ErrConflict, e.EmployeeID, id)
+	}
+	return nil
 }

@@ -286,7 +286,7 @@ func applyPersonChange(tx store.Tx, c store.PersonChange) (store.PersonChangeRes
 		if c.Person != nil {
 			persons = []store.Person{*c.Person}
 		}
-		if err := tx.ApplyChanges(persons, c.Events, c.Prov != nil); err != nil {
+		if err := tx.ApplyChanges(persons, c.Events, c.Prov != nil, nil); err != nil {
 			return res, err
 		}
 		if err := tx.QueueProvision(c.Prov); err != nil {

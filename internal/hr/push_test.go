@@ -151,7 +151,7 @@ func TestApplyPushBurstSafeguard(t *testing.T) {
 	if r := push(t, st, "E9", &store.Person{DisplayName: "New"}, true, now.Add(10*time.Minute)); evTypes(r.Events) != "joiner/applied " {
 		t.Fatalf("joiner during hold: %s", evTypes(r.Events))
 	}
-	imp, err := st.DecideImport(ctx, held, true, "hr-lead", now.Add(time.Hour), nil)
+	imp, err := Decide(ctx, st, held, true, Options{Actor: "hr-lead", Now: func() time.Time { return now.Add(time.Hour) }})
 	if err != nil || imp.Leavers != 2 {
 		t.Fatalf("approve: %+v %v", imp, err)
 	}

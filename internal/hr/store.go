@@ -2,14 +2,14 @@ package hr
 
 import (
 	"context"
-	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
 )
 
 // Store is what imports need of the store: a source's workforce, writing
-// an import (applied, held, rejected or pushed) and deciding a held one.
+// an import (applied, held, rejected or pushed) and deciding a held one
+// (in a transaction).
 // The SQL store (sqlstore.DB) satisfies it.
 type Store interface {
 	// ApplyImport writes an import, the person records it changes, its
@@ -24,12 +24,8 @@ type Store interface {
 	// InSharedTx runs the writes of a pushed person change
 	// (ApplyPersonChange).
 	store.SharedTransactor
-	// DecideImport approves (applying its held events, which must still fit
-	// the current state) or rejects a held import, with an audit entry.
-	// Approving does what ApplyImport does for an applied import: a non-nil
-	// prov (planned from HeldImport) is queued in the same transaction and
-	// the import's applied events are marked provisioned.
-	DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time, prov *store.ProvisionBatch) (store.Import, error)
+	// InTx runs the decision on a held import (Decide).
+	store.Transactor
 	// HeldImport returns the person records and events a held import keeps
 	// until it is decided (what approving it applies); store.ErrNotFound when no
 	// import has the ID, an error when it is not held.

@@ -140,12 +140,6 @@ type Store interface {
 	// until it is decided (what approving it applies); ErrNotFound when no
 	// import has the ID, an error when it is not held.
 	HeldImport(ctx context.Context, id string) ([]Person, []Event, error)
-	// DecideImport approves (applying its held events, which must still fit
-	// the current state) or rejects a held import, with an audit entry.
-	// Approving does what ApplyImport does for an applied import: a non-nil
-	// prov (planned from HeldImport) is queued in the same transaction and
-	// the import's applied events are marked provisioned.
-	DecideImport(ctx context.Context, id string, approve bool, actor string, at time.Time, prov *ProvisionBatch) (Import, error)
 
 	// RejectImport records an invalid feed (imp.Status == ImportRejected,
 	// with its Errors) and its audit entry, and nothing else: no person,

@@ -113,6 +113,9 @@ type Tx interface {
 	DueEvents(now time.Time) ([]Event, error)
 	// Person reads a person record; ErrNotFound if absent.
 	Person(source, employeeID string) (Person, error)
+	// PersonVersion reads a person's status and update time; ErrNotFound
+	// if absent.
+	PersonVersion(source, employeeID string) (status string, updatedAt time.Time, err error)
 	// SetPersonStatus changes a person's status and update time.
 	SetPersonStatus(source, employeeID, status string, at time.Time) error
 	// MarkEventApplied marks an event applied at at and not provisioned.
@@ -126,11 +129,13 @@ type Tx interface {
 	// WriteSCIM writes SCIM resources (see SCIMStore.WriteSCIM): a version
 	// mismatch is ErrVersion, a taken userName or employee ErrUniqueness.
 	WriteSCIM(writes []SCIMWrite) error
-	// ApplyChanges upserts person records and inserts events (marked
-	// provisioned when provisioned is true), cancelling first the
-	// scheduled events of persons whose dates an applied event changes,
-	// as ApplyImport does.
-	ApplyChanges(persons []Person, events []Event, provisioned bool) error
+	// ApplyChanges appends entries to the audit chain (as AppendAudit),
+	// then upserts person records and inserts events (marked provisioned
+	// when provisioned is true), cancelling first the scheduled events of
+	// persons whose dates an applied event changes, as ApplyImport does.
+	// An applied event whose entry is among entries (same subject, action
+	// "hr."+Type) keeps its documents in that entry only.
+	ApplyChanges(persons []Person, events []Event, provisioned bool, entries []audit.Entry) error
 	// QueueProvision queues a provisioning batch; nil queues nothing.
 	QueueProvision(b *ProvisionBatch) error
 	// AddToImport inserts an import, or adds its counts (rows, joiners,
@@ -144,6 +149,18 @@ type Tx interface {
 	// InsertHeldImport stores a new import keeping persons and events
 	// until it is decided (see HeldImport).
 	InsertHeldImport(imp Import, persons []Person, events []Event) error
+	// Import reads an import (without the persons and events it keeps);
+	// ErrNotFound if absent.
+	Import(id string) (Import, error)
+	// HeldChanges reads the person records and events an import keeps
+	// until it is decided (none once it is); ErrNotFound if absent.
+	HeldChanges(id string) ([]Person, []Event, error)
+	// SetImportDecision writes an import's Status, DecidedBy and
+	// DecidedAt and drops the persons and events it kept.
+	SetImportDecision(imp Import) error
+	// SetHeldImport records the import of a source that is held; ""
+	// records none.
+	SetHeldImport(source, importID string) error
 	// UpdateHeldImport writes the counts rows, leavers, movers and changes
 	// of a held import and replaces the persons and events it keeps.
 	UpdateHeldImport(imp Import, persons []Person, events []Event) error

@@ -580,8 +580,12 @@ func (t *txn) CountAppliedLeaversSince(source string, since time.Time) (int, err
 	return n, nil
 }
 
-func (t *txn) ApplyChanges(persons []store.Person, events []store.Event, provisioned bool) error {
-	return t.s.applyChanges(t.ctx, t.tx, persons, events, provisioned, nil)
+func (t *txn) ApplyChanges(persons []store.Person, events []store.Event, provisioned bool, entries []audit.Entry) error {
+	seqs, err := t.s.appendAuditSeqs(t.ctx, t.tx, entries)
+	if err != nil {
+		return err
+	}
+	return t.s.applyChanges(t.ctx, t.tx, persons, events, provisioned, seqs)
 }
 
 func (t *txn) QueueProvision(b *store.ProvisionBatch) error {

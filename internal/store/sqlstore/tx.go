@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -303,6 +304,65 @@ func (t *txn) MarkEventApplied(id int64, at time.Time) error {
 func (t *txn) BumpSourceSerial(source string) error {
 	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE sources SET serial = serial + 1 WHERE name = ?`), source); err != nil {
 		return fmt.Errorf("store: source %q: %w", source, err)
+	}
+	return nil
+}
+
+func (t *txn) Import(id string) (store.Import, error) {
+	i, err := scanImport(t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT `+strings.Join(importCols[:len(importCols)-1], ",")+`, '' FROM imports WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return i, fmt.Errorf("import %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return i, fmt.Errorf("store: import %s: %w", id, err)
+	}
+	return i, nil
+}
+
+func (t *txn) HeldChanges(id string) ([]store.Person, []store.Event, error) {
+	var payload string
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT payload FROM imports WHERE id = ?`), id).Scan(&payload)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("import %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: import %s: %w", id, err)
+	}
+	if payload == "" {
+		return nil, nil, nil
+	}
+	var p heldPayload
+	if err := json.Unmarshal([]byte(payload), &p); err != nil {
+		return nil, nil, fmt.Errorf("store: import %s payload: %w", id, err)
+	}
+	return p.Persons, p.Events, nil
+}
+
+func (t *txn) PersonVersion(source, employeeID string) (string, time.Time, error) {
+	var status string
+	var updated int64
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT status, updated_at FROM persons WHERE source = ? AND employee_id = ?`),
+		source, employeeID).Scan(&status, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, fmt.Errorf("person %s of %q: %w", employeeID, source, store.ErrNotFound)
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("store: person %s: %w", employeeID, err)
+	}
+	return status, fromMicros(updated), nil
+}
+
+func (t *txn) SetHeldImport(source, importID string) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE sources SET held_import = ? WHERE name = ?`), importID, source); err != nil {
+		return fmt.Errorf("store: source %q: %w", source, err)
+	}
+	return nil
+}
+
+func (t *txn) SetImportDecision(imp store.Import) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE imports SET status = ?, decided_by = ?, decided_at = ?, payload = '' WHERE id = ?`),
+		imp.Status, imp.DecidedBy, micros(imp.DecidedAt), imp.ID); err != nil {
+		return fmt.Errorf("store: import %s: %w", imp.ID, err)
 	}
 	return nil
 }

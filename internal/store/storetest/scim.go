@@ -396,7 +396,7 @@ func testPersonChangeBurstSafeguard(t *testing.T, b Backend) {
 	if len(held) != 1 || held[0].Leavers != 2 {
 		t.Fatalf("held imports %+v", held)
 	}
-	imp, err := st.DecideImport(ctx, held[0].ID, true, "hr-lead", t0.Add(time.Minute), nil)
+	imp, err := decide(ctx, st, held[0].ID, true, "hr-lead", t0.Add(time.Minute), nil)
 	if err != nil || imp.Status != store.ImportApplied {
 		t.Fatalf("approve: %+v %v", imp, err)
 	}

@@ -289,6 +289,18 @@ func testConcurrentImportsOneWins(t *testing.T, b Backend) {
 	}
 }
 
+// decide approves or rejects a held import as hr.Decide does, with prov
+// as the access changes planned for it (nil: none planned).
+func decide(ctx context.Context, st store.Store, id string, approve bool, actor string, at time.Time, prov *store.ProvisionBatch) (store.Import, error) {
+	opt := hr.Options{Actor: actor, Now: func() time.Time { return at }}
+	if prov != nil {
+		opt.Provision = func(context.Context, []store.Person, []store.Event, time.Time) (*store.ProvisionBatch, error) {
+			return prov, nil
+		}
+	}
+	return hr.Decide(ctx, st, id, approve, opt)
+}
+
 func testHeldImportApproveAndReject(t *testing.T, b Backend) {
 	ctx := context.Background()
 	for _, approve := range []bool{true, false} {
@@ -342,7 +354,7 @@ func testHeldImportApproveAndReject(t *testing.T, b Backend) {
 				if _, err := b.Raw(st).ExecContext(ctx, fmt.Sprintf("UPDATE persons SET updated_at = %d WHERE employee_id = 'A2'", touched.UpdatedAt.UnixMicro())); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0.Add(time.Hour), prov); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "A2") {
+				if _, err := decide(ctx, st, "imp_h", true, "hr-lead", t0.Add(time.Hour), prov); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), "A2") {
 					t.Fatalf("approving over a changed person: %v, want ErrConflict naming A2", err)
 				}
 				if ops, _ := st.Ops(ctx, store.OpFilter{}); len(ops) != 0 {
@@ -352,7 +364,7 @@ func testHeldImportApproveAndReject(t *testing.T, b Backend) {
 					t.Fatal(err)
 				}
 			}
-			imp, err = st.DecideImport(ctx, "imp_h", approve, "hr-lead", t0.Add(time.Hour), prov)
+			imp, err = decide(ctx, st, "imp_h", approve, "hr-lead", t0.Add(time.Hour), prov)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -384,10 +396,10 @@ func testHeldImportApproveAndReject(t *testing.T, b Backend) {
 			if imp.DecidedBy != "hr-lead" {
 				t.Fatalf("decided by %q", imp.DecidedBy)
 			}
-			if _, err := st.DecideImport(ctx, "imp_h", true, "hr-lead", t0, nil); err == nil {
+			if _, err := decide(ctx, st, "imp_h", true, "hr-lead", t0, nil); err == nil {
 				t.Fatal("deciding twice succeeded")
 			}
-			if _, err := st.DecideImport(ctx, "imp_missing", true, "x", t0, nil); !errors.Is(err, store.ErrNotFound) {
+			if _, err := decide(ctx, st, "imp_missing", true, "x", t0, nil); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("deciding unknown import: %v", err)
 			}
 			wf, _ = st.Workforce(ctx, "hris")
