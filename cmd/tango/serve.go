@@ -135,8 +135,12 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	}
 	bgCtx, stopBg := context.WithCancel(ctx)
 	defer stopBg()
+	// Passes in flight at shutdown finish (recording what they did) and
+	// the jobs flush; both are cut drainTimeout after the shutdown begins.
+	stopCtx, cutStop := context.WithCancel(context.Background())
+	defer cutStop()
 	bgDone := make(chan error, 1)
-	go func() { bgDone <- run.Run(bgCtx, context.Background()) }()
+	go func() { bgDone <- run.Run(bgCtx, stopCtx) }()
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -161,6 +165,8 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		}
 	}
 	stopBg()
+	cut := time.AfterFunc(drainTimeout, cutStop)
+	defer cut.Stop()
 	bgErr := <-bgDone
 	// No request is served any more: write what the server still buffers.
 	fctx, cancel := context.WithTimeout(context.Background(), drainTimeout)

@@ -57,11 +57,20 @@ func New(log *slog.Logger, after func(time.Duration) <-chan time.Time, jobs ...J
 // Run runs every job until ctx ends, then waits for the passes in flight
 // and runs each job's Stop with stopCtx (which bounds the flushes). It
 // returns the errors of the Stops.
+//
+// A pass in flight when ctx ends is not cancelled with it: it runs on a
+// context that ends only with stopCtx, so work already done outside (an
+// e-mail sent, an account disabled) is recorded as done rather than left
+// leased, to be done a second time when the lease expires.
 func (r *Runner) Run(ctx, stopCtx context.Context) error {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(stopCtx, cancel)
+	defer stop()
 	var g errgroup.Group
 	for _, j := range r.jobs {
 		g.Go(func() error {
-			r.loop(ctx, j)
+			r.loop(ctx, work, j)
 			if j.Stop == nil {
 				return nil
 			}
@@ -80,10 +89,11 @@ func (j Job) Backoff(failures int) time.Duration {
 	return min(d, max(j.MaxBackoff, j.Poll))
 }
 
-func (r *Runner) loop(ctx context.Context, j Job) {
+// loop runs j's passes on work until ctx ends.
+func (r *Runner) loop(ctx, work context.Context, j Job) {
 	failures := 0
 	for ctx.Err() == nil {
-		n, err := j.RunOnce(ctx)
+		n, err := j.RunOnce(work)
 		if ctx.Err() != nil {
 			return
 		}

@@ -205,3 +205,58 @@ func TestShutdownWaitsForThePassInFlight(t *testing.T) {
 		t.Fatalf("pass finished %v, Stop ran after it %v", finished.Load(), stoppedAfter.Load())
 	}
 }
+
+// A pass in flight when the runner is asked to stop keeps a live context,
+// so what it did outside is recorded (a notification sent is marked sent,
+// not left leased to be sent again); the stop context's end cuts it.
+func TestPassInFlightOutlivesTheStopSignalUntilTheStopContext(t *testing.T) {
+	c := &clock{}
+	started := make(chan context.Context, 1)
+	release := make(chan struct{})
+	errAtEnd := make(chan error, 1)
+	r, err := runner.New(discard, c.after, runner.Job{Name: "j", Poll: time.Second,
+		RunOnce: func(ctx context.Context) (int, error) {
+			started <- ctx
+			<-release
+			errAtEnd <- ctx.Err()
+			return 1, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopCtx, cut := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, stopCtx) }()
+	passCtx := <-started
+	cancel() // shutdown begins
+	select {
+	case <-passCtx.Done():
+		t.Fatal("the pass in flight was cancelled with the stop signal")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-errAtEnd; err != nil {
+		t.Fatalf("the pass's context at its end: %v, want live", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The stop context bounds a pass that does not finish.
+	r2, _ := runner.New(discard, c.after, runner.Job{Name: "hung", Poll: time.Second,
+		RunOnce: func(ctx context.Context) (int, error) {
+			started <- ctx
+			<-ctx.Done()
+			return 0, ctx.Err()
+		}})
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	go func() { done <- r2.Run(ctx2, stopCtx) }()
+	<-started
+	cancel2()
+	cut()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a hung pass outlived the stop context")
+	}
+}
