@@ -62,9 +62,11 @@ type Error struct {
 	// Context says Err is the context's: it ended during an attempt, the
 	// limiter's wait or the wait before a retry. Nothing to retry.
 	Context bool
-	// Read says Err came from reading the body of a response of Status.
+	// Read says Err came from reading the body of a response of Status
+	// and Header.
 	Read   bool
 	Status int
+	Header http.Header
 	// Attempts is how many requests were made.
 	Attempts int
 	// When the context ended during the wait before a retry, the outcome
@@ -155,9 +157,9 @@ func (p *Policy) once(ctx context.Context, client *http.Client, newRequest func(
 	data, err := io.ReadAll(io.LimitReader(resp.Body, p.MaxBody+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, &Error{Err: ctx.Err(), Context: true, Read: true, Status: resp.StatusCode}, nil
+			return nil, &Error{Err: ctx.Err(), Context: true, Read: true, Status: resp.StatusCode, Header: resp.Header}, nil
 		}
-		return nil, &Error{Err: p.Redactor.Error(err), Read: true, Status: resp.StatusCode}, nil
+		return nil, &Error{Err: p.Redactor.Error(err), Read: true, Status: resp.StatusCode, Header: resp.Header}, nil
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil, nil
 }

@@ -237,7 +237,7 @@ func TestDoRetriesAnUnreadableResponseAndBoundsTheBody(t *testing.T) {
 		if calls == 1 {
 			body = io.MultiReader(strings.NewReader("half"), iotestErr{})
 		}
-		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: brokenBody{body}, Request: r}, nil
+		return &http.Response{StatusCode: 200, Header: http.Header{"Retry-After": {"5"}}, Body: brokenBody{body}, Request: r}, nil
 	})}
 	f := &fakeSleep{}
 	p := policy(f)
@@ -251,8 +251,8 @@ func TestDoRetriesAnUnreadableResponseAndBoundsTheBody(t *testing.T) {
 	p.MaxRetries = 0
 	_, err = Do(context.Background(), client, post("http://x.invalid/", "x"), p)
 	var e *Error
-	if !errors.As(err, &e) || !e.Read || e.Status != 200 {
-		t.Errorf("error %#v, want a read *Error of the 200", err)
+	if !errors.As(err, &e) || !e.Read || e.Status != 200 || e.Header.Get("Retry-After") != "5" {
+		t.Errorf("error %#v, want a read *Error of the 200 and its header", err)
 	}
 }
 
