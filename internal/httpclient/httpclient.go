@@ -1,8 +1,9 @@
 // Package httpclient is what every outbound HTTP caller of Tango shares
-// (the SCIM and webhook connectors, chat notifications): which answers are
-// worth retrying, how long to wait (backoff, the server's Retry-After),
-// and hiding secrets (tokens, signing keys, credential headers, secret
-// URLs) in errors and logs.
+// (the SCIM and webhook connectors, chat notifications): the attempt loop
+// (Do), which answers are worth retrying, how long to wait (backoff, the
+// server's Retry-After), a rate limiter (Limiter), and hiding secrets
+// (tokens, signing keys, credential headers, secret URLs) in errors and
+// logs.
 package httpclient
 
 import (

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/tango-iga/tango/internal/httpclient"
@@ -29,33 +27,41 @@ type retryAfterError struct {
 
 func (e retryAfterError) Unwrap() error { return e.error }
 
-// PostChat posts text to a chat webhook. The URL holds a secret: errors
-// name the webhook by `name` (its config key) and never show the URL.
+// PostChat posts text to a chat webhook, once: the outbox worker retries
+// (with its own backoff, see Worker), so it asks httpclient.Do for no
+// retry. The URL holds a secret: errors name the webhook by `name` (its
+// config key) and never show the URL.
 func PostChat(ctx context.Context, client *http.Client, name, rawURL, text string) error {
 	body, _ := json.Marshal(Chat{Text: text})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
-	if err != nil {
-		return permanentError{fmt.Errorf("%s: not a usable URL", name)}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "tango-notify")
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the url.Error's text holds the URL
+	resp, err := httpclient.Do(ctx, client, func() (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
+		if err != nil {
+			return nil, permanentError{fmt.Errorf("%s: not a usable URL", name)}
 		}
-		return fmt.Errorf("%s: %v", name, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", "tango-notify")
+		return req, nil
+	}, httpclient.Policy{MaxBody: 64 << 10, Redactor: httpclient.NewRedactor(rawURL)})
+	if err != nil {
+		var e *httpclient.Error
+		switch {
+		case !errors.As(err, &e):
+			return err // the request's own
+		case !e.Read:
+			return fmt.Errorf("%s: %v", name, e.Err) // without the URL
+		}
+		// An unreadable answer (the body is discarded anyway): its status
+		// still says how it went.
+		resp = &httpclient.Response{Status: e.Status, Header: e.Header}
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 == 2 {
+	status := resp.Status
+	if status/100 == 2 {
 		return nil
 	}
-	err = fmt.Errorf("%s: HTTP %d", name, resp.StatusCode)
+	err = fmt.Errorf("%s: HTTP %d", name, status)
 	switch {
-	case httpclient.Retryable(resp.StatusCode) || resp.StatusCode == http.StatusRequestTimeout:
-		if s := httpclient.RetryAfter(resp.Header.Get("Retry-After")); s > 0 {
+	case httpclient.Retryable(status) || status == http.StatusRequestTimeout:
+		if s := resp.RetryAfter(); s > 0 {
 			return retryAfterError{err, time.Duration(s) * time.Second}
 		}
 		return err

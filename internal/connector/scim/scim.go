@@ -31,7 +31,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tango-iga/tango/internal/connector"
@@ -112,7 +111,7 @@ type Connector struct {
 	base     string // BaseURL without a trailing slash
 	client   *http.Client
 	ownHTTP  bool
-	limiter  *limiter
+	policy   httpclient.Policy // retries, rate limit, redaction
 	toSCIM   map[string]string // Tango attribute name -> SCIM path
 	fromSCIM map[string]string // lower-cased SCIM path -> Tango name
 }
@@ -177,9 +176,14 @@ func FromConfig(cfg Config) (*Connector, error) {
 		c.client = &http.Client{Timeout: cfg.Timeout}
 		c.ownHTTP = true
 	}
-	if cfg.RequestsPerSecond > 0 {
-		burst := max(cfg.Burst, 1)
-		c.limiter = &limiter{rate: cfg.RequestsPerSecond, burst: float64(burst), tokens: float64(burst), last: time.Now()}
+	c.policy = httpclient.Policy{
+		MaxRetries: cfg.MaxRetries,
+		MaxWait:    cfg.MaxRetryWait,
+		Base:       cfg.RetryBase,
+		Ceiling:    cfg.MaxRetryWait,
+		MaxBody:    MaxBodyBytes,
+		Limiter:    httpclient.NewLimiter(cfg.RequestsPerSecond, cfg.Burst),
+		Redactor:   httpclient.NewRedactor(cfg.Token),
 	}
 	for name, path := range cfg.Attributes {
 		if name == "" || path == "" {
@@ -869,8 +873,8 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// call makes one request (with retries) and decodes a 2xx response into
-// out (when out is non-nil and the response has a body).
+// call makes one request (with retries, see httpclient.Do) and decodes a
+// 2xx response into out (when out is non-nil and the response has a body).
 func (c *Connector) call(ctx context.Context, method, path string, q url.Values, body, out any) error {
 	target := c.base + path
 	var payload []byte
@@ -887,91 +891,82 @@ func (c *Connector) call(ctx context.Context, method, path string, q url.Values,
 	if len(q) > 0 {
 		full += "?" + q.Encode()
 	}
-	for attempt := 0; ; attempt++ {
-		status, data, tmp, err := c.once(ctx, method, full, target, payload)
+	resp, err := httpclient.Do(ctx, c.client, func() (*http.Request, error) {
+		var rd io.Reader
+		if payload != nil {
+			rd = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, full, rd)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("scim: %s %s: %v", method, target, c.redact(err.Error()))
 		}
-		if tmp == nil {
-			if status < 200 || status > 299 {
-				return c.apiError(method, target, status, data)
-			}
-			if out == nil || len(bytes.TrimSpace(data)) == 0 {
-				return nil
-			}
-			dec := json.NewDecoder(bytes.NewReader(data))
-			dec.UseNumber()
-			if err := dec.Decode(out); err != nil {
-				return fmt.Errorf("scim: %s %s: decode response: %v", method, target, err)
-			}
-			return nil
+		req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+		req.Header.Set("Accept", "application/scim+json, application/json")
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/scim+json")
 		}
-		if attempt >= c.cfg.MaxRetries {
-			return tmp
-		}
-		wait := httpclient.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
-		if tmp.RetryAfter > 0 {
-			wait = time.Duration(tmp.RetryAfter) * time.Second
-		}
-		if wait > c.cfg.MaxRetryWait {
-			return tmp // the caller schedules the retry
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("scim: %s %s: %w (after %v)", method, target, ctx.Err(), tmp)
-		case <-timer.C:
-		}
+		return req, nil
+	}, c.policy)
+	if err != nil {
+		return c.failed(method, target, err)
 	}
+	if len(resp.Body) > MaxBodyBytes {
+		return fmt.Errorf("scim: %s %s: response larger than %d bytes", method, target, MaxBodyBytes)
+	}
+	if httpclient.Retryable(resp.Status) {
+		return c.temporary(method, target, resp) // retries ran out, or the caller schedules the retry
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		return c.apiError(method, target, resp.Status, resp.Body)
+	}
+	if out == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	dec.UseNumber()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("scim: %s %s: decode response: %v", method, target, err)
+	}
+	return nil
 }
 
-// once makes one attempt. It returns a TemporaryError for failures worth
-// retrying, an error for the others, or the status and body.
-func (c *Connector) once(ctx context.Context, method, full, target string, payload []byte) (int, []byte, *connector.TemporaryError, error) {
-	if err := c.limiter.wait(ctx); err != nil {
-		return 0, nil, nil, fmt.Errorf("scim: %s %s: %w", method, target, err)
+// temporary is the TemporaryError of a Retryable response.
+func (c *Connector) temporary(method, target string, resp *httpclient.Response) *connector.TemporaryError {
+	return &connector.TemporaryError{Err: c.apiError(method, target, resp.Status, resp.Body), RetryAfter: resp.RetryAfter()}
+}
+
+// failed turns an error of httpclient.Do into the connector's: a
+// TemporaryError for a transport or read failure, the context's error
+// (after the failure it was waiting to retry, if any), or the request's
+// own error as it is.
+func (c *Connector) failed(method, target string, err error) error {
+	var e *httpclient.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	var rd io.Reader
-	if payload != nil {
-		rd = bytes.NewReader(payload)
+	if !e.Context {
+		return c.transient(method, target, e)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, full, rd)
-	if err != nil {
-		return 0, nil, nil, fmt.Errorf("scim: %s %s: %v", method, target, c.redact(err.Error()))
+	var prev error
+	switch {
+	case e.Last != nil:
+		prev = c.temporary(method, target, e.Last)
+	case e.LastErr != nil:
+		prev = c.transient(method, target, e.LastErr)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
-	req.Header.Set("Accept", "application/scim+json, application/json")
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/scim+json")
+	if prev != nil {
+		return fmt.Errorf("scim: %s %s: %w (after %v)", method, target, e.Err, prev)
 	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil, nil, fmt.Errorf("scim: %s %s: %w", method, target, ctx.Err())
-		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return 0, nil, &connector.TemporaryError{Err: fmt.Errorf("scim: %s %s: %s", method, target, c.redact(err.Error()))}, nil
+	return fmt.Errorf("scim: %s %s: %w", method, target, e.Err)
+}
+
+// transient is the TemporaryError of a transport or read failure (its
+// text already redacted by httpclient.Do).
+func (c *Connector) transient(method, target string, e *httpclient.Error) *connector.TemporaryError {
+	if e.Read {
+		return &connector.TemporaryError{Err: fmt.Errorf("scim: %s %s: read response: %s", method, target, e.Err)}
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil, nil, fmt.Errorf("scim: %s %s: %w", method, target, ctx.Err())
-		}
-		return 0, nil, &connector.TemporaryError{Err: fmt.Errorf("scim: %s %s: read response: %s", method, target, c.redact(err.Error()))}, nil
-	}
-	if len(data) > MaxBodyBytes {
-		return 0, nil, nil, fmt.Errorf("scim: %s %s: response larger than %d bytes", method, target, MaxBodyBytes)
-	}
-	if httpclient.Retryable(resp.StatusCode) {
-		e := c.apiError(method, target, resp.StatusCode, data)
-		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: httpclient.RetryAfter(resp.Header.Get("Retry-After"))}, nil
-	}
-	return resp.StatusCode, data, nil, nil
+	return &connector.TemporaryError{Err: fmt.Errorf("scim: %s %s: %s", method, target, e.Err)}
 }
 
 func (c *Connector) apiError(method, target string, status int, data []byte) *Error {
@@ -1002,42 +997,4 @@ func (c *Connector) clean(err error) error {
 // redact hides the token in text that came from elsewhere.
 func (c *Connector) redact(s string) string {
 	return httpclient.NewRedactor(c.cfg.Token).String(s)
-}
-
-// ------------------------------------------------------------ rate limit
-
-// limiter is a token bucket; nil means no limit.
-type limiter struct {
-	mu     sync.Mutex
-	rate   float64 // tokens per second
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	if l == nil {
-		return nil
-	}
-	l.mu.Lock()
-	now := time.Now()
-	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	l.last = now
-	l.tokens-- // reserve one, possibly in the future
-	wait := time.Duration(0)
-	if l.tokens < 0 {
-		wait = time.Duration(-l.tokens / l.rate * float64(time.Second))
-	}
-	l.mu.Unlock()
-	if wait == 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

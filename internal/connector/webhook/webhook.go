@@ -190,6 +190,7 @@ type Connector struct {
 	listURL   *url.URL // nil without ListURL
 	listLabel string
 	hidden    []string // secret and credential-like header values
+	policy    httpclient.Policy
 }
 
 var (
@@ -253,6 +254,14 @@ func FromConfig(cfg Config) (*Connector, error) {
 		cfg.MaxRetryWait = DefaultMaxRetryWait
 	}
 	c.cfg = cfg
+	c.policy = httpclient.Policy{
+		MaxRetries: cfg.MaxRetries,
+		MaxWait:    cfg.MaxRetryWait,
+		Base:       cfg.RetryBase,
+		Ceiling:    cfg.MaxRetryWait,
+		MaxBody:    MaxResponseBytes,
+		Redactor:   httpclient.NewRedactor(c.hidden...),
+	}
 	c.client = cfg.HTTPClient
 	if c.client == nil {
 		c.client = &http.Client{
@@ -746,98 +755,98 @@ func (c *Connector) apiError(method, label, delivery string, status int, data []
 	return &Error{Method: method, URL: label, Delivery: delivery, Status: status, Text: truncate(text, MaxErrorText)}
 }
 
-// call makes one request, repeating it while it fails temporarily, and
-// returns the final status and body. Deliveries (delivery != "") keep
-// their id; each attempt is signed with a fresh timestamp.
+// call makes one request, repeating it while it fails temporarily (see
+// httpclient.Do), and returns the final status and body. Deliveries
+// (delivery != "") keep their id; each attempt is signed with a fresh
+// timestamp.
 func (c *Connector) call(ctx context.Context, method, target, label, delivery string, body []byte) (int, []byte, error) {
 	what := method + " " + label
 	if delivery != "" {
 		what += " (delivery " + delivery + ")"
 	}
-	for attempt := 0; ; attempt++ {
-		status, data, tmp, err := c.once(ctx, method, target, label, what, delivery, body)
+	resp, err := httpclient.Do(ctx, c.client, func() (*http.Request, error) {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, target, rd)
 		if err != nil {
-			return 0, nil, err
+			return nil, fmt.Errorf("webhook: %s: bad request", what) // the error would show the URL
 		}
-		if tmp == nil {
-			return status, data, nil
+		for k, v := range c.cfg.Headers {
+			req.Header.Set(k, v)
 		}
-		if attempt >= c.cfg.MaxRetries {
-			if attempt > 0 {
-				tmp.Err = fmt.Errorf("%w (%d attempts)", tmp.Err, attempt+1)
-			}
-			return 0, nil, tmp
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set(HeaderTimestamp, ts)
+		req.Header.Set(HeaderSignature, Sign(c.cfg.Secret, ts, string(body)))
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", "Tango-Webhook/1")
+		if delivery != "" {
+			req.Header.Set(HeaderDelivery, delivery)
+			req.Header.Set("Content-Type", "application/json")
 		}
-		wait := httpclient.Backoff(c.cfg.RetryBase, c.cfg.MaxRetryWait, attempt)
-		if tmp.RetryAfter > 0 {
-			wait = time.Duration(tmp.RetryAfter) * time.Second
-		}
-		if wait > c.cfg.MaxRetryWait {
-			return 0, nil, tmp // the caller schedules the retry
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return 0, nil, fmt.Errorf("webhook: %s: %w (after %v)", what, ctx.Err(), tmp)
-		case <-timer.C:
-		}
-	}
-}
-
-// once makes one attempt: a TemporaryError for failures worth retrying, an
-// error for the others, or the status and body.
-func (c *Connector) once(ctx context.Context, method, target, label, what, delivery string, body []byte) (int, []byte, *connector.TemporaryError, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target, rd)
+		return req, nil
+	}, c.policy)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("webhook: %s: bad request", what) // the error would show the URL
-	}
-	for k, v := range c.cfg.Headers {
-		req.Header.Set(k, v)
-	}
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(c.cfg.Secret, ts, string(body)))
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "Tango-Webhook/1")
-	if delivery != "" {
-		req.Header.Set(HeaderDelivery, delivery)
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil, nil, fmt.Errorf("webhook: %s: %w", what, ctx.Err())
+		var e *httpclient.Error
+		if !errors.As(err, &e) {
+			return 0, nil, err // the request's own
 		}
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL
+		if !e.Context {
+			return 0, nil, c.gaveUp(c.transient(what, e), e.Attempts)
 		}
-		return 0, nil, &connector.TemporaryError{Err: fmt.Errorf("webhook: %s: %s", what, c.redact(err.Error()))}, nil
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return 0, nil, nil, fmt.Errorf("webhook: %s: %w", what, ctx.Err())
+		var prev error
+		switch {
+		case e.Last != nil:
+			prev = c.temporary(method, label, delivery, e.Last)
+		case e.LastErr != nil:
+			prev = c.transient(what, e.LastErr)
 		}
-		return 0, nil, &connector.TemporaryError{Err: fmt.Errorf("webhook: %s: read response: %s", what, c.redact(err.Error()))}, nil
+		if prev != nil {
+			return 0, nil, fmt.Errorf("webhook: %s: %w (after %v)", what, e.Err, prev)
+		}
+		return 0, nil, fmt.Errorf("webhook: %s: %w", what, e.Err)
 	}
+	data := resp.Body
 	if len(data) > MaxResponseBytes {
-		if resp.StatusCode >= 200 && resp.StatusCode <= 299 && method == http.MethodGet {
-			return 0, nil, nil, fmt.Errorf("webhook: %s: response larger than %d bytes", what, MaxResponseBytes)
+		if resp.Status >= 200 && resp.Status <= 299 && method == http.MethodGet {
+			return 0, nil, fmt.Errorf("webhook: %s: response larger than %d bytes", what, MaxResponseBytes)
 		}
 		data = data[:MaxResponseBytes]
 	}
-	if httpclient.Retryable(resp.StatusCode) {
-		e := c.apiError(method, label, delivery, resp.StatusCode, data)
-		return 0, nil, &connector.TemporaryError{Err: e, RetryAfter: httpclient.RetryAfter(resp.Header.Get("Retry-After"))}, nil
+	if httpclient.Retryable(resp.Status) {
+		// Retries ran out, or the caller schedules the retry.
+		return 0, nil, c.gaveUp(c.temporary(method, label, delivery, resp), resp.Attempts)
 	}
-	return resp.StatusCode, data, nil, nil
+	return resp.Status, data, nil
+}
+
+// temporary is the TemporaryError of a Retryable response.
+func (c *Connector) temporary(method, label, delivery string, resp *httpclient.Response) *connector.TemporaryError {
+	data := resp.Body
+	if len(data) > MaxResponseBytes {
+		data = data[:MaxResponseBytes]
+	}
+	e := c.apiError(method, label, delivery, resp.Status, data)
+	return &connector.TemporaryError{Err: e, RetryAfter: resp.RetryAfter()}
+}
+
+// transient is the TemporaryError of a transport or read failure (its
+// text already redacted by httpclient.Do).
+func (c *Connector) transient(what string, e *httpclient.Error) *connector.TemporaryError {
+	if e.Read {
+		return &connector.TemporaryError{Err: fmt.Errorf("webhook: %s: read response: %s", what, e.Err)}
+	}
+	return &connector.TemporaryError{Err: fmt.Errorf("webhook: %s: %s", what, e.Err)}
+}
+
+// gaveUp notes the attempts in tmp when the retries ran out (not when the
+// receiver asked for a longer wait than MaxRetryWait).
+func (c *Connector) gaveUp(tmp *connector.TemporaryError, attempts int) *connector.TemporaryError {
+	if attempts > c.cfg.MaxRetries && attempts > 1 {
+		tmp.Err = fmt.Errorf("%w (%d attempts)", tmp.Err, attempts)
+	}
+	return tmp
 }
 
 // redact hides the secret and credential-like header values.
