@@ -70,6 +70,22 @@ type Event struct {
 	AppliedAt  time.Time `json:"applied_at,omitzero"`
 }
 
+// ReplacesDates reports whether an applied event replaces the person's
+// planned dates (a joiner, leaver or rehire, or a changed start or end
+// date): the person's earlier scheduled events are then cancelled, in the
+// transaction that applies it.
+func (e *Event) ReplacesDates() bool {
+	if e.Type == EventLeaver || e.Type == EventRehire || e.Type == EventJoiner {
+		return true
+	}
+	for _, c := range e.Changed {
+		if c == "start_date" || c == "end_date" {
+			return true
+		}
+	}
+	return false
+}
+
 // Import is one HR snapshot that was applied or held.
 type Import struct {
 	ID        string    `json:"import_id"`

@@ -625,16 +625,6 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 // cancelScheduled cancels the scheduled events of persons whose dates an
 // applied event changes. Only the few persons with scheduled events are
 // touched: a first load of 100,000 joiners issues no update at all.
-// changesDates reports whether an event replaces the person's planned
-// dates (a joiner, leaver or rehire, or a changed start or end date).
-func changesDates(e *store.Event) bool {
-	dates := e.Type == store.EventLeaver || e.Type == store.EventRehire || e.Type == store.EventJoiner
-	for _, c := range e.Changed {
-		dates = dates || c == "start_date" || c == "end_date"
-	}
-	return dates
-}
-
 func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Event) error {
 	if len(events) <= 16 {
 		// A push (or a small import): an UPDATE by person for the few
@@ -644,7 +634,7 @@ func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Eve
 		cancel := s.rb(`UPDATE events SET state = 'cancelled' WHERE source = ? AND employee_id = ? AND state = 'scheduled'`)
 		for i := range events {
 			e := &events[i]
-			if e.State != store.EventApplied || !changesDates(e) {
+			if e.State != store.EventApplied || !e.ReplacesDates() {
 				continue
 			}
 			if _, err := s.txExec(ctx, tx, cancel, e.Source, e.EmployeeID); err != nil {
@@ -681,7 +671,7 @@ func (s *DB) cancelScheduled(ctx context.Context, tx *sql.Tx, events []store.Eve
 		if e.State != store.EventApplied || !scheduled[e.Source+"\x00"+e.EmployeeID] {
 			continue
 		}
-		if changesDates(e) {
+		if e.ReplacesDates() {
 			if _, err := tx.ExecContext(ctx, cancel, e.Source, e.EmployeeID); err != nil {
 				return fmt.Errorf("store: cancel scheduled events of %s: %w", e.EmployeeID, err)
 			}
