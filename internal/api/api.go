@@ -70,35 +70,53 @@ type Server struct {
 // mux is built from; the OpenAPI document must describe each of them.
 type Route struct {
 	Method  string
-	Path    string // a net/http pattern path; {name} wildcards read as in OpenAPI
-	Auth    bool   // needs a bearer token with scope "api" (or "admin")
+	Path    string     // a net/http pattern path; {name} wildcards read as in OpenAPI
+	Perm    Permission // who may call it, enforced by requireToken alone
 	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
+// Permission is what a route asks of its caller. Until roles exist (sign-in
+// and the permission model are still to come) there are three.
+type Permission string
+
+const (
+	// PermPublic: anyone (the OpenAPI document).
+	PermPublic Permission = "public"
+	// PermToken: a live bearer token of scope "api" or "admin", a
+	// service's or one bound to a person.
+	PermToken Permission = "token"
+	// PermService: a service token, not bound to a person: what reads
+	// everyone's records at once (the audit trail).
+	PermService Permission = "service"
+)
+
+// Permissions lists every Permission, for the route table's test.
+var Permissions = []Permission{PermPublic, PermToken, PermService}
+
 // Routes lists every /api/v1 endpoint.
 var Routes = []Route{
-	{"GET", "/api/v1/openapi.json", false, (*Server).openAPI},
-	{"GET", "/api/v1/persons", true, (*Server).listPersons},
-	{"GET", "/api/v1/persons/{id}", true, (*Server).getPerson},
-	{"GET", "/api/v1/imports", true, (*Server).listImports},
-	{"POST", "/api/v1/imports", true, (*Server).createImport},
-	{"GET", "/api/v1/imports/{id}", true, (*Server).getImport},
-	{"GET", "/api/v1/events", true, (*Server).listEvents},
-	{"GET", "/api/v1/audit", true, (*Server).listAudit},
-	{"GET", "/api/v1/apps", true, (*Server).listApps},
-	{"GET", "/api/v1/operations", true, (*Server).listOperations},
-	{"GET", "/api/v1/findings", true, (*Server).listFindings},
-	{"GET", "/api/v1/cases", true, (*Server).listCases},
-	{"GET", "/api/v1/tasks", true, (*Server).listTasks},
-	{"POST", "/api/v1/tasks/{id}/complete", true, (*Server).completeTask},
-	{"POST", "/api/v1/tasks/{id}/reassign", true, (*Server).reassignTask},
-	{"GET", "/api/v1/notifications", true, (*Server).listNotifications},
-	{"GET", "/api/v1/metrics/lifecycle", true, (*Server).lifecycleMetrics},
-	{"GET", "/api/v1/requests", true, (*Server).listRequests},
-	{"POST", "/api/v1/requests", true, (*Server).createRequest},
-	{"POST", "/api/v1/requests/{id}/approve", true, (*Server).approveRequest},
-	{"POST", "/api/v1/requests/{id}/reject", true, (*Server).rejectRequest},
-	{"PUT", "/api/v1/persons/{id}/away", true, (*Server).setAway},
+	{"GET", "/api/v1/openapi.json", PermPublic, (*Server).openAPI},
+	{"GET", "/api/v1/persons", PermToken, (*Server).listPersons},
+	{"GET", "/api/v1/persons/{id}", PermToken, (*Server).getPerson},
+	{"GET", "/api/v1/imports", PermToken, (*Server).listImports},
+	{"POST", "/api/v1/imports", PermToken, (*Server).createImport},
+	{"GET", "/api/v1/imports/{id}", PermToken, (*Server).getImport},
+	{"GET", "/api/v1/events", PermToken, (*Server).listEvents},
+	{"GET", "/api/v1/audit", PermService, (*Server).listAudit},
+	{"GET", "/api/v1/apps", PermToken, (*Server).listApps},
+	{"GET", "/api/v1/operations", PermToken, (*Server).listOperations},
+	{"GET", "/api/v1/findings", PermToken, (*Server).listFindings},
+	{"GET", "/api/v1/cases", PermToken, (*Server).listCases},
+	{"GET", "/api/v1/tasks", PermToken, (*Server).listTasks},
+	{"POST", "/api/v1/tasks/{id}/complete", PermToken, (*Server).completeTask},
+	{"POST", "/api/v1/tasks/{id}/reassign", PermToken, (*Server).reassignTask},
+	{"GET", "/api/v1/notifications", PermToken, (*Server).listNotifications},
+	{"GET", "/api/v1/metrics/lifecycle", PermToken, (*Server).lifecycleMetrics},
+	{"GET", "/api/v1/requests", PermToken, (*Server).listRequests},
+	{"POST", "/api/v1/requests", PermToken, (*Server).createRequest},
+	{"POST", "/api/v1/requests/{id}/approve", PermToken, (*Server).approveRequest},
+	{"POST", "/api/v1/requests/{id}/reject", PermToken, (*Server).rejectRequest},
+	{"PUT", "/api/v1/persons/{id}/away", PermToken, (*Server).setAway},
 }
 
 // New builds the server. It panics only on programming errors (a metric
@@ -141,8 +159,8 @@ func New(o Options) *Server {
 	mux.Handle("GET /metrics", s.metricsHandler())
 	for _, r := range Routes {
 		h := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.handler(s, w, req) }))
-		if r.Auth {
-			h = s.requireToken(h)
+		if r.Perm != PermPublic {
+			h = s.requireToken(r.Perm, h)
 		}
 		mux.Handle(r.Method+" "+r.Path, h)
 	}

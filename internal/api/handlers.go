@@ -80,8 +80,9 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-// requireToken admits requests with a live token of scope "api" or "admin".
-func (s *Server) requireToken(next http.Handler) http.Handler {
+// requireToken admits requests with a live token of scope "api" or
+// "admin" that holds perm: PermService refuses a token bound to a person.
+func (s *Server) requireToken(perm Permission, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := auth.Check(r.Context(), s.st, bearer(r), "api", s.now())
 		if errors.Is(err, auth.ErrUnauthorized) {
@@ -91,6 +92,10 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		}
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if perm == PermService && t.Person != "" {
+			writeError(w, http.StatusForbidden, fmt.Sprintf("%s %s needs a service token: token %q acts as person %s (create one without --person)", r.Method, r.URL.Path, t.Name, t.Person))
 			return
 		}
 		// Reading bodies is bounded everywhere; imports set their own limit.
