@@ -87,7 +87,7 @@ roles:
 	go r.Run(runCtx, ctx)
 	srv := httptest.NewServer(api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: time.Now, Engine: eng}))
 	defer srv.Close()
-	tok, _, err := auth.Create(ctx, st, "bench", "api", time.Now())
+	tok, _, err := auth.CreateFor(ctx, st, "bench", "api", "", time.Now(), "hr", "it")
 	if err != nil {
 		b.Fatal(err)
 	}

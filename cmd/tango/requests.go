@@ -53,6 +53,10 @@ func requestsCmd(g *globals) *cobra.Command {
 				st.Close()
 				return nil, nil, request.Caller{}, fmt.Errorf("--as %s: %w", as, err)
 			}
+			if err := asPerson(cmd.Context(), st, cfg, p, cliPerms[cmd.CommandPath()], cmd.CommandPath()); err != nil {
+				st.Close()
+				return nil, nil, request.Caller{}, err
+			}
 			who = request.Caller{Person: p, Via: cliActor()}
 		}
 		return st, svc, who, nil

@@ -35,15 +35,29 @@ const drainTimeout = 10 * time.Second
 
 // serveFlags are the flags `serve` and `demo` share.
 type serveFlags struct {
-	addr      string
-	every     time.Duration
-	logFormat string
+	addr        string
+	metricsAddr string
+	every       time.Duration
+	logFormat   string
 }
 
 func (f *serveFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
+	c.Flags().StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this address of its own, without a token (for a Prometheus scraper); empty: /metrics on --addr needs a token with metrics.read")
 	c.Flags().DurationVar(&f.every, "schedule-every", scheduler.DefaultEvery, "how often scheduled joiners and leavers are applied when their date comes")
 	c.Flags().StringVar(&f.logFormat, "log-format", "text", "request and event log format on stderr: text or json")
+}
+
+// metricsListener listens on --metrics-addr (nil when not given).
+func (f *serveFlags) metricsListener() (net.Listener, error) {
+	if f.metricsAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", f.metricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", f.metricsAddr, err)
+	}
+	return ln, nil
 }
 
 func (f *serveFlags) logger(w io.Writer) (*slog.Logger, error) {
@@ -86,7 +100,12 @@ drains those in flight for up to 10 s and closes the database.`,
 			if err != nil {
 				return fmt.Errorf("--addr %s: %w", f.addr, err)
 			}
-			return serve(ctx, log, st, cfg, ln, f.every)
+			mln, err := f.metricsListener()
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			return serve(ctx, log, st, cfg, ln, f.every, mln)
 		},
 	}
 	f.register(c)
@@ -97,8 +116,9 @@ drains those in flight for up to 10 s and closes the database.`,
 // provisioning, workflow, notifications) on ln until ctx is done, then
 // shuts down gracefully: requests in flight are drained, each job's pass
 // in flight ends, and what is still buffered is written. It closes ln;
-// the caller closes st.
-func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Config, ln net.Listener, every time.Duration) error {
+// the caller closes st. With mln, /metrics is served there alone (and
+// closed with ln), without a token.
+func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Config, ln net.Listener, every time.Duration, mln net.Listener) error {
 	now := time.Now // the one clock of the process
 	eng, err := app.Engine(st, cfg, log, now)
 	if err != nil {
@@ -119,7 +139,13 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		return err
 	}
 	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: now, Version: version, Engine: eng,
-		Imports: app.Imports(st, cfg, eng, now)})
+		Imports: app.Imports(st, cfg, eng, now), MetricsElsewhere: mln != nil})
+	if mln != nil {
+		msrv := &http.Server{Handler: h.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -335,14 +361,18 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 			if err := auth.RevokeToken(ctx, st, demoTokenName, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			tok, _, err := auth.Create(ctx, st, demoTokenName, "admin", now)
+			tok, _, err := auth.CreateFor(ctx, st, demoTokenName, "admin", "", now, "hr", "it", "security", "auditor", "admin")
 			if err != nil {
 				return err
 			}
 			url := baseURL(ln.Addr())
 			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded, CLI: cliCommand()})
 			served = true
-			return serve(ctx, log, st, cfg, ln, f.every)
+			mln, err := f.metricsListener()
+			if err != nil {
+				return err
+			}
+			return serve(ctx, log, st, cfg, ln, f.every, mln)
 		},
 	}
 	f.register(c)

@@ -359,7 +359,7 @@ func TestServeWritesBufferedReadAuditAtShutdown(t *testing.T) {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- serve(sctx, slog.New(slog.DiscardHandler), st, cfg, ln, time.Hour) }()
+	go func() { done <- serve(sctx, slog.New(slog.DiscardHandler), st, cfg, ln, time.Hour, nil) }()
 	reads := func() int {
 		es, err := st.AuditEntries(ctx, 0, 100000)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,14 +12,16 @@ import (
 
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/request"
 )
 
 func tokenCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "token", Short: "API and SCIM bearer tokens"}
 	var scope, name, person string
+	var roles []string
 	create := &cobra.Command{
-		Use:   "create --scope api|scim|admin --name NAME [--person EMPLOYEE_ID]",
+		Use:   "create --scope api|scim|admin --name NAME [--person EMPLOYEE_ID] [--role ROLE]...",
 		Short: "Create a bearer token, printed once as the last line of stdout",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,7 +40,10 @@ func tokenCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("--person %s: %w", person, err)
 				}
 			}
-			tok, _, err := auth.CreateFor(ctx, st, name, scope, person, time.Now())
+			if person == "" && scope != "scim" && len(roles) == 0 {
+				return fmt.Errorf("--role: a service token carries its roles explicitly; give at least one --role (%s), or --person for a token that acts as a person", serviceRoleNames())
+			}
+			tok, _, err := auth.CreateFor(ctx, st, name, scope, person, time.Now(), roles...)
 			if err != nil {
 				return err
 			}
@@ -52,6 +58,7 @@ func tokenCmd(g *globals) *cobra.Command {
 	create.Flags().StringVar(&scope, "scope", "", "api, scim or admin")
 	create.Flags().StringVar(&name, "name", "", "who uses the token (shown in the audit trail)")
 	create.Flags().StringVar(&person, "person", "", "employee ID the token acts as (access requests and approvals through the API)")
+	create.Flags().StringArrayVar(&roles, "role", nil, "a role the token carries ("+serviceRoleNames()+"); repeat for more; on a --person token it narrows the person's roles")
 	_ = create.MarkFlagRequired("scope")
 	_ = create.MarkFlagRequired("name")
 
@@ -73,7 +80,7 @@ func tokenCmd(g *globals) *cobra.Command {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(ts)
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NAME\tSCOPE\tPERSON\tCREATED\tLAST USED\tREVOKED")
+			fmt.Fprintln(w, "NAME\tSCOPE\tPERSON\tROLES\tCREATED\tLAST USED\tREVOKED")
 			f := func(t time.Time) string {
 				if t.IsZero() {
 					return "-"
@@ -85,7 +92,11 @@ func tokenCmd(g *globals) *cobra.Command {
 				if person == "" {
 					person = "-"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Scope, person, f(t.CreatedAt), f(t.LastUsed), f(t.Revoked))
+				rs := strings.Join(t.Roles, ",")
+				if rs == "" {
+					rs = "-"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Scope, person, rs, f(t.CreatedAt), f(t.LastUsed), f(t.Revoked))
 			}
 			return w.Flush()
 		},
@@ -131,4 +142,12 @@ func warnNoSCIMSource(cmd *cobra.Command, g *globals) {
 		what = path
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s has no source with `kind: scim`: SCIM pushes with this token are answered 404 until one is added\n", what)
+}
+
+func serviceRoleNames() string {
+	names := make([]string, len(authz.ServiceRoles))
+	for i, r := range authz.ServiceRoles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
 }

@@ -30,7 +30,15 @@ func TestTokenCreateWarnsWithoutSCIMSource(t *testing.T) {
 		t.Fatalf("token create with a scim source: %d %s", code, stderr)
 	}
 	_, stderr, code = tango(t, "--db", db, "--config", none, "token", "create", "--scope", "api", "--name", "z")
+	if code != 1 || !strings.Contains(stderr, "give at least one --role") {
+		t.Fatalf("a service token without a role: %d %s, want exit 1 naming --role", code, stderr)
+	}
+	_, stderr, code = tango(t, "--db", db, "--config", none, "token", "create", "--scope", "api", "--name", "z", "--role", "hr-feed")
 	if code != 0 || strings.Contains(stderr, "warning") {
 		t.Fatalf("api token: %d %s", code, stderr)
+	}
+	_, stderr, code = tango(t, "--db", db, "--config", none, "token", "create", "--scope", "api", "--name", "w", "--role", "superuser")
+	if code != 1 || !strings.Contains(stderr, `role "superuser"`) {
+		t.Fatalf("an unknown role: %d %s, want exit 1 naming it", code, stderr)
 	}
 }

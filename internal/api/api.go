@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/hr"
@@ -45,6 +46,12 @@ type Options struct {
 	// Imports brings HR data in (POST /api/v1/imports, SCIM pushes); nil:
 	// one made of Store, Config, Engine and Now.
 	Imports *hr.Service
+	// Sessions identifies signed-in browsers; nil: bearer tokens only.
+	Sessions Sessions
+	// MetricsElsewhere: /metrics is served on a listen address of its own
+	// (MetricsHandler, for a scraper without a token), not here; else it
+	// is served here to callers with metrics.read.
+	MetricsElsewhere bool
 }
 
 // Server is the http.Handler behind `tango serve`.
@@ -59,6 +66,8 @@ type Server struct {
 	imports   *hr.Service
 	req       *request.Service // nil when the policy does not compile
 	scim      *scim.Handler
+	sessions  Sessions
+	resolver  *authz.Resolver
 
 	reg        *prometheus.Registry
 	importHist prometheus.Histogram
@@ -70,53 +79,37 @@ type Server struct {
 // mux is built from; the OpenAPI document must describe each of them.
 type Route struct {
 	Method  string
-	Path    string     // a net/http pattern path; {name} wildcards read as in OpenAPI
-	Perm    Permission // who may call it, enforced by requireToken alone
+	Path    string           // a net/http pattern path; {name} wildcards read as in OpenAPI
+	Perm    authz.Permission // what the caller needs, enforced by authorize alone
 	handler func(*Server, http.ResponseWriter, *http.Request)
 }
 
-// Permission is what a route asks of its caller. Until roles exist (sign-in
-// and the permission model are still to come) there are three.
-type Permission string
-
-const (
-	// PermPublic: anyone (the OpenAPI document).
-	PermPublic Permission = "public"
-	// PermToken: a live bearer token of scope "api" or "admin", a
-	// service's or one bound to a person.
-	PermToken Permission = "token"
-	// PermService: a service token, not bound to a person: what reads
-	// everyone's records at once (the audit trail).
-	PermService Permission = "service"
-)
-
-// Permissions lists every Permission, for the route table's test.
-var Permissions = []Permission{PermPublic, PermToken, PermService}
-
-// Routes lists every /api/v1 endpoint.
+// Routes lists every /api/v1 endpoint. A route of authz.SignedIn lets any
+// caller in and applies a record rule (their own data, their reports',
+// their team's tasks, their approvals) in its handler.
 var Routes = []Route{
-	{"GET", "/api/v1/openapi.json", PermPublic, (*Server).openAPI},
-	{"GET", "/api/v1/persons", PermToken, (*Server).listPersons},
-	{"GET", "/api/v1/persons/{id}", PermToken, (*Server).getPerson},
-	{"GET", "/api/v1/imports", PermToken, (*Server).listImports},
-	{"POST", "/api/v1/imports", PermToken, (*Server).createImport},
-	{"GET", "/api/v1/imports/{id}", PermToken, (*Server).getImport},
-	{"GET", "/api/v1/events", PermToken, (*Server).listEvents},
-	{"GET", "/api/v1/audit", PermService, (*Server).listAudit},
-	{"GET", "/api/v1/apps", PermToken, (*Server).listApps},
-	{"GET", "/api/v1/operations", PermToken, (*Server).listOperations},
-	{"GET", "/api/v1/findings", PermToken, (*Server).listFindings},
-	{"GET", "/api/v1/cases", PermToken, (*Server).listCases},
-	{"GET", "/api/v1/tasks", PermToken, (*Server).listTasks},
-	{"POST", "/api/v1/tasks/{id}/complete", PermToken, (*Server).completeTask},
-	{"POST", "/api/v1/tasks/{id}/reassign", PermToken, (*Server).reassignTask},
-	{"GET", "/api/v1/notifications", PermToken, (*Server).listNotifications},
-	{"GET", "/api/v1/metrics/lifecycle", PermToken, (*Server).lifecycleMetrics},
-	{"GET", "/api/v1/requests", PermToken, (*Server).listRequests},
-	{"POST", "/api/v1/requests", PermToken, (*Server).createRequest},
-	{"POST", "/api/v1/requests/{id}/approve", PermToken, (*Server).approveRequest},
-	{"POST", "/api/v1/requests/{id}/reject", PermToken, (*Server).rejectRequest},
-	{"PUT", "/api/v1/persons/{id}/away", PermToken, (*Server).setAway},
+	{"GET", "/api/v1/openapi.json", authz.Public, (*Server).openAPI},
+	{"GET", "/api/v1/persons", authz.SignedIn, (*Server).listPersons},
+	{"GET", "/api/v1/persons/{id}", authz.SignedIn, (*Server).getPerson},
+	{"GET", "/api/v1/imports", authz.ImportsRead, (*Server).listImports},
+	{"POST", "/api/v1/imports", authz.ImportsWrite, (*Server).createImport},
+	{"GET", "/api/v1/imports/{id}", authz.ImportsRead, (*Server).getImport},
+	{"GET", "/api/v1/events", authz.EventsRead, (*Server).listEvents},
+	{"GET", "/api/v1/audit", authz.AuditRead, (*Server).listAudit},
+	{"GET", "/api/v1/apps", authz.AppsRead, (*Server).listApps},
+	{"GET", "/api/v1/operations", authz.OpsRead, (*Server).listOperations},
+	{"GET", "/api/v1/findings", authz.FindingsRead, (*Server).listFindings},
+	{"GET", "/api/v1/cases", authz.SignedIn, (*Server).listCases},
+	{"GET", "/api/v1/tasks", authz.SignedIn, (*Server).listTasks},
+	{"POST", "/api/v1/tasks/{id}/complete", authz.SignedIn, (*Server).completeTask},
+	{"POST", "/api/v1/tasks/{id}/reassign", authz.SignedIn, (*Server).reassignTask},
+	{"GET", "/api/v1/notifications", authz.NotesRead, (*Server).listNotifications},
+	{"GET", "/api/v1/metrics/lifecycle", authz.MetricsRead, (*Server).lifecycleMetrics},
+	{"GET", "/api/v1/requests", authz.SignedIn, (*Server).listRequests},
+	{"POST", "/api/v1/requests", authz.RequestsAct, (*Server).createRequest},
+	{"POST", "/api/v1/requests/{id}/approve", authz.RequestsAct, (*Server).approveRequest},
+	{"POST", "/api/v1/requests/{id}/reject", authz.RequestsAct, (*Server).rejectRequest},
+	{"PUT", "/api/v1/persons/{id}/away", authz.SignedIn, (*Server).setAway},
 }
 
 // New builds the server. It panics only on programming errors (a metric
@@ -151,18 +144,26 @@ func New(o Options) *Server {
 	} else {
 		s.req = svc
 	}
+	s.sessions = o.Sessions
+	res, err := authz.NewResolver(s.cfg, s.st, s.now)
+	if err != nil {
+		// The config check refuses such a config before serving; a
+		// resolver that gives nothing beyond employee is the safe side.
+		s.log.Error("authorization roles unavailable", "err", err)
+		res, _ = authz.NewResolver(&config.Config{}, s.st, s.now)
+	}
+	s.resolver = res
 	s.initMetrics()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", s.metricsHandler())
+	if !o.MetricsElsewhere {
+		mux.Handle("GET /metrics", s.authorize(authz.MetricsRead, s.metricsHandler()))
+	}
 	for _, r := range Routes {
 		h := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { r.handler(s, w, req) }))
-		if r.Perm != PermPublic {
-			h = s.requireToken(r.Perm, h)
-		}
-		mux.Handle(r.Method+" "+r.Path, h)
+		mux.Handle(r.Method+" "+r.Path, s.authorize(r.Perm, h))
 	}
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /api/v1/openapi.json")

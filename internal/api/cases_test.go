@@ -36,7 +36,7 @@ func TestCasesAndTasksAPI(t *testing.T) {
 		t.Fatalf("hr tasks %+v", hr)
 	}
 	// metrics: one open task per team, the HR one overdue
-	m := f.get("/metrics", "")
+	m := f.get("/metrics", f.token)
 	for _, want := range []string{`tango_tasks{state="open",team="hr"} 1`, `tango_tasks{state="overdue",team="hr"} 1`, `tango_tasks{state="overdue",team="security"} 0`} {
 		if !strings.Contains(string(m.body), want) {
 			t.Fatalf("metrics lack %s", want)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
-	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -68,8 +67,6 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 type ctxKey int
 
-const tokenKey ctxKey = 0
-
 // bearer returns the token of an "Authorization: Bearer" header.
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
@@ -78,37 +75,6 @@ func bearer(r *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(tok)
-}
-
-// requireToken admits requests with a live token of scope "api" or
-// "admin" that holds perm: PermService refuses a token bound to a person.
-func (s *Server) requireToken(perm Permission, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := auth.Check(r.Context(), s.st, bearer(r), "api", s.now())
-		if errors.Is(err, auth.ErrUnauthorized) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="tango"`)
-			writeError(w, http.StatusUnauthorized, "a bearer token with scope api is required: send Authorization: Bearer <token> (create one with `tango token create --scope api --name NAME`)")
-			return
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if perm == PermService && t.Person != "" {
-			writeError(w, http.StatusForbidden, fmt.Sprintf("%s %s needs a service token: token %q acts as person %s (create one without --person)", r.Method, r.URL.Path, t.Name, t.Person))
-			return
-		}
-		// Reading bodies is bounded everywhere; imports set their own limit.
-		if r.Body != nil && !(r.Method == http.MethodPost && r.URL.Path == "/api/v1/imports") {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey, t)))
-	})
-}
-
-func tokenOf(r *http.Request) store.Token {
-	t, _ := r.Context().Value(tokenKey).(store.Token)
-	return t
 }
 
 // badRequest is a client error found while reading parameters.
@@ -145,6 +111,10 @@ func (s *Server) listPersons(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if p := principalOf(r); !p.Can(authz.PersonsRead) && (p.Person == "" || q.Get("manager") != p.Person) {
+		s.check(w, r, authz.Forbidden("%s may list only their own reports (?manager=%s); everyone's records need %s", p.Describe(), p.Person, authz.PersonsRead))
+		return
+	}
 	ps, err := s.st.Persons(r.Context(), store.PersonFilter{
 		Source: q.Get("source"), Status: q.Get("status"), Department: q.Get("department"),
 		ManagerID: q.Get("manager"), After: q.Get("after"), Limit: limit + 1,
@@ -164,7 +134,15 @@ func (s *Server) listPersons(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) {
 	p, err := s.st.Person(r.Context(), r.URL.Query().Get("source"), r.PathValue("id"))
 	if err != nil {
+		if errors.Is(err, store.ErrNotFound) && !principalOf(r).Can(authz.PersonsRead) {
+			// Whether someone exists is itself personal data.
+			s.check(w, r, principalOf(r).SeePerson(store.Person{EmployeeID: r.PathValue("id")}))
+			return
+		}
 		s.fail(w, r, err)
+		return
+	}
+	if !s.check(w, r, principalOf(r).SeePerson(p)) {
 		return
 	}
 	evs, err := s.st.Events(r.Context(), store.EventFilter{Source: p.Source, EmployeeID: p.EmployeeID})
@@ -352,12 +330,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	}
 	sc := *src
 	sc.Format = format
-	tok := tokenOf(r)
+	actor := principalOf(r).Actor()
 	start := time.Now()
 	if s.engine != nil {
 		defer s.engine.Wake()
 	}
-	res, err := s.imports.Import(r.Context(), hr.File{Source: &sc, Name: name, Data: data, DryRun: dryRun, Actor: "token:" + tok.Name})
+	res, err := s.imports.Import(r.Context(), hr.File{Source: &sc, Name: name, Data: data, DryRun: dryRun, Actor: actor})
 	switch {
 	case errors.Is(err, hr.ErrHeld):
 		writeError(w, http.StatusConflict, err.Error())
@@ -380,7 +358,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", "/api/v1/imports/"+res.ImportID)
 		s.log.Info("import", "import_id", res.ImportID, "source", res.Source, "status", res.Status,
 			"rows", res.Rows, "joiners", res.Joiners, "movers", res.Movers, "leavers", res.Leavers,
-			"rehires", res.Rehires, "actor", "token:"+tok.Name)
+			"rehires", res.Rehires, "actor", actor)
 	}
 	writeJSON(w, status, res)
 }

@@ -107,7 +107,7 @@ func TestNotificationsAndLifecycleMetrics(t *testing.T) {
 	if r := f.get("/api/v1/metrics/lifecycle?days=0", f.token); r.status != 400 || !strings.Contains(string(r.body), "days") {
 		t.Errorf("days=0: %d %s", r.status, r.body)
 	}
-	body := string(f.get("/metrics", "").body)
+	body := string(f.get("/metrics", f.token).body)
 	for _, want := range []string{
 		`tango_time_to_revoke_seconds{quantile="0.5"} 7200`,
 		`tango_time_to_revoke_seconds_count 1`,

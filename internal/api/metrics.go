@@ -168,6 +168,10 @@ func (s *Server) initMetrics() {
 	)
 }
 
+// MetricsHandler serves the Prometheus metrics without asking who calls:
+// for a listen address of its own (`tango serve --metrics-addr`).
+func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler() }
+
 func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(s.log.Handler(), slog.LevelError),

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
@@ -16,21 +17,17 @@ import (
 // caller is the person the request's token acts for; the API never takes
 // an identity from the client. Without one it answers 403 and returns false.
 func (s *Server) caller(w http.ResponseWriter, r *http.Request) (request.Caller, bool) {
-	t := tokenOf(r)
-	if t.Person == "" {
-		writeError(w, http.StatusForbidden, "token "+strconv.Quote(t.Name)+" acts for no person; access requests need one made with `tango token create --scope api --name NAME --person EMPLOYEE_ID`")
+	pr := principalOf(r)
+	if pr.Person == "" {
+		s.check(w, r, authz.Forbidden("%s acts for no person; access requests and approvals are a person's: sign in, or use a token made with `tango token create --scope api --name NAME --person EMPLOYEE_ID`", pr.Via))
 		return request.Caller{}, false
 	}
-	p, err := request.FindPerson(r.Context(), s.st, s.cfg, t.Person)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusForbidden, "token "+strconv.Quote(t.Name)+" acts for "+strconv.Quote(t.Person)+", who is not in the workforce")
-		return request.Caller{}, false
-	}
+	p, err := request.FindPerson(r.Context(), s.st, s.cfg, pr.Person)
 	if err != nil {
 		s.fail(w, r, err)
 		return request.Caller{}, false
 	}
-	return request.Caller{Person: p, Via: "token:" + t.Name}, true
+	return request.Caller{Person: p, Via: pr.Via}, true
 }
 
 func (s *Server) requests(w http.ResponseWriter) (*request.Service, bool) {
@@ -77,6 +74,13 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	approver := q.Get("approver")
+	if p := principalOf(r); !p.Can(authz.RequestsRead) {
+		me := p.Person
+		if me == "" || (f.Requester != me && f.Beneficiary != me && approver != me) {
+			s.check(w, r, authz.Forbidden("%s may list only their own requests and approvals (?requester=, ?beneficiary= or ?approver= themself); every request needs %s", p.Describe(), authz.RequestsRead))
+			return
+		}
+	}
 	if approver == "" {
 		f.Limit = limit
 	}
@@ -205,18 +209,11 @@ func (s *Server) setAway(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	t := tokenOf(r)
-	actor := "token:" + t.Name
-	if t.Scope != "admin" {
-		c, ok := s.caller(w, r)
-		if !ok {
-			return
-		}
-		if me := c.Person.EmployeeID; me != p.EmployeeID && me != p.ManagerID {
-			writeError(w, http.StatusForbidden, me+" may not mark "+p.EmployeeID+" away: only the person, their manager or an admin token may")
-			return
-		}
-		actor = "person:" + c.Person.EmployeeID + " via " + actor
+	pr := principalOf(r)
+	actor := pr.Actor()
+	if me := pr.Person; !pr.Can(authz.AwayAny) && (me == "" || (me != p.EmployeeID && me != p.ManagerID)) {
+		s.check(w, r, authz.Forbidden("%s may not mark %s away: only the person, their manager, or a role with %s may", pr.Describe(), p.EmployeeID, authz.AwayAny))
+		return
 	}
 	var until time.Time
 	if body.Until != "" {

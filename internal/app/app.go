@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tango-iga/tango/internal/authz"
 	"os"
 	"strings"
 	"time"
@@ -126,10 +127,23 @@ func CheckConfig(flag string) (*config.Config, string, error) {
 	}
 	errs.Add(CheckApps(cfg)...)
 	errs.Add(workflow.Check(cfg))
+	if _, err := authz.NewResolver(cfg, nil, time.Now); err != nil {
+		for _, e := range unjoin(err) {
+			errs.Add(e)
+		}
+	}
 	if err := errs.Err(); err != nil {
 		return nil, path, err
 	}
 	return cfg, path, nil
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func redactDSN(dsn string) string {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -38,11 +39,24 @@ func Create(ctx context.Context, st Store, name, scope string, now time.Time) (s
 
 // CreateFor is Create for a token that acts as a person (employee ID):
 // access requests and approvals made with it are that person's. The caller
-// checks that the person exists.
-func CreateFor(ctx context.Context, st Store, name, scope, person string, now time.Time) (string, store.Token, error) {
+// checks that the person exists. roles are what a service token may do
+// (authz.ServiceRoles); on a person's token they narrow what it may do of
+// the person's roles (none: all of them).
+func CreateFor(ctx context.Context, st Store, name, scope, person string, now time.Time, roles ...string) (string, store.Token, error) {
 	if !slices.Contains(Scopes, scope) {
 		return "", store.Token{}, fmt.Errorf("scope %q: want one of %s", scope, strings.Join(Scopes, ", "))
 	}
+	var rs []string
+	for _, r := range roles {
+		role, err := authz.ParseRole(r)
+		if err != nil {
+			return "", store.Token{}, err
+		}
+		if !slices.Contains(rs, string(role)) {
+			rs = append(rs, string(role))
+		}
+	}
+	slices.Sort(rs)
 	if strings.TrimSpace(name) == "" {
 		return "", store.Token{}, errors.New("token name is empty: give it a name that says who uses it, such as --name entra-provisioning")
 	}
@@ -51,7 +65,7 @@ func CreateFor(ctx context.Context, st Store, name, scope, person string, now ti
 		return "", store.Token{}, err
 	}
 	tok := prefix + scope + "_" + base64.RawURLEncoding.EncodeToString(b[:])
-	t, err := CreateToken(ctx, st, store.Token{Name: name, Scope: scope, Person: strings.TrimSpace(person), Hash: Hash(tok), CreatedAt: now.UTC().Truncate(time.Microsecond)})
+	t, err := CreateToken(ctx, st, store.Token{Name: name, Scope: scope, Person: strings.TrimSpace(person), Roles: rs, Hash: Hash(tok), CreatedAt: now.UTC().Truncate(time.Microsecond)})
 	return tok, t, err
 }
 
@@ -109,6 +123,9 @@ func tokenDoc(t store.Token) map[string]string {
 	m := map[string]string{"scope": t.Scope}
 	if t.Person != "" {
 		m["person"] = t.Person
+	}
+	if len(t.Roles) > 0 {
+		m["roles"] = strings.Join(t.Roles, ",")
 	}
 	return m
 }

@@ -36,6 +36,9 @@ type Config struct {
 	Notifications Notifications `yaml:"notifications"`
 	// Requests configures access requests (the catalogue itself is apps[].requestable).
 	Requests Requests `yaml:"requests"`
+	// Authorization gives Tango's own roles (hr, it, security, auditor,
+	// admin) and team membership to persons.
+	Authorization Authorization `yaml:"authorization"`
 
 	path string
 	loc  *time.Location
@@ -426,6 +429,7 @@ func (c *Config) finish() error {
 	}
 	c.loc = loc
 	errs.Add(c.Notifications.finish())
+	errs.Add(c.Authorization.finish())
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

@@ -338,3 +338,31 @@ func (p *Policy) Check(g Grant, held []Grant) *Violation {
 	}
 	return p.breaks(g, rs)
 }
+
+// Condition is a compiled CEL condition over `person` (and
+// `person.manager`), as role conditions are: what the authorization layer
+// uses to give Tango's own roles from HR data.
+type Condition struct {
+	prog cel.Program
+}
+
+// CompileCondition compiles a condition; errors name what (such as
+// `authorization.roles.hr`) and the position in the expression.
+func CompileCondition(what, expr string) (*Condition, error) {
+	prog, err := compileRole(what, expr)
+	if err != nil {
+		return nil, err
+	}
+	return &Condition{prog: prog}, nil
+}
+
+// Holds evaluates the condition for a person; an error or a non-boolean
+// answer is false with the error.
+func (c *Condition) Holds(in Input, now time.Time) (bool, error) {
+	v, _, err := c.prog.Eval(map[string]any{"person": Activation(in, now)})
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.Value().(bool)
+	return ok && b, nil
+}

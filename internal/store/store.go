@@ -99,7 +99,10 @@ type Token struct {
 	Scope string `json:"scope"`
 	// Person is the employee ID the token acts as (access requests and
 	// approvals); empty for service tokens.
-	Person    string    `json:"person,omitempty"`
+	Person string `json:"person,omitempty"`
+	// Roles a service token carries; for a token bound to a person, the
+	// most it may use of the person's roles (empty: all of them).
+	Roles     []string  `json:"roles,omitempty"`
 	Hash      string    `json:"-"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	LastUsed  time.Time `json:"last_used_at,omitzero"`

@@ -100,6 +100,9 @@ type Tx interface {
 	// RevokeTokenRow marks the unrevoked token of a name revoked at at;
 	// false when there is none.
 	RevokeTokenRow(name string, at time.Time) (bool, error)
+	// RevokePersonTokens revokes every live token bound to a person and
+	// returns their names.
+	RevokePersonTokens(person string, at time.Time) ([]string, error)
 
 	// FinishNotificationRow records the result of a delivery attempt of a
 	// notification still leased (state sending) by owner, ending the

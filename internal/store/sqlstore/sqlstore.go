@@ -595,6 +595,9 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 	if err := s.cancelScheduled(ctx, tx, events); err != nil {
 		return err
 	}
+	if err := s.revokeLeavers(ctx, tx, events); err != nil {
+		return err
+	}
 	// Insert in key order: index pages fill in sequence instead of at random.
 	order := make([]int, len(persons))
 	for i := range order {
@@ -620,6 +623,33 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 		}
 		return eventRow(args, e, seq, prov)
 	}, "")
+}
+
+// revokeLeavers revokes the tokens bound to each person an applied leaver
+// event makes left, in the transaction of the leave: their credentials stop
+// working with it.
+func (s *DB) revokeLeavers(ctx context.Context, tx *sql.Tx, events []store.Event) error {
+	var revoke string
+	for i := range events {
+		e := &events[i]
+		if e.State != store.EventApplied || e.Type != store.EventLeaver {
+			continue
+		}
+		if revoke == "" {
+			revoke = s.rb(`UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at = 0`)
+		}
+		at := e.AppliedAt
+		if at.IsZero() {
+			at = e.CreatedAt
+		}
+		if at.IsZero() {
+			at = time.Now() // revoked_at 0 would mean live
+		}
+		if _, err := s.txExec(ctx, tx, revoke, micros(at), e.EmployeeID); err != nil {
+			return fmt.Errorf("store: revoke the tokens of leaver %s: %w", e.EmployeeID, err)
+		}
+	}
+	return nil
 }
 
 // cancelScheduled cancels the scheduled events of persons whose dates an
@@ -880,8 +910,10 @@ func (s *DB) AuditHead(ctx context.Context) (int64, string, error) {
 func (s *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
 	var t store.Token
 	var created, used, revoked int64
-	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, person, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
-		Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &t.Hash, &created, &used, &revoked)
+	var roles string
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT id, name, scope, person, roles, hash, created_at, last_used, revoked_at FROM tokens WHERE hash = ?`), hash).
+		Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &roles, &t.Hash, &created, &used, &revoked)
+	t.Roles = splitRoles(roles)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, store.ErrNotFound
 	}
@@ -895,7 +927,7 @@ func (s *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 }
 
 func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, person, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, scope, person, roles, created_at, last_used, revoked_at FROM tokens ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: tokens: %w", err)
 	}
@@ -904,9 +936,11 @@ func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
 	for rows.Next() {
 		var t store.Token
 		var created, used, revoked int64
-		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &created, &used, &revoked); err != nil {
+		var roles string
+		if err := rows.Scan(&t.ID, &t.Name, &t.Scope, &t.Person, &roles, &created, &used, &revoked); err != nil {
 			return nil, err
 		}
+		t.Roles = splitRoles(roles)
 		t.CreatedAt, t.LastUsed, t.Revoked = fromMicros(created), fromMicros(used), fromMicros(revoked)
 		out = append(out, t)
 	}
@@ -988,4 +1022,12 @@ func (f *filters) sql() string {
 		return ""
 	}
 	return " WHERE " + strings.Join(f.conds, " AND ")
+}
+
+// splitRoles reads the roles column of a token.
+func splitRoles(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -228,8 +228,8 @@ func (t *txn) LiveTokenExists(name string) (bool, error) {
 }
 
 func (t *txn) InsertToken(k *store.Token) error {
-	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`INSERT INTO tokens (name, scope, person, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, ?, 0, 0) RETURNING id`),
-		k.Name, k.Scope, k.Person, k.Hash, micros(k.CreatedAt)).Scan(&k.ID)
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`INSERT INTO tokens (name, scope, person, roles, hash, created_at, last_used, revoked_at) VALUES (?, ?, ?, ?, ?, ?, 0, 0) RETURNING id`),
+		k.Name, k.Scope, k.Person, strings.Join(k.Roles, ","), k.Hash, micros(k.CreatedAt)).Scan(&k.ID)
 	if err != nil {
 		return fmt.Errorf("store: token %q: %w", k.Name, err)
 	}
@@ -365,4 +365,21 @@ func (t *txn) SetImportDecision(imp store.Import) error {
 		return fmt.Errorf("store: import %s: %w", imp.ID, err)
 	}
 	return nil
+}
+
+func (t *txn) RevokePersonTokens(person string, at time.Time) ([]string, error) {
+	rows, err := t.tx.QueryContext(t.ctx, t.s.rb(`UPDATE tokens SET revoked_at = ? WHERE person = ? AND revoked_at = 0 RETURNING name`), micros(at), person)
+	if err != nil {
+		return nil, fmt.Errorf("store: tokens of %s: %w", person, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
 }
