@@ -300,9 +300,15 @@ func TestRoutesMatchOpenAPI(t *testing.T) {
 			t.Errorf("%s is not in openapi.json%s", key, howTo)
 			continue
 		}
+		if got, _ := op["x-permission"].(string); got != string(rt.Perm) {
+			t.Errorf("%s: openapi.json says x-permission %q, the route table %q", key, got, rt.Perm)
+		}
 		if rt.Perm != authz.Public {
 			if _, _, err := doc.response(op, 401); err != nil {
-				t.Errorf("%s needs a token: document its 401 (%v)", key, err)
+				t.Errorf("%s needs a caller: document its 401 (%v)", key, err)
+			}
+			if _, _, err := doc.response(op, 403); err != nil {
+				t.Errorf("%s may be refused: document its 403 (%v)", key, err)
 			}
 		}
 	}
