@@ -1,0 +1,228 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/bench/synth"
+	"github.com/tango-iga/tango/internal/api"
+	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// readsConfig is config.Default's CERT layout with Tango's own roles
+// given by title, so that persons of the synthetic organisation sign in
+// with the roles the workspace's personas have.
+const readsConfig = `
+org: {name: Bench, timezone: America/New_York}
+sources:
+  - name: hris
+    kind: file
+    format: csv
+    key: user_id
+    mapping: {display_name: employee_name, email: email, title: role, department: department, team: team, manager: supervisor}
+    safeguards: {max_leavers: "5%"}
+apps: [{name: erp, connector: manual}]
+authorization:
+  roles:
+    hr: {when: 'person.title == "HumanResourceSpecialist"'}
+    security: {when: 'person.title == "ITAdmin"'}
+`
+
+// readsFixture is one SQLite store holding the 100,000 persons, built
+// once per process, and a server over it.
+var readsFixture struct {
+	once sync.Once
+	st   store.Store
+	cfg  *config.Config
+	org  *synth.Org
+	err  error
+}
+
+func readsSetup(b *testing.B) {
+	b.Helper()
+	readsFixture.once.Do(func() {
+		f := &readsFixture
+		ctx := context.Background()
+		dir := b.TempDir()
+		if f.cfg, f.err = config.Parse([]byte(readsConfig), "reads.yaml"); f.err != nil {
+			return
+		}
+		if f.st, f.err = app.OpenStore(ctx, "sqlite:"+filepath.Join(dir, "reads.db")); f.err != nil {
+			return
+		}
+		f.org = synth.Generate(persons, seed)
+		src, err := f.cfg.Source("hris")
+		if err != nil {
+			f.err = err
+			return
+		}
+		res, err := hr.ImportFile(ctx, f.st, f.cfg, src, "m0.csv", f.org.CSV(), hr.Options{Actor: "bench"})
+		if err != nil {
+			f.err = err
+			return
+		}
+		if res.Status != store.ImportApplied {
+			f.err = fmt.Errorf("loading the organisation: %s", res.Status)
+		}
+	})
+	if readsFixture.err != nil {
+		b.Fatal(readsFixture.err)
+	}
+}
+
+// readTarget is one kind of request the benchmark makes: a path for the
+// i-th request, made as a caller (an Authorization or Cookie header).
+type readTarget struct {
+	name   string
+	path   func(i int) string
+	header func(i int) (string, string)
+}
+
+// timed wraps a handler to record its server time per target.
+type timed struct {
+	next http.Handler
+	mu   sync.Mutex
+	durs map[string][]time.Duration
+	size map[string]int
+}
+
+func (t *timed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cw := &countingWriter{ResponseWriter: w}
+	start := time.Now()
+	t.next.ServeHTTP(cw, r)
+	d := time.Since(start)
+	name := r.Header.Get("X-Bench-Target")
+	t.mu.Lock()
+	t.durs[name] = append(t.durs[name], d)
+	t.size[name] = max(t.size[name], cw.n)
+	t.mu.Unlock()
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += n
+	return n, err
+}
+
+func quantile(ds []time.Duration, q float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// runReads sends each target's requests from 50 concurrent clients and
+// reports p50, p99 and the largest answer per target.
+func runReads(b *testing.B, h http.Handler, targets []readTarget, perTarget int) {
+	b.Helper()
+	tm := &timed{next: h, durs: map[string][]time.Duration{}, size: map[string]int{}}
+	srv := httptest.NewServer(tm)
+	defer srv.Close()
+	const clients = 50
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for _, tg := range targets {
+			var wg sync.WaitGroup
+			errs := make(chan error, clients)
+			for c := 0; c < clients; c++ {
+				wg.Add(1)
+				go func(c int) {
+					defer wg.Done()
+					for i := c; i < perTarget; i += clients {
+						req, _ := http.NewRequest("GET", srv.URL+tg.path(i), nil)
+						k, v := tg.header(i)
+						req.Header.Set(k, v)
+						req.Header.Set("X-Bench-Target", tg.name)
+						resp, err := client.Do(req)
+						if err != nil {
+							errs <- err
+							return
+						}
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if resp.StatusCode != 200 {
+							errs <- fmt.Errorf("%s: GET %s: %d", tg.name, tg.path(i), resp.StatusCode)
+							return
+						}
+					}
+				}(c)
+			}
+			wg.Wait()
+			close(errs)
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	for _, tg := range targets {
+		ds := tm.durs[tg.name]
+		b.ReportMetric(float64(quantile(ds, 0.50).Microseconds())/1000, tg.name+"-p50-ms")
+		b.ReportMetric(float64(quantile(ds, 0.99).Microseconds())/1000, tg.name+"-p99-ms")
+		b.ReportMetric(float64(tm.size[tg.name])/1024, tg.name+"-max-KB")
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkAPIReads100k: the /api/v1 reads the workspace's pages stand
+// beside, on 100,000 persons in SQLite, 50 concurrent callers, each a
+// person acting through their own token (roles resolved per request).
+func BenchmarkAPIReads100k(b *testing.B) {
+	readsSetup(b)
+	f := &readsFixture
+	ctx := context.Background()
+	var hrIDs, anyIDs []string
+	for _, p := range f.org.Persons {
+		if p.Role == "HumanResourceSpecialist" && len(hrIDs) < 50 {
+			hrIDs = append(hrIDs, p.UserID)
+		}
+	}
+	for i := 0; i < len(f.org.Persons); i += len(f.org.Persons) / 1000 {
+		anyIDs = append(anyIDs, f.org.Persons[i].UserID)
+	}
+	if len(hrIDs) == 0 {
+		b.Fatal("no HumanResourceSpecialist in the synthetic organisation")
+	}
+	tokens := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			tok, _, err := auth.CreateFor(ctx, f.st, "bench-"+id, "api", id, time.Now())
+			if err != nil {
+				b.Fatal(err)
+			}
+			out[i] = tok
+		}
+		return out
+	}
+	hrTok, selfTok := tokens(hrIDs), tokens(anyIDs[:50])
+	bearer := func(toks []string) func(int) (string, string) {
+		return func(i int) (string, string) { return "Authorization", "Bearer " + toks[i%len(toks)] }
+	}
+	h := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
+	runReads(b, h, []readTarget{
+		{"persons-page", func(i int) string { return "/api/v1/persons?limit=50&after=" + anyIDs[i%len(anyIDs)] }, bearer(hrTok)},
+		{"person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%len(anyIDs)] }, bearer(hrTok)},
+		{"own-person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%50] }, bearer(selfTok)},
+		{"own-tasks", func(i int) string { return "/api/v1/tasks?person=" + anyIDs[i%50] }, bearer(selfTok)},
+	}, 2000)
+}
