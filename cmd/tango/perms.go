@@ -24,6 +24,8 @@ var cliPerms = map[string]authz.Permission{
 	"tango cases list":       authz.CasesRead,
 	"tango config check":     authz.Public,
 	"tango demo":             authz.TokensAdmin,
+	"tango evidence export":  authz.EvidenceRead,
+	"tango evidence verify":  authz.Public,
 	"tango findings list":    authz.FindingsRead,
 	"tango hr approve":       authz.ImportsDecide,
 	"tango hr import":        authz.ImportsWrite,

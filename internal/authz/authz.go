@@ -86,20 +86,21 @@ const (
 	AwayAny       Permission = "away.any"      // mark anyone away
 	TokensAdmin   Permission = "tokens.admin"  // tokens, local accounts, sessions
 	PolicyRead    Permission = "policy.read"   // the plan of who should have what
+	EvidenceRead  Permission = "evidence.read" // evidence bundles for auditors
 )
 
 // Permissions lists every permission, for the route table's test.
 var Permissions = []Permission{Public, SignedIn, PersonsRead, ImportsRead, ImportsWrite, ImportsDecide,
 	EventsRead, AuditRead, AppsRead, OpsRead, OpsWrite, FindingsRead, CasesRead, TasksRead, NotesRead,
-	MetricsRead, RequestsRead, RequestsAct, AwayAny, TokensAdmin, PolicyRead}
+	MetricsRead, RequestsRead, RequestsAct, AwayAny, TokensAdmin, PolicyRead, EvidenceRead}
 
 // grants is the one table of what each role may do.
 var grants = map[Role][]Permission{
 	HR:       {PersonsRead, ImportsRead, ImportsWrite, ImportsDecide, EventsRead, CasesRead, TasksRead, MetricsRead, AwayAny, PolicyRead},
 	IT:       {AppsRead, OpsRead, OpsWrite, FindingsRead, CasesRead, TasksRead, MetricsRead, PolicyRead},
-	Security: {PersonsRead, EventsRead, AuditRead, AppsRead, OpsRead, FindingsRead, CasesRead, TasksRead, MetricsRead, RequestsRead, PolicyRead},
+	Security: {PersonsRead, EventsRead, AuditRead, AppsRead, OpsRead, FindingsRead, CasesRead, TasksRead, MetricsRead, RequestsRead, PolicyRead, EvidenceRead},
 	Auditor: {PersonsRead, ImportsRead, EventsRead, AuditRead, AppsRead, OpsRead, FindingsRead, CasesRead, TasksRead,
-		NotesRead, MetricsRead, RequestsRead, PolicyRead},
+		NotesRead, MetricsRead, RequestsRead, PolicyRead, EvidenceRead},
 	Admin:    {TokensAdmin, NotesRead, MetricsRead, AwayAny},
 	HRFeed:   {ImportsRead, ImportsWrite},
 	AppOwner: {RequestsAct},
