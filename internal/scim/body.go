@@ -47,6 +47,9 @@ func checkBody(b []byte) *Error {
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
+			if len(stack) > 0 {
+				return errSyntax("the body is not valid JSON: it ends inside an object or array")
+			}
 			break
 		}
 		if err != nil {
