@@ -2,13 +2,20 @@ package api_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/tango-iga/tango/internal/api"
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
+	"github.com/tango-iga/tango/internal/store"
 )
 
 type auditPage struct {
@@ -66,5 +73,32 @@ func TestPersonReadsAreAudited(t *testing.T) {
 	f.getJSON("/api/v1/audit?subject=E003&action=person.read", f.token, 200, &p)
 	if len(p.Items) != 2 {
 		t.Fatalf("reads of E003 after their own: %+v", p.Items)
+	}
+}
+
+// failingAudit is a store whose audit trail cannot be written.
+type failingAudit struct{ store.Store }
+
+func (failingAudit) AppendAudit(context.Context, ...audit.Entry) error {
+	return errors.New("audit disk full")
+}
+
+// A read whose audit entry cannot be written is still answered; the
+// failure is logged.
+func TestPersonReadAnsweredWhenItsAuditFails(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	f.seed()
+	logs := &syncBuffer{}
+	srv := api.New(api.Options{Store: failingAudit{f.st}, Config: f.cfg, Now: time.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	req := httptest.NewRequest("GET", "/api/v1/persons/E003", nil)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "E003") {
+		t.Fatalf("read with a failing audit trail: %d %s", rec.Code, rec.Body)
+	}
+	srv.Flush()
+	if !strings.Contains(logs.String(), "audit disk full") {
+		t.Fatalf("the failed audit write is not logged: %s", logs)
 	}
 }
