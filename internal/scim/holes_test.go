@@ -54,6 +54,7 @@ func TestDeepBodiesAreRefusedCheaply(t *testing.T) {
 	if code != http.StatusBadRequest || body["scimType"] != "invalidSyntax" || !strings.Contains(body["detail"].(string), "nest") {
 		t.Fatalf("100 nested Bulk requests: %d %v, want 400 invalidSyntax naming the nesting", code, body)
 	}
+	t.Logf("refusing %d bytes allocated %d", len(b), after.TotalAlloc-before.TotalAlloc)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 12*uint64(len(b)) {
 		t.Fatalf("refusing a %d-byte body allocated %d bytes", len(b), alloc)
 	}
