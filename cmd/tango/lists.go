@@ -96,7 +96,7 @@ func oneOfFlag(name, v string, allowed ...string) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))}
 }
 
-// auditListCmd is `tango audit list [--actor] [--action] [--since] [--json]`.
+// auditListCmd is `tango audit list [--actor] [--action] [--subject] [--source] [--since] [--json]`.
 func auditListCmd(g *globals) *cobra.Command {
 	var f store.AuditFilter
 	var since string
@@ -162,6 +162,8 @@ func auditListCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&f.Actor, "actor", "", "only entries of this actor (cli:USER, token:NAME, system:…)")
 	c.Flags().StringVar(&f.Action, "action", "", "an action or a dotted prefix (hr matches hr.joiner, hr.import.rejected, …)")
+	c.Flags().StringVar(&f.Subject, "subject", "", "only entries about this subject, exactly: a person's employee ID (their events, who read their data: person.read, scim.read), an app, a task…")
+	c.Flags().StringVar(&f.Source, "source", "", "only entries of this HR source")
 	c.Flags().StringVar(&since, "since", "", "only entries since a time (RFC 3339), a date (YYYY-MM-DD) or a duration back (24h, 7d)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of entries")
 	return c

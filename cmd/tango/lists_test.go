@@ -73,6 +73,16 @@ roles:
 	if !strings.Contains(out, "hr.joiner") || !strings.Contains(out, "hr.import.rejected") {
 		t.Errorf("audit list table:\n%s", out)
 	}
+	out, _, code = tango(t, "--db", db, "audit", "list", "--subject", "E1", "--source", "hris", "--json")
+	var about []struct{ Subject, Source, Action string }
+	if code != 0 || json.Unmarshal([]byte(out), &about) != nil || len(about) == 0 {
+		t.Fatalf("audit list --subject E1: %d %s", code, out)
+	}
+	for _, e := range about {
+		if e.Subject != "E1" || e.Source != "hris" {
+			t.Fatalf("audit list --subject E1 --source hris let through %+v", e)
+		}
+	}
 	if _, _, code := tango(t, "--db", db, "audit", "list", "--since", "yesterday"); code != exitUsage {
 		t.Errorf("--since yesterday: exit %d, want %d", code, exitUsage)
 	}

@@ -139,7 +139,7 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		return err
 	}
 	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: now, Version: version, Engine: eng,
-		Imports: app.Imports(st, cfg, eng, now), MetricsElsewhere: mln != nil})
+		Imports: app.Imports(st, cfg, eng, now), MetricsElsewhere: mln != nil, BaseURL: publicURL(cfg, ln)})
 	if mln != nil {
 		msrv := &http.Server{Handler: h.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = msrv.Serve(mln) }()
@@ -229,6 +229,15 @@ func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now fu
 		jobs = append(jobs, j)
 	}
 	return jobs
+}
+
+// publicURL is the URL absolute links start with: server.base_url, else
+// the address listened on.
+func publicURL(cfg *config.Config, ln net.Listener) string {
+	if cfg.Server.BaseURL != "" {
+		return cfg.Server.BaseURL
+	}
+	return strings.TrimSuffix(baseURL(ln.Addr()), "/")
 }
 
 // baseURL is the URL a person on this machine uses to reach addr.

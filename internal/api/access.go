@@ -98,6 +98,11 @@ func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) {
 		page.Items = ops[:limit]
 		page.Next = strconv.FormatInt(ops[limit-1].ID, 10)
 	}
+	ids := make([]string, len(page.Items))
+	for i, o := range page.Items {
+		ids[i] = o.EmployeeID
+	}
+	s.readPersons(r, ids...)
 	writeJSON(w, http.StatusOK, page)
 }
 

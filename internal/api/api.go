@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/domain"
@@ -48,6 +49,10 @@ type Options struct {
 	Imports *hr.Service
 	// Sessions identifies signed-in browsers; nil: bearer tokens only.
 	Sessions Sessions
+	// BaseURL is the absolute URL clients reach Tango at (server.base_url,
+	// else the listen address): absolute URLs written (SCIM meta.location)
+	// start with it, never with a request's Host. Empty: http://localhost.
+	BaseURL string
 	// MetricsElsewhere: /metrics is served on a listen address of its own
 	// (MetricsHandler, for a scraper without a token), not here; else it
 	// is served here to callers with metrics.read.
@@ -67,7 +72,9 @@ type Server struct {
 	req       *request.Service // nil when the policy does not compile
 	scim      *scim.Handler
 	sessions  Sessions
-	resolver  *authz.Resolver
+	// reads buffers the audit entries of reads (person.read, scim.read).
+	reads    *audit.Batch
+	resolver *authz.Resolver
 
 	reg        *prometheus.Registry
 	importHist prometheus.Histogram
@@ -122,6 +129,7 @@ func New(o Options) *Server {
 		panic("api.New: Options.Now is nil")
 	}
 	s := &Server{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, version: o.Version, maxImport: o.MaxImportBytes, engine: o.Engine}
+	s.reads = audit.NewBatch(o.Store, o.Logger)
 	if s.maxImport <= 0 {
 		s.maxImport = MaxImportBytes
 	}
@@ -168,7 +176,8 @@ func New(o Options) *Server {
 	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+"; see /api/v1/openapi.json")
 	})
-	s.scim = scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine, Imports: s.imports})
+	s.scim = scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine, Imports: s.imports,
+		BaseURL: o.BaseURL, ReadAudit: s.reads})
 	mux.Handle("/scim/v2/", s.scim)
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /static/tango.css", s.css)
@@ -179,9 +188,13 @@ func New(o Options) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close writes what the server still buffers (the audit entries of SCIM
+// Close writes what the server still buffers (the audit entries of
 // reads); call it after the last request has been answered.
-func (s *Server) Close(ctx context.Context) error { return s.scim.Close(ctx) }
+func (s *Server) Close(ctx context.Context) error { return s.reads.Write(ctx) }
+
+// Flush writes the audit entries of reads buffered so far (a failure is
+// logged).
+func (s *Server) Flush() { s.reads.Flush() }
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

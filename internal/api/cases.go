@@ -32,6 +32,11 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.Person
+	}
+	s.readPersons(r, ids...)
 	writeJSON(w, http.StatusOK, Page[store.Case]{Items: cs})
 }
 
@@ -64,6 +69,11 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.Person
+	}
+	s.readPersons(r, ids...)
 	writeJSON(w, http.StatusOK, Page[store.CaseTask]{Items: ts})
 }
 

@@ -128,6 +128,11 @@ func (s *Server) listPersons(w http.ResponseWriter, r *http.Request) {
 		page.Items = ps[:limit]
 		page.Next = ps[limit-1].EmployeeID
 	}
+	ids := make([]string, len(page.Items))
+	for i, p := range page.Items {
+		ids[i] = p.EmployeeID
+	}
+	s.readPersons(r, ids...)
 	writeJSON(w, http.StatusOK, page)
 }
 
@@ -150,6 +155,7 @@ func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.readPersons(r, p.EmployeeID)
 	writeJSON(w, http.StatusOK, PersonDetail{Person: p, Events: evs})
 }
 
@@ -175,7 +181,7 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request) {
 // or a dotted prefix) and time, a page at a time: next is the cursor.
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action")}
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject"), Source: q.Get("source")}
 	limit, err := limitParam(r)
 	if v := q.Get("since"); v != "" && err == nil {
 		f.Since, err = store.ParseSince(v, s.now())
@@ -257,6 +263,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		page.Items = evs[:limit]
 		page.Next = strconv.FormatInt(evs[limit-1].ID, 10)
 	}
+	ids := make([]string, len(page.Items))
+	for i, e := range page.Items {
+		ids[i] = e.EmployeeID
+	}
+	s.readPersons(r, ids...)
 	writeJSON(w, http.StatusOK, page)
 }
 

@@ -174,5 +174,10 @@ func (s *Server) listNotifications(w http.ResponseWriter, r *http.Request) {
 	if len(ns) == limit {
 		page.Next = strconv.FormatInt(ns[len(ns)-1].ID, 10)
 	}
+	read := make([]string, len(ns))
+	for i, n := range ns {
+		read[i] = personOf(n.Recipient)
+	}
+	s.readPersons(r, read...)
 	writeJSON(w, http.StatusOK, page)
 }

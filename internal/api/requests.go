@@ -95,6 +95,11 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ids := make([]string, 0, 2*len(rs))
+	for _, x := range rs {
+		ids = append(ids, x.Requester, x.Beneficiary)
+	}
+	s.readPersons(r, ids...)
 	writeJSON(w, http.StatusOK, Page[store.Request]{Items: rs})
 }
 

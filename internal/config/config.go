@@ -39,6 +39,8 @@ type Config struct {
 	// Authorization gives Tango's own roles (hr, it, security, auditor,
 	// admin) and team membership to persons.
 	Authorization Authorization `yaml:"authorization"`
+	// Server is how Tango's HTTP server is reached (server.base_url).
+	Server Server `yaml:"server"`
 
 	path string
 	loc  *time.Location
@@ -430,6 +432,7 @@ func (c *Config) finish() error {
 	c.loc = loc
 	errs.Add(c.Notifications.finish())
 	errs.Add(c.Authorization.finish())
+	errs.Add(c.Server.finish())
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

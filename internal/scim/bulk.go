@@ -55,6 +55,10 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errSyntax("reading the body failed"))
 		return
 	}
+	if e := checkBody(b); e != nil {
+		writeErr(w, e)
+		return
+	}
 	var req bulkRequest
 	if err := json.Unmarshal(b, &req); err != nil {
 		writeErr(w, errSyntax("Bulk body: %v", err))
@@ -63,6 +67,12 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 	if len(req.Operations) > MaxBulkOps {
 		writeErr(w, &Error{Status: http.StatusRequestEntityTooLarge, Detail: "more than maxOperations " + strconv.Itoa(MaxBulkOps) + " operations"})
 		return
+	}
+	for i, op := range req.Operations {
+		if e := refuseNestedBulk(i, op); e != nil {
+			writeErr(w, e)
+			return
+		}
 	}
 	ids := map[string]string{}
 	var results []bulkResult
@@ -128,6 +138,28 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 		results = []bulkResult{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{URNBulkResponse}, "Operations": results})
+}
+
+// nestedBulk refuses an operation that is itself a Bulk request: by its
+// path, or by its data naming the BulkRequest schema. A Bulk within a
+// Bulk would decode and answer the same bytes once per level.
+func refuseNestedBulk(i int, op bulkOp) *Error {
+	p := strings.ToLower(strings.Trim(op.Path, "/"))
+	if p, _, _ = strings.Cut(p, "?"); p == "bulk" || strings.HasPrefix(p, "bulk/") {
+		return errValue("Bulk operation %d: its path is %s, and a Bulk request cannot be an operation of another", i+1, op.Path)
+	}
+	if len(op.Data) > 0 && bytes.Contains(op.Data, []byte("BulkRequest")) {
+		var d struct {
+			Schemas []string `json:"schemas"`
+		}
+		_ = json.Unmarshal(op.Data, &d)
+		for _, s := range d.Schemas {
+			if strings.EqualFold(s, URNBulkRequest) {
+				return errValue("Bulk operation %d: its data is a BulkRequest, and a Bulk request cannot be the data of another", i+1)
+			}
+		}
+	}
+	return nil
 }
 
 // resolveBulkIDs replaces "bulkId:x" in the path and in string values of

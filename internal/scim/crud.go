@@ -56,6 +56,7 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		h.internal(w, r, err)
 		return
 	}
+	noteRead(r.Context(), rt, &x)
 	if inm := r.Header.Get("If-None-Match"); inm != "" && matchETag(inm, x.Version) {
 		w.Header().Set("ETag", etag(x.Version))
 		w.WriteHeader(http.StatusNotModified)
@@ -66,7 +67,7 @@ func (h *Handler) getOne(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 
 // writeResource answers with one resource, its ETag and Location.
 func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, rt *resourceType, x *store.SCIMResource, status int, attrs, excl []filter.Path) {
-	base := h.base(r)
+	base := h.baseURL
 	groups, err := h.groupsOf(r.Context(), rt, []store.SCIMResource{*x})
 	if err != nil {
 		h.internal(w, r, err)

@@ -110,3 +110,62 @@ func FuzzUserMapping(f *testing.F) {
 		_ = p
 	})
 }
+
+// FuzzCheckBody feeds arbitrary bytes to the pre-scan of SCIM bodies: no
+// panic, every refusal is a 400 with a scimType, what it accepts is one
+// valid JSON value nested at most MaxDepth deep, and what it refuses as
+// too deep is deeper than that.
+func FuzzCheckBody(f *testing.F) {
+	for _, s := range []string{
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","name":{"givenName":"A"}}`,
+		`{"userName":"a","USERNAME":"b"}`, `{"a":[{"b":1,"B":2}]}`, `[[[[[[]]]]]]`, `{"a":{"a":{"a":{}}}}`,
+		`{} {}`, `"x"`, `{"a":1,}`, ``, `{"a" "b"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if len(body) > 1<<16 {
+			return
+		}
+		e := checkBody(body)
+		if e != nil {
+			if e.Status != 400 || e.ScimType == "" {
+				t.Fatalf("refusal without a scimType: %v", e)
+			}
+			if strings.Contains(e.Detail, "deep") && depthOf(body) <= MaxDepth {
+				t.Fatalf("refused as too deep at depth %d: %s", depthOf(body), body)
+			}
+			return
+		}
+		if len(strings.TrimSpace(string(body))) > 0 && !json.Valid(body) {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		if d := depthOf(body); d > MaxDepth {
+			t.Fatalf("accepted depth %d", d)
+		}
+	})
+}
+
+// depthOf is the greatest nesting of brackets outside strings in valid JSON.
+func depthOf(b []byte) int {
+	depth, most, inStr, esc := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case inStr && esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case inStr && c == '"':
+			inStr = false
+		case inStr:
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			depth++
+			most = max(most, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return most
+}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -49,9 +48,14 @@ type Options struct {
 	// Imports applies the pushed changes; nil: one made of Store, Config,
 	// Engine and Now.
 	Imports *hr.Service
-	// TokenCache is how long a checked bearer token is trusted without
-	// asking the store again; 0: 2 seconds; negative: never cached.
-	TokenCache time.Duration
+	// BaseURL is the absolute URL Tango is reached at (server.base_url,
+	// else the listen address): meta.location and every other absolute
+	// URL written start with it followed by /scim/v2, whatever Host or
+	// X-Forwarded-* header a client sends. Empty: http://localhost.
+	BaseURL string
+	// ReadAudit, when set, buffers the audit entries of reads (shared
+	// with /api/v1); nil: a buffer of the handler's own.
+	ReadAudit *audit.Batch
 }
 
 // Handler serves /scim/v2/.
@@ -62,21 +66,17 @@ type Handler struct {
 	now     func() time.Time
 	engine  *provision.Engine
 	imports *hr.Service
-	ttl     time.Duration
+	// baseURL is the absolute URL of /scim/v2 for meta.location and every
+	// other absolute URL written: configured, never taken from the
+	// request (a client's Host or X-Forwarded-Proto would otherwise choose
+	// the URLs other clients are given).
+	baseURL string
 
-	mu     sync.Mutex
-	tokens map[string]cachedToken
-
-	audit *auditBatch
+	audit *audit.Batch
 
 	mapOnce sync.Once
 	mapper  *userMapper
 	mapErr  error
-}
-
-type cachedToken struct {
-	tok store.Token
-	at  time.Time
 }
 
 // New builds the handler. Options.Logger and Options.Now are required:
@@ -88,13 +88,15 @@ func New(o Options) *Handler {
 	if o.Now == nil {
 		panic("scim.New: Options.Now is nil")
 	}
-	h := &Handler{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, engine: o.Engine, ttl: o.TokenCache, tokens: map[string]cachedToken{}}
+	h := &Handler{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, engine: o.Engine}
 	if h.cfg == nil {
 		h.cfg = config.Default()
 	}
-	if h.ttl == 0 {
-		h.ttl = 2 * time.Second
+	h.baseURL = strings.TrimRight(o.BaseURL, "/")
+	if h.baseURL == "" {
+		h.baseURL = "http://localhost"
 	}
+	h.baseURL += Prefix
 	h.imports = o.Imports
 	if h.imports == nil {
 		io := hr.ServiceOptions{Now: h.now}
@@ -103,7 +105,10 @@ func New(o Options) *Handler {
 		}
 		h.imports = hr.NewService(h.st, h.cfg, io)
 	}
-	h.audit = &auditBatch{st: o.Store, log: h.log}
+	h.audit = o.ReadAudit
+	if h.audit == nil {
+		h.audit = audit.NewBatch(o.Store, h.log)
+	}
 	if src, e := h.source(); e == nil {
 		if _, err := h.userMapper(src); err != nil {
 			h.log.Error("scim: pushed users cannot be mapped until the config is fixed", "err", err)
@@ -114,12 +119,12 @@ func New(o Options) *Handler {
 
 // Flush writes the audit entries of reads still buffered (a failure is
 // logged).
-func (h *Handler) Flush() { h.audit.flush() }
+func (h *Handler) Flush() { h.audit.Flush() }
 
 // Close writes the audit entries of reads still buffered and returns the
 // failure; serve calls it once the last request has been answered, so no
 // read's entry is lost at shutdown.
-func (h *Handler) Close(ctx context.Context) error { return h.audit.write(ctx) }
+func (h *Handler) Close(ctx context.Context) error { return h.audit.Write(ctx) }
 
 type ctxKey int
 
@@ -138,29 +143,9 @@ func (h *Handler) checkToken(r *http.Request) (store.Token, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return store.Token{}, auth.ErrUnauthorized
 	}
-	tok = strings.TrimSpace(tok)
-	now := h.now()
-	if h.ttl > 0 {
-		h.mu.Lock()
-		c, ok := h.tokens[tok]
-		h.mu.Unlock()
-		if ok && now.Sub(c.at) < h.ttl && now.Sub(c.at) >= 0 {
-			return c.tok, nil
-		}
-	}
-	t, err := auth.Check(r.Context(), h.st, tok, "scim", now)
-	if err != nil {
-		return t, err
-	}
-	if h.ttl > 0 {
-		h.mu.Lock()
-		if len(h.tokens) > 1000 {
-			clear(h.tokens)
-		}
-		h.tokens[tok] = cachedToken{tok: t, at: now}
-		h.mu.Unlock()
-	}
-	return t, nil
+	// No cache: a revoked token is refused from the next request on. The
+	// lookup is one indexed read by the token's hash.
+	return auth.Check(r.Context(), h.st, strings.TrimSpace(tok), "scim", h.now())
 }
 
 // ServeHTTP authenticates, bounds the body and dispatches.
@@ -186,15 +171,78 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
-	ctx := context.WithValue(r.Context(), tokenKey, t)
+	reads := &readLog{}
+	ctx := context.WithValue(context.WithValue(r.Context(), tokenKey, t), readKey, reads)
 	r = r.WithContext(ctx)
 	sw := &statusWriter{ResponseWriter: w}
 	h.dispatch(sw, r)
-	if r.Method == http.MethodGet {
-		// Writes carry their entry in their own transaction.
-		h.audit.add(audit.New(h.now().UTC().Truncate(time.Microsecond), h.actor(ctx), "scim.read", "", "", r.URL.Path,
-			nil, map[string]any{"status": sw.status, "query": r.URL.RawQuery}))
+	if r.Method == http.MethodGet || reads.any {
+		// Every read (a GET, a POST .search, the GETs of a Bulk request)
+		// is one entry naming the reader and the persons read. Writes
+		// carry their entry in their own transaction.
+		h.audit.Add(reads.entry(h.now(), h.actor(ctx), r, sw.status))
 	}
+}
+
+// MaxReadSubjects bounds the persons one read's audit entry lists; the
+// entry counts the rest.
+const MaxReadSubjects = 1000
+
+const readKey ctxKey = 1
+
+// readLog gathers the persons (employee IDs) a request read, across the
+// operations of a Bulk request.
+type readLog struct {
+	mu       sync.Mutex
+	any      bool
+	subjects []string
+	seen     map[string]bool
+	total    int
+}
+
+// noteRead records that xs were read (Users: their persons).
+func noteRead(ctx context.Context, rt *resourceType, xs ...*store.SCIMResource) {
+	l, _ := ctx.Value(readKey).(*readLog)
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.any = true
+	if rt != userType {
+		return
+	}
+	for _, x := range xs {
+		id := x.EmployeeID
+		if id == "" || l.seen[id] {
+			continue
+		}
+		if l.seen == nil {
+			l.seen = map[string]bool{}
+		}
+		l.total++
+		if len(l.subjects) < MaxReadSubjects {
+			l.seen[id] = true
+			l.subjects = append(l.subjects, id)
+		}
+	}
+}
+
+func (l *readLog) entry(at time.Time, actor string, r *http.Request, status int) audit.Entry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	doc := map[string]any{"status": status, "method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery}
+	subject := ""
+	if len(l.subjects) > 0 {
+		doc["subjects"] = l.subjects
+		if len(l.subjects) == 1 {
+			subject = l.subjects[0]
+		}
+	}
+	if l.total > len(l.subjects) {
+		doc["subjects_total"] = l.total
+	}
+	return audit.New(at.UTC().Truncate(time.Microsecond), actor, "scim.read", "", "", subject, nil, doc)
 }
 
 type statusWriter struct {
@@ -241,11 +289,11 @@ func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request) {
 		h.bulk(w, r)
 	case "serviceproviderconfig", "serviceconfiguration":
 		// /serviceConfiguration: the draft name some clients still ask for.
-		h.get(w, r, id == "", func() any { return spConfig(h.base(r)) })
+		h.get(w, r, id == "", func() any { return spConfig(h.baseURL) })
 	case "schemas":
-		h.get(w, r, true, func() any { return schemasDoc(h.base(r), id) })
+		h.get(w, r, true, func() any { return schemasDoc(h.baseURL, id) })
 	case "resourcetypes":
-		h.get(w, r, true, func() any { return resourceTypesDoc(h.base(r), id) })
+		h.get(w, r, true, func() any { return resourceTypesDoc(h.baseURL, id) })
 	default:
 		writeErr(w, errNotFound("no such endpoint: %s", r.URL.Path))
 	}
@@ -266,19 +314,6 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request, ok bool, doc func(
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
-}
-
-// base is the absolute URL of /scim/v2 for meta.location.
-func (h *Handler) base(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	host := r.Host
-	if host == "" {
-		host = "localhost"
-	}
-	return scheme + "://" + host + Prefix
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -316,57 +351,12 @@ func readBody(r *http.Request) (map[string]any, []byte, *Error) {
 		}
 		return nil, nil, errSyntax("reading the body failed")
 	}
+	if e := checkBody(b); e != nil {
+		return nil, b, e
+	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
 		return nil, b, errSyntax("the body is not a JSON object")
 	}
 	return m, b, nil
-}
-
-// auditBatch writes the audit entries of reads in batches, so that reads
-// do not each wait for a write transaction.
-type auditBatch struct {
-	st      Store
-	log     *slog.Logger
-	mu      sync.Mutex
-	pending []audit.Entry
-	timer   bool
-}
-
-func (a *auditBatch) add(e audit.Entry) {
-	a.mu.Lock()
-	a.pending = append(a.pending, e)
-	n := len(a.pending)
-	start := !a.timer
-	a.timer = true
-	a.mu.Unlock()
-	if n >= 5000 {
-		a.flush() // back-pressure when the store falls behind
-	} else if start {
-		time.AfterFunc(200*time.Millisecond, a.flush)
-	}
-}
-
-func (a *auditBatch) flush() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := a.write(ctx); err != nil {
-		a.log.Error("scim: audit of reads failed", "err", err)
-	}
-}
-
-// write appends the entries pending.
-func (a *auditBatch) write(ctx context.Context) error {
-	a.mu.Lock()
-	batch := a.pending
-	a.pending = nil
-	a.timer = false
-	a.mu.Unlock()
-	if len(batch) == 0 {
-		return nil
-	}
-	if err := a.st.AppendAudit(ctx, batch...); err != nil {
-		return fmt.Errorf("scim: audit of %d reads: %w", len(batch), err)
-	}
-	return nil
 }

@@ -148,7 +148,7 @@ func indexed(rt *resourceType, e filter.Expr, sq *store.SCIMQuery) bool {
 
 func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceType, q query) {
 	ctx := r.Context()
-	base := h.base(r)
+	base := h.baseURL
 	sq := store.SCIMQuery{Type: rt.Name}
 	byName := q.sortBy != nil && !q.descending && q.sortBy.Sub == "" &&
 		((rt == userType && strings.EqualFold(q.sortBy.Name, "userName")) || (rt == groupType && strings.EqualFold(q.sortBy.Name, "displayName")))
@@ -169,6 +169,10 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 		total = n
 		if q.count == 0 {
 			xs = nil
+		}
+		noteRead(ctx, rt)
+		for i := range xs {
+			noteRead(ctx, rt, &xs[i])
 		}
 		groups, err := h.groupsOf(ctx, rt, xs)
 		if err != nil {
@@ -253,6 +257,10 @@ func (h *Handler) runQuery(w http.ResponseWriter, r *http.Request, rt *resourceT
 					}
 				}
 			}
+		}
+		noteRead(ctx, rt)
+		for _, x := range hits {
+			noteRead(ctx, rt, x.x)
 		}
 		items = make([][]byte, 0, len(hits))
 		for _, x := range hits {

@@ -50,7 +50,7 @@ func newEnv(t *testing.T, st store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Options{Store: st, Config: cfg, Logger: slog.New(slog.DiscardHandler), Now: time.Now})
+	h := New(Options{Store: st, Config: cfg, Logger: slog.New(slog.DiscardHandler), Now: time.Now, BaseURL: "http://tango.test"})
 	t.Cleanup(h.Flush)
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h)

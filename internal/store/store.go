@@ -56,6 +56,11 @@ type AuditFilter struct {
 	// Action matches an action exactly or as a dotted prefix: "hr" matches
 	// "hr.joiner" and "hr.import.applied".
 	Action string
+	// Subject matches exactly: the entries about one person, app, task...
+	// (the reads of a person's data name the person, "person.read").
+	Subject string
+	// Source matches exactly: an HR source's entries.
+	Source string
 	Since  time.Time // entries at or after it
 	After  int64     // entries with Seq > After (the cursor)
 	Limit  int

@@ -862,6 +862,8 @@ func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry)
 func (s *DB) AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry, error) {
 	var w filters
 	w.eq("actor", f.Actor)
+	w.eq("subject", f.Subject)
+	w.eq("source", f.Source)
 	if f.Action != "" {
 		p := f.Action + "."
 		w.add("(action = ? OR substr(action, 1, CAST(? AS INTEGER)) = ?)", f.Action, len(p), p)

@@ -103,6 +103,15 @@ func testAuditQuery(t *testing.T, b Backend) {
 	if got := q(store.AuditFilter{Action: "hr.import"}); len(got) != 10 {
 		t.Fatalf("by action prefix hr.import: %d entries, want 10", len(got))
 	}
+	if got := q(store.AuditFilter{Subject: "P07"}); len(got) != 1 || got[0].Subject != "P07" {
+		t.Fatalf("by subject: %+v", got)
+	}
+	if got := q(store.AuditFilter{Source: "hris", Action: "provision"}); len(got) != 10 {
+		t.Fatalf("by source: %d entries, want 10", len(got))
+	}
+	if got := q(store.AuditFilter{Subject: "P0"}); len(got) != 0 {
+		t.Fatalf("a subject matches exactly: %d entries", len(got))
+	}
 	if got := q(store.AuditFilter{Since: t0.Add(27 * time.Minute)}); len(got) != 4 || got[0].Subject != "P27" {
 		t.Fatalf("since: %d entries", len(got))
 	}
