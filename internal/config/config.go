@@ -39,6 +39,8 @@ type Config struct {
 	// Authorization gives Tango's own roles (hr, it, security, auditor,
 	// admin) and team membership to persons.
 	Authorization Authorization `yaml:"authorization"`
+	// Audit configures signed checkpoints of the audit trail.
+	Audit Audit `yaml:"audit"`
 
 	path string
 	loc  *time.Location
@@ -351,6 +353,7 @@ func Check(b []byte, name string) (*Config, error) {
 		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
 	}
 	c.Notifications.expand(expand)
+	c.Audit.Checkpoint.expand(expand)
 	errs.Add(c.finish())
 	return &c, errs.Err()
 }
@@ -430,6 +433,11 @@ func (c *Config) finish() error {
 	c.loc = loc
 	errs.Add(c.Notifications.finish())
 	errs.Add(c.Authorization.finish())
+	dir := ""
+	if c.path != "" {
+		dir = filepath.Dir(c.path)
+	}
+	errs.Add(c.Audit.Checkpoint.finish(dir)...)
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
