@@ -24,7 +24,9 @@ func newMem(es []Entry) *memChain {
 	return m
 }
 
-func (m *memChain) AuditHead(context.Context) (int64, string, error) { return m.headSeq, m.headHash, nil }
+func (m *memChain) AuditHead(context.Context) (int64, string, error) {
+	return m.headSeq, m.headHash, nil
+}
 func (m *memChain) AuditEntries(_ context.Context, after int64, limit int) ([]Entry, error) {
 	var out []Entry
 	for _, e := range m.es {
