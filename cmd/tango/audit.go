@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -209,7 +208,25 @@ func newCheckpointer(st audit.Reader, cfg *config.Config, now func() time.Time) 
 	if !cp.Enabled() {
 		return nil, nil
 	}
-	return audit.NewCheckpointer(st, ed25519.PrivateKey(cp.Key()), now, checkpointSinks(cp)...)
+	c, err := audit.NewCheckpointer(st, cp.Key(), now, checkpointSinks(cp)...)
+	if err != nil {
+		return nil, err
+	}
+	if file := cp.Sink.File; file != "" {
+		pub := cp.Public()
+		c.CompareWith(func() ([]audit.Expectation, error) {
+			cps, err := checkpoint.ReadFile(file, pub)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, nil // the first checkpoint
+			}
+			exps := make([]audit.Expectation, len(cps))
+			for i, c := range cps {
+				exps[i] = audit.FromCheckpoint(c)
+			}
+			return exps, err
+		})
+	}
+	return c, nil
 }
 
 func auditCheckpointCmd(g *globals) *cobra.Command {

@@ -209,4 +209,12 @@ func TestAuditVerifyCatchesARecomputedChain(t *testing.T) {
 	if code != exitFail || !strings.Contains(stderr, fmt.Sprintf("audit trail broken at entry %d: entry seq %d differs from the checkpointed hash", k, k)) {
 		t.Fatalf("verify a recomputed chain: %d %q %s", code, out, stderr)
 	}
+	// Nor is the rewritten chain signed over by a new checkpoint.
+	before, _ := os.ReadFile(f.checkpoints)
+	if _, stderr, code := tango(t, "--db", f.db, "--config", f.cfg, "audit", "checkpoint"); code != exitFail || !strings.Contains(stderr, fmt.Sprintf("entry seq %d differs", k)) {
+		t.Fatalf("checkpoint over a rewritten chain: %d %s", code, stderr)
+	}
+	if after, _ := os.ReadFile(f.checkpoints); string(after) != string(before) {
+		t.Fatal("a checkpoint was written over a rewritten chain")
+	}
 }

@@ -177,11 +177,21 @@ type Checkpointer struct {
 	sinks []Sink
 	now   func() time.Time
 
-	mu   sync.Mutex
-	seq  int64 // the head verified so far
-	hash string
-	n    int64
+	// prior reads the checkpoints signed before (nil: none to compare).
+	prior func() ([]Expectation, error)
+
+	mu          sync.Mutex
+	priorPassed bool
+	seq         int64 // the head verified so far
+	hash        string
+	n           int64
 }
+
+// CompareWith makes the first checkpoint compare the chain with the
+// checkpoints signed before (read by prior) and refuse to sign when it
+// differs from them: a chain rewritten consistently in the database is
+// never signed over. A failure of prior fails that checkpoint.
+func (c *Checkpointer) CompareWith(prior func() ([]Expectation, error)) { c.prior = prior }
 
 // NewCheckpointer signs with key and writes to every sink (at least one).
 func NewCheckpointer(chain Reader, key ed25519.PrivateKey, now func() time.Time, sinks ...Sink) (*Checkpointer, error) {
@@ -203,6 +213,20 @@ const pageSize = 5000
 func (c *Checkpointer) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.prior != nil && !c.priorPassed {
+		exps, err := c.prior()
+		if err != nil {
+			return Checkpoint{}, fmt.Errorf("the checkpoints signed before: %w", err)
+		}
+		_, brk, err := VerifyTrail(ctx, c.chain, exps)
+		if err != nil {
+			return Checkpoint{}, err
+		}
+		if brk != nil {
+			return Checkpoint{}, fmt.Errorf("not signing a broken audit trail: %w", brk)
+		}
+		c.priorPassed = true
+	}
 	headSeq, headHash, err := c.chain.AuditHead(ctx)
 	if err != nil {
 		return Checkpoint{}, err

@@ -208,3 +208,61 @@ func TestVerifyTrailAgainstCheckpoints(t *testing.T) {
 		t.Fatalf("wrong head: %v", brk)
 	}
 }
+
+// A chain rewritten consistently in the database is never signed over:
+// the first checkpoint compares it with the checkpoints signed before.
+func TestCheckpointerRefusesAChainThatDiffersFromEarlierCheckpoints(t *testing.T) {
+	priv, _ := testKey(t)
+	at := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	earlier := []Expectation{FromCheckpoint(Sign(Checkpoint{Seq: 4, Hash: chain(6)[3].Hash, Count: 4, At: at}, priv))}
+	rw := chain(6)
+	rw[2].Actor = "mallory"
+	Chain(rw, 0, "")
+	sink := &memSink{}
+	cpr, _ := NewCheckpointer(newMem(rw), priv, func() time.Time { return at }, sink)
+	cpr.CompareWith(func() ([]Expectation, error) { return earlier, nil })
+	if _, err := cpr.Checkpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "entry seq 4 differs from the checkpointed hash") || len(sink.got) != 0 {
+		t.Fatalf("signed over a rewritten chain: %v, %d written", err, len(sink.got))
+	}
+	cpr.CompareWith(func() ([]Expectation, error) { return nil, errors.New("checkpoint file x line 2: signature does not verify") })
+	if _, err := cpr.Checkpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "line 2") || len(sink.got) != 0 {
+		t.Fatalf("signed although the earlier checkpoints are unreadable: %v", err)
+	}
+	// The intact chain is signed.
+	cpr, _ = NewCheckpointer(newMem(chain(6)), priv, func() time.Time { return at }, sink)
+	cpr.CompareWith(func() ([]Expectation, error) { return earlier, nil })
+	if c, err := cpr.Checkpoint(context.Background()); err != nil || c.Seq != 6 || len(sink.got) != 1 {
+		t.Fatalf("intact chain: %+v %v", c, err)
+	}
+}
+
+// appending is a chain that gains an entry right after its head is read,
+// as a busy server's does.
+type appending struct {
+	*memChain
+	full  []Entry
+	reads int
+}
+
+func (a *appending) AuditHead(ctx context.Context) (int64, string, error) {
+	seq, hash, err := a.memChain.AuditHead(ctx)
+	if a.reads++; a.reads == 1 {
+		a.memChain.es = a.full
+		a.headSeq, a.headHash = a.full[len(a.full)-1].Seq, a.full[len(a.full)-1].Hash
+	}
+	return seq, hash, err
+}
+
+func TestVerifyTrailBeyondTheHead(t *testing.T) {
+	ctx := context.Background()
+	// Appends made while the chain is read are not a break.
+	if r, brk, err := VerifyTrail(ctx, &appending{memChain: newMem(chain(4)), full: chain(6)}, nil); err != nil || brk != nil || r.Checked != 4 {
+		t.Fatalf("a chain growing while verified: %+v %v %v", r, brk, err)
+	}
+	// Entries beyond a head that does not move are.
+	m := newMem(chain(6))
+	m.headSeq, m.headHash = 4, m.es[3].Hash
+	if _, brk, _ := VerifyTrail(ctx, m, nil); brk == nil || brk.Seq != 5 || !strings.Contains(brk.Reason, "beyond the recorded head 4") {
+		t.Fatalf("entries beyond the head: %v", brk)
+	}
+}

@@ -68,7 +68,14 @@ func VerifyTrail(ctx context.Context, chain Reader, expect []Expectation) (Repor
 			return done(&Break{Seq: 1, Reason: fmt.Sprintf("%s names entry 0 with a hash other than the genesis", e.What)})
 		}
 	}
+	// The head first: entries appended while the chain is read are not
+	// this verification's (they would look like entries beyond the head).
+	headSeq, headHash, err := chain.AuditHead(ctx)
+	if err != nil {
+		return r, nil, err
+	}
 	var matched *Expectation // the furthest expectation the chain still matches
+walk:
 	for after := int64(0); ; {
 		page, err := chain.AuditEntries(ctx, after, pageSize)
 		if err != nil {
@@ -78,6 +85,9 @@ func VerifyTrail(ctx context.Context, chain Reader, expect []Expectation) (Repor
 			break
 		}
 		for i := range page {
+			if page[i].Seq > headSeq {
+				break walk // written after the head was read, or beyond the head: see below
+			}
 			if brk := v.Next(page[i : i+1]); brk != nil {
 				return done(brk)
 			}
@@ -103,11 +113,25 @@ func VerifyTrail(ctx context.Context, chain Reader, expect []Expectation) (Repor
 	if len(counts) > 0 && counts[0].Count > v.Checked {
 		return done(&Break{Seq: v.seq + 1, Reason: fmt.Sprintf("truncated: the trail holds %d entries but %s counted %d", v.Checked, counts[0].What, counts[0].Count)})
 	}
-	headSeq, headHash, err := chain.AuditHead(ctx)
+	if brk := v.Finish(headSeq, headHash); brk != nil {
+		return done(brk)
+	}
+	// Entries beyond the head read first are appends made since, unless
+	// the head, read again, still does not reach them.
+	more, err := chain.AuditEntries(ctx, headSeq, 1)
 	if err != nil {
 		return r, nil, err
 	}
-	return done(v.Finish(headSeq, headHash))
+	if len(more) > 0 {
+		now, _, err := chain.AuditHead(ctx)
+		if err != nil {
+			return r, nil, err
+		}
+		if now < more[0].Seq {
+			return done(&Break{Seq: more[0].Seq, Reason: fmt.Sprintf("beyond the recorded head %d", now)})
+		}
+	}
+	return done(nil)
 }
 
 func short(h string) string {
