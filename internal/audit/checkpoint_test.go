@@ -224,7 +224,9 @@ func TestCheckpointerRefusesAChainThatDiffersFromEarlierCheckpoints(t *testing.T
 	if _, err := cpr.Checkpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "entry seq 4 differs from the checkpointed hash") || len(sink.got) != 0 {
 		t.Fatalf("signed over a rewritten chain: %v, %d written", err, len(sink.got))
 	}
-	cpr.CompareWith(func() ([]Expectation, error) { return nil, errors.New("checkpoint file x line 2: signature does not verify") })
+	cpr.CompareWith(func() ([]Expectation, error) {
+		return nil, errors.New("checkpoint file x line 2: signature does not verify")
+	})
 	if _, err := cpr.Checkpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "line 2") || len(sink.got) != 0 {
 		t.Fatalf("signed although the earlier checkpoints are unreadable: %v", err)
 	}
