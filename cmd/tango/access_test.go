@@ -70,6 +70,13 @@ roles:
 	if len(tasks) != 2 || !strings.Contains(tasks[0].Title, "Bob Admin (E2)") {
 		t.Fatalf("tasks: %s", out)
 	}
+	// Nobody completes a task about themselves: task 1 is about E2.
+	if _, stderr, code := tango(t, "--db", db, "--config", cfg, "tasks", "complete", "1", "--evidence", "mine", "--as", "E2"); code != exitFail || !strings.Contains(stderr, "--as E2") || !strings.Contains(stderr, "is about E2") {
+		t.Fatalf("E2 completing a task about E2: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := tango(t, "--db", db, "--config", cfg, "tasks", "complete", "1", "--evidence", "x", "--as", "NOPE"); code != exitFail || !strings.Contains(stderr, "--as NOPE") {
+		t.Fatalf("--as an unknown person: exit %d %s", code, stderr)
+	}
 	if _, _, code := tango(t, "--db", db, "tasks", "complete", "1", "--evidence", "CHG-1234 console account made"); code != 0 {
 		t.Fatalf("complete: exit %d", code)
 	}

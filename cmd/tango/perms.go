@@ -21,6 +21,8 @@ var cliPerms = map[string]authz.Permission{
 	"tango apps list":        authz.AppsRead,
 	"tango audit list":       authz.AuditRead,
 	"tango audit verify":     authz.AuditRead,
+	"tango audit checkpoint": authz.AuditRead,
+	"tango audit keygen":     authz.Public,
 	"tango cases list":       authz.CasesRead,
 	"tango config check":     authz.Public,
 	"tango demo":             authz.TokensAdmin,

@@ -84,9 +84,10 @@ separation_of_duties:
 	fails(`separation-of-duties rule "create-vs-approve-payments"`, "requests", "create", "--as", "A1", "--app", "erp", "--entitlement", "payments-create", "--justification", "x")
 	// An away approver is replaced by their manager.
 	ok("requests", "away", "O1", "--until", "2999-01-01")
-	ok("requests", "create", "--as", "M1", "--for", "A1", "--app", "erp", "--entitlement", "payments-approve", "--justification", "cover", "--duration", "1d")
-	ok("requests", "approve", "2", "--as", "E0")
+	ok("requests", "create", "--as", "A1", "--app", "erp", "--entitlement", "payments-approve", "--justification", "cover", "--duration", "1d")
+	ok("requests", "approve", "2", "--as", "M1")
 	fails("owner approval of E0", "requests", "approve", "2", "--as", "O1")
+	fails("four eyes", "requests", "approve", "2", "--as", "M1")
 	if out := ok("requests", "reject", "2", "--as", "E0", "--note", "not now"); !strings.Contains(out, "rejected: not now") {
 		t.Fatalf("reject: %s", out)
 	}

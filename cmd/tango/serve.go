@@ -228,6 +228,9 @@ func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now fu
 		j.Stop = func(context.Context) error { eng.Close(); return nil }
 		jobs = append(jobs, j)
 	}
+	if j, ok := checkpointJob(st, cfg, log, now); ok {
+		jobs = append(jobs, j)
+	}
 	return jobs
 }
 
@@ -297,6 +300,20 @@ separation_of_duties:
     entitlements: ["admin-console:global-admin", "admin-console:audit-log-viewer"]
 `
 
+// demoAuditConfig follows demoConfig in the demo's file: checkpoints
+// signed with a key the demo makes in its directory.
+const demoAuditConfig = `# Signed checkpoints of the audit trail's head, kept outside the database
+# (tango audit verify checks the trail against them). The demo made the key.
+audit:
+  checkpoint:
+    signing_key: ${file:` + demoKeyFile + `}
+    every: 15m
+    sink: {file: audit-checkpoints.jsonl}
+`
+
+// demoKeyFile is the demo's checkpoint signing key, in its directory.
+const demoKeyFile = "audit-signing.key"
+
 func demoCmd(g *globals) *cobra.Command {
 	var f serveFlags
 	var dir string
@@ -347,8 +364,11 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 				return err
 			}
 			cfgPath := filepath.Join(dir, "tango.yaml")
+			if err := demoSigningKey(dir); err != nil {
+				return fmt.Errorf("the demo's audit signing key: %w", err)
+			}
 			if _, err := os.Stat(cfgPath); errors.Is(err, os.ErrNotExist) {
-				if err := os.WriteFile(cfgPath, []byte(demoConfig), 0o600); err != nil {
+				if err := os.WriteFile(cfgPath, []byte(demoConfig+demoAuditConfig), 0o600); err != nil {
 					return fmt.Errorf("writing the demo config: %w", err)
 				}
 			}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/audit/checkpoint"
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/store"
@@ -143,7 +144,10 @@ func httpGet(t *testing.T, url, token string) (int, []byte) {
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tango.yaml")
-	if err := os.WriteFile(cfg, []byte(demoConfig), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(demoConfig+demoAuditConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := demoSigningKey(dir); err != nil {
 		t.Fatal(err)
 	}
 	db := "sqlite:" + filepath.Join(dir, "tango.db")
@@ -179,10 +183,19 @@ func TestServe(t *testing.T) {
 
 	r.stop()
 	logs := r.errOut.String()
-	for _, want := range []string{"shutting down", "msg=stopped"} {
+	for _, want := range []string{"shutting down", "msg=stopped", "audit checkpoint signed"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the log lacks %q:\n%s", want, logs)
 		}
+	}
+	// One checkpoint when serve started, one at shutdown (every is 15m).
+	pcfg, err := config.Load(cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps, err := checkpoint.ReadFile(filepath.Join(dir, "audit-checkpoints.jsonl"), pcfg.Audit.Checkpoint.Public())
+	if err != nil || len(cps) != 2 {
+		t.Errorf("checkpoints after serve: %d %v, want 2 (start and shutdown)", len(cps), err)
 	}
 	// The port is closed and the database was released.
 	if _, err := http.Get(base + "/healthz"); err == nil {
@@ -242,6 +255,13 @@ func TestDemo(t *testing.T) {
 	r.stop()
 	if _, err := os.Stat(filepath.Join(dir, "tango.yaml")); err != nil {
 		t.Errorf("the demo config was not written: %v", err)
+	}
+	// The demo made a signing key and its trail verifies against the checkpoints serve signed.
+	if fi, err := os.Stat(filepath.Join(dir, demoKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the demo's signing key: %v %v", fi, err)
+	}
+	if out, stderr, code := tango(t, "--db", "sqlite:"+filepath.Join(dir, "tango.db"), "--config", filepath.Join(dir, "tango.yaml"), "audit", "verify"); code != 0 || !strings.Contains(out, "signed checkpoints") {
+		t.Errorf("audit verify of the demo: %d %q %s", code, out, stderr)
 	}
 
 	// Starting again on the same directory reuses the data and replaces the login.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/authz"
+	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -62,9 +65,13 @@ func tasksCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&f.Status, "status", "", "open, done or skipped")
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 
-	var evidence, file string
+	var evidence, file, as string
 	complete := &cobra.Command{
-		Use: "complete TASK_ID --evidence TEXT", Short: "Close a human task with its evidence", Args: cobra.ExactArgs(1),
+		Use: "complete TASK_ID --evidence TEXT [--as PERSON]", Short: "Close a human task with its evidence", Args: cobra.ExactArgs(1),
+		Long: `Closes a human task with its evidence (of the kind the task needs). With
+--as, the person who completes it (a manager attesting their report's
+access): they must be allowed to act on the task, and nobody completes a
+task about themselves.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id <= 0 {
@@ -84,7 +91,13 @@ func tasksCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			t, err := workflow.Complete(ctx, st, id, evidence, cliActor(), time.Now())
+			actor := cliActor()
+			if as = strings.TrimSpace(as); as != "" {
+				if actor, err = taskActorAs(ctx, st, g, id, as); err != nil {
+					return err
+				}
+			}
+			t, err := workflow.Complete(ctx, st, id, evidence, actor, time.Now())
 			if err != nil {
 				return err
 			}
@@ -94,6 +107,37 @@ func tasksCmd(g *globals) *cobra.Command {
 	}
 	complete.Flags().StringVar(&evidence, "evidence", "", "what was done: a ticket, a reference, an attestation")
 	complete.Flags().StringVar(&file, "file", "", "a file as evidence (its name, SHA-256 and size are recorded)")
+	complete.Flags().StringVar(&as, "as", "", "employee ID of the person who completes it (recorded as person:ID via cli:USER)")
 	c.AddCommand(list, complete, tasksReassignCmd(g))
 	return c
+}
+
+// taskActorAs is the audit actor of --as PERSON acting on task id: the
+// person's principal, refused when they may not act on the task (a task
+// about themselves, another team's).
+func taskActorAs(ctx context.Context, st store.Store, g *globals, id int64, as string) (string, error) {
+	cfg, err := app.LoadConfig(g.config)
+	if err != nil {
+		return "", err
+	}
+	p, err := request.FindPerson(ctx, st, cfg, as)
+	if err != nil {
+		return "", fmt.Errorf("--as %s: %w", as, err)
+	}
+	res, err := authz.NewResolver(cfg, st, time.Now)
+	if err != nil {
+		return "", err
+	}
+	pr, err := res.ForPerson(ctx, p, nil, cliActor())
+	if err != nil {
+		return "", fmt.Errorf("--as %s: %w", as, err)
+	}
+	t, err := st.CaseTask(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if err := pr.ActOnTask(t, nil); err != nil {
+		return "", fmt.Errorf("--as %s: %w", as, err)
+	}
+	return pr.Actor(), nil
 }

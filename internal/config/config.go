@@ -41,6 +41,8 @@ type Config struct {
 	Authorization Authorization `yaml:"authorization"`
 	// Server is how Tango's HTTP server is reached (server.base_url).
 	Server Server `yaml:"server"`
+	// Audit configures signed checkpoints of the audit trail.
+	Audit Audit `yaml:"audit"`
 
 	path string
 	loc  *time.Location
@@ -353,6 +355,7 @@ func Check(b []byte, name string) (*Config, error) {
 		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
 	}
 	c.Notifications.expand(expand)
+	c.Audit.Checkpoint.expand(expand)
 	errs.Add(c.finish())
 	return &c, errs.Err()
 }
@@ -433,6 +436,11 @@ func (c *Config) finish() error {
 	errs.Add(c.Notifications.finish())
 	errs.Add(c.Authorization.finish())
 	errs.Add(c.Server.finish())
+	dir := ""
+	if c.path != "" {
+		dir = filepath.Dir(c.path)
+	}
+	errs.Add(c.Audit.Checkpoint.finish(dir)...)
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

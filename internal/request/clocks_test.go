@@ -145,10 +145,14 @@ func TestApprovalStepRemindedThenEscalatedToTheApproversManager(t *testing.T) {
 			sec = append(sec, n)
 		}
 	}
-	if got := addresses(sec); !slices.Equal(got, []string{"ciso@dtaa.com", "e0@dtaa.com"}) {
-		t.Fatalf("Security escalation to %v, want the lead E0 and ciso@dtaa.com", got)
+	// The lead E0 approved the manager step already (four eyes): B0, above E0.
+	if got := addresses(sec); !slices.Equal(got, []string{"b0@dtaa.com", "ciso@dtaa.com"}) {
+		t.Fatalf("Security escalation to %v, want B0 (the lead E0 approved the manager step) and ciso@dtaa.com", got)
 	}
-	r = f.approve(t, "E0", r.ID)
+	if _, err := f.svc.Approve(ctx, f.caller(t, "E0"), r.ID, ""); !errors.Is(err, request.ErrForbidden) || !strings.Contains(err.Error(), "four eyes") {
+		t.Fatalf("E0 on a second step: %v", err)
+	}
+	r = f.approve(t, "B0", r.ID)
 	if r.State != store.RequestApproved || !r.Approvals[2].Escalated || r.Approvals[2].InsteadOf != "S1" {
 		t.Fatalf("after Security's escalated approval: %s %+v", r.State, r.Approvals)
 	}
@@ -172,14 +176,17 @@ func TestEscalationSkipsRequesterAndBeneficiary(t *testing.T) {
 		t.Fatalf("escalate: %d, %v", n, err)
 	}
 	got, _ := f.st.Request(ctx, r.ID)
-	if got.EscalatedTo != "M1" {
-		t.Fatalf("owner X1's step escalated to %q; want M1 (X1's manager A1 is the requester)", got.EscalatedTo)
+	if got.EscalatedTo != "E0" {
+		t.Fatalf("owner X1's step escalated to %q; want E0 (X1's manager A1 is the requester, A1's manager M1 approved the manager step)", got.EscalatedTo)
 	}
 	if _, err := f.svc.Approve(ctx, f.caller(t, "A1"), r.ID, ""); !errors.Is(err, request.ErrForbidden) {
 		t.Fatalf("requester approving their own request: %v", err)
 	}
-	if r := f.approve(t, "M1", r.ID); r.State != store.RequestApproved {
-		t.Fatalf("M1 as escalated approver: %s", r.State)
+	if _, err := f.svc.Approve(ctx, f.caller(t, "M1"), r.ID, ""); !errors.Is(err, request.ErrForbidden) {
+		t.Fatalf("M1 approving a second step: %v", err)
+	}
+	if r := f.approve(t, "E0", r.ID); r.State != store.RequestApproved {
+		t.Fatalf("E0 as escalated approver: %s", r.State)
 	}
 }
 

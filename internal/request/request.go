@@ -303,9 +303,11 @@ func (s *Service) holdings(ctx context.Context, p store.Person, skip int64) ([]p
 
 // Approvers returns who may approve the request's current step now, and
 // the approver they stand in for when the step's own approver has left or
-// is away (or is the requester or beneficiary).
+// is away, is the requester or beneficiary, or approved an earlier step of
+// the request (four eyes: one person approves one step at most): then the
+// step passes up the management chain.
 func (s *Service) Approvers(ctx context.Context, r store.Request) ([]string, string, error) {
-	excluded := map[string]bool{r.Requester: true, r.Beneficiary: true}
+	excluded := mayNotApprove(r)
 	switch step := r.NextStep(); step {
 	case "":
 		return nil, "", fmt.Errorf("request %d is %s: nothing to approve: %w", r.ID, r.State, store.ErrConflict)
@@ -352,6 +354,26 @@ func (s *Service) Approvers(ctx context.Context, r store.Request) ([]string, str
 	default:
 		return nil, "", fmt.Errorf("request %d: unknown step %q", r.ID, step)
 	}
+}
+
+// mayNotApprove is who may not approve r's current step: its requester,
+// its beneficiary and whoever approved an earlier step.
+func mayNotApprove(r store.Request) map[string]bool {
+	excluded := map[string]bool{r.Requester: true, r.Beneficiary: true}
+	for _, a := range r.Approvals {
+		excluded[a.By] = true
+	}
+	return excluded
+}
+
+// approvedStep is the step of r that me approved already ("" if none).
+func approvedStep(r store.Request, me string) string {
+	for _, a := range r.Approvals {
+		if a.By == me {
+			return a.Step
+		}
+	}
+	return ""
 }
 
 func stand(meant, actual string) string {
@@ -462,6 +484,14 @@ func (s *Service) deciders(ctx context.Context, r store.Request, me, what string
 		return nil, "", false, forbidden("%s may not decide request %d: they made it or it benefits them", me, r.ID)
 	}
 	ok, insteadOf, err = s.Approvers(ctx, r)
+	if step := approvedStep(r, me); step != "" {
+		next := "the next person up the management chain"
+		if err == nil && len(ok) > 0 {
+			next = strings.Join(ok, " or ")
+		}
+		return nil, "", false, forbidden("%s approved the %s step of request %d already and may not also give its %s %s (four eyes: one person approves one step at most); the step passes to %s",
+			me, step, r.ID, r.NextStep(), what, next)
+	}
 	if r.EscalatedTo != "" && me == r.EscalatedTo && !slices.Contains(ok, me) {
 		waited := strings.Join(ok, " or ")
 		if waited == "" {
@@ -525,7 +555,7 @@ func (s *Service) Reject(ctx context.Context, c Caller, id int64, reason string)
 func (s *Service) AwaitingApprover(ctx context.Context, rs []store.Request, approver string) ([]store.Request, error) {
 	out := []store.Request{}
 	for _, r := range rs {
-		if r.State != store.RequestPending || r.Requester == approver || r.Beneficiary == approver {
+		if r.State != store.RequestPending || mayNotApprove(r)[approver] {
 			continue
 		}
 		if r.EscalatedTo == approver {
@@ -624,7 +654,7 @@ func (s *Service) Escalate(ctx context.Context, now time.Time) (int, error) {
 // escalationTarget is who an overdue step goes to, and who it waited for.
 func (s *Service) escalationTarget(ctx context.Context, r store.Request) (string, []string, error) {
 	ok, _, err := s.Approvers(ctx, r)
-	excluded := map[string]bool{r.Requester: true, r.Beneficiary: true}
+	excluded := mayNotApprove(r)
 	for _, id := range ok {
 		excluded[id] = true
 	}

@@ -44,7 +44,7 @@ type fixture struct {
 	now time.Time
 }
 
-// org: E0 (CEO) <- M1 <- A1, A2; E0 <- O1 (owner), S1 (security), L1 (left) <- A3.
+// org: B0 (the board's chair) <- E0 (CEO) <- M1 <- A1, A2; E0 <- O1 (owner), S1 (security), L1 (left) <- A3.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	return newFixtureWith(t, Config)
@@ -70,7 +70,7 @@ func newFixtureWith(t *testing.T, cfgText string, extra ...[3]string) *fixture {
 		t.Fatal(err)
 	}
 	var ps []store.Person
-	for _, p := range [][3]string{{"E0", "", "active"}, {"M1", "E0", "active"}, {"A1", "M1", "active"}, {"A2", "M1", "active"},
+	for _, p := range [][3]string{{"B0", "", "active"}, {"E0", "B0", "active"}, {"M1", "E0", "active"}, {"A1", "M1", "active"}, {"A2", "M1", "active"},
 		{"O1", "E0", "active"}, {"S1", "E0", "active"}, {"L1", "E0", store.StatusLeft}, {"A3", "L1", "active"}} {
 		ps = append(ps, store.Person{Source: "hris", EmployeeID: p[0], DisplayName: "Person " + p[0], ManagerID: p[1], Status: p[2], Period: 1, UpdatedAt: t0,
 			Email: strings.ToLower(p[0]) + "@dtaa.com"})
@@ -136,7 +136,7 @@ func TestChainManagerThenOwnerThenSecurityForHighRisk(t *testing.T) {
 		t.Fatalf("after the manager: %+v", r)
 	}
 	f.refused(t, "S1", r.ID, request.ErrForbidden, "waits for the owner approval of O1")
-	f.refused(t, "M1", r.ID, request.ErrForbidden, "owner approval of O1")
+	f.refused(t, "M1", r.ID, request.ErrForbidden, "M1 approved the manager step of request 1 already and may not also give its owner approval (four eyes")
 	if r = f.approve(t, "O1", r.ID); r.NextStep() != store.StepSecurity {
 		t.Fatalf("after the owner: %+v", r)
 	}
@@ -163,8 +163,11 @@ func TestNobodyApprovesTheirOwnRequest(t *testing.T) {
 		t.Fatalf("manager step: %+v", r)
 	}
 	f.refused(t, "M1", r.ID, request.ErrForbidden, "M1 made request")
-	if r = f.approve(t, "E0", r.ID); r.State != store.RequestApproved || !r.ExpiresAt.IsZero() {
-		t.Fatalf("owner step by E0 standing in for M1: %+v", r)
+	// Four eyes: E0, who approved the manager step, may not approve the
+	// owner step too; it passes up to E0's manager B0.
+	f.refused(t, "E0", r.ID, request.ErrForbidden, "E0 approved the manager step of request 1 already and may not also give its owner approval (four eyes: one person approves one step at most); the step passes to B0")
+	if r = f.approve(t, "B0", r.ID); r.State != store.RequestApproved || !r.ExpiresAt.IsZero() || r.Approvals[1].InsteadOf != "M1" {
+		t.Fatalf("owner step by B0 standing in for M1: %+v", r)
 	}
 	// Only for one's own reports.
 	_, err := f.svc.Create(context.Background(), f.caller(t, "A1"), request.New{Beneficiary: "A2", App: "erp", Entitlement: "reports", Justification: "x"})
@@ -182,8 +185,11 @@ func TestBeneficiaryCannotApprove(t *testing.T) {
 	// M1 asks for A1: A1, the beneficiary, can never approve.
 	r2 := f.create(t, "M1", request.New{Beneficiary: "A1", App: "erp", Entitlement: "payments-approve"})
 	f.refused(t, "A1", r2.ID, request.ErrForbidden, "benefits A1")
-	if r = f.approve(t, "E0", r.ID); r.State != store.RequestApproved || r.Approvals[1].InsteadOf != "O1" {
-		t.Fatalf("owner step by E0 for O1: %+v", r)
+	// E0 approved the manager step: the owner step (O1 made the request)
+	// goes past E0 to B0.
+	f.refused(t, "E0", r.ID, request.ErrForbidden, "four eyes")
+	if r = f.approve(t, "B0", r.ID); r.State != store.RequestApproved || r.Approvals[1].InsteadOf != "O1" {
+		t.Fatalf("owner step by B0 for O1: %+v", r)
 	}
 	// Security cannot approve a request that benefits them either.
 	r3 := f.create(t, "S1", request.New{App: "erp", Entitlement: "payments-approve"})
@@ -191,8 +197,8 @@ func TestBeneficiaryCannotApprove(t *testing.T) {
 	f.approve(t, "O1", r3.ID)
 	f.refused(t, "S1", r3.ID, request.ErrForbidden, "S1 made request")
 	ok, _, err := f.svc.Approvers(context.Background(), mustRequest(t, f, r3.ID))
-	if err != nil || len(ok) != 1 || ok[0] != "E0" {
-		t.Fatalf("security step for S1's own request: %v %v, want E0 standing in", ok, err)
+	if err != nil || len(ok) != 1 || ok[0] != "B0" {
+		t.Fatalf("security step for S1's own request: %v %v, want B0 standing in (S1 made it, E0 approved the manager step)", ok, err)
 	}
 }
 
@@ -248,10 +254,14 @@ func TestApproverWhoLeftOrIsAwayIsReplacedByTheirManager(t *testing.T) {
 	r2 := f.create(t, "A1", request.New{App: "erp", Entitlement: "payments-create"})
 	f.refused(t, "M1", r2.ID, request.ErrForbidden, "manager approval of E0")
 	pending, _ := f.st.Requests(ctx, store.RequestFilter{State: store.RequestPending})
-	// E0 stands in for M1 on both: the manager step of A1's request and the
-	// owner step (M1 owns "reports") of A3's.
-	if mine, _ := f.svc.AwaitingApprover(ctx, pending, "E0"); len(mine) != 2 || mine[0].ID != r.ID || mine[1].ID != r2.ID {
+	// E0 stands in for M1 on the manager step of A1's request; the owner
+	// step (M1 owns "reports") of A3's goes past E0, who approved its
+	// manager step, to B0.
+	if mine, _ := f.svc.AwaitingApprover(ctx, pending, "E0"); len(mine) != 1 || mine[0].ID != r2.ID {
 		t.Fatalf("awaiting E0: %+v", mine)
+	}
+	if mine, _ := f.svc.AwaitingApprover(ctx, pending, "B0"); len(mine) != 1 || mine[0].ID != r.ID {
+		t.Fatalf("awaiting B0: %+v", mine)
 	}
 	if mine, _ := f.svc.AwaitingApprover(ctx, pending, "M1"); len(mine) != 0 {
 		t.Fatalf("awaiting M1 while away: %+v", mine)
@@ -356,5 +366,35 @@ func TestSoDRefusalWhoseAuditFailsReportsTheFailure(t *testing.T) {
 	}
 	if rs, err := f.st.Requests(ctx, store.RequestFilter{Beneficiary: "A2", State: store.RequestPending}); err != nil || len(rs) != 0 {
 		t.Fatalf("pending requests after the refusal: %v %+v", err, rs)
+	}
+}
+
+// Four eyes: M1 is A1's manager and owns "reports"; the manager step is
+// M1's, the owner step may not be M1's too: it passes up to M1's manager.
+func TestOnePersonApprovesOneStepOfARequest(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	r := f.create(t, "A1", request.New{App: "erp", Entitlement: "reports"})
+	if r = f.approve(t, "M1", r.ID); r.NextStep() != store.StepOwner {
+		t.Fatalf("after the manager step: %+v", r)
+	}
+	f.refused(t, "M1", r.ID, request.ErrForbidden, "M1 approved the manager step of request 1 already and may not also give its owner approval (four eyes: one person approves one step at most); the step passes to E0")
+	if got := mustRequest(t, f, r.ID); got.State != store.RequestPending || len(got.Approvals) != 1 {
+		t.Fatalf("a refused second approval changed the request: %+v", got)
+	}
+	ok, insteadOf, err := f.svc.Approvers(ctx, r)
+	if err != nil || len(ok) != 1 || ok[0] != "E0" || insteadOf != "M1" {
+		t.Fatalf("owner step approvers %v instead of %q: %v; want E0 instead of M1", ok, insteadOf, err)
+	}
+	pending, _ := f.st.Requests(ctx, store.RequestFilter{State: store.RequestPending})
+	if mine, _ := f.svc.AwaitingApprover(ctx, pending, "M1"); len(mine) != 0 {
+		t.Fatalf("M1's pending list still has the request: %+v", mine)
+	}
+	// Rejecting is not theirs either: the step is E0's now.
+	if _, err := f.svc.Reject(ctx, f.caller(t, "M1"), r.ID, "no"); !errors.Is(err, request.ErrForbidden) {
+		t.Fatalf("M1 rejecting the owner step: %v", err)
+	}
+	if r = f.approve(t, "E0", r.ID); r.State != store.RequestApproved || r.Approvals[1].By != "E0" || r.Approvals[1].InsteadOf != "M1" {
+		t.Fatalf("owner step by E0 for M1: %+v", r)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -34,8 +35,35 @@ func Create(ctx context.Context, st store.Transactor, t store.Task, notes ...sto
 	return t, err
 }
 
+// ErrAboutThemselves refuses a task completed by, or given to, the person
+// it is about: nobody attests their own access or closes their own task.
+var ErrAboutThemselves = domain.E(domain.KindForbidden, "not allowed")
+
+// ActorPerson is the employee ID a person's audit actor names
+// ("person:ID" or "person:ID via token:NAME", as authz.Principal.Actor
+// and the CLI's --as write it); "" for a service or the system.
+func ActorPerson(actor string) string {
+	rest, ok := strings.CutPrefix(actor, "person:")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, " ")
+	return id
+}
+
+// NotAboutThemselves refuses (ErrAboutThemselves) when person is the
+// subject of t; what says what they tried.
+func NotAboutThemselves(t store.CaseTask, person, what string) error {
+	if person == "" || person != t.Person {
+		return nil
+	}
+	return fmt.Errorf("%w: task %d (%s) is about %s, who may not %s it: nobody attests their own access or closes a task about themselves",
+		ErrAboutThemselves, t.ID, t.Title, person, what)
+}
+
 // Complete closes an open task with its evidence; store.ErrNotFound
-// if absent, store.ErrConflict if not open. A task of a case is refused
+// if absent, store.ErrConflict if not open, ErrAboutThemselves when the
+// actor is a person (ActorPerson) and the task is about them. A task of a case is refused
 // (store.ErrConflict) while a step it depends on is open, and completing
 // the last open task of a case closes the case. Operations waiting for
 // the task (store.OpWaiting) are done. All in one transaction, audited.
@@ -44,6 +72,9 @@ func Complete(ctx context.Context, st store.Transactor, id int64, evidence, acto
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if t, err = Open(tx, id); err != nil {
+			return err
+		}
+		if err := NotAboutThemselves(t, ActorPerson(actor), "complete"); err != nil {
 			return err
 		}
 		if t.Blocked {

@@ -94,12 +94,16 @@ func OpenCase(ctx context.Context, st store.Transactor, c store.Case, tasks []st
 }
 
 // ReassignTask gives an open task to another team (and assignee), with
-// the notifications to its new owner, in one transaction.
+// the notifications to its new owner, in one transaction; never to the
+// person the task is about (task.ErrAboutThemselves).
 func ReassignTask(ctx context.Context, st store.Transactor, id int64, team, assignee, actor string, at time.Time, notes ...store.Notification) (store.CaseTask, error) {
 	var t store.CaseTask
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		if t, err = task.Open(tx, id); err != nil {
+			return err
+		}
+		if err := task.NotAboutThemselves(t, assignee, "be given"); err != nil {
 			return err
 		}
 		before := map[string]any{"team": t.Team, "assignee": t.Assignee}

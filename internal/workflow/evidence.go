@@ -79,7 +79,8 @@ func FileEvidence(path string) (string, error) {
 	return fmt.Sprintf("file:%s sha256:%s bytes:%d", filepath.Base(path), hex.EncodeToString(sum[:]), len(b)), nil
 }
 
-// Complete closes a human task with evidence of the kind it needs.
+// Complete closes a human task with evidence of the kind it needs; never
+// by the person it is about (task.ErrAboutThemselves).
 // Automated tasks are completed by the engine only. Completing the last
 // open task of a case closes the case.
 func Complete(ctx context.Context, st Store, id int64, evidence, actor string, at time.Time) (store.CaseTask, error) {
@@ -92,6 +93,9 @@ func Complete(ctx context.Context, st Store, id int64, evidence, actor string, a
 	}
 	if t.Status != store.TaskOpen {
 		return t, fmt.Errorf("task %d is %s, not open: %w", id, t.Status, store.ErrConflict)
+	}
+	if err := task.NotAboutThemselves(t, task.ActorPerson(actor), "complete"); err != nil {
+		return t, err
 	}
 	if err := CheckEvidence(t.EvidenceKind, evidence); err != nil {
 		return t, fmt.Errorf("task %d (%s): %w", id, t.Title, err)
