@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/evidence"
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -16,7 +18,7 @@ import (
 // away and checks offline.
 func evidenceCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{Use: "evidence", Short: "Evidence bundles for auditors: export, and verify offline"}
-	c.AddCommand(evidenceExportCmd(g), evidenceVerifyCmd())
+	c.AddCommand(evidenceExportCmd(g), evidenceVerifyCmd(g))
 	return c
 }
 
@@ -57,6 +59,26 @@ func evidenceExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The export is an audit entry naming what was asked; with a
+			// signing key, a checkpoint signed now (covering that entry)
+			// goes into the manifest, so the bundle proves the state of
+			// the trail it came from.
+			if err := st.InTx(ctx, func(tx store.Tx) error {
+				return tx.AppendAudit(audit.New(now, cliActor(), "evidence.exported", "", "", "", nil, b.Params))
+			}); err != nil {
+				return err
+			}
+			if cpr, err := newCheckpointer(st, cfg, time.Now); err != nil {
+				return err
+			} else if cpr != nil {
+				c, err := cpr.Checkpoint(ctx)
+				if err != nil {
+					return fmt.Errorf("signing the audit checkpoint for the bundle: %w", err)
+				}
+				if b.Checkpoint, err = json.Marshal(c); err != nil {
+					return err
+				}
+			}
 			m, err := evidence.Write(out, b, now)
 			if err != nil {
 				return err
@@ -80,25 +102,66 @@ func evidenceExportCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func evidenceVerifyCmd() *cobra.Command {
+func evidenceVerifyCmd(g *globals) *cobra.Command {
 	var asJSON bool
+	var publicKey string
 	c := &cobra.Command{
 		Use:   "verify DIR",
 		Short: "Check a bundle offline: every file against its SHA-256 in manifest.json, nothing added; exit 1 naming the first file that differs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := evidence.Verify(args[0], nil)
+			pub, err := verifyKey(g, publicKey)
+			if err != nil {
+				return err
+			}
+			checked := ""
+			check := func(raw json.RawMessage) error {
+				var c audit.Checkpoint
+				if err := json.Unmarshal(raw, &c); err != nil {
+					return fmt.Errorf("does not parse: %w", err)
+				}
+				if pub == nil {
+					checked = fmt.Sprintf("; its audit checkpoint (seq %d, key %s) was not checked: give --public-key or audit.checkpoint.public_key", c.Seq, c.KeyID)
+					return nil
+				}
+				if err := audit.VerifyCheckpoint(c, pub); err != nil {
+					return err
+				}
+				checked = fmt.Sprintf("; its audit checkpoint (seq %d, hash %s) is signed by key %s", c.Seq, c.Hash, c.KeyID)
+				return nil
+			}
+			m, err := evidence.Verify(args[0], check)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return json.NewEncoder(w).Encode(map[string]any{"intact": true, "kind": m.Kind, "created_at": m.CreatedAt, "files": len(m.Files)})
+				return json.NewEncoder(w).Encode(map[string]any{"intact": true, "kind": m.Kind, "created_at": m.CreatedAt, "files": len(m.Files),
+					"checkpoint_verified": len(m.Checkpoint) > 0 && pub != nil})
 			}
-			fmt.Fprintf(w, "evidence bundle intact: %s of %s, %d file(s) match manifest.json\n", m.Kind, m.CreatedAt.Format(time.RFC3339), len(m.Files))
+			fmt.Fprintf(w, "evidence bundle intact: %s of %s, %d file(s) match manifest.json%s\n", m.Kind, m.CreatedAt.Format(time.RFC3339), len(m.Files), checked)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	c.Flags().StringVar(&publicKey, "public-key", "", "the checkpoint key (ed25519:BASE64 from `tango audit keygen`); default: audit.checkpoint.public_key of the config, if there is one")
 	return c
+}
+
+// verifyKey is the public key a bundle's checkpoint is checked with: the
+// flag's, else the config's (verify works without a database, and without
+// a config file).
+func verifyKey(g *globals, flag string) (ed25519.PublicKey, error) {
+	if flag != "" {
+		pub, err := audit.ParsePublicKey(flag)
+		if err != nil {
+			return nil, usageErr{fmt.Errorf("--public-key: %w", err)}
+		}
+		return pub, nil
+	}
+	cfg, err := app.LoadConfig(g.config)
+	if err != nil {
+		return nil, nil
+	}
+	return cfg.Audit.Checkpoint.Public(), nil
 }

@@ -23,7 +23,15 @@ func TestEvidenceLeaversCLI(t *testing.T) {
 	cfg := filepath.Join(dir, "tango.yaml")
 	db := "sqlite:" + filepath.Join(dir, "t.db")
 	feed := filepath.Join(dir, "hris.csv")
+	key := filepath.Join(dir, "audit.key")
+	if _, stderr, code := tango(t, "audit", "keygen", "--out", key); code != 0 {
+		t.Fatalf("keygen: %s", stderr)
+	}
 	os.WriteFile(cfg, []byte(`
+audit:
+  checkpoint:
+    signing_key: ${file:`+key+`}
+    sink: {file: `+filepath.Join(dir, "checkpoints.jsonl")+`}
 sources:
   - {name: hris, key: user_id, mapping: {display_name: employee_name, email: email, title: role, department: department, manager: supervisor}, safeguards: {max_leavers: 5}}
 apps:
@@ -95,8 +103,29 @@ roles:
 	if pdf, _ := os.ReadFile(filepath.Join(out, "summary.pdf")); !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatal("summary.pdf is not a PDF")
 	}
-	if v := run("evidence", "verify", out); !strings.Contains(v, "intact") {
-		t.Fatalf("verify: %s", v)
+	if v := run("evidence", "verify", out); !strings.Contains(v, "intact") || !strings.Contains(v, "is signed by key") {
+		t.Fatalf("verify with the config's key: %s", v)
+	}
+	t.Setenv("TANGO_CONFIG", "")
+	t.Chdir(t.TempDir()) // no tango.yaml: no key
+	if v, _, code := tango(t, "evidence", "verify", out); code != 0 || !strings.Contains(v, "was not checked") {
+		t.Fatalf("verify without a key: exit %d %s", code, v)
+	}
+	// The manifest's checkpoint, forged: the signature no longer verifies.
+	mp := filepath.Join(out, "manifest.json")
+	orig, _ := os.ReadFile(mp)
+	var m map[string]any
+	json.Unmarshal(orig, &m)
+	cp := m["checkpoint"].(map[string]any)
+	cp["seq"] = cp["seq"].(float64) + 1
+	forged, _ := json.Marshal(m)
+	os.WriteFile(mp, forged, 0o600)
+	if _, stderr, code := tango(t, "--config", cfg, "evidence", "verify", out); code != 1 || !strings.Contains(stderr, "checkpoint") {
+		t.Fatalf("verify of a forged checkpoint: exit %d %s", code, stderr)
+	}
+	os.WriteFile(mp, orig, 0o600)
+	if out, _, _ := tango(t, "--db", db, "--config", cfg, "audit", "list", "--action", "evidence.exported"); !strings.Contains(out, "evidence.exported") {
+		t.Fatalf("no audit entry of the export:\n%s", out)
 	}
 	if _, stderr, code := tango(t, "evidence", "export", "--leavers", "--out", out, "--db", db, "--config", cfg); code != 1 || !strings.Contains(stderr, "already holds a bundle") {
 		t.Fatalf("export over a bundle: exit %d %s", code, stderr)
