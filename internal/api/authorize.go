@@ -28,13 +28,8 @@ type Identity struct {
 	Via string
 }
 
-const principalKey ctxKey = 1
-
-// principalOf is the caller the middleware let in.
-func principalOf(r *http.Request) authz.Principal {
-	p, _ := r.Context().Value(principalKey).(authz.Principal)
-	return p
-}
+// principalOf is the caller the middleware let in (authz.From).
+func principalOf(r *http.Request) authz.Principal { return authz.From(r.Context()) }
 
 // errNoCaller: neither a bearer token nor a session.
 var errNoCaller = fmt.Errorf("%w: sign in, or send Authorization: Bearer <token> (create one with `tango token create --scope api --name NAME --role ROLE`)", auth.ErrUnauthorized)
@@ -127,7 +122,7 @@ func (s *Server) authorize(perm authz.Permission, next http.Handler) http.Handle
 		if r.Body != nil && !(r.Method == http.MethodPost && r.URL.Path == "/api/v1/imports") {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		next.ServeHTTP(w, r.WithContext(authz.WithPrincipal(r.Context(), p)))
 	})
 }
 

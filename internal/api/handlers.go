@@ -65,7 +65,6 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, Error{Error: msg})
 }
 
-type ctxKey int
 
 // bearer returns the token of an "Authorization: Bearer" header.
 func bearer(r *http.Request) string {

@@ -56,9 +56,12 @@ type AuditFilter struct {
 	// Action matches an action exactly or as a dotted prefix: "hr" matches
 	// "hr.joiner" and "hr.import.applied".
 	Action string
-	Since  time.Time // entries at or after it
-	After  int64     // entries with Seq > After (the cursor)
-	Limit  int
+	// Subject keeps the entries about one subject (an employee ID, a
+	// request, an import).
+	Subject string
+	Since   time.Time // entries at or after it
+	After   int64     // entries with Seq > After (the cursor)
+	Limit   int
 }
 
 // Workforce is every stored person of one source, with the serial of the
@@ -77,8 +80,11 @@ type PersonFilter struct {
 	Status     string
 	Department string
 	ManagerID  string
-	Limit      int
-	After      string // employee ID to page after
+	// Query keeps persons whose display name, e-mail, employee ID or
+	// department contains it, ignoring case.
+	Query string
+	Limit int
+	After string // employee ID to page after
 }
 
 // EventFilter selects events for listing.

@@ -782,6 +782,10 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	w.eq("status", f.Status)
 	w.eq("department", f.Department)
 	w.eq("manager_id", f.ManagerID)
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
+	}
 	if f.After != "" {
 		w.add("employee_id > ?", f.After)
 	}
@@ -862,6 +866,7 @@ func (s *DB) appendAudit(ctx context.Context, tx *sql.Tx, entries []audit.Entry)
 func (s *DB) AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry, error) {
 	var w filters
 	w.eq("actor", f.Actor)
+	w.eq("subject", f.Subject)
 	if f.Action != "" {
 		p := f.Action + "."
 		w.add("(action = ? OR substr(action, 1, CAST(? AS INTEGER)) = ?)", f.Action, len(p), p)

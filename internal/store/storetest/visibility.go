@@ -103,6 +103,12 @@ func testAuditQuery(t *testing.T, b Backend) {
 	if got := q(store.AuditFilter{Action: "hr.import"}); len(got) != 10 {
 		t.Fatalf("by action prefix hr.import: %d entries, want 10", len(got))
 	}
+	if got := q(store.AuditFilter{Subject: "P04"}); len(got) != 1 || got[0].Subject != "P04" {
+		t.Fatalf("by subject P04: %d entries, want 1", len(got))
+	}
+	if got := q(store.AuditFilter{Subject: "P04", Action: "provision"}); len(got) != 0 {
+		t.Fatalf("by subject P04 and action provision: %d entries, want 0", len(got))
+	}
 	if got := q(store.AuditFilter{Since: t0.Add(27 * time.Minute)}); len(got) != 4 || got[0].Subject != "P27" {
 		t.Fatalf("since: %d entries", len(got))
 	}
