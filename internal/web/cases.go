@@ -44,8 +44,8 @@ func (pg *Pages) cases(w http.ResponseWriter, r *http.Request) {
 	if me.Can(authz.CasesRead) {
 		all, err = pg.o.Store.Cases(ctx, store.CaseFilter{Status: d.Status, Kind: d.Kind, Limit: n*PageSize + 1})
 	} else {
-		if !me.IsPerson() {
-			pg.o.Host.Deny(w, r, me.Need(authz.CasesRead, "listing cases"))
+		if !me.Has(authz.Manager) {
+			pg.o.Host.Deny(w, r, me.Need(authz.CasesRead, "listing cases (a manager may list their reports')"))
 			return
 		}
 		d.Mine = true

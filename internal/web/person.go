@@ -282,8 +282,8 @@ func (pg *Pages) people(w http.ResponseWriter, r *http.Request) {
 	d := peopleData{Q: strings.TrimSpace(q.Get("q")), Status: status}
 	f := store.PersonFilter{Query: d.Q, Status: status, Limit: n*PageSize + 1}
 	if !me.Can(authz.PersonsRead) {
-		if !me.IsPerson() {
-			pg.o.Host.Deny(w, r, me.Need(authz.PersonsRead, "searching people"))
+		if !me.Has(authz.Manager) {
+			pg.o.Host.Deny(w, r, me.Need(authz.PersonsRead, "searching people (a manager may list their reports)"))
 			return
 		}
 		f.ManagerID, d.Reports = me.Person, true
