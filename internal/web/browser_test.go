@@ -143,9 +143,14 @@ func TestBrowserPersonas(t *testing.T) {
 	b.do(chromedp.Navigate(fmt.Sprintf("%s/cases/%d", f.url, tk.Case)),
 		chromedp.WaitVisible(chromedp.ID(fmt.Sprintf("evidence-%d", tk.ID))))
 	b.shot("manager-case")
+	// htmx posts the form and swaps the task's row in place: the evidence
+	// field goes, the evidence shows.
 	b.do(chromedp.SendKeys(chromedp.ID(fmt.Sprintf("evidence-%d", tk.ID)), "welcomed on day one"),
-		chromedp.Submit(chromedp.ID(fmt.Sprintf("evidence-%d", tk.ID))),
-		chromedp.WaitVisible(chromedp.CSS("p.ok")))
+		chromedp.Click(chromedp.CSS(fmt.Sprintf("#task-%d button", tk.ID))),
+		chromedp.WaitNotPresent(chromedp.ID(fmt.Sprintf("evidence-%d", tk.ID))))
+	if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err != nil || !strings.HasSuffix(loc, fmt.Sprintf("/cases/%d", tk.Case)) {
+		t.Errorf("after the htmx form the page is %q (%v), want the same case page", loc, err)
+	}
 	if got, err := f.st.CaseTask(context.Background(), tk.ID); err != nil || got.Status != store.TaskDone || got.Evidence != "welcomed on day one" {
 		t.Errorf("task after the form: %+v %v", got, err)
 	}

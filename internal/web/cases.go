@@ -150,6 +150,11 @@ func (pg *Pages) completeTask(w http.ResponseWriter, r *http.Request) {
 		pg.fail(w, r, err)
 		return
 	}
+	if r.Header.Get("HX-Request") == "true" {
+		// htmx swaps the task's row of the case board in place.
+		pg.renderPart(w, r, "case", "row", boardTask{taskRow: taskRow{CaseTask: t}})
+		return
+	}
 	back := "/"
 	if t.Case != 0 {
 		back = "/cases/" + strconv.FormatInt(t.Case, 10)

@@ -247,17 +247,25 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 		return
 	}
 	var buf bytes.Buffer
-	root := "layout"
-	if r.Header.Get("HX-Request") == "true" && t.Lookup("fragment") != nil {
-		root = "fragment"
-	}
-	if err := t.ExecuteTemplate(&buf, root, v); err != nil {
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		p.o.Host.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderPart writes one template of a page alone, for htmx to swap in.
+func (p *Pages) renderPart(w http.ResponseWriter, r *http.Request, name, part string, data any) {
+	var buf bytes.Buffer
+	if err := p.tmpl[name].ExecuteTemplate(&buf, part, data); err != nil {
+		p.o.Host.Fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
 }
 

@@ -161,9 +161,22 @@ func TestManagerCompletesTaskFromCasePage(t *testing.T) {
 	if p.status != 303 || !strings.HasPrefix(p.header.Get("Location"), fmt.Sprintf("/cases/%d?done=", tk.Case)) {
 		t.Fatalf("complete: %d %s\n%s", p.status, p.header.Get("Location"), p.body)
 	}
+	if again := f.post(fmt.Sprintf("/tasks/%d/complete", tk.ID), manager, form, "HX-Request", "true"); again.status != 409 {
+		t.Errorf("completing a done task again: %d, want 409", again.status)
+	}
 	got, err := f.st.CaseTask(context.Background(), tk.ID)
 	if err != nil || got.Status != store.TaskDone || got.Evidence != "met on day one" || !strings.HasPrefix(got.CompletedBy, "person:"+manager) {
 		t.Fatalf("task after completion: %+v %v", got, err)
+	}
+}
+
+// With htmx, completing a task answers the task's row alone, to swap in.
+func TestCompleteTaskWithHtmxAnswersTheRow(t *testing.T) {
+	f := newFixture(t)
+	tk := f.caseTask(employee)
+	p := f.post(fmt.Sprintf("/tasks/%d/complete", tk.ID), manager, url.Values{"evidence": {"done"}}, "HX-Request", "true")
+	if p.status != 200 || !strings.HasPrefix(p.body, fmt.Sprintf(`<tr id="task-%d"`, tk.ID)) || strings.Contains(p.body, "<html") || !strings.Contains(p.body, "done") {
+		t.Fatalf("htmx completion: %d\n%s", p.status, p.body)
 	}
 }
 
