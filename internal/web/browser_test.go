@@ -187,4 +187,6 @@ func TestBrowserPersonas(t *testing.T) {
 		t.Errorf("after apply: heading %q", h)
 	}
 	b.shot("hr-applied")
+	b.do(chromedp.Navigate(f.url+"/teams"), chromedp.WaitVisible(chromedp.CSS("figure.chart svg")))
+	b.shot("hr-teams")
 }

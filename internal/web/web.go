@@ -66,6 +66,12 @@ type Store interface {
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	AppStates(ctx context.Context) ([]store.AppState, error)
 	OpCounts(ctx context.Context) (map[string]map[string]int, error)
+	// TaskLoad counts open tasks by team at now.
+	TaskLoad(ctx context.Context, now time.Time) ([]store.TeamTasks, error)
+	// LifecycleClocks returns the clocks of leavers, joiners and rehires
+	// started at or after since; ApprovalClocks the requests approved since.
+	LifecycleClocks(ctx context.Context, since time.Time) ([]store.Clock, error)
+	ApprovalClocks(ctx context.Context, since time.Time) ([]store.ApprovalClock, error)
 }
 
 // Host is what the pages ask of the server that mounts them (internal/api):
@@ -140,6 +146,7 @@ var Table = []Page{
 	{"GET", "/apps", authz.AppsRead, (*Pages).apps},
 	{"GET", "/findings", authz.FindingsRead, (*Pages).findings},
 	{"GET", "/audit", authz.AuditRead, (*Pages).audit},
+	{"GET", "/teams", authz.MetricsRead, (*Pages).teams},
 }
 
 // navItem is a link of the navigation bar, shown to who holds its
@@ -163,6 +170,7 @@ var nav = []navItem{
 	{"/apps", "Apps", can(authz.AppsRead)},
 	{"/findings", "Findings", can(authz.FindingsRead)},
 	{"/audit", "Audit", can(authz.AuditRead)},
+	{"/teams", "Teams", can(authz.MetricsRead)},
 }
 
 // New parses the templates; it panics on a template error (a programming

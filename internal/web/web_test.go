@@ -27,6 +27,7 @@ var pageWant = map[string][]string{
 	"/apps":         {"it", "security"},
 	"/findings":     {"it", "security"},
 	"/audit":        {"security"},
+	"/teams":        {"hr", "it", "security"},
 }
 
 var personas = map[string]string{"employee": employee, "manager": manager, "hr": hrPerson, "it": itPerson, "security": secPerson}
@@ -277,6 +278,15 @@ func TestRequestAskAndApprove(t *testing.T) {
 	got, _ := f.st.Request(context.Background(), rs[0].ID)
 	if len(got.Approvals) != 1 || got.Approvals[0].Note != "ok for Q3" {
 		t.Errorf("approval: %+v", got.Approvals)
+	}
+}
+
+// The teams page draws its charts as SVG on the server.
+func TestTeamsCharts(t *testing.T) {
+	f := newFixture(t)
+	p := f.get("/teams", hrPerson)
+	if p.status != 200 || strings.Count(p.body, "<svg") != 3 || !strings.Contains(p.body, "manager open") || !strings.Contains(p.body, "Lifecycle clocks, last 90 days") {
+		t.Fatalf("teams: %d\n%s", p.status, p.body)
 	}
 }
 
