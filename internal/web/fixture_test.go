@@ -40,6 +40,7 @@ sources:
       department: department
       manager: supervisor
       employment_type: "'employee'"
+    safeguards: {max_leavers: "1"}
 apps:
   - name: erp
     connector: manual

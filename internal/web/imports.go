@@ -150,7 +150,12 @@ func (pg *Pages) importDetail(w http.ResponseWriter, r *http.Request) {
 		pg.fail(w, r, err)
 		return
 	}
-	evs, err := pg.o.Store.Events(r.Context(), store.EventFilter{ImportID: imp.ID, Limit: 1000})
+	var evs []store.Event
+	if imp.Status == store.ImportHeld {
+		_, evs, err = pg.o.Store.HeldImport(r.Context(), imp.ID) // the diff kept until the decision
+	} else {
+		evs, err = pg.o.Store.Events(r.Context(), store.EventFilter{ImportID: imp.ID, Limit: 1000})
+	}
 	if err != nil {
 		pg.fail(w, r, err)
 		return

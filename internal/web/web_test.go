@@ -247,6 +247,50 @@ func TestImportPreviewThenApply(t *testing.T) {
 	}
 }
 
+// Too many leavers hold the import; HR sees the diff and approves it.
+func TestHeldImportDecidedFromThePage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	next := firstSnapshot
+	for _, line := range []string{"E005,Eve Dev,eve@example.com,Engineer,Eng,E002\n", "E007,Sam Sec,sam@example.com,Security,Security,E001\n"} {
+		next = strings.Replace(next, line, "", 1)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("source", "hris")
+	fw, _ := mw.CreateFormFile("file", "leavers.csv")
+	_, _ = fw.Write([]byte(next))
+	mw.Close()
+	p := f.do("POST", "/imports/apply", hrPerson, &body, mw.FormDataContentType())
+	if p.status != 303 {
+		t.Fatalf("apply: %d\n%s", p.status, p.body)
+	}
+	held, _ := f.st.ImportsBy(ctx, store.ImportFilter{Status: store.ImportHeld})
+	if len(held) != 1 {
+		t.Fatalf("held imports: %v", held)
+	}
+	list := f.get("/imports", hrPerson)
+	if !strings.Contains(list.body, "Held imports waiting for a decision (1)") {
+		t.Errorf("imports page lacks the held import:\n%s", list.body)
+	}
+	page := f.get("/imports/"+held[0].ID, hrPerson)
+	for _, want := range []string{"the diff waiting for a decision", "E005", "E007", `action="/imports/` + held[0].ID + `/approve"`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("held import page lacks %q:\n%s", want, page.body)
+		}
+	}
+	checkPage(t, "held import", page)
+	if r := f.post("/imports/"+held[0].ID+"/approve", employee, url.Values{}); r.status != 403 {
+		t.Errorf("an employee approves: %d", r.status)
+	}
+	if r := f.post("/imports/"+held[0].ID+"/approve", hrPerson, url.Values{}); r.status != 303 {
+		t.Fatalf("approve: %d\n%s", r.status, r.body)
+	}
+	if imp, _ := f.st.Import(ctx, held[0].ID); imp.Status != store.ImportApplied || !strings.HasPrefix(imp.DecidedBy, "person:"+hrPerson) {
+		t.Errorf("after approval: %+v", imp)
+	}
+}
+
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&#43;", "+", "&#61;", "=", "&#34;", `"`, "&amp;", "&", "&lt;", "<", "&gt;", ">", "&#39;", "'").Replace(s)
 }
