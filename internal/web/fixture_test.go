@@ -60,6 +60,7 @@ playbooks:
   joiner:
     steps:
       - {name: welcome, title: "Welcome {name} to the team", team: manager, due: 3d, evidence: text}
+      - {name: contract, title: "File the signed contract of {name}", team: hr, due: 5d, evidence: file}
 `
 
 const csvHeader = "user_id,employee_name,email,role,department,supervisor\n"
@@ -182,13 +183,22 @@ func (f *fixture) post(path, person string, form url.Values, hdr ...string) page
 }
 
 // caseTask finds the open welcome task about a person.
-func (f *fixture) caseTask(person string) store.CaseTask {
+func (f *fixture) caseTask(person string) store.CaseTask { return f.stepTask(person, "welcome") }
+
+// stepTask finds the open task of a step about a person.
+func (f *fixture) stepTask(person, step string) store.CaseTask {
 	f.t.Helper()
 	ts, err := f.st.CaseTasks(context.Background(), store.CaseTaskFilter{Person: person, Status: store.TaskOpen})
-	if err != nil || len(ts) != 1 {
-		f.t.Fatalf("open tasks about %s: %v %v", person, ts, err)
+	if err != nil {
+		f.t.Fatal(err)
 	}
-	return ts[0]
+	for _, t := range ts {
+		if t.Step == step {
+			return t
+		}
+	}
+	f.t.Fatalf("no open %s task about %s in %v", step, person, ts)
+	return store.CaseTask{}
 }
 
 var (

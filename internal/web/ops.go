@@ -41,10 +41,20 @@ func (pg *Pages) apps(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, appRow{Name: a.Name, Connector: a.Connector, Owner: a.Owner, Health: h, Quarantined: h.QuarantinedUntil.After(now), Ops: counts[a.Name]})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	var troubled []store.Operation
+	for _, state := range []string{store.OpRetrying, store.OpFailed} {
+		ops, err := pg.o.Store.Ops(ctx, store.OpFilter{State: state, Limit: 100})
+		if err != nil {
+			pg.fail(w, r, err)
+			return
+		}
+		troubled = append(troubled, ops...)
+	}
 	pg.render(w, r, http.StatusOK, "apps", "Apps", struct {
-		Apps   []appRow
-		States []string
-	}{rows, store.OpStates})
+		Apps     []appRow
+		States   []string
+		Troubled []store.Operation
+	}{rows, store.OpStates, troubled})
 }
 
 type findingRow struct {

@@ -3,6 +3,8 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"mime/multipart"
 	"net/url"
@@ -168,6 +170,36 @@ func TestManagerCompletesTaskFromCasePage(t *testing.T) {
 	got, err := f.st.CaseTask(context.Background(), tk.ID)
 	if err != nil || got.Status != store.TaskDone || got.Evidence != "met on day one" || !strings.HasPrefix(got.CompletedBy, "person:"+manager) {
 		t.Fatalf("task after completion: %+v %v", got, err)
+	}
+}
+
+// A step that needs a file takes it from the form: its name, SHA-256
+// and size are the evidence.
+func TestCompleteTaskWithFileEvidence(t *testing.T) {
+	f := newFixture(t)
+	tk := f.stepTask(employee, "contract")
+	board := f.get(fmt.Sprintf("/cases/%d", tk.Case), hrPerson)
+	if !strings.Contains(board.body, `enctype="multipart/form-data"`) || !strings.Contains(board.body, fmt.Sprintf(`id="file-%d" name="file" type="file"`, tk.ID)) {
+		t.Fatalf("the board offers no file field:\n%s", board.body)
+	}
+	upload := func(content string) page {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", `C:\scans\contract.pdf`)
+		_, _ = fw.Write([]byte(content))
+		mw.Close()
+		return f.do("POST", fmt.Sprintf("/tasks/%d/complete", tk.ID), hrPerson, &body, mw.FormDataContentType())
+	}
+	if p := upload(""); p.status != 422 {
+		t.Errorf("an empty file: %d, want 422\n%s", p.status, p.body)
+	}
+	if p := upload("%PDF signed"); p.status != 303 {
+		t.Fatalf("upload: %d\n%s", p.status, p.body)
+	}
+	got, _ := f.st.CaseTask(context.Background(), tk.ID)
+	sum := sha256.Sum256([]byte("%PDF signed"))
+	if want := "file:contract.pdf sha256:" + hex.EncodeToString(sum[:]) + " bytes:11"; got.Evidence != want {
+		t.Errorf("evidence %q, want %q", got.Evidence, want)
 	}
 }
 
