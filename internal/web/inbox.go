@@ -28,7 +28,8 @@ type requestRow struct {
 }
 
 // inbox is what waits for the caller: their open tasks (assigned to them,
-// escalated to them, their teams'), and the access requests waiting for
+// as a manager too; escalated to them; their teams' and the teams they
+// lead), and the access requests waiting for
 // their approval, overdue first, then by due date.
 func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -55,6 +56,10 @@ func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 	}
 	if me.Person != "" {
 		if err := add(store.CaseTaskFilter{Assignee: me.Person}, "assigned to you"); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		if err := add(store.CaseTaskFilter{EscalatedTo: me.Person}, "escalated to you"); err != nil {
 			p.fail(w, r, err)
 			return
 		}

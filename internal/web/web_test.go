@@ -11,10 +11,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/web"
+	"github.com/tango-iga/tango/internal/workflow"
 )
 
 // pageWant: who gets each page (200); every other persona gets 403.
@@ -170,6 +172,22 @@ func TestManagerCompletesTaskFromCasePage(t *testing.T) {
 	got, err := f.st.CaseTask(context.Background(), tk.ID)
 	if err != nil || got.Status != store.TaskDone || got.Evidence != "met on day one" || !strings.HasPrefix(got.CompletedBy, "person:"+manager) {
 		t.Fatalf("task after completion: %+v %v", got, err)
+	}
+}
+
+// A task escalated to someone is in their inbox, overdue first.
+func TestInboxShowsEscalatedTasks(t *testing.T) {
+	f := newFixture(t)
+	tk := f.caseTask(employee)
+	if p := f.get("/", "E001"); strings.Contains(p.body, "Welcome Carol Dev") {
+		t.Fatalf("Alice sees the task before its escalation:\n%s", p.body)
+	}
+	if _, err := workflow.EscalateTask(context.Background(), f.st, tk.ID, "E001", "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p := f.get("/", "E001")
+	if !strings.Contains(p.body, "Welcome Carol Dev") || !strings.Contains(p.body, "escalated to you") {
+		t.Fatalf("Alice's inbox after the escalation:\n%s", p.body)
 	}
 }
 
