@@ -128,8 +128,10 @@ func (s *Server) authorize(perm authz.Permission, next http.Handler) http.Handle
 			s.deny(w, r, p, err)
 			return
 		}
-		// Reading bodies is bounded everywhere; imports set their own limit.
-		if r.Body != nil && !(r.Method == http.MethodPost && (r.URL.Path == "/api/v1/imports" || strings.HasPrefix(r.URL.Path, "/imports/"))) {
+		// Reading bodies is bounded everywhere; imports and evidence files
+		// set their own limit.
+		if r.Body != nil && !(r.Method == http.MethodPost && (r.URL.Path == "/api/v1/imports" || strings.HasPrefix(r.URL.Path, "/imports/") ||
+			(strings.HasPrefix(r.URL.Path, "/tasks/") && strings.HasSuffix(r.URL.Path, "/complete")))) {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
 		if pw, ok := w.(pageErrors); ok {

@@ -137,12 +137,12 @@ func (pg *Pages) completeTask(w http.ResponseWriter, r *http.Request) {
 		pg.fail(w, r, err)
 		return
 	}
+	if !pg.o.Host.MayActOnTask(w, r, id) { // before reading what may be a large file
+		return
+	}
 	evidence, err := formEvidence(r)
 	if err != nil {
 		pg.fail(w, r, err)
-		return
-	}
-	if !pg.o.Host.MayActOnTask(w, r, id) {
 		return
 	}
 	t, err := workflow.Complete(r.Context(), pg.o.Store, id, evidence, authz.From(r.Context()).Actor(), pg.o.Now())
@@ -162,27 +162,59 @@ func (pg *Pages) completeTask(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, back, fmt.Sprintf("Task %d (%s) is done.", t.ID, t.Title))
 }
 
+// MaxEvidenceBytes bounds an evidence file; it is hashed as it streams
+// in, never kept.
+const MaxEvidenceBytes = 64 << 20
+
 // formEvidence reads the evidence of a completion form: the text field,
-// or the fingerprint of an attached file.
+// or the fingerprint of an attached file (streamed, so memory stays small
+// whatever its size).
 func formEvidence(r *http.Request) (string, error) {
-	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(ct, "multipart/form-data") {
-		if err := r.ParseMultipartForm(1 << 20); err != nil {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
 			return "", invalid("reading the form: %v", err)
 		}
-		if f, h, err := r.FormFile("file"); err == nil {
-			defer f.Close()
+		return strings.TrimSpace(r.PostFormValue("evidence")), nil
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", invalid("reading the form: %v", err)
+	}
+	var text, file string
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", invalid("reading the form: %v", err)
+		}
+		switch part.FormName() {
+		case "evidence":
+			b, err := io.ReadAll(io.LimitReader(part, 64<<10))
+			if err != nil {
+				return "", invalid("reading the evidence: %v", err)
+			}
+			text = strings.TrimSpace(string(b))
+		case "file":
 			sum := sha256.New()
-			n, err := io.Copy(sum, f)
+			n, err := io.Copy(sum, io.LimitReader(part, MaxEvidenceBytes+1))
 			if err != nil {
 				return "", invalid("reading the evidence file: %v", err)
 			}
+			if n > MaxEvidenceBytes {
+				return "", invalid("the evidence file is larger than %d bytes", MaxEvidenceBytes)
+			}
 			if n > 0 {
-				return fmt.Sprintf("file:%s sha256:%s bytes:%d", path.Base(strings.ReplaceAll(h.Filename, `\`, "/")), hex.EncodeToString(sum.Sum(nil)), n), nil
+				name := path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
+				file = fmt.Sprintf("file:%s sha256:%s bytes:%d", name, hex.EncodeToString(sum.Sum(nil)), n)
 			}
 		}
-	} else if err := r.ParseForm(); err != nil {
-		return "", invalid("reading the form: %v", err)
+		part.Close()
 	}
-	return strings.TrimSpace(r.PostFormValue("evidence")), nil
+	if file != "" {
+		return file, nil
+	}
+	return text, nil
 }

@@ -211,13 +211,14 @@ func TestCompleteTaskWithFileEvidence(t *testing.T) {
 	if p := upload(""); p.status != 422 {
 		t.Errorf("an empty file: %d, want 422\n%s", p.status, p.body)
 	}
-	if p := upload("%PDF signed"); p.status != 303 {
-		t.Fatalf("upload: %d\n%s", p.status, p.body)
+	// A scan larger than the 1 MiB of other forms streams through.
+	big := strings.Repeat("x", 3<<20)
+	if p := upload(big); p.status != 303 {
+		t.Fatalf("a 3 MiB file: %d\n%s", p.status, p.body)
 	}
-	got, _ := f.st.CaseTask(context.Background(), tk.ID)
-	sum := sha256.Sum256([]byte("%PDF signed"))
-	if want := "file:contract.pdf sha256:" + hex.EncodeToString(sum[:]) + " bytes:11"; got.Evidence != want {
-		t.Errorf("evidence %q, want %q", got.Evidence, want)
+	bigSum := sha256.Sum256([]byte(big))
+	if got, _ := f.st.CaseTask(context.Background(), tk.ID); got.Evidence != "file:contract.pdf sha256:"+hex.EncodeToString(bigSum[:])+" bytes:3145728" {
+		t.Fatalf("evidence of the big file: %q", got.Evidence)
 	}
 }
 
