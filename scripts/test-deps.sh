@@ -2,7 +2,8 @@
 # Installs and starts what Tango's tests need on a fresh Debian machine:
 # PostgreSQL (the scale-out store), OpenLDAP's slapd (a directory app),
 # Node.js packages for the independent SCIM server used as an app and the
-# SMTP server notifications are sent to.
+# SMTP server notifications are sent to, and Chromium for the browser tests
+# of the web pages.
 # Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v ldapadd >/dev/null 2>&1 || need_apt+=(ldap-utils)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-deps: installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

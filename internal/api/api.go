@@ -1,6 +1,7 @@
 // Package api is Tango's HTTP face for `tango serve`: health and readiness
 // probes, Prometheus metrics, the REST/JSON API under /api/v1 with its
-// OpenAPI document, and a small read-only home page. It also runs the
+// OpenAPI document, and the web workspace (internal/web) mounted through
+// the same authorization middleware. It also runs the
 // background scheduler that applies effective-dated lifecycle events.
 package api
 
@@ -21,6 +22,7 @@ import (
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/scim"
+	"github.com/tango-iga/tango/internal/web"
 )
 
 // Body size limits.
@@ -179,8 +181,7 @@ func New(o Options) *Server {
 	s.scim = scim.New(scim.Options{Store: s.st, Config: s.cfg, Logger: s.log, Now: s.now, Engine: s.engine, Imports: s.imports,
 		BaseURL: o.BaseURL, ReadAudit: s.reads})
 	mux.Handle("/scim/v2/", s.scim)
-	mux.HandleFunc("GET /{$}", s.home)
-	mux.HandleFunc("GET /static/tango.css", s.css)
+	s.mountPages(mux)
 	s.handler = s.logRequests(securityHeaders(mux))
 	return s
 }
@@ -199,12 +200,17 @@ func (s *Server) Flush() { s.reads.Flush() }
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'")
+		h.Set("Content-Security-Policy", web.CSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
 }
+
+// pageErrors turns the JSON error of writeError into a page for a browser.
+type pageErrors struct{ http.ResponseWriter }
+
+func (p pageErrors) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // statusWriter records the status and size of a response for the log.
 type statusWriter struct {
@@ -292,6 +298,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // invalid, 403 forbidden, 401 unauthorized) with its message, else 500
 // saying nothing that is unsafe to show (details go to the log).
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if isPage(r) {
+		w = pageErrors{w}
+	}
 	switch status := domain.HTTPStatus(err); {
 	case status != http.StatusInternalServerError:
 		writeError(w, status, err.Error())

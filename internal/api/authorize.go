@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/auth"
@@ -28,13 +30,8 @@ type Identity struct {
 	Via string
 }
 
-const principalKey ctxKey = 1
-
-// principalOf is the caller the middleware let in.
-func principalOf(r *http.Request) authz.Principal {
-	p, _ := r.Context().Value(principalKey).(authz.Principal)
-	return p
-}
+// principalOf is the caller the middleware let in (authz.From).
+func principalOf(r *http.Request) authz.Principal { return authz.From(r.Context()) }
 
 // errNoCaller: neither a bearer token nor a session.
 var errNoCaller = fmt.Errorf("%w: sign in, or send Authorization: Bearer <token> (create one with `tango token create --scope api --name NAME --role ROLE`)", auth.ErrUnauthorized)
@@ -103,6 +100,14 @@ func (s *Server) authorize(perm authz.Permission, next http.Handler) http.Handle
 			return
 		}
 		p, err := s.principal(r)
+		if isPage(r) {
+			w = pageErrors{w}
+		}
+		if errors.Is(err, auth.ErrUnauthorized) && wantsHTML(r) && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			// A browser without a session signs in first, then comes back.
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
 		if errors.Is(err, auth.ErrUnauthorized) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tango"`)
 			msg := err.Error()
@@ -123,11 +128,16 @@ func (s *Server) authorize(perm authz.Permission, next http.Handler) http.Handle
 			s.deny(w, r, p, err)
 			return
 		}
-		// Reading bodies is bounded everywhere; imports set their own limit.
-		if r.Body != nil && !(r.Method == http.MethodPost && r.URL.Path == "/api/v1/imports") {
+		// Reading bodies is bounded everywhere; imports and evidence files
+		// set their own limit.
+		if r.Body != nil && !(r.Method == http.MethodPost && (r.URL.Path == "/api/v1/imports" || strings.HasPrefix(r.URL.Path, "/imports/") ||
+			(strings.HasPrefix(r.URL.Path, "/tasks/") && strings.HasSuffix(r.URL.Path, "/complete")))) {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		if pw, ok := w.(pageErrors); ok {
+			w = pw.ResponseWriter
+		}
+		next.ServeHTTP(w, r.WithContext(authz.WithPrincipal(r.Context(), p)))
 	})
 }
 
@@ -139,6 +149,9 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, p authz.Principal,
 		map[string]string{"method": r.Method, "path": r.URL.Path, "reason": reason.Error()})
 	if err := s.st.InTx(r.Context(), func(tx store.Tx) error { return tx.AppendAudit(e) }); err != nil {
 		s.log.Error("recording a refused request in the audit trail failed", "err", err)
+	}
+	if _, ok := w.(pageErrors); !ok && isPage(r) {
+		w = pageErrors{w}
 	}
 	writeError(w, http.StatusForbidden, reason.Error())
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/web"
 )
 
 // Paging limits for list endpoints.
@@ -62,10 +63,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
+	if pw, ok := w.(pageErrors); ok {
+		web.ErrorPage(pw.ResponseWriter, status, msg)
+		return
+	}
 	writeJSON(w, status, Error{Error: msg})
 }
-
-type ctxKey int
 
 // bearer returns the token of an "Authorization: Bearer" header.
 func bearer(r *http.Request) string {

@@ -25,6 +25,11 @@ type Store interface {
 	AppStates(ctx context.Context) ([]store.AppState, error)
 	// AuditQuery returns the entries f selects, in order, at most f.Limit.
 	AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry, error)
+	// AuditEntries returns entries with Seq > after, in order, at most
+	// limit; AuditHead the recorded last entry (the web page verifies the
+	// chain).
+	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
+	AuditHead(ctx context.Context) (int64, string, error)
 	Cases(ctx context.Context, f store.CaseFilter) ([]store.Case, error)
 	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error)

@@ -12,6 +12,7 @@ import (
 	"github.com/tango-iga/tango/internal/scim"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlstore"
+	"github.com/tango-iga/tango/internal/web"
 	"github.com/tango-iga/tango/internal/workflow"
 )
 
@@ -20,6 +21,7 @@ import (
 var (
 	_ store.Store      = (*sqlstore.DB)(nil)
 	_ api.Store        = (*sqlstore.DB)(nil)
+	_ web.Store        = (*sqlstore.DB)(nil)
 	_ auth.Store       = (*sqlstore.DB)(nil)
 	_ hr.Store         = (*sqlstore.DB)(nil)
 	_ manual.TaskStore = (*sqlstore.DB)(nil)

@@ -7,6 +7,7 @@
 package authz
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -221,4 +222,18 @@ func Intersect(held, allowed []Role) []Role {
 		}
 	}
 	return out
+}
+
+type ctxKey struct{}
+
+// WithPrincipal is ctx carrying the caller the HTTP middleware let in.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// From is the caller ctx carries (the zero Principal, who may do nothing
+// beyond Public, when none).
+func From(ctx context.Context) Principal {
+	p, _ := ctx.Value(ctxKey{}).(Principal)
+	return p
 }

@@ -33,7 +33,9 @@ type CaseFilter struct {
 // CaseTaskFilter selects tasks with their workflow facts.
 type CaseTaskFilter struct {
 	Team, Person, Status, Kind, Assignee string
-	Case                                 int64
+	// EscalatedTo keeps the tasks escalated to one person.
+	EscalatedTo string
+	Case        int64
 	// DueBefore, when set, keeps tasks due (with a deadline) before it.
 	DueBefore time.Time
 	// Unescalated keeps tasks not escalated yet.

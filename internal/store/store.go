@@ -82,8 +82,11 @@ type PersonFilter struct {
 	Status     string
 	Department string
 	ManagerID  string
-	Limit      int
-	After      string // employee ID to page after
+	// Query keeps persons whose display name, e-mail, employee ID or
+	// department contains it, ignoring case.
+	Query string
+	Limit int
+	After string // employee ID to page after
 }
 
 // EventFilter selects events for listing.

@@ -105,6 +105,7 @@ func (s *DB) CaseTasks(ctx context.Context, f store.CaseTaskFilter) ([]store.Cas
 	w.eq("status", f.Status)
 	w.eq("kind", f.Kind)
 	w.eq("assignee", f.Assignee)
+	w.eq("escalated_to", f.EscalatedTo)
 	if f.Case != 0 {
 		w.add("case_id = ?", f.Case)
 	}

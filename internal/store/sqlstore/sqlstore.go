@@ -782,6 +782,10 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	w.eq("status", f.Status)
 	w.eq("department", f.Department)
 	w.eq("manager_id", f.ManagerID)
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
+	}
 	if f.After != "" {
 		w.add("employee_id > ?", f.After)
 	}

@@ -102,6 +102,9 @@ func testCaseTasksDependenciesCloseEscalate(t *testing.T, b Backend) {
 	if late, _ := st.CaseTasks(ctx, store.CaseTaskFilter{Status: store.TaskOpen, DueBefore: t0.Add(30 * time.Hour), Unescalated: true}); len(late) != 0 {
 		t.Fatalf("still unescalated: %+v", late)
 	}
+	if esc, _ := st.CaseTasks(ctx, store.CaseTaskFilter{EscalatedTo: "it-lead"}); len(esc) != 1 || esc[0].ID != ts[1].ID {
+		t.Fatalf("tasks escalated to it-lead: %+v", esc)
+	}
 	if r, err := workflow.ReassignTask(ctx, st, ts[2].ID, "facilities", "", "bob", t0); err != nil || r.Team != "facilities" {
 		t.Fatalf("reassign: %+v %v", r, err)
 	}

@@ -492,6 +492,16 @@ func testListFilters(t *testing.T, b Backend) {
 	if n := count(store.PersonFilter{ManagerID: "P00"}); n != 24 {
 		t.Fatalf("manager filter: %d, want 24", n)
 	}
+	// Query: any of name, e-mail, ID and department, ignoring case; LIKE
+	// wildcards in it are plain characters.
+	for q, want := range map[string]int{"p1": 10, "SALES": 5, "p07": 1, "%": 0, "_": 0, " p24 ": 1} {
+		if n := count(store.PersonFilter{Query: q}); n != want {
+			t.Fatalf("query %q: %d persons, want %d", q, n, want)
+		}
+	}
+	if n := count(store.PersonFilter{Query: "p1", Department: "Sales"}); n != 2 {
+		t.Fatalf("query p1 in Sales: %d persons, want 2 (P10, P15)", n)
+	}
 	page, _ := st.Persons(ctx, store.PersonFilter{Limit: 10, After: "P09"})
 	if len(page) != 10 || page[0].EmployeeID != "P10" || page[9].EmployeeID != "P19" {
 		t.Fatalf("paging: %d persons from %s", len(page), page[0].EmployeeID)

@@ -112,6 +112,9 @@ func testAuditQuery(t *testing.T, b Backend) {
 	if got := q(store.AuditFilter{Subject: "P0"}); len(got) != 0 {
 		t.Fatalf("a subject matches exactly: %d entries", len(got))
 	}
+	if got := q(store.AuditFilter{Subject: "P04", Action: "provision"}); len(got) != 0 {
+		t.Fatalf("by subject P04 and action provision: %d entries, want 0", len(got))
+	}
 	if got := q(store.AuditFilter{Since: t0.Add(27 * time.Minute)}); len(got) != 4 || got[0].Subject != "P27" {
 		t.Fatalf("since: %d entries", len(got))
 	}

@@ -1,0 +1,159 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+type appRow struct {
+	Name, Connector, Owner string
+	Health                 store.AppState
+	Quarantined            bool
+	Ops                    map[string]int
+}
+
+// apps shows each app's connector health, quarantine and queue by state.
+func (pg *Pages) apps(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	states, err := pg.o.Store.AppStates(ctx)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	counts, err := pg.o.Store.OpCounts(ctx)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	health := map[string]store.AppState{}
+	for _, s := range states {
+		health[s.App] = s
+	}
+	now := pg.o.Now()
+	var rows []appRow
+	for _, a := range pg.o.Config.Apps {
+		h := health[a.Name]
+		rows = append(rows, appRow{Name: a.Name, Connector: a.Connector, Owner: a.Owner, Health: h, Quarantined: h.QuarantinedUntil.After(now), Ops: counts[a.Name]})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	var troubled []store.Operation
+	for _, state := range []string{store.OpRetrying, store.OpFailed} {
+		ops, err := pg.o.Store.Ops(ctx, store.OpFilter{State: state, Limit: 100})
+		if err != nil {
+			pg.fail(w, r, err)
+			return
+		}
+		troubled = append(troubled, ops...)
+	}
+	pg.render(w, r, http.StatusOK, "apps", "Apps", struct {
+		Apps     []appRow
+		States   []string
+		Troubled []store.Operation
+	}{rows, store.OpStates, troubled})
+}
+
+type findingRow struct {
+	store.Finding
+	Age time.Duration
+}
+
+// findings lists open findings (?status=resolved for the others) with
+// their owner team and age.
+func (pg *Pages) findings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := q.Get("status")
+	if status == "" {
+		status = "open"
+	}
+	if status != "open" && status != "resolved" {
+		pg.fail(w, r, invalid("status %q: want open or resolved", status))
+		return
+	}
+	n, err := pageParam(r)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	fs, err := pg.o.Store.Findings(r.Context(), q.Get("kind"), q.Get("app"), status)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	now := pg.o.Now()
+	rows := make([]findingRow, len(fs))
+	for i, f := range fs {
+		rows[i] = findingRow{Finding: f, Age: now.Sub(f.FirstSeen).Truncate(time.Hour)}
+	}
+	page, pgr := cut(r, rows, n)
+	pg.render(w, r, http.StatusOK, "findings", "Findings", struct {
+		Status, Kind, App string
+		Findings          []findingRow
+		Pager             pager
+	}{status, q.Get("kind"), q.Get("app"), page, pgr})
+}
+
+// audit is the audit trail filtered by actor, action and subject, paged,
+// with the whole chain verified on the page.
+func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	n, err := pageParam(r)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject"), Limit: n*PageSize + 1}
+	es, err := pg.o.Store.AuditQuery(ctx, f)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	page, pgr := cut(r, es, n)
+	chain, err := pg.verify(r)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	pg.render(w, r, http.StatusOK, "audit", "Audit trail", struct {
+		Actor, Action, Subject string
+		Entries                []audit.Entry
+		Pager                  pager
+		Chain                  string
+		Broken                 bool
+	}{f.Actor, f.Action, f.Subject, page, pgr, chain, chain != "" && chain[0] == '!'})
+}
+
+// verify checks the whole hash chain, a thousand entries at a time.
+func (pg *Pages) verify(r *http.Request) (string, error) {
+	v := audit.NewVerifier()
+	var after, count int64
+	for {
+		es, err := pg.o.Store.AuditEntries(r.Context(), after, 1000)
+		if err != nil {
+			return "", err
+		}
+		if b := v.Next(es); b != nil {
+			return "!" + b.Error(), nil
+		}
+		if len(es) == 0 {
+			break
+		}
+		count += int64(len(es))
+		after = es[len(es)-1].Seq
+	}
+	seq, hash, err := pg.o.Store.AuditHead(r.Context())
+	if err != nil {
+		return "", err
+	}
+	if b := v.Finish(seq, hash); b != nil {
+		return "!" + b.Error(), nil
+	}
+	return "verified: " + itoa(count) + " entries, each chained to the one before, up to the recorded head", nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
