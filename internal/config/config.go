@@ -39,6 +39,9 @@ type Config struct {
 	// Authorization gives Tango's own roles (hr, it, security, auditor,
 	// admin) and team membership to persons.
 	Authorization Authorization `yaml:"authorization"`
+	// SignIn is how people sign in from a browser (OpenID Connect, local
+	// accounts) and how long their sessions last.
+	SignIn SignIn `yaml:"signin"`
 
 	path string
 	loc  *time.Location
@@ -351,6 +354,7 @@ func Check(b []byte, name string) (*Config, error) {
 		c.Apps[i].Settings = expandAny(c.Apps[i].Settings, expand).(map[string]any)
 	}
 	c.Notifications.expand(expand)
+	c.SignIn.expand(expand)
 	errs.Add(c.finish())
 	return &c, errs.Err()
 }
@@ -430,6 +434,7 @@ func (c *Config) finish() error {
 	c.loc = loc
 	errs.Add(c.Notifications.finish())
 	errs.Add(c.Authorization.finish())
+	errs.Add(c.SignIn.finish())
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

@@ -625,9 +625,9 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 	}, "")
 }
 
-// revokeLeavers revokes the tokens bound to each person an applied leaver
-// event makes left, in the transaction of the leave: their credentials stop
-// working with it.
+// revokeLeavers revokes the tokens and ends the sessions of each person an
+// applied leaver event makes left, in the transaction of the leave: their
+// credentials stop working with it.
 func (s *DB) revokeLeavers(ctx context.Context, tx *sql.Tx, events []store.Event) error {
 	var revoke string
 	for i := range events {
@@ -647,6 +647,9 @@ func (s *DB) revokeLeavers(ctx context.Context, tx *sql.Tx, events []store.Event
 		}
 		if _, err := s.txExec(ctx, tx, revoke, micros(at), e.EmployeeID); err != nil {
 			return fmt.Errorf("store: revoke the tokens of leaver %s: %w", e.EmployeeID, err)
+		}
+		if _, err := revokePersonSessions(ctx, s, tx, e.EmployeeID, at); err != nil {
+			return fmt.Errorf("store: end the sessions of leaver %s: %w", e.EmployeeID, err)
 		}
 	}
 	return nil

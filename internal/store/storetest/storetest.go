@@ -110,6 +110,10 @@ func Run(t *testing.T, b Backend) {
 	// API tokens.
 	t.Run("Tokens/Tokens", func(t *testing.T) { testTokens(t, b) })
 
+	// Sign-in: browser sessions and local accounts.
+	t.Run("SignIn/Sessions", func(t *testing.T) { testSessions(t, b) })
+	t.Run("SignIn/LocalAccounts", func(t *testing.T) { testLocalAccounts(t, b) })
+
 	// Provisioning: the operation queue and its leases, grants, findings.
 	t.Run("Provisioning/ProvisioningQueue", func(t *testing.T) { testProvisioningQueue(t, b) })
 	t.Run("Provisioning/UnprovisionedEventsAndFindings", func(t *testing.T) { testUnprovisionedEventsAndFindings(t, b) })
