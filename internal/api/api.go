@@ -48,6 +48,9 @@ type Options struct {
 	Imports *hr.Service
 	// Sessions identifies signed-in browsers; nil: bearer tokens only.
 	Sessions Sessions
+	// SignIn serves the sign-in pages (/login, /logout, /auth/oidc/…);
+	// nil: none.
+	SignIn http.Handler
 	// MetricsElsewhere: /metrics is served on a listen address of its own
 	// (MetricsHandler, for a scraper without a token), not here; else it
 	// is served here to callers with metrics.read.
@@ -112,6 +115,10 @@ var Routes = []Route{
 	{"PUT", "/api/v1/persons/{id}/away", authz.SignedIn, (*Server).setAway},
 }
 
+// SignInPaths are the paths Options.SignIn serves (anyone may call them:
+// they are how one signs in).
+var SignInPaths = []string{"/login", "/logout", "/auth/oidc/start", "/auth/oidc/callback"}
+
 // New builds the server. It panics only on programming errors (a metric
 // registered twice, a nil Logger or Now).
 func New(o Options) *Server {
@@ -172,7 +179,19 @@ func New(o Options) *Server {
 	mux.Handle("/scim/v2/", s.scim)
 	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("GET /static/tango.css", s.css)
-	s.handler = s.logRequests(securityHeaders(mux))
+	if o.SignIn != nil {
+		for _, p := range SignInPaths {
+			mux.Handle(p, o.SignIn)
+		}
+	}
+	// A state-changing request a browser sends from another site (a form
+	// posted to /login, a fetch with the session cookie) is refused; API
+	// clients sending no Origin or Sec-Fetch-Site pass.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin request refused: "+r.Method+" "+r.URL.Path+" must come from Tango's own pages")
+	}))
+	s.handler = s.logRequests(securityHeaders(cop.Handler(mux)))
 	return s
 }
 

@@ -77,8 +77,10 @@ type PersonFilter struct {
 	Status     string
 	Department string
 	ManagerID  string
-	Limit      int
-	After      string // employee ID to page after
+	// Email matches the e-mail address, whatever its case.
+	Email string
+	Limit int
+	After string // employee ID to page after
 }
 
 // EventFilter selects events for listing.

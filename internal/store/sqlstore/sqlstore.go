@@ -785,6 +785,9 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	w.eq("status", f.Status)
 	w.eq("department", f.Department)
 	w.eq("manager_id", f.ManagerID)
+	if f.Email != "" {
+		w.add("lower(email) = lower(?)", f.Email)
+	}
 	if f.After != "" {
 		w.add("employee_id > ?", f.After)
 	}

@@ -29,7 +29,9 @@ func testSessions(t *testing.T, b Backend) {
 	insertSession(t, st, s1)
 	insertSession(t, st, store.Session{ID: "s2", Hash: "h2", Person: "E1", Method: "local", CreatedAt: t0.Add(time.Second), LastSeen: t0, ExpiresAt: t0.Add(time.Hour)})
 	insertSession(t, st, store.Session{ID: "s3", Hash: "h3", Person: "E2", Method: "local", CreatedAt: t0.Add(2 * time.Second), LastSeen: t0, ExpiresAt: t0.Add(time.Hour)})
-	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertSession(store.Session{ID: "s4", Hash: "h1", Person: "E3", Method: "local"}) }); err == nil {
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		return tx.InsertSession(store.Session{ID: "s4", Hash: "h1", Person: "E3", Method: "local"})
+	}); err == nil {
 		t.Fatal("a second session with the same hash was stored")
 	}
 	got, err := st.SessionByHash(ctx, "h1")

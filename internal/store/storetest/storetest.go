@@ -496,6 +496,9 @@ func testListFilters(t *testing.T, b Backend) {
 	if n := count(store.PersonFilter{ManagerID: "P00"}); n != 24 {
 		t.Fatalf("manager filter: %d, want 24", n)
 	}
+	if got, _ := st.Persons(ctx, store.PersonFilter{Email: "p07@DTAA.com"}); len(got) != 1 || got[0].EmployeeID != "P07" {
+		t.Fatalf("e-mail filter (any case): %+v, want P07", got)
+	}
 	page, _ := st.Persons(ctx, store.PersonFilter{Limit: 10, After: "P09"})
 	if len(page) != 10 || page[0].EmployeeID != "P10" || page[9].EmployeeID != "P19" {
 		t.Fatalf("paging: %d persons from %s", len(page), page[0].EmployeeID)
