@@ -38,7 +38,7 @@ var page = template.Must(template.New("login").Parse(`<!doctype html>
 <h1>Sign in to Tango</h1>
 {{if .Error}}<p role="alert" class="error">{{.Error}}</p>{{end}}
 {{if .OIDC}}<p><a href="/auth/oidc/start">Sign in with your organisation's account</a></p>{{end}}
-{{if .Local}}<form method="post" action="/login">
+{{if .Local}}<form method="post" action="/login{{if .Next}}?next={{.Next}}{{end}}">
 <label>Employee ID or e-mail <input name="username" autocomplete="username" required value="{{.Username}}"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <label>Authenticator code (if enabled) <input name="totp" inputmode="numeric" autocomplete="one-time-code"></label>
@@ -49,11 +49,16 @@ var page = template.Must(template.New("login").Parse(`<!doctype html>
 
 type pageData struct {
 	Error, Username string
-	OIDC, Local     bool
+	// Next is where to go after signing in (a local path).
+	Next        string
+	OIDC, Local bool
 }
 
-func (m *Manager) render(w http.ResponseWriter, status int, d pageData) {
+func (m *Manager) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
 	d.OIDC, d.Local = m.oidc != nil, m.cfg.SignIn.Local.On()
+	if n := next(r); n != "/" {
+		d.Next = n
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -61,7 +66,7 @@ func (m *Manager) render(w http.ResponseWriter, status int, d pageData) {
 }
 
 func (m *Manager) loginForm(w http.ResponseWriter, r *http.Request) {
-	m.render(w, http.StatusOK, pageData{})
+	m.render(w, r, http.StatusOK, pageData{})
 }
 
 // login checks a local account's password (and TOTP code) and starts a
@@ -69,18 +74,20 @@ func (m *Manager) loginForm(w http.ResponseWriter, r *http.Request) {
 func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if !m.cfg.SignIn.Local.On() {
-		m.render(w, http.StatusNotFound, pageData{Error: "Local accounts are turned off (signin.local.enabled); sign in with your organisation's account."})
+		m.render(w, r, http.StatusNotFound, pageData{Error: "Local accounts are turned off (signin.local.enabled); sign in with your organisation's account."})
 		return
 	}
-	if !m.limiter.allow(clientIP(r), m.now()) {
-		m.failure(ctx, r, "local", "", "rate limited")
+	if ok, first := m.limiter.allow(clientIP(r), m.now()); !ok {
+		if first { // one entry per address and minute, not one per attempt
+			m.failure(ctx, r, "local", "", "rate limited")
+		}
 		w.Header().Set("Retry-After", "60")
-		m.render(w, http.StatusTooManyRequests, pageData{Error: "Too many sign-in attempts from your address; wait a minute."})
+		m.render(w, r, http.StatusTooManyRequests, pageData{Error: "Too many sign-in attempts from your address; wait a minute."})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		m.render(w, http.StatusBadRequest, pageData{Error: "The sign-in form could not be read."})
+		m.render(w, r, http.StatusBadRequest, pageData{Error: "The sign-in form could not be read."})
 		return
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
@@ -89,17 +96,17 @@ func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
 	p, a, reason, err := m.checkLocal(ctx, username, password, code)
 	if err != nil {
 		m.log.Error("local sign-in failed", "err", err)
-		m.render(w, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again.", Username: username})
+		m.render(w, r, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again.", Username: username})
 		return
 	}
 	if reason != "" {
 		m.failure(ctx, r, "local", username, reason)
-		m.render(w, http.StatusUnauthorized, pageData{Error: refused, Username: username})
+		m.render(w, r, http.StatusUnauthorized, pageData{Error: refused, Username: username})
 		return
 	}
 	if err := m.startSession(w, r, p, nil, "local", a.Failures > 0); err != nil {
 		m.log.Error("local sign-in failed", "err", err)
-		m.render(w, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again.", Username: username})
+		m.render(w, r, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again.", Username: username})
 		return
 	}
 	http.Redirect(w, r, next(r), http.StatusSeeOther)
@@ -275,7 +282,9 @@ func newLimiter(per, max int) *limiter {
 	return &limiter{per: per, max: max, counts: map[string]int{}}
 }
 
-func (l *limiter) allow(ip string, now time.Time) bool {
+// allow counts an attempt from ip; first is true for the first refusal
+// of the address in the window.
+func (l *limiter) allow(ip string, now time.Time) (ok, first bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := now.Truncate(time.Minute)
@@ -284,11 +293,15 @@ func (l *limiter) allow(ip string, now time.Time) bool {
 	}
 	n, seen := l.counts[ip]
 	if !seen && len(l.counts) >= l.max {
-		return false
+		return false, false
 	}
 	if n >= l.per {
-		return false
+		if n == l.per {
+			l.counts[ip] = n + 1
+			return false, true
+		}
+		return false, false
 	}
 	l.counts[ip] = n + 1
-	return true
+	return true, false
 }

@@ -51,13 +51,13 @@ func (c *oidcClient) get(ctx context.Context, client *http.Client) (*oauth2.Conf
 
 func (m *Manager) oidcStart(w http.ResponseWriter, r *http.Request) {
 	if m.oidc == nil {
-		m.render(w, http.StatusNotFound, pageData{Error: "No OpenID Connect provider is configured (signin.oidc)."})
+		m.render(w, r, http.StatusNotFound, pageData{Error: "No OpenID Connect provider is configured (signin.oidc)."})
 		return
 	}
 	oc, _, err := m.oidc.get(r.Context(), m.client)
 	if err != nil {
 		m.log.Error("OpenID Connect provider unavailable", "err", err)
-		m.render(w, http.StatusBadGateway, pageData{Error: "Your organisation's sign-in service cannot be reached; try again later."})
+		m.render(w, r, http.StatusBadGateway, pageData{Error: "Your organisation's sign-in service cannot be reached; try again later."})
 		return
 	}
 	state, nonce, verifier := randomString(24), randomString(24), oauth2.GenerateVerifier()
@@ -69,14 +69,14 @@ func (m *Manager) oidcStart(w http.ResponseWriter, r *http.Request) {
 func (m *Manager) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if m.oidc == nil {
-		m.render(w, http.StatusNotFound, pageData{Error: "No OpenID Connect provider is configured (signin.oidc)."})
+		m.render(w, r, http.StatusNotFound, pageData{Error: "No OpenID Connect provider is configured (signin.oidc)."})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: "/auth/oidc/", HttpOnly: true,
 		Secure: m.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	fail := func(status int, who, reason string) {
 		m.failure(ctx, r, "oidc", who, reason)
-		m.render(w, status, pageData{Error: "Signing in with your organisation's account failed: " + reason + "."})
+		m.render(w, r, status, pageData{Error: "Signing in with your organisation's account failed: " + reason + "."})
 	}
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
@@ -96,7 +96,7 @@ func (m *Manager) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	oc, ver, err := m.oidc.get(ctx, m.client)
 	if err != nil {
 		m.log.Error("OpenID Connect provider unavailable", "err", err)
-		m.render(w, http.StatusBadGateway, pageData{Error: "Your organisation's sign-in service cannot be reached; try again later."})
+		m.render(w, r, http.StatusBadGateway, pageData{Error: "Your organisation's sign-in service cannot be reached; try again later."})
 		return
 	}
 	cctx := oidc.ClientContext(ctx, m.client)
@@ -129,7 +129,7 @@ func (m *Manager) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	p, groups, reason, err := m.mapClaims(ctx, claims)
 	if err != nil {
 		m.log.Error("OpenID Connect sign-in failed", "err", err)
-		m.render(w, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again."})
+		m.render(w, r, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again."})
 		return
 	}
 	if reason != "" {
@@ -142,7 +142,7 @@ func (m *Manager) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := m.startSession(w, r, p, groups, "oidc", false); err != nil {
 		m.log.Error("OpenID Connect sign-in failed", "err", err)
-		m.render(w, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again."})
+		m.render(w, r, http.StatusInternalServerError, pageData{Error: "Signing in failed; try again."})
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -194,4 +194,3 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-

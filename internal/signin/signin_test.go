@@ -293,6 +293,12 @@ func TestLocalSignIn(t *testing.T) {
 	if code, body := f.get(c, "/login"); code != http.StatusOK || !strings.Contains(body, `name="password"`) || strings.Contains(body, "/auth/oidc/start") {
 		t.Fatalf("GET /login: %d %.300s", code, body)
 	}
+	if code, body := f.get(c, "/login?next=/api/v1/tasks"); code != http.StatusOK || !strings.Contains(body, `action="/login?next=%2fapi%2fv1%2ftasks"`) {
+		t.Fatalf("GET /login?next=: %d %.600s", code, body)
+	}
+	if _, body := f.get(c, "/login?next=//evil.example"); strings.Contains(body, "evil") {
+		t.Fatalf("GET /login?next=//evil.example keeps it: %.600s", body)
+	}
 	// Wrong password: refused, audited with the reason and never the password.
 	if r := f.login(c, "E002", "wrong password 123", ""); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("wrong password: %d", r.StatusCode)
@@ -354,6 +360,15 @@ func TestLocalSignInSecureCookieBehindHTTPS(t *testing.T) {
 	if sc := r.Header.Get("Set-Cookie"); r.StatusCode != http.StatusSeeOther || !strings.Contains(sc, "Secure") {
 		t.Fatalf("https base URL: %d, Set-Cookie %q, want Secure", r.StatusCode, sc)
 	}
+	// ?next= (a local path) is where the browser goes after signing in.
+	resp, err := f.browser(false).PostForm(f.url+"/login?next=%2Fapi%2Fv1%2Ftasks", url.Values{"username": {"E002"}, "password": {goodPW}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/api/v1/tasks" {
+		t.Fatalf("POST /login?next=/api/v1/tasks: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }
 
 func TestLockoutAndRateLimit(t *testing.T) {
@@ -387,8 +402,23 @@ func TestLockoutAndRateLimit(t *testing.T) {
 	for range 11 {
 		codes[f.login(c, "E003", "not the password", "").StatusCode]++
 	}
-	if codes[http.StatusTooManyRequests] != 1 || codes[http.StatusUnauthorized] != 10 {
-		t.Fatalf("11 attempts in a minute: %v, want 10×401 and 1×429", codes)
+	codes[f.login(c, "E003", "not the password", "").StatusCode]++
+	if codes[http.StatusTooManyRequests] != 2 || codes[http.StatusUnauthorized] != 10 {
+		t.Fatalf("12 attempts in a minute: %v, want 10×401 and 2×429", codes)
+	}
+	n := 0
+	for _, e := range f.audits("signin.failure") {
+		if strings.Contains(string(e.After), "rate limited") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d rate-limit audit entries for 2 refusals, want 1 per address and minute", n)
+	}
+	// The next minute lets the address try again.
+	f.clock.add(time.Minute)
+	if r := f.login(c, "E002", goodPW, ""); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the next minute: %d", r.StatusCode)
 	}
 }
 

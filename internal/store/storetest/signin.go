@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -155,5 +156,34 @@ func testLocalAccounts(t *testing.T, b Backend) {
 	}
 	if err := st.InTx(ctx, func(tx store.Tx) error { _, err := tx.AddSignInFailure("E9", 3, until); return err }); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("failure of an absent account: %v, want ErrNotFound", err)
+	}
+}
+
+// testScheduledLeaveEndsSessions: a leave applied when its date comes
+// (hr.ApplyDue) ends the person's sessions in its transaction, each with
+// an audit entry.
+func testScheduledLeaveEndsSessions(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	a := person("A1", "Eng", "")
+	left := a
+	left.Status = store.StatusLeft
+	due := t0.Add(48 * time.Hour)
+	imp := store.Import{ID: "imp_1", Source: "hris", Status: store.ImportApplied, Actor: "t", CreatedAt: t0}
+	j := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventJoiner, State: store.EventApplied, Effective: t0, After: &a, CreatedAt: t0}
+	l := store.Event{ImportID: "imp_1", Source: "hris", EmployeeID: "A1", Type: store.EventLeaver, State: store.EventScheduled, Effective: due, After: &left, CreatedAt: t0}
+	if err := st.ApplyImport(ctx, imp, []store.Person{a}, []store.Event{j, l}, []audit.Entry{store.EventEntry(j, "t", t0)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	insertSession(t, st, store.Session{ID: "sa", Hash: "ha", Person: "A1", Method: "oidc", CreatedAt: t0, LastSeen: t0, ExpiresAt: due.Add(time.Hour)})
+	if done, err := hr.ApplyDue(ctx, st, due, "scheduler"); err != nil || len(done) != 1 {
+		t.Fatalf("ApplyDue: %+v, %v", done, err)
+	}
+	if got, _ := st.SessionByHash(ctx, "ha"); !got.Revoked.Equal(due) {
+		t.Fatalf("session after the scheduled leave: %+v, want revoked at %v", got, due)
+	}
+	es, _ := st.AuditQuery(ctx, store.AuditFilter{Action: "session.revoked"})
+	if len(es) != 1 || es[0].Subject != "sa" || es[0].Actor != "scheduler" {
+		t.Fatalf("session.revoked entries %+v", es)
 	}
 }

@@ -113,6 +113,7 @@ func Run(t *testing.T, b Backend) {
 	// Sign-in: browser sessions and local accounts.
 	t.Run("SignIn/Sessions", func(t *testing.T) { testSessions(t, b) })
 	t.Run("SignIn/LocalAccounts", func(t *testing.T) { testLocalAccounts(t, b) })
+	t.Run("SignIn/ScheduledLeaveEndsSessions", func(t *testing.T) { testScheduledLeaveEndsSessions(t, b) })
 
 	// Provisioning: the operation queue and its leases, grants, findings.
 	t.Run("Provisioning/ProvisioningQueue", func(t *testing.T) { testProvisioningQueue(t, b) })
