@@ -377,14 +377,16 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 			if err != nil {
 				return err
 			}
-			// A local sign-in for the demo admin, new at each start.
-			password := signin.GeneratePassword()
-			if err := signin.New(signin.Options{Store: st, Config: cfg, Logger: log}).SetPassword(ctx, demoAdmin, password, "system:demo"); err != nil {
-				return fmt.Errorf("setting the demo admin's password: %w", err)
+			// A local sign-in for the demo admin, new at each start (none
+			// when a reused database does not hold them).
+			admin, password := demoAdmin, signin.GeneratePassword()
+			if err := signin.New(signin.Options{Store: st, Config: cfg, Logger: log}).SetPassword(ctx, admin, password, "system:demo"); err != nil {
+				log.Warn("no local sign-in for the demo admin", "person", admin, "err", err)
+				admin, password = "", ""
 			}
 			url := baseURL(ln.Addr())
 			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded, CLI: cliCommand(),
-				Admin: demoAdmin, Password: password})
+				Admin: admin, Password: password})
 			served = true
 			mln, err := f.metricsListener()
 			if err != nil {
