@@ -43,7 +43,8 @@ type Options struct {
 	// Now is the clock; nil: time.Now.
 	Now func() time.Time
 	// BaseURL is where people reach Tango; an https one makes cookies
-	// Secure even behind a proxy that ends TLS.
+	// Secure even behind a proxy that ends TLS. Empty: the one of
+	// signin.oidc.redirect_url, if any.
 	BaseURL string
 	// HTTPClient calls the OpenID Connect provider; nil: one with a 30 s
 	// timeout.
@@ -69,11 +70,15 @@ type Manager struct {
 // configuration on the first sign-in, not here, so Tango starts while the
 // provider is down.
 func New(o Options) *Manager {
-	m := &Manager{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, client: o.HTTPClient,
-		secure: strings.HasPrefix(strings.ToLower(o.BaseURL), "https://")}
+	m := &Manager{st: o.Store, cfg: o.Config, log: o.Logger, now: o.Now, client: o.HTTPClient}
 	if m.cfg == nil {
 		m.cfg = config.Default()
 	}
+	base := o.BaseURL
+	if base == "" {
+		base = m.cfg.SignIn.OIDC.RedirectURL
+	}
+	m.secure = strings.HasPrefix(strings.ToLower(base), "https://")
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}

@@ -608,3 +608,33 @@ func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+// An https redirect URL says Tango is reached over https: cookies are
+// Secure even when a proxy in front ends TLS.
+func TestSecureFromRedirectURL(t *testing.T) {
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "tango.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg, err := config.Parse([]byte(baseConfig+"  oidc: {issuer: \"https://idp.example\", client_id: x, redirect_url: \"https://tango.example/auth/oidc/callback\"}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := signin.New(signin.Options{Store: st, Config: cfg})
+	src, _ := cfg.Source("hris")
+	if _, err := hr.ImportFile(ctx, st, cfg, src, "s.csv", []byte(snapshot), hr.Options{Actor: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetPassword(ctx, "E002", goodPW, "t"); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"username": {"E002"}, "password": {goodPW}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, r)
+	if sc := w.Header().Get("Set-Cookie"); w.Code != http.StatusSeeOther || !strings.Contains(sc, "Secure") {
+		t.Fatalf("POST /login with an https redirect URL: %d, Set-Cookie %q", w.Code, sc)
+	}
+}
