@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"html/template"
@@ -151,15 +152,30 @@ func (m *Manager) checkLocal(ctx context.Context, username, password, code strin
 		return p, a, fmt.Sprintf("locked until %s", a.LockedUntil.Format(time.RFC3339)), nil
 	}
 	reason := ""
+	var step int64
 	switch {
 	case !VerifyPassword(a.PasswordHash, password):
 		reason = "wrong password"
 	case a.TOTPSecret != "" && code == "":
 		reason = "TOTP code missing"
-	case a.TOTPSecret != "" && !validTOTP(code, a.TOTPSecret, now):
-		reason = "wrong TOTP code"
-	case p.Status == store.StatusLeft:
+	case a.TOTPSecret != "":
+		var ok bool
+		if step, ok = totpStep(code, a.TOTPSecret, now); !ok {
+			reason = "wrong TOTP code"
+		}
+	}
+	if reason == "" && p.Status == store.StatusLeft {
 		return p, a, "person has left", nil
+	}
+	if reason == "" && a.TOTPSecret != "" {
+		// A code works once: one seen on the way cannot sign in again.
+		var fresh bool
+		if err := m.st.InTx(ctx, func(tx store.Tx) (err error) { fresh, err = tx.UseTOTPStep(p.EmployeeID, step); return err }); err != nil {
+			return p, a, "", err
+		}
+		if !fresh {
+			reason = "TOTP code already used"
+		}
 	}
 	if reason == "" {
 		return p, a, "", nil
@@ -203,12 +219,22 @@ func (m *Manager) findPerson(ctx context.Context, id string, byEmail bool) (stor
 	return ps[0], nil
 }
 
-func validTOTP(code, secret string, now time.Time) bool {
+// totpStep finds the 30-second time step (now, one before or one after)
+// whose code is code.
+func totpStep(code, secret string, now time.Time) (int64, bool) {
 	if len(code) != 6 {
-		return false
+		return 0, false
 	}
-	ok, err := totp.ValidateCustom(code, secret, now, totp.ValidateOpts{Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	return err == nil && ok
+	opts := totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+	found, step := false, int64(0)
+	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
+		at := now.Add(d)
+		want, err := totp.GenerateCodeCustom(secret, at, opts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			found, step = true, at.Unix()/30
+		}
+	}
+	return step, found
 }
 
 // SetPassword gives a person of the workforce a local account with a new

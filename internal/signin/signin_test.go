@@ -451,6 +451,19 @@ func TestTOTP(t *testing.T) {
 	if r := f.login(c, "E002", goodPW, code); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("right code: %d", r.StatusCode)
 	}
+	// The same code again (seen over a shoulder): refused.
+	if r := f.login(f.browser(false), "E002", goodPW, code); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a used code again: %d, want 401", r.StatusCode)
+	}
+	if fails := f.audits("signin.failure"); !strings.Contains(string(fails[len(fails)-1].After), "TOTP code already used") {
+		t.Fatalf("replay's failure: %s", fails[len(fails)-1].After)
+	}
+	// The next step's code works.
+	f.clock.add(30 * time.Second)
+	next, _ := totp.GenerateCode(key.Secret(), f.clock.now())
+	if r := f.login(f.browser(false), "E002", goodPW, next); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the next code: %d", r.StatusCode)
+	}
 	// Disabled: the password alone suffices again.
 	if err := f.m.DisableTOTP(ctx, "E002", "test"); err != nil {
 		t.Fatal(err)

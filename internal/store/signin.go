@@ -67,6 +67,9 @@ type SignInTx interface {
 	// the count reaches max it locks the account until lockedUntil and
 	// starts counting again. It returns the account after the change.
 	AddSignInFailure(person string, max int, lockedUntil time.Time) (LocalAccount, error)
+	// UseTOTPStep records that a TOTP code of time step step was used;
+	// false when one of that step or a later one already was (a replay).
+	UseTOTPStep(person string, step int64) (bool, error)
 	// ClearSignInFailures forgets a local account's failures.
 	ClearSignInFailures(person string) error
 }

@@ -124,7 +124,7 @@ func (t *txn) PutLocalAccount(a store.LocalAccount) error {
 }
 
 func (t *txn) SetLocalTOTP(person, secret string, at time.Time) (bool, error) {
-	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE local_accounts SET totp_secret = ?, updated_at = ? WHERE person = ?`), secret, micros(at), person)
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE local_accounts SET totp_secret = ?, totp_step = 0, updated_at = ? WHERE person = ?`), secret, micros(at), person)
 	if err != nil {
 		return false, fmt.Errorf("store: local account of %s: %w", person, err)
 	}
@@ -152,4 +152,13 @@ func (t *txn) ClearSignInFailures(person string) error {
 		return fmt.Errorf("store: local account of %s: %w", person, err)
 	}
 	return nil
+}
+
+func (t *txn) UseTOTPStep(person string, step int64) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE local_accounts SET totp_step = ? WHERE person = ? AND totp_step < ?`), step, person, step)
+	if err != nil {
+		return false, fmt.Errorf("store: local account of %s: %w", person, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }

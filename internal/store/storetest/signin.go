@@ -134,6 +134,20 @@ func testLocalAccounts(t *testing.T, b Backend) {
 	if got, _ := st.LocalAccount(ctx, "E1"); !ok || got.TOTPSecret != "JBSWY3DPEHPK3PXP" {
 		t.Fatalf("after SetLocalTOTP: %v %+v", ok, got)
 	}
+	for _, c := range []struct {
+		step int64
+		want bool
+	}{{100, true}, {100, false}, {99, false}, {101, true}} {
+		tx(func(tx store.Tx) (err error) { ok, err = tx.UseTOTPStep("E1", c.step); return err })
+		if ok != c.want {
+			t.Fatalf("UseTOTPStep %d: %v, want %v", c.step, ok, c.want)
+		}
+	}
+	tx(func(tx store.Tx) (err error) { ok, err = tx.SetLocalTOTP("E1", "JBSWY3DPEHPK3PXP", t0); return err })
+	tx(func(tx store.Tx) (err error) { ok, err = tx.UseTOTPStep("E1", 50); return err })
+	if !ok {
+		t.Fatal("a new TOTP secret still remembers the steps of the old one")
+	}
 	tx(func(tx store.Tx) (err error) { ok, err = tx.SetLocalTOTP("E9", "X", t0); return err })
 	if ok {
 		t.Fatal("SetLocalTOTP of a person without an account reported true")

@@ -17,11 +17,13 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_person ON sessions (person);
 
 -- Local accounts (a first admin, break-glass): an argon2id password hash,
--- an optional TOTP secret, and the failed sign-ins that lock it.
+-- an optional TOTP secret with the last time step a code was used for
+-- (a code works once), and the failed sign-ins that lock it.
 CREATE TABLE local_accounts (
     person        TEXT PRIMARY KEY,
     password_hash TEXT NOT NULL,
     totp_secret   TEXT NOT NULL DEFAULT '',
+    totp_step     BIGINT NOT NULL DEFAULT 0,
     failures      INTEGER NOT NULL DEFAULT 0,
     locked_until  BIGINT NOT NULL DEFAULT 0,
     updated_at    BIGINT NOT NULL
