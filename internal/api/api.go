@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -188,6 +189,13 @@ func New(o Options) *Server {
 	// posted to /login, a fetch with the session cookie) is refused; API
 	// clients sending no Origin or Sec-Fetch-Site pass.
 	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(s.cfg.SignIn.OIDC.RedirectURL); err == nil && u.Scheme != "" && u.Host != "" {
+		// Tango's public origin, for browsers without Sec-Fetch-Site
+		// behind a proxy that changes the Host header.
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			s.log.Warn("signin.oidc.redirect_url is no origin to trust", "err", err)
+		}
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "cross-origin request refused: "+r.Method+" "+r.URL.Path+" must come from Tango's own pages")
 	}))

@@ -607,6 +607,24 @@ func TestCrossSiteRequestsRefused(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("same-origin POST /login: %d", resp.StatusCode)
 	}
+	// Tango's public origin (the redirect URL's) is trusted even when a
+	// proxy changed the Host header.
+	cfg, err := config.Parse([]byte(baseConfig+"  oidc: {issuer: \"https://idp.example\", client_id: x, redirect_url: \"https://tango.example/auth/oidc/callback\"}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := signin.New(signin.Options{Store: f.st, Config: cfg})
+	h := api.New(api.Options{Store: f.st, Config: cfg, Logger: slog.New(slog.DiscardHandler), Now: f.clock.now, Sessions: m, SignIn: m.Handler()})
+	for origin, want := range map[string]int{"https://tango.example": http.StatusSeeOther, "https://evil.example": http.StatusForbidden} {
+		r := httptest.NewRequest("POST", "http://127.0.0.1:8080/login", strings.NewReader(url.Values{"username": {"E002"}, "password": {goodPW}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Origin", origin)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Fatalf("POST /login from %s behind a proxy: %d, want %d", origin, w.Code, want)
+		}
+	}
 	resp, err = http.Post(f.url+"/api/v1/imports", "text/csv", strings.NewReader(""))
 	if err != nil {
 		t.Fatal(err)
