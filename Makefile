@@ -27,3 +27,4 @@ fuzz:
 	for t in FuzzParse FuzzParsePath; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/filter/ || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/evidence/
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/audit/checkpoint/
+	for t in FuzzNext FuzzVerifyPassword; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/signin/ || exit 1; done

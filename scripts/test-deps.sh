@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts what Tango's tests need on a fresh Debian machine:
 # PostgreSQL (the scale-out store), OpenLDAP's slapd (a directory app),
-# Node.js packages for the independent SCIM server used as an app and the
-# SMTP server notifications are sent to, and Chromium for the browser tests
-# of the web pages.
+# Node.js packages for the independent SCIM server used as an app, the
+# SMTP server notifications are sent to and the OpenID Connect provider
+# sign-in is tested against, and Chromium for the browser tests of the
+# web pages.
 # Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,8 +45,9 @@ if command -v service >/dev/null 2>&1 && pgrep -x slapd >/dev/null 2>&1; then
   service slapd stop >/dev/null 2>&1 || true
 fi
 
-# Node packages for the test servers: SCIM (an app) and SMTP (notifications).
-for d in testdata/scim-server testdata/smtp-server; do
+# Node packages for the test servers: SCIM (an app), SMTP (notifications)
+# and the OpenID Connect provider (sign-in).
+for d in testdata/scim-server testdata/smtp-server testdata/oidc-provider; do
   if [ -f "$d/package.json" ] && [ ! -d "$d/node_modules" ]; then
     (cd "$d" && npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent)
   fi

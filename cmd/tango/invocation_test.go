@@ -84,6 +84,23 @@ func TestDemoPrintsRunnableCommands(t *testing.T) {
 	}
 }
 
+// TestDemoPrintsSignInOnlyWithAnAdmin: the local sign-in line names the
+// admin and password when the demo set one, and is left out when not (a
+// reused database without the demo admin).
+func TestDemoPrintsSignInOnlyWithAnAdmin(t *testing.T) {
+	var with, without strings.Builder
+	d := demoInfo{Dir: "/tmp/d", DSN: "sqlite:/tmp/d/tango.db", Config: "/tmp/d/tango.yaml", URL: "http://127.0.0.1:1/", Token: "tok"}
+	printDemo(&without, d)
+	d.Admin, d.Password = "WFV0687", "pw-123"
+	printDemo(&with, d)
+	if !strings.Contains(with.String(), "  sign in       http://127.0.0.1:1/login as WFV0687 with password pw-123\n") {
+		t.Errorf("no sign-in line:\n%s", with.String())
+	}
+	if strings.Contains(without.String(), "sign in") || strings.Contains(without.String(), "%!") {
+		t.Errorf("a sign-in line (or a format error) without an admin:\n%s", without.String())
+	}
+}
+
 // TestDemoBindFailureCleansUp: a demo that cannot bind its address exits 1
 // and leaves no temporary directory behind; a --dir the user gave stays.
 func TestDemoBindFailureCleansUp(t *testing.T) {

@@ -88,7 +88,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.db, "db", "", "database DSN: sqlite:PATH or postgres://… (default $TANGO_DB, then sqlite:./tango.db)")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default $TANGO_CONFIG, then ./tango.yaml)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr{err} })
-	root.AddCommand(hrCmd(g), policyCmd(g), reconcileCmd(g), tasksCmd(g), casesCmd(g), requestsCmd(g), auditCmd(g), findingsCmd(g), appsCmd(g), tokenCmd(g), versionCmd(), serveCmd(g), demoCmd(g), configCmd(g), evidenceCmd(g))
+	root.AddCommand(hrCmd(g), policyCmd(g), reconcileCmd(g), tasksCmd(g), casesCmd(g), requestsCmd(g), auditCmd(g), findingsCmd(g), appsCmd(g), tokenCmd(g), usersCmd(g), sessionsCmd(g), versionCmd(), serveCmd(g), demoCmd(g), configCmd(g), evidenceCmd(g))
 	root.AddCommand(opsCmd(g))
 	for _, c := range root.Commands() {
 		markUsage(c)

@@ -26,6 +26,7 @@ import (
 	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/sample"
 	"github.com/tango-iga/tango/internal/scheduler"
+	"github.com/tango-iga/tango/internal/signin"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -138,8 +139,10 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 	if err != nil {
 		return err
 	}
+	sign := signin.New(signin.Options{Store: st, Config: cfg, Logger: log, Now: now})
 	h := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: now, Version: version, Engine: eng,
-		Imports: app.Imports(st, cfg, eng, now), MetricsElsewhere: mln != nil, BaseURL: publicURL(cfg, ln)})
+		Imports: app.Imports(st, cfg, eng, now), MetricsElsewhere: mln != nil, BaseURL: publicURL(cfg, ln),
+		Sessions: sign, SignIn: sign.Handler()})
 	if mln != nil {
 		msrv := &http.Server{Handler: h.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = msrv.Serve(mln) }()
@@ -298,6 +301,12 @@ requests:
 separation_of_duties:
   - name: admins-do-not-review-their-own-logs
     entitlements: ["admin-console:global-admin", "admin-console:audit-log-viewer"]
+# Tango's own roles: the demo admin (who signs in at /login with the
+# password the demo prints) holds admin. Give others hr, it, security or
+# auditor by a condition, IdP groups or employee IDs.
+authorization:
+  roles:
+    admin: {people: [` + demoAdmin + `]}
 `
 
 // demoAuditConfig follows demoConfig in the demo's file: checkpoints
@@ -313,6 +322,10 @@ audit:
 
 // demoKeyFile is the demo's checkpoint signing key, in its directory.
 const demoKeyFile = "audit-signing.key"
+
+// demoAdmin is the sample person the demo gives a local password; the
+// demo config gives them the admin role.
+const demoAdmin = "WFV0687"
 
 func demoCmd(g *globals) *cobra.Command {
 	var f serveFlags
@@ -394,8 +407,16 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 			if err != nil {
 				return err
 			}
+			// A local sign-in for the demo admin, new at each start (none
+			// when a reused database does not hold them).
+			admin, password := demoAdmin, signin.GeneratePassword()
+			if err := signin.New(signin.Options{Store: st, Config: cfg, Logger: log}).SetPassword(ctx, admin, password, "system:demo"); err != nil {
+				log.Warn("no local sign-in for the demo admin", "person", admin, "err", err)
+				admin, password = "", ""
+			}
 			url := baseURL(ln.Addr())
-			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded, CLI: cliCommand()})
+			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded, CLI: cliCommand(),
+				Admin: admin, Password: password})
 			served = true
 			mln, err := f.metricsListener()
 			if err != nil {
@@ -439,6 +460,8 @@ func loadSample(ctx context.Context, st store.Store, cfg *config.Config) (string
 
 type demoInfo struct {
 	Dir, DSN, Config, URL, Token, Loaded string
+	// Admin signs in at URL/login with Password.
+	Admin, Password string
 	// CLI is how the printed commands run tango (see invocation).
 	CLI string
 }
@@ -462,6 +485,10 @@ func printDemo(w io.Writer, d demoInfo) {
 		where = " (from the root of a clone of the repository)"
 	}
 	prefix := cli + " --db " + q(d.DSN) + " --config " + q(d.Config)
+	signIn := ""
+	if d.Admin != "" {
+		signIn = fmt.Sprintf("  sign in       %slogin as %s with password %s\n                (a local account of the demo admin; a new password at each start)\n", d.URL, d.Admin, d.Password)
+	}
 	fmt.Fprintf(w, `Tango demo
   organisation  %s
                 (synthetic data: CERT Insider Threat Test Dataset r5.2, DOI 10.1184/R1/12841247)
@@ -469,18 +496,18 @@ func printDemo(w io.Writer, d demoInfo) {
   URL           %s
   login         %s
                 (admin bearer token %q, shown once; each demo start replaces it)
-
+%s
 Try the API:
   curl -H 'Authorization: Bearer %s' '%sapi/v1/persons?limit=2'
 
 Work on the same data from the command line in another shell, for example the next month's snapshot%s:
-  %[10]s hr import %[11]s
+  %[11]s hr import %[12]s
 or an access request by an employee, approved by their manager:
-  %[10]s requests create --as MMK1532 --app admin-console --entitlement helpdesk --justification 'covering the service desk'
-  %[10]s requests approve 1 --as YNC1336
+  %[11]s requests create --as MMK1532 --app admin-console --entitlement helpdesk --justification 'covering the service desk'
+  %[11]s requests approve 1 --as YNC1336
 
 Stop with Ctrl-C.
-`, org, d.Dir, q(d.Dir), d.URL, d.Token, demoTokenName, d.Token, d.URL, where, prefix, snapshot)
+`, org, d.Dir, q(d.Dir), d.URL, d.Token, demoTokenName, signIn, d.Token, d.URL, where, prefix, snapshot)
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

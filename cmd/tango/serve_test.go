@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -222,6 +224,8 @@ func TestServeBadAddr(t *testing.T) {
 
 var loginRE = regexp.MustCompile(`(?m)^  login\s+(tango_admin_\S+)$`)
 
+var signInRE = regexp.MustCompile(`(?m)^  sign in\s+(\S+)login as (\S+) with password (\S+)$`)
+
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	r := start(t, "demo", "--dir", dir, "--addr", "127.0.0.1:0")
@@ -251,6 +255,30 @@ func TestDemo(t *testing.T) {
 	}
 	if status, body = httpGet(t, base+"/metrics", token); !strings.Contains(string(body), `tango_persons{status="active"} 2000`) {
 		t.Errorf("/metrics after the demo import (%d) lacks 2000 active persons", status)
+	}
+	// The printed local sign-in works and holds admin (from the demo
+	// config's authorization section).
+	m := signInRE.FindStringSubmatch(out)
+	if m == nil || m[1] != base+"/" || m[2] != demoAdmin {
+		t.Fatalf("demo output lacks the admin's sign-in: %v\n%s", m, out)
+	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.PostForm(base+"/login", url.Values{"username": {m[2]}, "password": {m[3]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signing in as the demo admin: %d", resp.StatusCode)
+	}
+	resp, err = browser.Get(base + "/api/v1/notifications")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/v1/notifications (admin) signed in as the demo admin: %d", resp.StatusCode)
 	}
 	r.stop()
 	if _, err := os.Stat(filepath.Join(dir, "tango.yaml")); err != nil {

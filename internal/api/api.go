@@ -10,6 +10,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +57,9 @@ type Options struct {
 	// else the listen address): absolute URLs written (SCIM meta.location)
 	// start with it, never with a request's Host. Empty: http://localhost.
 	BaseURL string
+	// SignIn serves the sign-in pages (/login, /logout, /auth/oidc/…);
+	// nil: none.
+	SignIn http.Handler
 	// MetricsElsewhere: /metrics is served on a listen address of its own
 	// (MetricsHandler, for a scraper without a token), not here; else it
 	// is served here to callers with metrics.read.
@@ -121,6 +126,10 @@ var Routes = []Route{
 	{"PUT", "/api/v1/persons/{id}/away", authz.SignedIn, (*Server).setAway},
 }
 
+// SignInPaths are the paths Options.SignIn serves (anyone may call them:
+// they are how one signs in).
+var SignInPaths = []string{"/login", "/logout", "/auth/oidc/start", "/auth/oidc/callback"}
+
 // New builds the server. It panics only on programming errors (a metric
 // registered twice, a nil Logger or Now).
 func New(o Options) *Server {
@@ -182,7 +191,33 @@ func New(o Options) *Server {
 		BaseURL: o.BaseURL, ReadAudit: s.reads})
 	mux.Handle("/scim/v2/", s.scim)
 	s.mountPages(mux)
-	s.handler = s.logRequests(securityHeaders(mux))
+	if o.SignIn != nil {
+		for _, p := range SignInPaths {
+			mux.Handle(p, o.SignIn)
+		}
+	}
+	// One cross-origin check for the whole server: a state-changing
+	// request a browser sends from another site (a form posted to /login
+	// or a page, a fetch with the session cookie) is refused; API clients
+	// sending no Origin or Sec-Fetch-Site pass.
+	cop := http.NewCrossOriginProtection()
+	for _, origin := range []string{s.cfg.SignIn.OIDC.RedirectURL, o.BaseURL} {
+		// Tango's public origin, for browsers without Sec-Fetch-Site
+		// behind a proxy that changes the Host header.
+		if u, err := url.Parse(origin); err == nil && u.Scheme != "" && u.Host != "" {
+			if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+				s.log.Warn("no origin to trust", "url", u.Scheme+"://"+u.Host, "err", err)
+			}
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/scim/") {
+			writeError(w, http.StatusForbidden, "cross-origin request refused: "+r.Method+" "+r.URL.Path+" must come from Tango's own pages")
+			return
+		}
+		web.ErrorPage(w, http.StatusForbidden, "this form came from another site: cross-origin requests are refused")
+	}))
+	s.handler = s.logRequests(securityHeaders(cop.Handler(mux)))
 	return s
 }
 

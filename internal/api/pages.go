@@ -40,18 +40,14 @@ func (h pageHost) Imported() {
 func (h pageHost) RequestsDecided(ctx context.Context) { h.s.planRequests(ctx) }
 
 // mountPages mounts every page of web.Table through authorize, with the
-// page's permission, behind cross-origin protection (forms are refused
-// when a browser says they come from another site), and the embedded
+// page's permission (the cross-origin check New wraps the whole mux in
+// refuses forms a browser says come from another site), and the embedded
 // assets under /static/.
 func (s *Server) mountPages(mux *http.ServeMux) {
 	pages := web.New(web.Options{Store: s.st, Config: s.cfg, Now: s.now, Log: s.log, Version: s.version,
 		Imports: s.imports, Requests: s.req, Host: pageHost{s}, MaxImportBytes: s.maxImport})
-	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		web.ErrorPage(w, http.StatusForbidden, "this form came from another site: cross-origin requests are refused")
-	}))
 	for _, pg := range web.Table {
-		mux.Handle(pg.Method+" "+pg.Path, csrf.Handler(s.authorize(pg.Perm, pages.Handler(pg))))
+		mux.Handle(pg.Method+" "+pg.Path, s.authorize(pg.Perm, pages.Handler(pg)))
 	}
 	static := http.FileServerFS(web.Static())
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

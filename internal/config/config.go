@@ -43,6 +43,9 @@ type Config struct {
 	Server Server `yaml:"server"`
 	// Audit configures signed checkpoints of the audit trail.
 	Audit Audit `yaml:"audit"`
+	// SignIn is how people sign in from a browser (OpenID Connect, local
+	// accounts) and how long their sessions last.
+	SignIn SignIn `yaml:"signin"`
 
 	path string
 	loc  *time.Location
@@ -356,6 +359,7 @@ func Check(b []byte, name string) (*Config, error) {
 	}
 	c.Notifications.expand(expand)
 	c.Audit.Checkpoint.expand(expand)
+	c.SignIn.expand(expand)
 	errs.Add(c.finish())
 	return &c, errs.Err()
 }
@@ -441,6 +445,7 @@ func (c *Config) finish() error {
 		dir = filepath.Dir(c.path)
 	}
 	errs.Add(c.Audit.Checkpoint.finish(dir)...)
+	errs.Add(c.SignIn.finish())
 	seen := map[string]bool{}
 	for i := range c.Sources {
 		s := &c.Sources[i]

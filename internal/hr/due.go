@@ -35,13 +35,20 @@ func ApplyDue(ctx context.Context, st store.Transactor, now time.Time, actor str
 			p.Status = store.StatusActive
 			if e.Type == store.EventLeaver {
 				p.Status = store.StatusLeft
-				// A leaver's tokens stop working with the leave itself.
+				// A leaver's tokens and sessions stop working with the leave itself.
 				names, err := tx.RevokePersonTokens(p.EmployeeID, now)
 				if err != nil {
 					return err
 				}
 				for _, n := range names {
 					entries = append(entries, audit.New(now, actor, "token.revoked", p.Source, "", n, nil, map[string]string{"person": p.EmployeeID, "reason": "leaver"}))
+				}
+				ids, err := tx.RevokePersonSessions(p.EmployeeID, now)
+				if err != nil {
+					return err
+				}
+				for _, id := range ids {
+					entries = append(entries, audit.New(now, actor, "session.revoked", p.Source, "", id, nil, map[string]string{"person": p.EmployeeID, "reason": "leaver"}))
 				}
 			}
 			p.UpdatedAt = now

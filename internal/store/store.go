@@ -85,6 +85,8 @@ type PersonFilter struct {
 	// Query keeps persons whose display name, e-mail, employee ID or
 	// department contains it, ignoring case.
 	Query string
+	// Email matches the e-mail address, whatever its case.
+	Email string
 	Limit int
 	After string // employee ID to page after
 }
@@ -184,6 +186,7 @@ type Store interface {
 	NotificationOutbox
 	LifecycleMetrics
 	AccessRequests
+	SignInStore
 	Transactor
 
 	Counts(ctx context.Context) (Counts, error)

@@ -103,6 +103,7 @@ type Tx interface {
 	// RevokePersonTokens revokes every live token bound to a person and
 	// returns their names.
 	RevokePersonTokens(person string, at time.Time) ([]string, error)
+	SignInTx
 
 	// FinishNotificationRow records the result of a delivery attempt of a
 	// notification still leased (state sending) by owner, ending the

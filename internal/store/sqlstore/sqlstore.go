@@ -625,9 +625,9 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 	}, "")
 }
 
-// revokeLeavers revokes the tokens bound to each person an applied leaver
-// event makes left, in the transaction of the leave: their credentials stop
-// working with it.
+// revokeLeavers revokes the tokens and ends the sessions of each person an
+// applied leaver event makes left, in the transaction of the leave: their
+// credentials stop working with it.
 func (s *DB) revokeLeavers(ctx context.Context, tx *sql.Tx, events []store.Event) error {
 	var revoke string
 	for i := range events {
@@ -647,6 +647,9 @@ func (s *DB) revokeLeavers(ctx context.Context, tx *sql.Tx, events []store.Event
 		}
 		if _, err := s.txExec(ctx, tx, revoke, micros(at), e.EmployeeID); err != nil {
 			return fmt.Errorf("store: revoke the tokens of leaver %s: %w", e.EmployeeID, err)
+		}
+		if _, err := revokePersonSessions(ctx, s, tx, e.EmployeeID, at); err != nil {
+			return fmt.Errorf("store: end the sessions of leaver %s: %w", e.EmployeeID, err)
 		}
 	}
 	return nil
@@ -785,6 +788,9 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 		w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
+	}
+	if f.Email != "" {
+		w.add("lower(email) = lower(?)", f.Email)
 	}
 	if f.After != "" {
 		w.add("employee_id > ?", f.After)

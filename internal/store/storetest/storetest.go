@@ -110,6 +110,11 @@ func Run(t *testing.T, b Backend) {
 	// API tokens.
 	t.Run("Tokens/Tokens", func(t *testing.T) { testTokens(t, b) })
 
+	// Sign-in: browser sessions and local accounts.
+	t.Run("SignIn/Sessions", func(t *testing.T) { testSessions(t, b) })
+	t.Run("SignIn/LocalAccounts", func(t *testing.T) { testLocalAccounts(t, b) })
+	t.Run("SignIn/ScheduledLeaveEndsSessions", func(t *testing.T) { testScheduledLeaveEndsSessions(t, b) })
+
 	// Provisioning: the operation queue and its leases, grants, findings.
 	t.Run("Provisioning/ProvisioningQueue", func(t *testing.T) { testProvisioningQueue(t, b) })
 	t.Run("Provisioning/UnprovisionedEventsAndFindings", func(t *testing.T) { testUnprovisionedEventsAndFindings(t, b) })
@@ -501,6 +506,9 @@ func testListFilters(t *testing.T, b Backend) {
 	}
 	if n := count(store.PersonFilter{Query: "p1", Department: "Sales"}); n != 2 {
 		t.Fatalf("query p1 in Sales: %d persons, want 2 (P10, P15)", n)
+	}
+	if got, _ := st.Persons(ctx, store.PersonFilter{Email: "p07@DTAA.com"}); len(got) != 1 || got[0].EmployeeID != "P07" {
+		t.Fatalf("e-mail filter (any case): %+v, want P07", got)
 	}
 	page, _ := st.Persons(ctx, store.PersonFilter{Limit: 10, After: "P09"})
 	if len(page) != 10 || page[0].EmployeeID != "P10" || page[9].EmployeeID != "P19" {
