@@ -22,9 +22,11 @@ func FuzzParseCSV(f *testing.F) {
 	})
 }
 
-// FuzzParseJSON: no input panics the JSON reader; rows are numbered 1..n.
+// FuzzParseJSON: no input panics the JSON reader; rows are numbered 1..n
+// and have the table's columns; a key appears once per object.
 func FuzzParseJSON(f *testing.F) {
 	f.Add([]byte(`[{"id":"1","name":"Ann"}]`))
+	f.Add([]byte(`[{"id":"1","id":"2"}]`))
 	f.Add([]byte(`[{"id":1,"x":{"a":[1,2]}},{"id":null}]`))
 	f.Add([]byte(`{"id":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -33,8 +35,8 @@ func FuzzParseJSON(f *testing.F) {
 			return
 		}
 		for i, r := range tab.Rows {
-			if r.Num != i+1 {
-				t.Fatalf("row %d numbered %d", i, r.Num)
+			if r.Num != i+1 || len(r.Values) != len(tab.Columns) {
+				t.Fatalf("row %d numbered %d has %d values for %d columns", i, r.Num, len(r.Values), len(tab.Columns))
 			}
 		}
 	})

@@ -207,59 +207,116 @@ func columns(header []string) ([]string, error) {
 }
 
 // ParseJSON reads an array of objects. Values may be strings, numbers,
-// booleans or null; nested values are kept as their JSON text.
+// booleans or null; nested values are kept as their JSON text. A key that
+// appears twice in one object is an error naming the row and the key
+// (which of the two values was meant cannot be told).
 func ParseJSON(data []byte) (*Table, error) {
 	data = bytes.TrimPrefix(data, bom)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var raw []map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
-		case errors.As(err, &te):
-			return nil, fmt.Errorf("want an array of objects, found %s at byte %d", te.Value, te.Offset)
-		}
-		return nil, fmt.Errorf("invalid JSON: %v", err)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonErr(err)
 	}
-	if dec.More() {
-		return nil, errors.New("invalid JSON: data after the array")
+	if tok != json.Delim('[') {
+		return nil, fmt.Errorf("want an array of objects, found %s at byte %d", jsonKind(tok), dec.InputOffset())
 	}
+	var objs []map[string]string
 	colSet := map[string]bool{}
 	t := &Table{}
-	for i, obj := range raw {
-		if obj == nil {
-			return nil, fmt.Errorf("row %d: null instead of an object", i+1)
+	for dec.More() {
+		row := len(objs) + 1
+		if tok, err = dec.Token(); err != nil {
+			return nil, jsonErr(err)
 		}
-		for k := range obj {
+		if tok != json.Delim('{') {
+			return nil, fmt.Errorf("row %d: want an object, found %s at byte %d", row, jsonKind(tok), dec.InputOffset())
+		}
+		obj := map[string]string{}
+		for dec.More() {
+			if tok, err = dec.Token(); err != nil {
+				return nil, jsonErr(err)
+			}
+			k := tok.(string) // the decoder only gives a string where a key belongs
+			if _, dup := obj[k]; dup {
+				return nil, fmt.Errorf("row %d: key %q appears twice", row, k)
+			}
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return nil, jsonErr(err)
+			}
+			obj[k] = jsonValue(v)
 			if !colSet[k] {
 				colSet[k] = true
 				t.Columns = append(t.Columns, k)
 			}
 		}
+		if _, err := dec.Token(); err != nil { // the closing }
+			return nil, jsonErr(err)
+		}
+		objs = append(objs, obj)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return nil, jsonErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid JSON: data after the array")
 	}
 	sort.Strings(t.Columns)
-	for i, obj := range raw {
+	for i, obj := range objs {
 		vals := make([]string, len(t.Columns))
 		for j, k := range t.Columns {
-			switch x := obj[k].(type) {
-			case nil:
-			case string:
-				vals[j] = strings.TrimSpace(x)
-			case json.Number:
-				vals[j] = x.String()
-			case bool:
-				vals[j] = strconv.FormatBool(x)
-			default:
-				b, _ := json.Marshal(x)
-				vals[j] = string(b)
-			}
+			vals[j] = obj[k]
 		}
 		t.Rows = append(t.Rows, Row{Num: i + 1, Values: vals})
 	}
 	return t, nil
+}
+
+func jsonErr(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("invalid JSON: it ends too soon")
+	}
+	return fmt.Errorf("invalid JSON: %v", err)
+}
+
+// jsonKind names what a JSON token starts.
+func jsonKind(tok json.Token) string {
+	switch x := tok.(type) {
+	case json.Delim:
+		if x == '{' {
+			return "an object"
+		}
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
+}
+
+// jsonValue is a JSON value as a cell: strings trimmed, numbers and
+// booleans as written, null empty, nested values as JSON text.
+func jsonValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(x)
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // ParseXLSX reads the named sheet (or the first) of a workbook; the first
