@@ -21,7 +21,7 @@ bench: deps
 # its package's testdata/fuzz (go test runs those inputs every time).
 FUZZTIME ?= 30s
 fuzz:
-	for t in FuzzParseCSV FuzzParseJSON; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/table/ || exit 1; done
+	for t in FuzzParseCSV FuzzParseJSON FuzzParseXLSX; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/table/ || exit 1; done
 	for t in FuzzValidate FuzzEmail; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/hr/ || exit 1; done
 	for t in FuzzPatch FuzzUserMapping; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/ || exit 1; done
 	for t in FuzzParse FuzzParsePath; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/filter/ || exit 1; done

@@ -6,6 +6,7 @@
 package table
 
 import (
+	"archive/zip"
 	"bytes"
 	"cmp"
 	"encoding/csv"
@@ -319,10 +320,81 @@ func jsonValue(v any) string {
 	return string(b)
 }
 
+// Limits on a workbook: an XLSX file is a ZIP archive, and a small one can
+// unpack to gigabytes (a "zip bomb") or hold a sheet of millions of empty
+// cells. Feeds past them are refused before they are read, or at the row
+// that passes them, with an error naming the limit.
+const (
+	// MaxXLSXUnpacked bounds the unpacked size of the whole workbook, as
+	// its ZIP headers declare it (Go's archive/zip refuses an entry that
+	// unpacks to more than its header says, so the headers cannot lie
+	// upwards).
+	MaxXLSXUnpacked = 128 << 20
+	// MaxXLSXEntries bounds the number of files in the archive.
+	MaxXLSXEntries = 10000
+	// MaxXLSXColumns bounds the columns of a row (header included).
+	MaxXLSXColumns = 1000
+	// MaxXLSXCells bounds the cells read from a sheet (rows times their
+	// columns up to the last filled one).
+	MaxXLSXCells = 10_000_000
+)
+
+// xlsxLimits are the limits in force (tests lower them).
+var xlsxLimits = struct {
+	unpacked int64
+	entries  int
+	columns  int
+	cells    int
+}{MaxXLSXUnpacked, MaxXLSXEntries, MaxXLSXColumns, MaxXLSXCells}
+
+// checkZip refuses a workbook whose archive declares more than the limits,
+// before anything is unpacked.
+func checkZip(data []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("not a readable XLSX workbook: %v", err)
+	}
+	if len(zr.File) > xlsxLimits.entries {
+		return fmt.Errorf("the workbook holds %d files, more than the %d Tango reads", len(zr.File), xlsxLimits.entries)
+	}
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > uint64(xlsxLimits.unpacked) || total > uint64(xlsxLimits.unpacked) {
+			return fmt.Errorf("the workbook unpacks to more than %d MiB (%s alone is %d MiB), the most Tango reads; export the feed as CSV or split it",
+				xlsxLimits.unpacked>>20, f.Name, f.UncompressedSize64>>20)
+		}
+	}
+	// Headers can lie. Unpack every entry once, counting, into nothing:
+	// archive/zip stops an entry at the size its header declares (and
+	// checks its CRC), and the reader below would take a cut-off sheet for
+	// a short one, so a lie is refused here.
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("not a readable XLSX workbook: %s: %v", f.Name, err)
+		}
+		n, err := io.Copy(io.Discard, io.LimitReader(rc, xlsxLimits.unpacked+1))
+		rc.Close()
+		switch {
+		case n > xlsxLimits.unpacked:
+			return fmt.Errorf("the workbook unpacks to more than %d MiB (%s), the most Tango reads; export the feed as CSV or split it", xlsxLimits.unpacked>>20, f.Name)
+		case err != nil:
+			return fmt.Errorf("not a readable XLSX workbook: %s does not unpack to what the archive says (%v)", f.Name, err)
+		}
+	}
+	return nil
+}
+
 // ParseXLSX reads the named sheet (or the first) of a workbook; the first
 // row is the header.
 func ParseXLSX(data []byte, sheet string) (*Table, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err := checkZip(data); err != nil {
+		return nil, err
+	}
+	// Big sheets are unpacked to temporary files rather than memory
+	// (excelize's UnzipXMLSizeLimit); the size limit is checked again there.
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: xlsxLimits.unpacked})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
 	}
@@ -340,12 +412,18 @@ func ParseXLSX(data []byte, sheet string) (*Table, error) {
 	}
 	defer rows.Close()
 	var t *Table
-	num := 0
+	num, cells := 0, 0
 	for rows.Next() {
 		num++
 		rec, err := rows.Columns()
 		if err != nil {
 			return nil, fmt.Errorf("sheet %q row %d: %v", sheet, num, err)
+		}
+		if len(rec) > xlsxLimits.columns {
+			return nil, fmt.Errorf("sheet %q row %d: more than %d columns, the most Tango reads", sheet, num, xlsxLimits.columns)
+		}
+		if cells += max(len(rec), 1); cells > xlsxLimits.cells {
+			return nil, fmt.Errorf("sheet %q row %d: more than %d cells, the most Tango reads; export the feed as CSV or split it", sheet, num, xlsxLimits.cells)
 		}
 		if t == nil {
 			cols, err := columns(rec)
