@@ -2,6 +2,7 @@ package hr
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -25,5 +26,33 @@ func TestImportRefusesXLSXBomb(t *testing.T) {
 	}
 	if ps, _ := st.Persons(context.Background(), store.PersonFilter{}); len(ps) != 0 {
 		t.Fatalf("%d persons written", len(ps))
+	}
+}
+
+// TestEmployeeIDControlCharacters: an employee ID holding a control
+// character (NUL, tab, DEL, NEL) is a row error naming the row and the
+// key column, and the feed is rejected.
+func TestEmployeeIDControlCharacters(t *testing.T) {
+	st := openStore(t)
+	feed := header +
+		"E1,Ann Boss,ann@dtaa.com,CEO,Exec,,,,\n" +
+		"E\x002,Nul,n@dtaa.com,Eng,Eng,E1,,,\n" + // row 3
+		"\"E\t3\",Tab,t@dtaa.com,Eng,Eng,E1,,,\n" + // row 4
+		"E4\x7f,Del,d@dtaa.com,Eng,Eng,E1,,,\n" + // row 5
+		"E5\u0085x,Nel,l@dtaa.com,Eng,Eng,E1,,,\n" + // row 6
+		"\"EVIL1,ou=admins\",Fine,f@dtaa.com,Eng,Eng,E1,,,\n" // row 7: odd but printable
+	res := run(t, st, feed)
+	if res.Status != store.ImportRejected {
+		t.Fatalf("status %s, want rejected; errors %+v", res.Status, res.Errors)
+	}
+	got := map[int]string{}
+	for _, e := range res.Errors {
+		got[e.Row] = e.Column
+		if !strings.Contains(e.Message, "control character") {
+			t.Errorf("row %d: message %q does not say why", e.Row, e.Message)
+		}
+	}
+	if want := map[int]string{3: "id", 4: "id", 5: "id", 6: "id"}; !maps.Equal(got, want) {
+		t.Fatalf("errors by row %v, want %v; all %+v", got, want, res.Errors)
 	}
 }
