@@ -26,3 +26,5 @@ fuzz:
 	for t in FuzzPatch FuzzUserMapping; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/ || exit 1; done
 	for t in FuzzParse FuzzParsePath; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/filter/ || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/duration/
+	go test -run '^$$' -fuzz '^FuzzEscapeDN$$' -fuzztime $(FUZZTIME) ./internal/provision/
+	go test -run '^$$' -fuzz '^FuzzEscapeChat$$' -fuzztime $(FUZZTIME) ./internal/notify/

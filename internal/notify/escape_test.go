@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/store"
@@ -64,4 +66,28 @@ func TestChatEscapesHRValues(t *testing.T) {
 	if _, body := decodeBody(t, ms[0].Raw); !strings.Contains(body, name) {
 		t.Errorf("the e-mail does not show the name as written: %q", body)
 	}
+}
+
+// FuzzEscapeChat: escaped text holds no < or >, no Markdown link "](" or
+// definition "]:", and no @ that starts a word before a letter or digit.
+func FuzzEscapeChat(f *testing.F) {
+	for _, s := range []string{"<!channel>", "[a](b)", "@here", "x@y.z", "&lt;", "]]((", "@@a"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := EscapeChat(s)
+		if strings.ContainsAny(e, "<>") || strings.Contains(e, "](") || strings.Contains(e, "]:") {
+			t.Fatalf("EscapeChat(%q) = %q", s, e)
+		}
+		for i := 0; i < len(e); i++ {
+			if e[i] != '@' {
+				continue
+			}
+			prev, _ := utf8.DecodeLastRuneInString(e[:i])
+			next, _ := utf8.DecodeRuneInString(e[i+1:])
+			if (i == 0 || !wordRune(prev)) && (unicode.IsLetter(next) || unicode.IsDigit(next)) {
+				t.Fatalf("EscapeChat(%q) = %q: a live @ at %d", s, e, i)
+			}
+		}
+	})
 }

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -63,4 +64,24 @@ func TestDNEscapeInAccountTemplate(t *testing.T) {
 	if _, errs := provision.NewApp(provision.AppSpec{Config: config.App{Name: "directory", Connector: "ldap"}, Settings: s}); errs == nil {
 		t.Fatal("dn.escape(1) compiled")
 	}
+}
+
+// FuzzEscapeDN: any UTF-8 value, escaped, is one single-valued RDN that
+// LDAP's DN parser reads back as the value.
+func FuzzEscapeDN(f *testing.F) {
+	for _, s := range []string{"E1", "EVIL1,ou=admins", "a+cn=b", " #x ", "nul\x00", `\`, "Zoë"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) || s == "" {
+			return
+		}
+		dn, err := goldap.ParseDN("uid=" + provision.EscapeDN(s) + ",dc=dtaa,dc=com")
+		if err != nil {
+			t.Fatalf("EscapeDN(%q) = %q: %v", s, provision.EscapeDN(s), err)
+		}
+		if len(dn.RDNs) != 3 || len(dn.RDNs[0].Attributes) != 1 || dn.RDNs[0].Attributes[0].Value != s {
+			t.Fatalf("EscapeDN(%q) = %q parses as %+v", s, provision.EscapeDN(s), dn.RDNs[0])
+		}
+	})
 }
