@@ -14,6 +14,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
@@ -356,5 +357,17 @@ func TestSoDRefusalWhoseAuditFailsReportsTheFailure(t *testing.T) {
 	}
 	if rs, err := f.st.Requests(ctx, store.RequestFilter{Beneficiary: "A2", State: store.RequestPending}); err != nil || len(rs) != 0 {
 		t.Fatalf("pending requests after the refusal: %v %+v", err, rs)
+	}
+}
+
+// TestDurationOverAHundredYearsIsRefused: without a catalogue maximum a
+// request still lasts at most 100 years (longer ones would overflow the
+// expiry), whoever parsed the duration.
+func TestDurationOverAHundredYearsIsRefused(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.svc.Create(context.Background(), f.caller(t, "A1"), request.New{App: "erp", Entitlement: "reports",
+		Justification: "x", Duration: duration.Max + time.Hour})
+	if !errors.Is(err, request.ErrInvalid) || !strings.Contains(err.Error(), "longer than 100 years") {
+		t.Fatalf("100 years and an hour: %v", err)
 	}
 }
