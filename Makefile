@@ -21,10 +21,13 @@ bench: deps
 # its package's testdata/fuzz (go test runs those inputs every time).
 FUZZTIME ?= 30s
 fuzz:
-	for t in FuzzParseCSV FuzzParseJSON; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/table/ || exit 1; done
+	for t in FuzzParseCSV FuzzParseJSON FuzzParseXLSX; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/table/ || exit 1; done
 	for t in FuzzValidate FuzzEmail; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/hr/ || exit 1; done
 	for t in FuzzPatch FuzzUserMapping FuzzCheckBody; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/ || exit 1; done
 	for t in FuzzParse FuzzParsePath; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/filter/ || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/evidence/
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/audit/checkpoint/
 	for t in FuzzNext FuzzVerifyPassword; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/signin/ || exit 1; done
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/duration/
+	go test -run '^$$' -fuzz '^FuzzEscapeDN$$' -fuzztime $(FUZZTIME) ./internal/provision/
+	go test -run '^$$' -fuzz '^FuzzEscapeChat$$' -fuzztime $(FUZZTIME) ./internal/notify/

@@ -49,7 +49,7 @@ apps:
     base_dn: %s
     group_base_dn: %s
     account:
-      dn: '"uid=" + person.employee_id + ",%s"'
+      dn: '"uid=" + dn.escape(person.employee_id) + ",%s"'
       attributes: {uid: person.employee_id, cn: person.display_name, sn: person.display_name, mail: person.email, employeeNumber: person.employee_id}
     correlate: {account_attribute: employeeNumber, person: person.employee_id}
     disable: {replace: {employeeType: [disabled]}}

@@ -189,7 +189,7 @@ func TestReconcileUnreachableApps(t *testing.T) {
     base_dn: ou=people,dc=dtaa,dc=com
     reconcile_timeout: 1s
     account:
-      dn: '"uid=" + person.employee_id + ",ou=people,dc=dtaa,dc=com"'
+      dn: '"uid=" + dn.escape(person.employee_id) + ",ou=people,dc=dtaa,dc=com"'
       attributes: {uid: person.employee_id, cn: person.display_name, sn: person.display_name, employeeNumber: person.employee_id}
     disable: {replace: {employeeType: [disabled]}}`
 	}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,20 +59,40 @@ func FormatDuration(d time.Duration) string {
 	return s
 }
 
-// ParseDuration reads a positive length of time: a number of days ("30d") or a Go
-// duration ("36h", "90m", "1h30m").
+// MaxDuration is the longest length of time Tango reads: 100 years
+// (36525d). Longer ones are refused rather than overflowing (213504d is
+// 2^64 ns and more, which would wrap to minutes).
+const MaxDuration = 36525 * day
+
+// maxDays is MaxDuration in days.
+const maxDays = int64(MaxDuration / day)
+
+// ParseDuration reads a positive length of time of at most MaxDuration: a
+// number of days ("30d") or a Go duration ("36h", "90m", "1h30m"). The
+// error names the input.
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
+	want := fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\", at most 100 years (%dd)", s, maxDays)
+	tooLong := fmt.Errorf("duration %q: longer than 100 years (%dd), the most Tango takes", s, maxDays)
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		v, err := strconv.Atoi(n)
-		if err != nil || v <= 0 || int64(v) > int64(1<<63-1)/int64(day) {
-			return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
+		v, err := strconv.ParseInt(n, 10, 64)
+		var ne *strconv.NumError
+		switch {
+		case errors.As(err, &ne) && ne.Err == strconv.ErrRange && !strings.HasPrefix(n, "-"):
+			return 0, tooLong
+		case err != nil || v <= 0:
+			return 0, want
+		case v > maxDays:
+			return 0, tooLong
 		}
 		return time.Duration(v) * day, nil
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("duration %q: want a number of days such as \"30d\" or a duration such as \"12h\"", s)
+	switch {
+	case err != nil || d <= 0:
+		return 0, want
+	case d > MaxDuration:
+		return 0, tooLong
 	}
 	return d, nil
 }

@@ -20,6 +20,10 @@ type Duration = domain.Duration
 // "90s", "18.2ms"); zero is "0s".
 func Format(d time.Duration) string { return domain.FormatDuration(d) }
 
-// Parse reads a positive length of time: a number of days ("30d") or a Go
-// duration ("36h", "90m", "1h30m").
+// Max is the longest length of time Parse reads: 100 years (36525d).
+const Max = domain.MaxDuration
+
+// Parse reads a positive length of time of at most Max: a number of days
+// ("30d") or a Go duration ("36h", "90m", "1h30m"). Longer ones are
+// refused with an error naming the input, never wrapped around.
 func Parse(s string) (time.Duration, error) { return domain.ParseDuration(s) }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -28,6 +29,9 @@ func Validate(m *Mapper, recs []Record) []RowError {
 		switch {
 		case p.EmployeeID == "":
 			errs = append(errs, RowError{Row: r.Row, Column: keyCol, Message: "employee ID is empty"})
+		case strings.ContainsFunc(p.EmployeeID, unicode.IsControl):
+			// It names accounts (LDAP DNs, SCIM userNames) and log lines.
+			errs = append(errs, RowError{Row: r.Row, Column: keyCol, Message: fmt.Sprintf("employee ID %q holds a control character", p.EmployeeID)})
 		case first[p.EmployeeID] != 0:
 			errs = append(errs, RowError{Row: r.Row, Column: keyCol, Message: fmt.Sprintf("employee ID %q also on row %d", p.EmployeeID, first[p.EmployeeID])})
 		default:

@@ -164,7 +164,9 @@ func (w *Worker) deliver(ctx context.Context, n store.Notification) error {
 		if !ok || url == "" {
 			return permanentError{fmt.Errorf("%s is not configured", n.Address)}
 		}
-		return PostChat(ctx, w.opt.HTTP, n.Address, url, w.Scrub(n.Subject+"\n"+n.Body))
+		// HR data in the text (names, titles) must not ping, link or
+		// format: the chat gets it escaped, the e-mail as written.
+		return PostChat(ctx, w.opt.HTTP, n.Address, url, EscapeChat(w.Scrub(n.Subject+"\n"+n.Body)))
 	}
 	return permanentError{fmt.Errorf("channel %q: want email or webhook", n.Channel)}
 }

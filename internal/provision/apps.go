@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/policy"
@@ -55,7 +57,42 @@ type App struct {
 	limiter          *limiter
 }
 
-var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)))
+// personEnv compiles account templates: person, and dn.escape(string)
+// for HR values put in an LDAP DN.
+var personEnv, _ = cel.NewEnv(cel.Variable("person", cel.MapType(cel.StringType, cel.DynType)),
+	cel.Function("dn.escape", cel.Overload("dn_escape_string", []*cel.Type{cel.StringType}, cel.StringType,
+		cel.UnaryBinding(func(v ref.Val) ref.Val {
+			s, ok := v.Value().(string)
+			if !ok {
+				return types.MaybeNoSuchOverloadErr(v)
+			}
+			return types.String(EscapeDN(s))
+		}))))
+
+// EscapeDN escapes s as an RFC 4514 attribute value, so that an HR value
+// put in a DN ("uid=" + dn.escape(person.employee_id) + ",ou=people,…")
+// stays one value of one RDN: "EVIL1,ou=admins" becomes
+// "EVIL1\,ou=admins", not two RDNs, and "a+cn=b" no multi-valued RDN.
+// It backslash-escapes " + , ; < > \ = anywhere, a leading space or #,
+// a trailing space, and writes NUL as \00. In account templates it is
+// the CEL function dn.escape(string).
+func EscapeDN(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == 0:
+			b.WriteString(`\00`)
+			continue
+		case strings.IndexByte(`"+,;<>\=`, c) >= 0,
+			i == 0 && (c == ' ' || c == '#'),
+			i == len(s)-1 && c == ' ':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
 
 // AppSpec is an app as the wiring read it: its config entry, its
 // provisioning settings and its connector.

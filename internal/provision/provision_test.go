@@ -47,7 +47,7 @@ func ldapApp(s *testenv.Slapd) string {
     group_base_dn: %s
     page_size: 200
     account:
-      dn: '"uid=" + person.employee_id + ",%s"'
+      dn: '"uid=" + dn.escape(person.employee_id) + ",%s"'
       object_classes: [top, person, organizationalPerson, inetOrgPerson]
       attributes: {uid: person.employee_id, cn: person.display_name, sn: person.display_name, mail: person.email, employeeNumber: person.employee_id, title: person.title}
     correlate: {account_attribute: employeeNumber, person: person.employee_id}

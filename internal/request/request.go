@@ -201,6 +201,8 @@ func (s *Service) Create(ctx context.Context, c Caller, in New) (store.Request, 
 	switch {
 	case d < 0:
 		return store.Request{}, invalid("duration %s is negative", d)
+	case d > duration.Max:
+		return store.Request{}, invalid("duration %s is longer than 100 years (%s), the most Tango takes", duration.Format(d), duration.Format(duration.Max))
 	case item.Max > 0 && d > item.Max:
 		return store.Request{}, invalid("duration %s is longer than the maximum %s (%s) for %s:%s",
 			d, item.Max, item.MaxDuration, in.App, in.Entitlement)

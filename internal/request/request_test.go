@@ -12,6 +12,7 @@ import (
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
@@ -396,5 +397,17 @@ func TestOnePersonApprovesOneStepOfARequest(t *testing.T) {
 	}
 	if r = f.approve(t, "E0", r.ID); r.State != store.RequestApproved || r.Approvals[1].By != "E0" || r.Approvals[1].InsteadOf != "M1" {
 		t.Fatalf("owner step by E0 for M1: %+v", r)
+	}
+}
+
+// TestDurationOverAHundredYearsIsRefused: without a catalogue maximum a
+// request still lasts at most 100 years (longer ones would overflow the
+// expiry), whoever parsed the duration.
+func TestDurationOverAHundredYearsIsRefused(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.svc.Create(context.Background(), f.caller(t, "A1"), request.New{App: "erp", Entitlement: "reports",
+		Justification: "x", Duration: duration.Max + time.Hour})
+	if !errors.Is(err, request.ErrInvalid) || !strings.Contains(err.Error(), "longer than 100 years") {
+		t.Fatalf("100 years and an hour: %v", err)
 	}
 }

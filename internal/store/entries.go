@@ -2,11 +2,10 @@ package store
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/domain"
 )
 
 // EventEntry is the audit entry recording that a lifecycle event took effect.
@@ -42,7 +41,8 @@ func ImportEntry(imp Import, action, actor string, at time.Time) audit.Entry {
 }
 
 // ParseSince reads the start of a time window: an RFC 3339 time, a date
-// (YYYY-MM-DD, midnight UTC), or a duration back from now ("24h", "7d").
+// (YYYY-MM-DD, midnight UTC), or a duration back from now ("24h", "7d",
+// "0s"), at most 100 years (domain.MaxDuration).
 func ParseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
@@ -50,13 +50,12 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
 	}
-	d, err := time.ParseDuration(s)
-	if n, ok := strings.CutSuffix(s, "d"); ok && err != nil {
-		days, aerr := strconv.Atoi(n)
-		d, err = time.Duration(days)*24*time.Hour, aerr
+	if d, err := time.ParseDuration(s); err == nil && d == 0 {
+		return now, nil
 	}
-	if err != nil || d < 0 {
-		return time.Time{}, fmt.Errorf("since %q: want a time (2026-03-02T09:30:00Z), a date (2026-03-02) or a duration back from now (24h, 7d)", s)
+	d, err := domain.ParseDuration(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("since %q: want a time (2026-03-02T09:30:00Z), a date (2026-03-02) or a duration back from now (24h, 7d) of at most 100 years", s)
 	}
 	return now.Add(-d), nil
 }

@@ -6,6 +6,7 @@
 package table
 
 import (
+	"archive/zip"
 	"bytes"
 	"cmp"
 	"encoding/csv"
@@ -207,65 +208,193 @@ func columns(header []string) ([]string, error) {
 }
 
 // ParseJSON reads an array of objects. Values may be strings, numbers,
-// booleans or null; nested values are kept as their JSON text.
+// booleans or null; nested values are kept as their JSON text. A key that
+// appears twice in one object is an error naming the row and the key
+// (which of the two values was meant cannot be told).
 func ParseJSON(data []byte) (*Table, error) {
 	data = bytes.TrimPrefix(data, bom)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var raw []map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return nil, fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
-		case errors.As(err, &te):
-			return nil, fmt.Errorf("want an array of objects, found %s at byte %d", te.Value, te.Offset)
-		}
-		return nil, fmt.Errorf("invalid JSON: %v", err)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonErr(err)
 	}
-	if dec.More() {
-		return nil, errors.New("invalid JSON: data after the array")
+	if tok != json.Delim('[') {
+		return nil, fmt.Errorf("want an array of objects, found %s at byte %d", jsonKind(tok), dec.InputOffset())
 	}
+	var objs []map[string]string
 	colSet := map[string]bool{}
 	t := &Table{}
-	for i, obj := range raw {
-		if obj == nil {
-			return nil, fmt.Errorf("row %d: null instead of an object", i+1)
+	for dec.More() {
+		row := len(objs) + 1
+		if tok, err = dec.Token(); err != nil {
+			return nil, jsonErr(err)
 		}
-		for k := range obj {
+		if tok != json.Delim('{') {
+			return nil, fmt.Errorf("row %d: want an object, found %s at byte %d", row, jsonKind(tok), dec.InputOffset())
+		}
+		obj := map[string]string{}
+		for dec.More() {
+			if tok, err = dec.Token(); err != nil {
+				return nil, jsonErr(err)
+			}
+			k := tok.(string) // the decoder only gives a string where a key belongs
+			if _, dup := obj[k]; dup {
+				return nil, fmt.Errorf("row %d: key %q appears twice", row, k)
+			}
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				return nil, jsonErr(err)
+			}
+			obj[k] = jsonValue(v)
 			if !colSet[k] {
 				colSet[k] = true
 				t.Columns = append(t.Columns, k)
 			}
 		}
+		if _, err := dec.Token(); err != nil { // the closing }
+			return nil, jsonErr(err)
+		}
+		objs = append(objs, obj)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return nil, jsonErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid JSON: data after the array")
 	}
 	sort.Strings(t.Columns)
-	for i, obj := range raw {
+	for i, obj := range objs {
 		vals := make([]string, len(t.Columns))
 		for j, k := range t.Columns {
-			switch x := obj[k].(type) {
-			case nil:
-			case string:
-				vals[j] = strings.TrimSpace(x)
-			case json.Number:
-				vals[j] = x.String()
-			case bool:
-				vals[j] = strconv.FormatBool(x)
-			default:
-				b, _ := json.Marshal(x)
-				vals[j] = string(b)
-			}
+			vals[j] = obj[k]
 		}
 		t.Rows = append(t.Rows, Row{Num: i + 1, Values: vals})
 	}
 	return t, nil
 }
 
+func jsonErr(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, se)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("invalid JSON: it ends too soon")
+	}
+	return fmt.Errorf("invalid JSON: %v", err)
+}
+
+// jsonKind names what a JSON token starts.
+func jsonKind(tok json.Token) string {
+	switch x := tok.(type) {
+	case json.Delim:
+		if x == '{' {
+			return "an object"
+		}
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
+}
+
+// jsonValue is a JSON value as a cell: strings trimmed, numbers and
+// booleans as written, null empty, nested values as JSON text.
+func jsonValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return strings.TrimSpace(x)
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// Limits on a workbook: an XLSX file is a ZIP archive, and a small one can
+// unpack to gigabytes (a "zip bomb") or hold a sheet of millions of empty
+// cells. Feeds past them are refused before they are read, or at the row
+// that passes them, with an error naming the limit.
+const (
+	// MaxXLSXUnpacked bounds the unpacked size of the whole workbook, as
+	// its ZIP headers declare it (Go's archive/zip refuses an entry that
+	// unpacks to more than its header says, so the headers cannot lie
+	// upwards).
+	MaxXLSXUnpacked = 128 << 20
+	// MaxXLSXEntries bounds the number of files in the archive.
+	MaxXLSXEntries = 10000
+	// MaxXLSXColumns bounds the columns of a row (header included).
+	MaxXLSXColumns = 1000
+	// MaxXLSXCells bounds the cells read from a sheet (rows times their
+	// columns up to the last filled one).
+	MaxXLSXCells = 10_000_000
+)
+
+// xlsxLimits are the limits in force (tests lower them).
+var xlsxLimits = struct {
+	unpacked int64
+	entries  int
+	columns  int
+	cells    int
+}{MaxXLSXUnpacked, MaxXLSXEntries, MaxXLSXColumns, MaxXLSXCells}
+
+// checkZip refuses a workbook whose archive declares more than the limits,
+// before anything is unpacked.
+func checkZip(data []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fmt.Errorf("not a readable XLSX workbook: %v", err)
+	}
+	if len(zr.File) > xlsxLimits.entries {
+		return fmt.Errorf("the workbook holds %d files, more than the %d Tango reads", len(zr.File), xlsxLimits.entries)
+	}
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+		if f.UncompressedSize64 > uint64(xlsxLimits.unpacked) || total > uint64(xlsxLimits.unpacked) {
+			return fmt.Errorf("the workbook unpacks to more than %d MiB (%s alone is %d MiB), the most Tango reads; export the feed as CSV or split it",
+				xlsxLimits.unpacked>>20, f.Name, f.UncompressedSize64>>20)
+		}
+	}
+	// Headers can lie. Unpack every entry once, counting, into nothing:
+	// archive/zip stops an entry at the size its header declares (and
+	// checks its CRC), and the reader below would take a cut-off sheet for
+	// a short one, so a lie is refused here.
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return fmt.Errorf("not a readable XLSX workbook: %s: %v", f.Name, err)
+		}
+		n, err := io.Copy(io.Discard, io.LimitReader(rc, xlsxLimits.unpacked+1))
+		rc.Close()
+		switch {
+		case n > xlsxLimits.unpacked:
+			return fmt.Errorf("the workbook unpacks to more than %d MiB (%s), the most Tango reads; export the feed as CSV or split it", xlsxLimits.unpacked>>20, f.Name)
+		case err != nil:
+			return fmt.Errorf("not a readable XLSX workbook: %s does not unpack to what the archive says (%v)", f.Name, err)
+		}
+	}
+	return nil
+}
+
 // ParseXLSX reads the named sheet (or the first) of a workbook; the first
 // row is the header.
 func ParseXLSX(data []byte, sheet string) (*Table, error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err := checkZip(data); err != nil {
+		return nil, err
+	}
+	// Big sheets are unpacked to temporary files rather than memory
+	// (excelize's UnzipXMLSizeLimit); the size limit is checked again there.
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: xlsxLimits.unpacked})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
 	}
@@ -283,12 +412,18 @@ func ParseXLSX(data []byte, sheet string) (*Table, error) {
 	}
 	defer rows.Close()
 	var t *Table
-	num := 0
+	num, cells := 0, 0
 	for rows.Next() {
 		num++
 		rec, err := rows.Columns()
 		if err != nil {
 			return nil, fmt.Errorf("sheet %q row %d: %v", sheet, num, err)
+		}
+		if len(rec) > xlsxLimits.columns {
+			return nil, fmt.Errorf("sheet %q row %d: more than %d columns, the most Tango reads", sheet, num, xlsxLimits.columns)
+		}
+		if cells += max(len(rec), 1); cells > xlsxLimits.cells {
+			return nil, fmt.Errorf("sheet %q row %d: more than %d cells, the most Tango reads; export the feed as CSV or split it", sheet, num, xlsxLimits.cells)
 		}
 		if t == nil {
 			cols, err := columns(rec)

@@ -65,3 +65,25 @@ func TestParseJSONAndXLSX(t *testing.T) {
 		t.Fatal("garbage parsed as XLSX")
 	}
 }
+
+func TestParseJSONRefusesDuplicateKeys(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`[{"user_id":"1","user_id":"2"}]`, `row 1: key "user_id" appears twice`},
+		{`[{"id":"1"},{"id":"2","name":"a","name":"b"}]`, `row 2: key "name" appears twice`},
+	} {
+		tab, err := ParseJSON([]byte(c.in))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("ParseJSON(%s) = %+v, %v; want error %q", c.in, tab, err, c.want)
+		}
+	}
+	// The same key in different rows, or nested, is no duplicate.
+	tab, err := ParseJSON([]byte(`[{"id":"1","x":{"id":2}},{"id":"2"}]`))
+	if err != nil || len(tab.Rows) != 2 || tab.Value(tab.Rows[0], "x") != `{"id":2}` {
+		t.Fatalf("ParseJSON = %+v, %v", tab, err)
+	}
+	for _, bad := range []string{`[null]`, `[{"a":1}`, `[{"a":1},]`, `[{"a" 1}]`, `[]]`, `[{}] [`, `[{1:2}]`} {
+		if _, err := ParseJSON([]byte(bad)); err == nil {
+			t.Errorf("ParseJSON(%q) succeeded", bad)
+		}
+	}
+}

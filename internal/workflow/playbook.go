@@ -16,6 +16,7 @@ package workflow
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -106,14 +108,14 @@ func (o Offset) Duration() (d time.Duration, ok bool, err error) {
 	}
 	if n, found := strings.CutSuffix(s, "d"); found {
 		days, err := strconv.ParseFloat(n, 64)
-		if err != nil {
-			return 0, false, fmt.Errorf("due %q: want a duration such as 3d, 36h or -1d", s)
+		if err != nil || math.IsNaN(days) || math.Abs(days) > float64(domain.MaxDuration/(24*time.Hour)) {
+			return 0, false, fmt.Errorf("due %q: want a duration such as 3d, 36h or -1d, at most 100 years either way", s)
 		}
 		return time.Duration(days * float64(24*time.Hour)), true, nil
 	}
 	d, err = time.ParseDuration(s)
-	if err != nil {
-		return 0, false, fmt.Errorf("due %q: want a duration such as 3d, 36h or -1d", s)
+	if err != nil || d > domain.MaxDuration || d < -domain.MaxDuration {
+		return 0, false, fmt.Errorf("due %q: want a duration such as 3d, 36h or -1d, at most 100 years either way", s)
 	}
 	return d, true, nil
 }

@@ -75,7 +75,8 @@ type Config struct {
 	KeyAttribute string
 	// DNFunc computes a new account's DN. When nil the DN is
 	// NameAttribute={Name},BaseDN. A non-empty Account.ID is used as the DN
-	// as given.
+	// as given. Either way Create refuses a DN that is not exactly one
+	// single-valued RDN below BaseDN.
 	DNFunc func(connector.Account) string
 	// AccountFilter selects account entries; default (objectClass=person).
 	AccountFilter string
@@ -604,6 +605,9 @@ func (c *Connector) Create(ctx context.Context, a connector.Account) (connector.
 		}
 	}
 	dn := c.dnFor(a)
+	if err := c.checkNewDN(dn); err != nil {
+		return a, err
+	}
 	err := c.do(ctx, "add", dn, func(conn *goldap.Conn) error { return conn.Add(c.addRequest(dn, a)) })
 	if goldap.IsErrorWithCode(err, goldap.LDAPResultEntryAlreadyExists) {
 		err = c.update(ctx, dn, a)
@@ -613,6 +617,23 @@ func (c *Connector) Create(ctx context.Context, a connector.Account) (connector.
 	}
 	a.ID = dn
 	return a, nil
+}
+
+// checkNewDN refuses to create an account anywhere but exactly one
+// single-valued RDN below BaseDN: an HR value put unescaped in an
+// account.dn template ("uid=" + person.employee_id + ",ou=people,…" with
+// the ID "EVIL1,ou=admins") would otherwise place the account in another
+// OU, or give it a multi-valued RDN ("+"). The error is permanent.
+func (c *Connector) checkNewDN(dn string) error {
+	parsed, err := goldap.ParseDN(dn)
+	if err != nil {
+		return fmt.Errorf("ldap %s: account DN %q is not a DN: %v", c.cfg.URL, dn, err)
+	}
+	if len(parsed.RDNs) != len(c.base.RDNs)+1 || !c.base.AncestorOfFold(parsed) || len(parsed.RDNs[0].Attributes) != 1 {
+		return fmt.Errorf("ldap %s: account DN %q is not one single-valued RDN directly below the base DN %q; escape HR values in account.dn with dn.escape()",
+			c.cfg.URL, dn, c.cfg.BaseDN)
+	}
+	return nil
 }
 
 // Update replaces the managed attributes of an existing account.

@@ -335,3 +335,50 @@ func TestSilentServerEndsWithContext(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateStaysOneRDNBelowBase: an account is created only exactly one
+// single-valued RDN below the base DN. An employee ID "EVIL1,ou=admins"
+// put unescaped in a DN template would land in ou=admins: refused, and
+// nothing is created; escaped (dn.escape) it is a uid under ou=people.
+func TestCreateStaysOneRDNBelowBase(t *testing.T) {
+	s := testenv.StartSlapd(t)
+	s.AddLDIF(t, "dn: ou=admins,"+s.People()+"\nobjectClass: organizationalUnit\nou: admins\n")
+	cfg := config(s)
+	cfg.Disable.Replace = map[string][]string{"employeeType": {"disabled"}}
+	c := newConnector(t, cfg)
+	ctx := context.Background()
+	acc := func(key, dn string) connector.Account {
+		return connector.Account{Key: key, Name: "EVIL1,ou=admins", ID: dn,
+			Attributes: map[string][]string{"cn": {"Eve"}, "sn": {"Evil"}}}
+	}
+	for _, dn := range []string{
+		"uid=EVIL1,ou=admins," + s.People(),   // the injection: two RDNs below the base
+		"uid=EVIL1+cn=x," + s.People(),        // a multi-valued RDN
+		"uid=EVIL1," + s.Groups(),             // outside the base
+		s.People(),                            // the base itself
+		"uid=EVIL1,ou=people,dc=other,dc=com", // another tree
+		"not a dn",
+	} {
+		_, err := c.Create(ctx, acc("E901", dn))
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", dn)) || connector.IsTemporary(err) {
+			t.Errorf("Create(%q) = %v, want a permanent error naming the DN", dn, err)
+		}
+	}
+	conn := s.Conn(t)
+	res, err := conn.Search(goldap.NewSearchRequest(s.BaseDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
+		"(employeeNumber=E901)", []string{"dn"}, nil))
+	if err != nil || len(res.Entries) != 0 {
+		t.Fatalf("refused creates left %d entries (%v)", len(res.Entries), err)
+	}
+
+	escaped := `uid=EVIL1\,ou\=admins,` + s.People()
+	got, err := c.Create(ctx, acc("E902", escaped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = conn.Search(goldap.NewSearchRequest(s.People(), goldap.ScopeSingleLevel, goldap.NeverDerefAliases, 0, 0, false,
+		"(employeeNumber=E902)", []string{"uid"}, nil))
+	if err != nil || len(res.Entries) != 1 || res.Entries[0].GetAttributeValue("uid") != "EVIL1,ou=admins" {
+		t.Fatalf("escaped account: %+v, %v; want one entry directly below ou=people with uid \"EVIL1,ou=admins\" (created as %q)", res, err, got.ID)
+	}
+}
