@@ -84,17 +84,19 @@ func TestDemoPrintsRunnableCommands(t *testing.T) {
 	}
 }
 
-// TestDemoPrintsSignInOnlyWithAnAdmin: the local sign-in line names the
-// admin and password when the demo set one, and is left out when not (a
-// reused database without the demo admin).
+// TestDemoPrintsSignInOnlyWithAnAdmin: the local sign-ins name each
+// persona, person and password when the demo set them, and are left out
+// when not (a reused database without those persons).
 func TestDemoPrintsSignInOnlyWithAnAdmin(t *testing.T) {
 	var with, without strings.Builder
 	d := demoInfo{Dir: "/tmp/d", DSN: "sqlite:/tmp/d/tango.db", Config: "/tmp/d/tango.yaml", URL: "http://127.0.0.1:1/", Token: "tok"}
 	printDemo(&without, d)
-	d.Admin, d.Password = "WFV0687", "pw-123"
+	d.SignIns = []demoSignIn{{"admin", "WFV0687", "William Fulton Vega", "pw-123"}, {"employee", "SNC0218", "Shelby Noelle Cunningham", "pw-456"}}
 	printDemo(&with, d)
-	if !strings.Contains(with.String(), "  sign in       http://127.0.0.1:1/login as WFV0687 with password pw-123\n") {
-		t.Errorf("no sign-in line:\n%s", with.String())
+	for _, want := range []string{"  sign in       http://127.0.0.1:1/login with one of these local accounts", "    admin     WFV0687  password pw-123   William Fulton Vega\n", "    employee  SNC0218  password pw-456"} {
+		if !strings.Contains(with.String(), want) {
+			t.Errorf("no %q in:\n%s", want, with.String())
+		}
 	}
 	if strings.Contains(without.String(), "sign in") || strings.Contains(without.String(), "%!") {
 		t.Errorf("a sign-in line (or a format error) without an admin:\n%s", without.String())

@@ -301,11 +301,14 @@ requests:
 separation_of_duties:
   - name: admins-do-not-review-their-own-logs
     entitlements: ["admin-console:global-admin", "admin-console:audit-log-viewer"]
-# Tango's own roles: the demo admin (who signs in at /login with the
-# password the demo prints) holds admin. Give others hr, it, security or
-# auditor by a condition, IdP groups or employee IDs.
+# Tango's own roles, following HR like everyone's access: a condition over
+# the person, IdP groups or employee IDs. The demo prints a local sign-in
+# for one person of each (and a manager and an employee).
 authorization:
   roles:
+    hr: {when: 'person.title == "HumanResourceSpecialist"'}
+    it: {when: 'person.title == "ITAdmin"'}
+    security: {people: [PCK0271]}
     admin: {people: [` + demoAdmin + `]}
 `
 
@@ -323,9 +326,23 @@ audit:
 // demoKeyFile is the demo's checkpoint signing key, in its directory.
 const demoKeyFile = "audit-signing.key"
 
-// demoAdmin is the sample person the demo gives a local password; the
-// demo config gives them the admin role.
+// demoAdmin is the sample person the demo config gives the admin role.
 const demoAdmin = "WFV0687"
+
+// demoPersonas are the sample persons the demo gives a local password,
+// one for each persona of the workspace: their roles come from the demo
+// config's authorization section and the HR data.
+var demoPersonas = []struct{ Persona, ID string }{
+	{"admin", demoAdmin},    // admin; an ITAdmin, so it too
+	{"hr", "OAJ0244"},       // a HumanResourceSpecialist
+	{"it", "OCW1127"},       // an ITAdmin
+	{"security", "PCK0271"}, // Security's approver
+	{"manager", "CKP0213"},  // a purchasing manager with five reports
+	{"employee", "SNC0218"}, // one of them
+}
+
+// demoSignIn is one printed local sign-in.
+type demoSignIn struct{ Persona, ID, Name, Password string }
 
 func demoCmd(g *globals) *cobra.Command {
 	var f serveFlags
@@ -407,16 +424,27 @@ and a curl example, then serves exactly as ` + "`tango serve`" + ` does.
 			if err != nil {
 				return err
 			}
-			// A local sign-in for the demo admin, new at each start (none
-			// when a reused database does not hold them).
-			admin, password := demoAdmin, signin.GeneratePassword()
-			if err := signin.New(signin.Options{Store: st, Config: cfg, Logger: log}).SetPassword(ctx, admin, password, "system:demo"); err != nil {
-				log.Warn("no local sign-in for the demo admin", "person", admin, "err", err)
-				admin, password = "", ""
+			// A local sign-in for each persona, new at each start (none
+			// for a person a reused database does not hold).
+			var signIns []demoSignIn
+			sign := signin.New(signin.Options{Store: st, Config: cfg, Logger: log})
+			for _, p := range demoPersonas {
+				password := signin.GeneratePassword()
+				if err := sign.SetPassword(ctx, p.ID, password, "system:demo"); err != nil {
+					log.Warn("no local sign-in for a demo persona", "persona", p.Persona, "person", p.ID, "err", err)
+					continue
+				}
+				name := ""
+				if src, err := cfg.Source("hris"); err == nil {
+					if per, err := st.Person(ctx, src.Name, p.ID); err == nil {
+						name = per.DisplayName
+					}
+				}
+				signIns = append(signIns, demoSignIn{Persona: p.Persona, ID: p.ID, Name: name, Password: password})
 			}
 			url := baseURL(ln.Addr())
 			printDemo(cmd.OutOrStdout(), demoInfo{Dir: dir, DSN: dsn, Config: cfgPath, URL: url, Token: tok, Loaded: loaded, CLI: cliCommand(),
-				Admin: admin, Password: password})
+				SignIns: signIns})
 			served = true
 			mln, err := f.metricsListener()
 			if err != nil {
@@ -460,8 +488,8 @@ func loadSample(ctx context.Context, st store.Store, cfg *config.Config) (string
 
 type demoInfo struct {
 	Dir, DSN, Config, URL, Token, Loaded string
-	// Admin signs in at URL/login with Password.
-	Admin, Password string
+	// SignIns are the local sign-ins at URL/login, one per persona.
+	SignIns []demoSignIn
 	// CLI is how the printed commands run tango (see invocation).
 	CLI string
 }
@@ -486,8 +514,13 @@ func printDemo(w io.Writer, d demoInfo) {
 	}
 	prefix := cli + " --db " + q(d.DSN) + " --config " + q(d.Config)
 	signIn := ""
-	if d.Admin != "" {
-		signIn = fmt.Sprintf("  sign in       %slogin as %s with password %s\n                (a local account of the demo admin; a new password at each start)\n", d.URL, d.Admin, d.Password)
+	if len(d.SignIns) > 0 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "  sign in       %slogin with one of these local accounts (new passwords at each start):\n", d.URL)
+		for _, p := range d.SignIns {
+			fmt.Fprintf(&sb, "    %-9s %s  password %s   %s\n", p.Persona, p.ID, p.Password, p.Name)
+		}
+		signIn = sb.String()
 	}
 	fmt.Fprintf(w, `Tango demo
   organisation  %s

@@ -224,7 +224,7 @@ func TestServeBadAddr(t *testing.T) {
 
 var loginRE = regexp.MustCompile(`(?m)^  login\s+(tango_admin_\S+)$`)
 
-var signInRE = regexp.MustCompile(`(?m)^  sign in\s+(\S+)login as (\S+) with password (\S+)$`)
+var signInRE = regexp.MustCompile(`(?m)^    ([a-z]+)\s+(\S+)  password (\S+)   `)
 
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
@@ -256,29 +256,46 @@ func TestDemo(t *testing.T) {
 	if status, body = httpGet(t, base+"/metrics", token); !strings.Contains(string(body), `tango_persons{status="active"} 2000`) {
 		t.Errorf("/metrics after the demo import (%d) lacks 2000 active persons", status)
 	}
-	// The printed local sign-in works and holds admin (from the demo
-	// config's authorization section).
-	m := signInRE.FindStringSubmatch(out)
-	if m == nil || m[1] != base+"/" || m[2] != demoAdmin {
-		t.Fatalf("demo output lacks the admin's sign-in: %v\n%s", m, out)
+	// Each printed local sign-in works and holds its persona's roles (from
+	// the demo config's authorization section and the HR data): the page
+	// of the persona is theirs, the HR page is not the employee's.
+	if !strings.Contains(out, "  sign in       "+base+"/login with one of these local accounts") {
+		t.Fatalf("demo output lacks the sign-ins:\n%s", out)
 	}
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.PostForm(base+"/login", url.Values{"username": {m[2]}, "password": {m[3]}})
-	if err != nil {
-		t.Fatal(err)
+	personaPage := map[string]string{"admin": "/api/v1/notifications", "hr": "/imports", "it": "/apps", "security": "/audit", "manager": "/people", "employee": "/me"}
+	signIns := signInRE.FindAllStringSubmatch(out, -1)
+	if len(signIns) != len(personaPage) {
+		t.Fatalf("%d sign-ins printed, want %d:\n%s", len(signIns), len(personaPage), out)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("signing in as the demo admin: %d", resp.StatusCode)
-	}
-	resp, err = browser.Get(base + "/api/v1/notifications")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /api/v1/notifications (admin) signed in as the demo admin: %d", resp.StatusCode)
+	for _, m := range signIns {
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := browser.PostForm(base+"/login", url.Values{"username": {m[2]}, "password": {m[3]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("signing in as the demo %s %s: %d", m[1], m[2], resp.StatusCode)
+		}
+		get := func(path string) int {
+			req, _ := http.NewRequest("GET", base+path, nil)
+			req.Header.Set("Accept", "text/html")
+			resp, err := browser.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := get(personaPage[m[1]]); code != http.StatusOK {
+			t.Errorf("the demo %s (%s) on %s: %d", m[1], m[2], personaPage[m[1]], code)
+		}
+		if m[1] == "employee" {
+			if code := get("/imports"); code != http.StatusForbidden {
+				t.Errorf("the demo employee on /imports: %d, want 403", code)
+			}
+		}
 	}
 	r.stop()
 	if _, err := os.Stat(filepath.Join(dir, "tango.yaml")); err != nil {
