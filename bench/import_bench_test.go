@@ -49,6 +49,12 @@ func TestMain(m *testing.M) {
 	if fixture.dir != "" {
 		os.RemoveAll(fixture.dir)
 	}
+	if readsFixture.dir != "" {
+		if readsFixture.st != nil {
+			readsFixture.st.Close()
+		}
+		os.RemoveAll(readsFixture.dir)
+	}
 	os.Exit(code)
 }
 

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/signin"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -33,22 +36,29 @@ sources:
     format: csv
     key: user_id
     mapping: {display_name: employee_name, email: email, title: role, department: department, team: team, manager: supervisor}
-    safeguards: {max_leavers: "5%"}
-apps: [{name: erp, connector: manual}]
+    safeguards: {max_leavers: "5%%"}
+apps: [{name: erp, connector: manual, owner: it}]
 authorization:
   roles:
     hr: {when: 'person.title == "HumanResourceSpecialist"'}
     security: {when: 'person.title == "ITAdmin"'}
+    it: {when: 'person.title == "ITAdmin"'}
+roles:
+  - name: power-user
+    when: person.employee_id == "%s"
+    grants: [{app: erp, entitlements: [%s]}]
 `
 
 // readsFixture is one SQLite store holding the 100,000 persons, built
 // once per process, and a server over it.
 var readsFixture struct {
-	once sync.Once
-	st   store.Store
-	cfg  *config.Config
-	org  *synth.Org
-	err  error
+	once  sync.Once
+	dir   string
+	st    store.Store
+	cfg   *config.Config
+	org   *synth.Org
+	power string // the person with 30 grants
+	err   error
 }
 
 func readsSetup(b *testing.B) {
@@ -56,20 +66,38 @@ func readsSetup(b *testing.B) {
 	readsFixture.once.Do(func() {
 		f := &readsFixture
 		ctx := context.Background()
-		dir := b.TempDir()
-		if f.cfg, f.err = config.Parse([]byte(readsConfig), "reads.yaml"); f.err != nil {
+		dir, err := os.MkdirTemp("", "tango-reads-")
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.dir = dir
+		f.org = synth.Generate(persons, seed)
+		// The person with 30 grants: someone with no reports, halfway down.
+		f.power = f.org.Persons[len(f.org.Persons)/2].UserID
+		ents := make([]string, 30)
+		for i := range ents {
+			ents[i] = fmt.Sprintf("e%02d", i)
+		}
+		if f.cfg, f.err = config.Parse([]byte(fmt.Sprintf(readsConfig, f.power, strings.Join(ents, ", "))), "reads.yaml"); f.err != nil {
 			return
 		}
 		if f.st, f.err = app.OpenStore(ctx, "sqlite:"+filepath.Join(dir, "reads.db")); f.err != nil {
 			return
 		}
-		f.org = synth.Generate(persons, seed)
+		log := slog.New(slog.DiscardHandler)
+		eng, err := app.Engine(f.st, f.cfg, log, time.Now)
+		if err != nil {
+			f.err = err
+			return
+		}
+		defer eng.Close()
 		src, err := f.cfg.Source("hris")
 		if err != nil {
 			f.err = err
 			return
 		}
-		res, err := hr.ImportFile(ctx, f.st, f.cfg, src, "m0.csv", f.org.CSV(), hr.Options{Actor: "bench"})
+		res, err := app.Imports(f.st, f.cfg, eng, time.Now).Import(ctx, hr.File{Source: src, Name: "m0.csv", Data: f.org.CSV(), Actor: "bench"})
 		if err != nil {
 			f.err = err
 			return
@@ -225,4 +253,72 @@ func BenchmarkAPIReads100k(b *testing.B) {
 		{"own-person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%50] }, bearer(selfTok)},
 		{"own-tasks", func(i int) string { return "/api/v1/tasks?person=" + anyIDs[i%50] }, bearer(selfTok)},
 	}, 2000)
+}
+
+// BenchmarkPages100k: the workspace's pages on the same data and load as
+// BenchmarkAPIReads100k, each caller a signed-in browser session (the
+// session looked up by its hash, roles resolved per request): HR's people
+// search and person page, the employee's /me (a person with 30 grants),
+// a manager's inbox, and the lists of HR, IT and Security.
+func BenchmarkPages100k(b *testing.B) {
+	readsSetup(b)
+	f := &readsFixture
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	sign := signin.New(signin.Options{Store: f.st, Config: f.cfg, Logger: log})
+	var hrIDs, itIDs, managers, anyIDs []string
+	reports := map[string]int{}
+	for _, p := range f.org.Persons {
+		reports[p.Supervisor]++
+	}
+	for _, p := range f.org.Persons {
+		switch {
+		case p.Role == "HumanResourceSpecialist" && len(hrIDs) < 50:
+			hrIDs = append(hrIDs, p.UserID)
+		case p.Role == "ITAdmin" && len(itIDs) < 50:
+			itIDs = append(itIDs, p.UserID)
+		case reports[p.Name] >= 5 && len(managers) < 50:
+			managers = append(managers, p.UserID)
+		}
+	}
+	for i := 0; i < len(f.org.Persons); i += len(f.org.Persons) / 1000 {
+		anyIDs = append(anyIDs, f.org.Persons[i].UserID)
+	}
+	if len(hrIDs) == 0 || len(itIDs) == 0 || len(managers) == 0 {
+		b.Fatalf("personas missing: %d hr, %d it, %d managers", len(hrIDs), len(itIDs), len(managers))
+	}
+	sessions := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			p, err := f.st.Person(ctx, "hris", id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if out[i], err = sign.OpenSession(ctx, p, "bench"); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return out
+	}
+	hrS, itS, mgrS, powerS := sessions(hrIDs), sessions(itIDs), sessions(managers), sessions([]string{f.power})
+	cookie := func(ss []string) func(int) (string, string) {
+		return func(i int) (string, string) { return "Cookie", signin.CookieName + "=" + ss[i%len(ss)] }
+	}
+	words := []string{"smith", "eng", "sales", "anna", "a1", "research", "lee", "software"}
+	h := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: log, Now: time.Now, Sessions: sign})
+	fixed := func(p string) func(int) string { return func(int) string { return p } }
+	runReads(b, h, []readTarget{
+		{"people-search", func(i int) string { return "/people?q=" + words[i%len(words)] }, cookie(hrS)},
+		{"person-page", func(i int) string { return "/people/" + anyIDs[i%len(anyIDs)] }, cookie(hrS)},
+		{"me-30-grants", fixed("/me"), cookie(powerS)},
+		{"inbox-manager", fixed("/"), cookie(mgrS)},
+		{"people-manager", fixed("/people"), cookie(mgrS)},
+		{"cases", fixed("/cases"), cookie(hrS)},
+		{"imports", fixed("/imports"), cookie(hrS)},
+		{"requests", fixed("/requests"), cookie(mgrS)},
+		{"apps", fixed("/apps"), cookie(itS)},
+		{"findings", fixed("/findings"), cookie(itS)},
+		{"audit", fixed("/audit"), cookie(itS)},
+		{"teams", fixed("/teams"), cookie(hrS)},
+	}, 1000)
 }

@@ -170,11 +170,29 @@ func clientIP(r *http.Request) string {
 // startSession records a session for a person and its audit entry in one
 // transaction and sets the cookie.
 func (m *Manager) startSession(w http.ResponseWriter, r *http.Request, p store.Person, groups []string, method string, clearFailures bool) error {
+	secret, s, err := m.open(r.Context(), p, groups, method, clientIP(r), clearFailures)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", HttpOnly: true,
+		Secure: m.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode, Expires: s.ExpiresAt})
+	return nil
+}
+
+// OpenSession starts a session for a person who was authenticated some
+// other way (benchmarks and tests drive the workspace with it) and
+// returns the cookie's value; it is audited like any sign-in.
+func (m *Manager) OpenSession(ctx context.Context, p store.Person, method string) (string, error) {
+	secret, _, err := m.open(ctx, p, nil, method, "", false)
+	return secret, err
+}
+
+func (m *Manager) open(ctx context.Context, p store.Person, groups []string, method, ip string, clearFailures bool) (string, store.Session, error) {
 	now := m.at()
 	secret := randomString(32)
 	s := store.Session{ID: randomHex(6), Hash: hashSecret(secret), Person: p.EmployeeID, Groups: groups,
-		Method: method, IP: clientIP(r), CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(m.cfg.SignIn.Session.Absolute)}
-	err := m.st.InTx(r.Context(), func(tx store.Tx) error {
+		Method: method, IP: ip, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(m.cfg.SignIn.Session.Absolute)}
+	err := m.st.InTx(ctx, func(tx store.Tx) error {
 		if clearFailures {
 			if err := tx.ClearSignInFailures(p.EmployeeID); err != nil {
 				return err
@@ -187,11 +205,9 @@ func (m *Manager) startSession(w http.ResponseWriter, r *http.Request, p store.P
 			map[string]string{"method": method, "session": s.ID, "ip": s.IP}))
 	})
 	if err != nil {
-		return fmt.Errorf("starting a session for %s: %w", p.EmployeeID, err)
+		return "", s, fmt.Errorf("starting a session for %s: %w", p.EmployeeID, err)
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", HttpOnly: true,
-		Secure: m.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode, Expires: s.ExpiresAt})
-	return nil
+	return secret, s, nil
 }
 
 // failure audits a refused sign-in. who is what the person typed or the
