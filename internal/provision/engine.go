@@ -180,7 +180,8 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 			return nil, nil, err
 		}
 		violations = append(violations, viol...)
-		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], p.Status == store.StatusPrehire, at); err != nil {
+		want, revoked := rq.withoutRevoked(p.EmployeeID, want)
+		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], revoked, p.Status == store.StatusPrehire, at); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -193,16 +194,76 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 type sourceRequests struct {
 	active  map[string][]policy.Requested
 	expired map[string]map[policy.Grant]int64 // grant -> request ID
+	// decided is when each approved request was approved; revoked the
+	// grants access reviews revoked, by employee ID.
+	decided map[int64]time.Time
+	revoked map[string][]store.Revocation
+}
+
+// withoutRevoked takes out of want what an access review revoked: the
+// grant itself or, for a revoked account, every grant of the app. A
+// revocation gives way to an access request approved after it (the
+// person asked again and was granted it). It returns the revocation
+// reasons of the grants taken out.
+func (rq *sourceRequests) withoutRevoked(employeeID string, want []policy.Reasoned) ([]policy.Reasoned, map[policy.Grant]string) {
+	revs := rq.revoked[employeeID]
+	if len(revs) == 0 {
+		return want, nil
+	}
+	reasons := map[policy.Grant]string{}
+	why := func(r store.Revocation) string {
+		return fmt.Sprintf("access review item #%d revoked it: %s", r.Item, r.Reason)
+	}
+	out := want[:0:0]
+	for _, w := range want {
+		keep := true
+		for _, r := range revs {
+			if r.App != w.App || (r.Entitlement != "" && !strings.EqualFold(r.Entitlement, w.Entitlement)) {
+				continue
+			}
+			later := false
+			for _, id := range w.Requests {
+				if rq.decided[id].After(r.CreatedAt) {
+					later = true
+				}
+			}
+			if !later {
+				keep = false
+				reasons[w.Grant] = why(r)
+			}
+		}
+		if keep {
+			out = append(out, w)
+		}
+	}
+	// A held grant no role wants any more goes anyway; a revoked one
+	// goes at once, with the review's reason.
+	for _, r := range revs {
+		g := policy.Grant{App: r.App, Entitlement: r.Entitlement}
+		if _, ok := reasons[g]; !ok {
+			reasons[g] = why(r)
+		}
+	}
+	return out, reasons
 }
 
 func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, error) {
-	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{}}
+	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{},
+		decided: map[int64]time.Time{}, revoked: map[string][]store.Revocation{}}
 	approved, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestApproved})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range approved {
 		out.active[r.Beneficiary] = append(out.active[r.Beneficiary], policy.FromRequests([]store.Request{r})...)
+		out.decided[r.ID] = r.DecidedAt
+	}
+	revs, err := e.st.Revocations(ctx, source, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range revs {
+		out.revoked[r.EmployeeID] = append(out.revoked[r.EmployeeID], r)
 	}
 	ended, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestExpired, Unprovisioned: true})
 	if err != nil {
@@ -220,7 +281,7 @@ func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, 
 	return out, nil
 }
 
-func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, prehire bool, at time.Time) error {
+func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, revoked map[policy.Grant]string, prehire bool, at time.Time) error {
 	p := in.Person
 	type key struct{ app, ent string }
 	held := map[key]store.GrantRow{}
@@ -332,6 +393,9 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			if id, ok := expired[policy.Grant{App: app}]; ok {
 				r = reason(nil, fmt.Sprintf("request #%d expired", id))
 			}
+			if why, ok := revoked[policy.Grant{App: app}]; ok {
+				r = reason(nil, why)
+			}
 			if leaving {
 				prio, r = store.PriorityDisable, reason(nil, "person left")
 			}
@@ -381,6 +445,10 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			if id, ok := expired[policy.Grant{App: k.app, Entitlement: k.ent}]; ok {
 				// A time-bound grant ends when it ends: no grace period.
 				notBefore, r = at, reason(nil, fmt.Sprintf("request #%d expired", id))
+			}
+			if why, ok := revokedReason(revoked, k.app, k.ent); ok {
+				// A reviewer decided: no grace period either.
+				notBefore, r = at, reason(nil, why)
 			}
 			if leaving {
 				notBefore, r = at, reason(nil, "person left")
@@ -521,6 +589,62 @@ func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
 	return len(b.Ops), nil
 }
 
+// revokedReason is the review's reason for removing an entitlement: its
+// own revocation, or the revocation of the app's account.
+func revokedReason(revoked map[policy.Grant]string, app, ent string) (string, bool) {
+	for g, why := range revoked {
+		if g.App == app && (g.Entitlement == "" || strings.EqualFold(g.Entitlement, ent)) {
+			return why, true
+		}
+	}
+	return "", false
+}
+
+// PlanRevocations plans the grants access reviews revoked since they were
+// last planned for: their removal is queued at once (no grace period),
+// and each revocation is marked planned in the same transaction.
+func (e *Engine) PlanRevocations(ctx context.Context) (int, error) {
+	revs, err := e.st.Revocations(ctx, "", true)
+	if err != nil || len(revs) == 0 {
+		return 0, err
+	}
+	at := e.opt.Now().UTC().Truncate(time.Microsecond)
+	var persons []store.Person
+	var ids []int64
+	seen := map[string]bool{}
+	for _, r := range revs {
+		ids = append(ids, r.ID)
+		k := r.Source + "\x00" + r.EmployeeID
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		p, err := e.st.Person(ctx, r.Source, r.EmployeeID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		persons = append(persons, p)
+	}
+	b, viol, err := e.Plan(ctx, persons, nil, at)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return 0, err
+	}
+	b.Revocations = ids
+	if err := e.st.QueueOps(ctx, *b); err != nil {
+		return 0, err
+	}
+	if len(b.Ops) > 0 {
+		e.Wake()
+	}
+	return len(b.Ops), nil
+}
+
 // PlanAll plans every person of every source (used by reconcile and after a
 // config change).
 func (e *Engine) PlanAll(ctx context.Context) (int, error) {
@@ -567,6 +691,9 @@ func (e *Engine) Work(ctx context.Context) (int, error) {
 	}
 	if _, err := e.PlanRequests(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("planning access requests: %w", err))
+	}
+	if _, err := e.PlanRevocations(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("planning review revocations: %w", err))
 	}
 	n, err := e.RunOnce(ctx)
 	if err != nil {
@@ -786,6 +913,9 @@ func (e *Engine) Drain(ctx context.Context, apps []string) error {
 			return err
 		}
 		if _, err := e.PlanRequests(ctx); err != nil {
+			return err
+		}
+		if _, err := e.PlanRevocations(ctx); err != nil {
 			return err
 		}
 		n, err := e.RunOnce(ctx)

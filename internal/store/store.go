@@ -176,6 +176,7 @@ type Store interface {
 	NotificationOutbox
 	LifecycleMetrics
 	AccessRequests
+	Reviews
 	Transactor
 
 	Counts(ctx context.Context) (Counts, error)
