@@ -139,6 +139,10 @@ func reconcileCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Access reviews: read back what closed campaigns revoked.
+			if err := verifyReviews(ctx, st, cfg, eng, stderr); err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				if err := json.NewEncoder(out).Encode(rep); err != nil {
