@@ -19,12 +19,11 @@ const (
 	DecisionKeep   = "keep"
 	DecisionRevoke = "revoke"
 
-	ItemPending    = "pending"      // not decided
-	ItemKept       = "kept"         // decided keep
-	ItemRevoking   = "revoking"     // decided revoke; the removal is queued or running
-	ItemWaiting    = "waiting"      // the removal waits for a person (a task for the owning team)
-	ItemVerified   = "verified"     // read back from the app: the access is gone
-	ItemUnreadable = "unverifiable" // removed by a person; the task is the evidence
+	ItemPending  = "pending"  // not decided
+	ItemKept     = "kept"     // decided keep
+	ItemRevoking = "revoking" // decided revoke; the removal is queued or running
+	ItemWaiting  = "waiting"  // the removal waits for a person (a task for the owning team)
+	ItemVerified = "verified" // read back from the app: the access is gone
 
 	OriginRole    = "role"
 	OriginRequest = "request"
