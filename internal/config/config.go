@@ -39,6 +39,8 @@ type Config struct {
 	// Authorization gives Tango's own roles (hr, it, security, auditor,
 	// admin) and team membership to persons.
 	Authorization Authorization `yaml:"authorization"`
+	// Reviews configures access reviews (internal/review).
+	Reviews Reviews `yaml:"reviews"`
 
 	path string
 	loc  *time.Location
@@ -419,6 +421,7 @@ func (e *Errors) Err() error {
 func (c *Config) finish() error {
 	errs := &Errors{File: c.path}
 	bad := func(format string, args ...any) { errs.Add(fmt.Errorf(format, args...)) }
+	c.Reviews.check(bad)
 	if c.Org.Timezone == "" {
 		c.Org.Timezone = "UTC"
 	}

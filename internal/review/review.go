@@ -57,8 +57,8 @@ type Reader interface {
 // Options tune the rules.
 type Options struct {
 	// Pace: more than PaceDecisions decisions by one reviewer within
-	// PaceWindow are rubber-stamping, a finding for Security. Default 50
-	// in a minute.
+	// PaceWindow are rubber-stamping, a finding for Security. Default:
+	// the config's reviews.pace_decisions and pace_window (50 in 1m).
 	PaceDecisions int
 	PaceWindow    time.Duration
 	Now           func() time.Time
@@ -78,11 +78,12 @@ func New(st Store, cfg *config.Config, opt Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	n, w := cfg.Reviews.Pace()
 	if opt.PaceDecisions <= 0 {
-		opt.PaceDecisions = 50
+		opt.PaceDecisions = n
 	}
 	if opt.PaceWindow <= 0 {
-		opt.PaceWindow = time.Minute
+		opt.PaceWindow = w
 	}
 	if opt.Now == nil {
 		return nil, errors.New("review: Options.Now is required")

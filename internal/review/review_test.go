@@ -241,3 +241,41 @@ func TestCloseRevokesUndecidedAndWaitsForTasks(t *testing.T) {
 		t.Fatalf("item %+v: want verified with its task as evidence", it)
 	}
 }
+
+// At the deadline the scheduler's pass closes a campaign (and only then):
+// its undecided items follow the policy.
+func TestCloseDueAtTheDeadline(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewApp, App: "console", Due: time.Hour, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.CloseDue(ctx, "scheduler"); err != nil || n != 0 {
+		t.Fatalf("before the deadline: closed %d, %v", n, err)
+	}
+	now = now.Add(time.Hour + time.Second)
+	if n, err := svc.CloseDue(ctx, "scheduler"); err != nil || n != 1 {
+		t.Fatalf("after the deadline: closed %d, %v; want 1", n, err)
+	}
+	got, _ := f.st.Campaign(ctx, c.ID)
+	items, _ := f.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	if got.State != store.CampaignClosed || len(items) == 0 {
+		t.Fatalf("campaign %+v with %d items", got, len(items))
+	}
+	for _, it := range items {
+		if it.State != store.ItemKept || !it.Automatic {
+			t.Fatalf("item %+v: want kept automatically", it)
+		}
+	}
+	// Nothing was revoked: verification completes it at once.
+	prs, err := svc.Verify(ctx, f.eng, 0, "scheduler")
+	if err != nil || len(prs) != 1 || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("verify: %+v %v", prs, err)
+	}
+}
