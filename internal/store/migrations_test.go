@@ -33,6 +33,13 @@ var intendedDifferences = map[string]string{}
 // existing database from migrating.
 var skippedVersions = []string{"00007"}
 
+// reservedVersions are numbers given to migrations of branches merged
+// apart from this one (00015, 00016: other work of the same round; 00017
+// is the access reviews'): while a reserved number has no file the gap is
+// allowed, once its file is merged it is checked like any other. Empty
+// this list when they are all in.
+var reservedVersions = []string{"00015", "00016"}
+
 func TestMigrationTreesMatch(t *testing.T) {
 	lite := migrationFiles(t, "sqlite/migrations")
 	pg := migrationFiles(t, "postgres/migrations")
@@ -42,7 +49,10 @@ func TestMigrationTreesMatch(t *testing.T) {
 	// The numbers run from 00001 without gaps but the skipped ones.
 	next := 1
 	for _, f := range lite {
-		for slices.Contains(skippedVersions, fmt.Sprintf("%05d", next)) {
+		absent := func(n string) bool {
+			return !slices.ContainsFunc(lite, func(f string) bool { return strings.HasPrefix(f, n+"_") })
+		}
+		for n := fmt.Sprintf("%05d", next); slices.Contains(skippedVersions, n) || (slices.Contains(reservedVersions, n) && absent(n)); n = fmt.Sprintf("%05d", next) {
 			next++
 		}
 		if want := fmt.Sprintf("%05d_", next); !strings.HasPrefix(f, want) {
