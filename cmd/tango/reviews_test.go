@@ -74,6 +74,13 @@ roles:
 	if code != 0 || !strings.Contains(out, "revoke; 1 operation(s) queued") {
 		t.Fatalf("revoke: %d %s %s", code, out, stderr)
 	}
+	// The preview of the plan honours the revocation as provisioning does:
+	// Bob's role still gives root, yet nobody gains it back.
+	out, _, _ = run("policy", "plan", "--json")
+	var plan struct{ Totals struct{ Gains, Losses int } }
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || plan.Totals.Gains != 0 {
+		t.Fatalf("policy plan after the revoke: %v %s", err, out)
+	}
 	out, stderr, code = run("reviews", "close", "1")
 	if code != 0 || !strings.Contains(out, "campaign 1 is closed: 0 of 1 revocation(s) verified; 1 waiting for a task") {
 		t.Fatalf("close: %d %s %s", code, out, stderr)

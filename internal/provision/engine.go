@@ -180,7 +180,7 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 			return nil, nil, err
 		}
 		violations = append(violations, viol...)
-		want, revoked := rq.withoutRevoked(p.EmployeeID, want)
+		want, revoked := policy.WithoutRevoked(want, in.Requests, rq.revoked[p.EmployeeID])
 		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], revoked, p.Status == store.StatusPrehire, at); err != nil {
 			return nil, nil, err
 		}
@@ -194,69 +194,19 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 type sourceRequests struct {
 	active  map[string][]policy.Requested
 	expired map[string]map[policy.Grant]int64 // grant -> request ID
-	// decided is when each approved request was approved; revoked the
-	// grants access reviews revoked, by employee ID.
-	decided map[int64]time.Time
+	// revoked are the grants access reviews revoked, by employee ID.
 	revoked map[string][]store.Revocation
-}
-
-// withoutRevoked takes out of want what an access review revoked: the
-// grant itself or, for a revoked account, every grant of the app. A
-// revocation gives way to an access request approved after it (the
-// person asked again and was granted it). It returns the revocation
-// reasons of the grants taken out.
-func (rq *sourceRequests) withoutRevoked(employeeID string, want []policy.Reasoned) ([]policy.Reasoned, map[policy.Grant]string) {
-	revs := rq.revoked[employeeID]
-	if len(revs) == 0 {
-		return want, nil
-	}
-	reasons := map[policy.Grant]string{}
-	why := func(r store.Revocation) string {
-		return fmt.Sprintf("access review item #%d revoked it: %s", r.Item, r.Reason)
-	}
-	out := want[:0:0]
-	for _, w := range want {
-		keep := true
-		for _, r := range revs {
-			if r.App != w.App || (r.Entitlement != "" && !strings.EqualFold(r.Entitlement, w.Entitlement)) {
-				continue
-			}
-			later := false
-			for _, id := range w.Requests {
-				if rq.decided[id].After(r.CreatedAt) {
-					later = true
-				}
-			}
-			if !later {
-				keep = false
-				reasons[w.Grant] = why(r)
-			}
-		}
-		if keep {
-			out = append(out, w)
-		}
-	}
-	// A held grant no role wants any more goes anyway; a revoked one
-	// goes at once, with the review's reason.
-	for _, r := range revs {
-		g := policy.Grant{App: r.App, Entitlement: r.Entitlement}
-		if _, ok := reasons[g]; !ok {
-			reasons[g] = why(r)
-		}
-	}
-	return out, reasons
 }
 
 func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, error) {
 	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{},
-		decided: map[int64]time.Time{}, revoked: map[string][]store.Revocation{}}
+		revoked: map[string][]store.Revocation{}}
 	approved, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestApproved})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range approved {
 		out.active[r.Beneficiary] = append(out.active[r.Beneficiary], policy.FromRequests([]store.Request{r})...)
-		out.decided[r.ID] = r.DecidedAt
 	}
 	revs, err := e.st.Revocations(ctx, source, false)
 	if err != nil {
