@@ -649,7 +649,10 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 	var op *store.Operation
 	for i := range ops {
 		o := &ops[i]
-		if o.CreatedAt.Before(it.DecidedAt) || o.Source != it.Source {
+		// An operation that ended before the decision is not its removal;
+		// one still under way then is (a mover's, waiting out its grace).
+		ended := o.State == store.OpDone || o.State == store.OpFailed
+		if o.Source != it.Source || (ended && o.UpdatedAt.Before(it.DecidedAt)) {
 			continue
 		}
 		removes := (it.Entitlement == "" && o.Kind == store.OpDisable) ||
@@ -660,8 +663,9 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 		}
 	}
 	if op == nil {
-		it.Evidence = "removal not planned yet: it is queued at the next provisioning pass"
-		return nil
+		// Nothing to remove may be left (the access went another way):
+		// what the app holds decides.
+		return s.readBack(ctx, r, it, nil)
 	}
 	it.Operation = op.ID
 	switch op.State {
@@ -680,6 +684,17 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 	if op.TaskID != 0 {
 		it.Task = op.TaskID
 	}
+	return s.readBack(ctx, r, it, op)
+}
+
+// readBack reads the item's account back from its app after op (nil: no
+// removal operation was found) and verifies the item when the access is
+// gone.
+func (s *Service) readBack(ctx context.Context, r Reader, it *store.ReviewItem, op *store.Operation) error {
+	done := "no removal operation was needed"
+	if op != nil {
+		done = fmt.Sprintf("operation %d done", op.ID)
+	}
 	p, err := s.st.Person(ctx, it.Source, it.EmployeeID)
 	if err != nil {
 		return err
@@ -687,20 +702,27 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 	acc, found, err := r.ReadBack(ctx, it.App, p)
 	at := s.now()
 	switch {
+	case errors.Is(err, connector.ErrNotReadable) && op == nil:
+		it.Evidence = "removal not planned yet: it is queued at the next provisioning pass"
+		return nil
 	case errors.Is(err, connector.ErrNotReadable):
 		// A person removed it (a manual app): their completed task is the
 		// evidence; the app cannot be read back.
 		it.State, it.VerifiedAt = store.ItemVerified, at
-		it.Evidence = fmt.Sprintf("operation %d done by task %d; %s cannot be read back", op.ID, op.TaskID, it.App)
+		it.Evidence = fmt.Sprintf("%s by task %d; %s cannot be read back", done, op.TaskID, it.App)
 		return nil
 	case err != nil:
-		it.Evidence = fmt.Sprintf("operation %d done; reading %s back failed: %v", op.ID, it.App, err)
+		it.Evidence = fmt.Sprintf("%s; reading %s back failed: %v", done, it.App, err)
 		return nil
 	}
 	gone := !found || (it.Entitlement == "" && acc.Disabled) ||
 		(it.Entitlement != "" && !slices.ContainsFunc(acc.Entitlements, func(e string) bool { return strings.EqualFold(e, it.Entitlement) }))
+	if !gone && op == nil {
+		it.Evidence = "removal not planned yet: it is queued at the next provisioning pass"
+		return nil
+	}
 	if !gone {
-		it.Evidence = fmt.Sprintf("operation %d done, but %s still shows the access when read back", op.ID, it.App)
+		it.Evidence = fmt.Sprintf("%s, but %s still shows the access when read back", done, it.App)
 		return nil
 	}
 	it.State, it.VerifiedAt = store.ItemVerified, at
@@ -711,7 +733,7 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 	case it.Entitlement != "":
 		what = "the account no longer holds " + it.Entitlement
 	}
-	it.Evidence = fmt.Sprintf("operation %d done; read back from %s at %s: %s", op.ID, it.App, at.Format(time.RFC3339), what)
+	it.Evidence = fmt.Sprintf("%s; read back from %s at %s: %s", done, it.App, at.Format(time.RFC3339), what)
 	return nil
 }
 
