@@ -11,6 +11,7 @@ import (
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
@@ -277,5 +278,49 @@ func TestCloseDueAtTheDeadline(t *testing.T) {
 	prs, err := svc.Verify(ctx, f.eng, 0, "scheduler")
 	if err != nil || len(prs) != 1 || prs[0].Campaign.State != store.CampaignComplete {
 		t.Fatalf("verify: %+v %v", prs, err)
+	}
+}
+
+// fakeReader is an app read back: what it holds per employee ID.
+type fakeReader map[string]connector.Account
+
+func (f fakeReader) ReadBack(_ context.Context, _ string, p store.Person) (connector.Account, bool, error) {
+	a, ok := f[p.EmployeeID]
+	return a, ok, nil
+}
+
+// Verification is the read-back: access still shown is not verified,
+// access gone is, even when no removal operation was needed.
+func TestVerifyIsTheReadBack(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewEntitlement, App: "console", Entitlement: "root", Team: "ops", Actor: "test"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("start: %+v %v", items, err)
+	}
+	ops := authz.Principal{Person: "E3", Source: "hris", Teams: []string{"ops"}, Via: "test"}
+	if _, err := svc.Decide(ctx, ops, items[0].ID, store.DecisionRevoke, "not an admin any more"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	holds := fakeReader{"E2": {Key: "E2", Entitlements: []string{"ROOT"}}}
+	prs, err := svc.Verify(ctx, holds, c.ID, "test")
+	if err != nil || prs[0].Verified != 0 || prs[0].Campaign.State != store.CampaignClosed {
+		t.Fatalf("verify while the app still shows root: %+v %v", prs, err)
+	}
+	gone := fakeReader{"E2": {Key: "E2", Entitlements: []string{"audit"}}}
+	prs, err = svc.Verify(ctx, gone, c.ID, "test")
+	if err != nil || prs[0].Verified != 1 || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("verify once root is gone: %+v %v", prs, err)
+	}
+	it, _ := f.st.ReviewItem(ctx, items[0].ID)
+	if it.State != store.ItemVerified || !strings.Contains(it.Evidence, "no longer holds root") {
+		t.Fatalf("item %+v", it)
 	}
 }
