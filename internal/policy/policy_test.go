@@ -151,7 +151,7 @@ func TestWithoutRevoked(t *testing.T) {
 	}
 	revs := []store.Revocation{
 		{App: "dir", Entitlement: "admins", Item: 1, Reason: "moved", CreatedAt: t0}, // case differs: LDAP DNs
-		{App: "erp", Item: 2, Reason: "left the project", CreatedAt: t0},            // the account, and so pay
+		{App: "erp", Item: 2, Reason: "left the project", CreatedAt: t0},             // the account, and so pay
 		{App: "crm", Entitlement: "read", Item: 3, Reason: "x", CreatedAt: t0},       // asked again and approved after
 	}
 	got, why := WithoutRevoked(want, reqs, revs)
