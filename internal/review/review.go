@@ -33,6 +33,7 @@ import (
 	"github.com/tango-iga/tango/internal/domain"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 )
 
 // Store is what reviews need of the store. The SQL store satisfies it.
@@ -46,6 +47,7 @@ type Store interface {
 	AwayUntil(ctx context.Context, employeeID string) (time.Time, error)
 	Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, error)
 	AddFinding(ctx context.Context, f store.Finding) error
+	Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
 }
 
 // Reader reads a person's account back from an app (provision.Engine's
@@ -665,7 +667,7 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 	if op == nil {
 		// Nothing to remove may be left (the access went another way):
 		// what the app holds decides.
-		return s.readBack(ctx, r, it, nil)
+		return s.readBack(ctx, r, it, "no removal operation was needed", 0, true)
 	}
 	it.Operation = op.ID
 	switch op.State {
@@ -674,8 +676,7 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 		it.Evidence = fmt.Sprintf("operation %d waits for task %d of the owning team", op.ID, op.TaskID)
 		return nil
 	case store.OpFailed:
-		it.Evidence = fmt.Sprintf("operation %d failed: %s", op.ID, op.LastError)
-		return nil
+		return s.handOver(ctx, r, it, op)
 	case store.OpDone:
 	default:
 		it.Evidence = fmt.Sprintf("operation %d is %s", op.ID, op.State)
@@ -684,17 +685,85 @@ func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) err
 	if op.TaskID != 0 {
 		it.Task = op.TaskID
 	}
-	return s.readBack(ctx, r, it, op)
+	done := fmt.Sprintf("operation %d done", op.ID)
+	if op.TaskID != 0 {
+		done += fmt.Sprintf(" by task %d", op.TaskID)
+		return s.readBack(ctx, r, it, done, op.TaskID, false)
+	}
+	if it.Task != 0 {
+		// The app could not be read back: a person confirms.
+		return s.afterTask(ctx, r, it, done)
+	}
+	if err := s.readBack(ctx, r, it, done, 0, false); !errors.Is(err, connector.ErrNotReadable) {
+		return err
+	}
+	return s.ask(ctx, it, fmt.Sprintf("Confirm that %s no longer has %s (access review item %d)", it.EmployeeID, what(it), it.ID),
+		fmt.Sprintf("An access review revoked it (%s) and operation %d removed it, but %s cannot be read back to verify it. Complete this task once you have checked it is gone.",
+			it.Reason, op.ID, it.App), done+"; "+it.App+" cannot be read back")
 }
 
-// readBack reads the item's account back from its app after op (nil: no
-// removal operation was found) and verifies the item when the access is
-// gone.
-func (s *Service) readBack(ctx context.Context, r Reader, it *store.ReviewItem, op *store.Operation) error {
-	done := "no removal operation was needed"
-	if op != nil {
-		done = fmt.Sprintf("operation %d done", op.ID)
+func what(it *store.ReviewItem) string {
+	if it.Entitlement != "" {
+		return it.App + ":" + it.Entitlement
 	}
+	return "an " + it.App + " account"
+}
+
+// ask hands the item to a person: a task for the app's owning team, and
+// the item waits for it.
+func (s *Service) ask(ctx context.Context, it *store.ReviewItem, title, detail, why string) error {
+	t, err := task.Create(ctx, s.st, store.Task{Source: it.Source, Person: it.EmployeeID, Team: s.team(it.App), App: it.App,
+		Kind: store.TaskHuman, Status: store.TaskOpen, CreatedAt: s.now(), Title: title, Detail: detail})
+	if err != nil {
+		return err
+	}
+	it.Task, it.State = t.ID, store.ItemWaiting
+	it.Evidence = fmt.Sprintf("%s: handed to team %s as task %d", why, t.Team, t.ID)
+	return nil
+}
+
+// team owns an app's manual work: apps[].owner, else it.
+func (s *Service) team(appName string) string {
+	if a := app(s.cfg, appName); a != nil && a.Owner != "" {
+		return a.Owner
+	}
+	return "it"
+}
+
+// afterTask waits for the item's task; once it is done the app is read
+// back (the completed task is the evidence when it cannot be).
+func (s *Service) afterTask(ctx context.Context, r Reader, it *store.ReviewItem, done string) error {
+	tasks, err := s.st.Tasks(ctx, store.TaskFilter{App: it.App, Person: it.EmployeeID})
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(tasks, func(t store.Task) bool { return t.ID == it.Task })
+	if i < 0 || tasks[i].Status != store.TaskDone {
+		it.State = store.ItemWaiting
+		it.Evidence = fmt.Sprintf("%s; waits for task %d of team %s", done, it.Task, s.team(it.App))
+		return nil
+	}
+	return s.readBack(ctx, r, it, fmt.Sprintf("%s; task %d done by %s", done, it.Task, tasks[i].CompletedBy), it.Task, false)
+}
+
+// handOver makes access the connector could not remove a task for the
+// app's owning team (once), and the item waits for it; once the task is
+// done, the app is read back as after an operation.
+func (s *Service) handOver(ctx context.Context, r Reader, it *store.ReviewItem, op *store.Operation) error {
+	failed := fmt.Sprintf("operation %d failed (%s)", op.ID, op.LastError)
+	if it.Task == 0 {
+		return s.ask(ctx, it, fmt.Sprintf("Remove %s from %s by hand (access review item %d)", what(it), it.EmployeeID, it.ID),
+			fmt.Sprintf("An access review revoked it (%s), and %s. Complete this task once it is gone.", it.Reason, failed), failed)
+	}
+	return s.afterTask(ctx, r, it, failed)
+}
+
+// readBack reads the item's account back from its app after done (what
+// removed it: an operation, a task) and verifies the item when the
+// access is gone. byTask is the task of a person who removed it (their
+// completion is the evidence when the app cannot be read back);
+// unplanned: no removal was found, so access still shown waits for one.
+func (s *Service) readBack(ctx context.Context, r Reader, it *store.ReviewItem, done string, byTask int64, unplanned bool) error {
 	p, err := s.st.Person(ctx, it.Source, it.EmployeeID)
 	if err != nil {
 		return err
@@ -702,14 +771,16 @@ func (s *Service) readBack(ctx context.Context, r Reader, it *store.ReviewItem, 
 	acc, found, err := r.ReadBack(ctx, it.App, p)
 	at := s.now()
 	switch {
-	case errors.Is(err, connector.ErrNotReadable) && op == nil:
+	case errors.Is(err, connector.ErrNotReadable) && unplanned:
 		it.Evidence = "removal not planned yet: it is queued at the next provisioning pass"
 		return nil
+	case errors.Is(err, connector.ErrNotReadable) && byTask == 0:
+		return err // the caller asks a person
 	case errors.Is(err, connector.ErrNotReadable):
 		// A person removed it (a manual app): their completed task is the
 		// evidence; the app cannot be read back.
 		it.State, it.VerifiedAt = store.ItemVerified, at
-		it.Evidence = fmt.Sprintf("%s by task %d; %s cannot be read back", done, op.TaskID, it.App)
+		it.Evidence = fmt.Sprintf("%s; %s cannot be read back: the completed task is the evidence", done, it.App)
 		return nil
 	case err != nil:
 		it.Evidence = fmt.Sprintf("%s; reading %s back failed: %v", done, it.App, err)
@@ -717,7 +788,7 @@ func (s *Service) readBack(ctx context.Context, r Reader, it *store.ReviewItem, 
 	}
 	gone := !found || (it.Entitlement == "" && acc.Disabled) ||
 		(it.Entitlement != "" && !slices.ContainsFunc(acc.Entitlements, func(e string) bool { return strings.EqualFold(e, it.Entitlement) }))
-	if !gone && op == nil {
+	if !gone && unplanned {
 		it.Evidence = "removal not planned yet: it is queued at the next provisioning pass"
 		return nil
 	}

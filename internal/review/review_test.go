@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +322,104 @@ func TestVerifyIsTheReadBack(t *testing.T) {
 	}
 	it, _ := f.st.ReviewItem(ctx, items[0].ID)
 	if it.State != store.ItemVerified || !strings.Contains(it.Evidence, "no longer holds root") {
+		t.Fatalf("item %+v", it)
+	}
+}
+
+// Access the connector could not remove (its operation failed) becomes a
+// task for the app's owning team; the campaign waits for it, then reads
+// the app back.
+func TestFailedRemovalBecomesATaskForTheOwners(t *testing.T) { removalByHand(t, store.OpFailed) }
+
+// An app that cannot be read back: a removal that ran is confirmed by a
+// person of the owning team before the item is verified.
+func TestUnreadableAppRemovalConfirmedByATask(t *testing.T) { removalByHand(t, store.OpDone) }
+
+type unreadable struct{}
+
+func (unreadable) ReadBack(context.Context, string, store.Person) (connector.Account, bool, error) {
+	return connector.Account{}, false, connector.ErrNotReadable
+}
+
+func removalByHand(t *testing.T, outcome string) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewEntitlement, App: "console", Entitlement: "root", Team: "sec", Actor: "test"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("start: %+v %v", items, err)
+	}
+	sec := authz.Principal{Person: "E1", Source: "hris", Teams: []string{"sec"}, Via: "test"}
+	it, err := svc.Decide(ctx, sec, items[0].ID, store.DecisionRevoke, "no longer on call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The removal, tried and failed for good.
+	now := time.Now().Add(time.Second)
+	if err := f.st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{{App: "console", Kind: store.OpRevoke, Source: "hris", EmployeeID: "E2",
+		Entitlement: "root", Priority: store.PriorityRevoke, State: store.OpPending, NotBefore: now, Reason: "review", CreatedAt: now, UpdatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Earlier operations of a person go first: claim until none is left.
+	for range 10 {
+		ops, err := f.st.ClaimOps(ctx, "t", now.Add(time.Second), time.Minute, 100, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ops) == 0 {
+			break
+		}
+		for _, o := range ops {
+			st := store.OpDone
+			if o.Kind == store.OpRevoke && o.EmployeeID == "E2" {
+				st = outcome
+			}
+			if err := f.st.FinishOp(ctx, o.ID, "t", now.Add(time.Second), store.OpResult{State: st, Error: "insufficient access rights"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var holds review.Reader = fakeReader{"E2": {Key: "E2", Entitlements: []string{"root"}}}
+	var gone review.Reader = fakeReader{"E2": {Key: "E2"}}
+	wantDetail, wantEvidence := "insufficient access rights", "no longer holds root"
+	if outcome == store.OpDone {
+		holds, gone, wantDetail, wantEvidence = unreadable{}, unreadable{}, "cannot be read back", "the completed task is the evidence"
+	}
+	if _, err := svc.Verify(ctx, holds, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	it, _ = f.st.ReviewItem(ctx, it.ID)
+	tasks, _ := f.st.Tasks(ctx, store.TaskFilter{Team: "ops", Person: "E2", Status: store.TaskOpen})
+	i := slices.IndexFunc(tasks, func(k store.Task) bool { return k.ID == it.Task })
+	if it.State != store.ItemWaiting || it.Task == 0 || i < 0 || !strings.Contains(tasks[i].Detail, wantDetail) {
+		t.Fatalf("item %+v, ops tasks %+v: want waiting for a task of ops naming the failure", it, tasks)
+	}
+	// Verifying again makes no second task.
+	if _, err := svc.Verify(ctx, holds, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := f.st.Tasks(ctx, store.TaskFilter{Team: "ops", Person: "E2", Status: store.TaskOpen}); len(again) != len(tasks) {
+		t.Fatalf("%d open tasks after a second pass, want %d", len(again), len(tasks))
+	}
+	if _, err := taskrule.Complete(ctx, f.st, it.Task, "removed by hand", "ops-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Done, but the app still shows it: not verified.
+	if prs, _ := svc.Verify(ctx, holds, c.ID, "test"); outcome == store.OpFailed && prs[0].Verified != 0 {
+		t.Fatalf("verified while the app still shows root: %+v", prs)
+	}
+	prs, err := svc.Verify(ctx, gone, c.ID, "test")
+	if err != nil || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("after the task and the read-back: %+v %v", prs, err)
+	}
+	it, _ = f.st.ReviewItem(ctx, it.ID)
+	if it.State != store.ItemVerified || !strings.Contains(it.Evidence, "done by ops-1") || !strings.Contains(it.Evidence, wantEvidence) {
 		t.Fatalf("item %+v", it)
 	}
 }
