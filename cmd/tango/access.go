@@ -61,8 +61,17 @@ func policyCmd(g *globals) *cobra.Command {
 			for _, r := range approved {
 				requested[r.Source+"\x00"+r.Beneficiary] = append(requested[r.Source+"\x00"+r.Beneficiary], r)
 			}
-			res, err := pol.PlanWith(persons, func(src, id string) []policy.Grant { return held[src+"\x00"+id] },
-				func(src, id string) []policy.Requested { return policy.FromRequests(requested[src+"\x00"+id]) }, time.Now())
+			revs, err := st.Revocations(ctx, "", false)
+			if err != nil {
+				return err
+			}
+			revoked := map[string][]store.Revocation{}
+			for _, r := range revs {
+				revoked[r.Source+"\x00"+r.EmployeeID] = append(revoked[r.Source+"\x00"+r.EmployeeID], r)
+			}
+			res, err := pol.PlanReviewed(persons, func(src, id string) []policy.Grant { return held[src+"\x00"+id] },
+				func(src, id string) []policy.Requested { return policy.FromRequests(requested[src+"\x00"+id]) },
+				func(src, id string) []store.Revocation { return revoked[src+"\x00"+id] }, time.Now())
 			if err != nil {
 				return err
 			}
@@ -137,6 +146,10 @@ func reconcileCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(stderr, "reconcile %s: %s\n", app, msg)
 			}})
 			if err != nil {
+				return err
+			}
+			// Access reviews: read back what closed campaigns revoked.
+			if err := verifyReviews(ctx, st, cfg, eng, stderr); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()

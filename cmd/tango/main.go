@@ -90,6 +90,7 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr{err} })
 	root.AddCommand(hrCmd(g), policyCmd(g), reconcileCmd(g), tasksCmd(g), casesCmd(g), requestsCmd(g), auditCmd(g), findingsCmd(g), appsCmd(g), tokenCmd(g), usersCmd(g), sessionsCmd(g), versionCmd(), serveCmd(g), demoCmd(g), configCmd(g), evidenceCmd(g))
 	root.AddCommand(opsCmd(g))
+	root.AddCommand(reviewsCmd(g))
 	for _, c := range root.Commands() {
 		markUsage(c)
 	}

@@ -54,6 +54,15 @@ var cliPerms = map[string]authz.Permission{
 	"tango users totp disable": authz.TokensAdmin,
 	"tango users totp enable":  authz.TokensAdmin,
 	"tango version":            authz.Public,
+
+	// Access reviews: Security starts and closes campaigns; a reviewer
+	// decides their items as themself (--as, the record rule
+	// authz.ActOnReviewItem).
+	"tango reviews start":  authz.ReviewsManage,
+	"tango reviews close":  authz.ReviewsManage,
+	"tango reviews list":   authz.ReviewsRead,
+	"tango reviews items":  authz.ReviewsRead,
+	"tango reviews decide": authz.SignedIn,
 }
 
 // asPerson is the principal of --as: the person's roles now, refused

@@ -23,6 +23,7 @@ import (
 	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/request"
+	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/runner"
 	"github.com/tango-iga/tango/internal/sample"
 	"github.com/tango-iga/tango/internal/scheduler"
@@ -224,6 +225,15 @@ func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now fu
 		plan = eng
 	}
 	sched := scheduler.New(st, req, plan, log, now)
+	if rsvc, err := review.New(st, cfg, review.Options{Now: now}); err != nil {
+		log.Error("scheduler: access reviews unavailable", "err", err)
+	} else {
+		r := scheduler.Reviews{Service: rsvc}
+		if eng != nil {
+			r.Reader = eng
+		}
+		sched.WithReviews(r)
+	}
 	jobs := []runner.Job{{Name: "scheduler", RunOnce: sched.RunOnce, Poll: every}, wf.Job(), nw.Job()}
 	if eng != nil {
 		log.Info("provisioning", "apps", len(eng.Apps()))

@@ -25,6 +25,7 @@ import (
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/duration"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -72,6 +73,14 @@ var routeCalls = map[string]routeCall{
 	"POST /api/v1/requests/{id}/approve": {path: "/api/v1/requests/{request}/approve", as: "E002", ctype: "application/json", body: `{"note": "ok"}`, status: 200},
 	"POST /api/v1/requests/{id}/reject":  {path: "/api/v1/requests/{request2}/reject", as: "E002", ctype: "application/json", body: `{"note": "not <needed> now"}`, status: 200},
 	"PUT /api/v1/persons/{id}/away":      {path: "/api/v1/persons/E002/away", as: "E002", ctype: "application/json", body: `{"until": "2999-01-02"}`, status: 200},
+
+	// Access reviews.
+	"GET /api/v1/reviews":                    {path: "/api/v1/reviews", as: "api", status: 200},
+	"POST /api/v1/reviews":                   {path: "/api/v1/reviews", as: "api", ctype: "application/json", body: `{"kind": "app", "app": "erp", "due": "7d"}`, status: 201},
+	"GET /api/v1/reviews/{id}":               {path: "/api/v1/reviews/{campaign}", as: "api", status: 200},
+	"GET /api/v1/reviews/{id}/items":         {path: "/api/v1/reviews/{campaign}/items", as: "api", status: 200},
+	"POST /api/v1/reviews/items/{id}/decide": {path: "/api/v1/reviews/items/{item}/decide", as: "E002", ctype: "application/json", body: `{"decision": "revoke", "reason": "moved to <sales>"}`, status: 200},
+	"POST /api/v1/reviews/{id}/close":        {path: "/api/v1/reviews/{campaign}/close", as: "api", status: 200},
 }
 
 // The second snapshot: E003 changes title, E004 leaves.
@@ -210,6 +219,20 @@ func (s *docServer) seed(st store.Store) {
 		}
 		s.ids[key] = strconv.FormatInt(r.ID, 10)
 	}
+	// An access review of E003's grant, reviewed by their manager E002.
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{{App: "erp", Source: "hris", EmployeeID: "E003",
+		Entitlement: "payments-create", State: "active", Reason: "imported", UpdatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	rsvc, err := review.New(st, cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, items, err := rsvc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("seeding a review: %+v %v", items, err)
+	}
+	s.ids["{campaign}"], s.ids["{item}"] = strconv.FormatInt(camp.ID, 10), strconv.FormatInt(items[0].ID, 10)
 	id, _ := strconv.ParseInt(s.ids["{request}"], 10, 64)
 	if _, err := st.QueueNotifications(ctx, []store.Notification{{Kind: store.NotifyRequestPending, Channel: store.ChannelEmail,
 		Recipient: "person:E002", Address: "bob@example.com", Subject: "[Tango] Request " + s.ids["{request}"] + " awaits you",

@@ -20,6 +20,7 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/task"
 )
@@ -80,6 +81,15 @@ var permWant = map[string][]string{
 	"POST /api/v1/requests/{id}/reject":  {"manager", "employee"}, // E1 withdraws their own
 	"PUT /api/v1/persons/{id}/away":      {"hr", "admin"},
 	"GET /metrics":                       {"hr", "it", "security", "auditor", "admin"},
+
+	// Access reviews: Security manages, auditors read; E1's item is
+	// decided by their manager M1 (never by E1: four eyes).
+	"GET /api/v1/reviews":                    {"security", "auditor"},
+	"POST /api/v1/reviews":                   {"security"},
+	"GET /api/v1/reviews/{id}":               {"security", "auditor"},
+	"GET /api/v1/reviews/{id}/items":         {"security", "auditor"},
+	"POST /api/v1/reviews/items/{id}/decide": {"manager"},
+	"POST /api/v1/reviews/{id}/close":        {"security"},
 }
 
 // permFixture is a fresh server and database for one caller: calls that
@@ -148,6 +158,23 @@ func newPermFixture(t *testing.T, person string) *permFixture {
 		f.ids["POST /api/v1/requests/{id}/"+name] = fmt.Sprint(id)
 	}
 	f.ids["GET /api/v1/imports/{id}"] = "imp-1"
+	// A manager review of E1's access (reviewer M1).
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{{App: "erp", Source: "hris", EmployeeID: "E1",
+		Entitlement: "reports", State: "active", Reason: "imported", UpdatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	rsvc, err := review.New(st, cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	camp, items, err := rsvc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil || len(items) != 1 || items[0].Reviewer != "M1" {
+		t.Fatalf("seeding a review: %+v %v", items, err)
+	}
+	for _, k := range []string{"GET /api/v1/reviews/{id}", "GET /api/v1/reviews/{id}/items", "POST /api/v1/reviews/{id}/close"} {
+		f.ids[k] = fmt.Sprint(camp.ID)
+	}
+	f.ids["POST /api/v1/reviews/items/{id}/decide"] = fmt.Sprint(items[0].ID)
 	return f
 }
 
@@ -194,6 +221,10 @@ func permCall(key string, ids map[string]string) (method, path, body string) {
 		body = `{"note":"not needed"}`
 	case "PUT /api/v1/persons/{id}/away":
 		body = `{"until":"2099-01-01"}`
+	case "POST /api/v1/reviews":
+		body = `{"kind":"manager"}`
+	case "POST /api/v1/reviews/items/{id}/decide":
+		body = `{"decision":"keep"}`
 	}
 	return method, path, body
 }

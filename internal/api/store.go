@@ -8,6 +8,7 @@ import (
 	"github.com/tango-iga/tango/internal/auth"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/request"
+	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/scim"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
@@ -22,6 +23,7 @@ type Store interface {
 	workflow.Store
 	auth.Store
 	scim.Store
+	review.Store
 	AppStates(ctx context.Context) ([]store.AppState, error)
 	// AuditQuery returns the entries f selects, in order, at most f.Limit.
 	AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry, error)

@@ -88,12 +88,18 @@ const (
 	TokensAdmin   Permission = "tokens.admin"  // tokens, local accounts, sessions
 	PolicyRead    Permission = "policy.read"   // the plan of who should have what
 	EvidenceRead  Permission = "evidence.read" // evidence bundles for auditors
+
+	// Access reviews (internal/review). Reviewers decide their own items
+	// as signed-in persons under the record rule ActOnReviewItem.
+	ReviewsRead   Permission = "reviews.read"   // every campaign and item
+	ReviewsManage Permission = "reviews.manage" // start and close campaigns
 )
 
 // Permissions lists every permission, for the route table's test.
 var Permissions = []Permission{Public, SignedIn, PersonsRead, ImportsRead, ImportsWrite, ImportsDecide,
 	EventsRead, AuditRead, AppsRead, OpsRead, OpsWrite, FindingsRead, CasesRead, TasksRead, NotesRead,
-	MetricsRead, RequestsRead, RequestsAct, AwayAny, TokensAdmin, PolicyRead, EvidenceRead}
+	MetricsRead, RequestsRead, RequestsAct, AwayAny, TokensAdmin, PolicyRead, EvidenceRead,
+	ReviewsRead, ReviewsManage}
 
 // grants is the one table of what each role may do.
 var grants = map[Role][]Permission{
@@ -107,6 +113,21 @@ var grants = map[Role][]Permission{
 	AppOwner: {RequestsAct},
 	Manager:  {RequestsAct},
 	Employee: {RequestsAct},
+}
+
+// reviewGrants are the access-review permissions: reviews are Security's
+// control, so Security starts and closes campaigns and auditors read them.
+// HR does not manage them, not even the manager kind: the reviewers are
+// the managers themselves, who decide their items as signed-in persons.
+var reviewGrants = map[Role][]Permission{
+	Security: {ReviewsRead, ReviewsManage},
+	Auditor:  {ReviewsRead},
+}
+
+func init() {
+	for r, ps := range reviewGrants {
+		grants[r] = append(grants[r], ps...)
+	}
 }
 
 // Grants returns the permissions a role gives, sorted.

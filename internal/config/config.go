@@ -46,6 +46,8 @@ type Config struct {
 	// SignIn is how people sign in from a browser (OpenID Connect, local
 	// accounts) and how long their sessions last.
 	SignIn SignIn `yaml:"signin"`
+	// Reviews configures access reviews (internal/review).
+	Reviews Reviews `yaml:"reviews"`
 
 	path string
 	loc  *time.Location
@@ -428,6 +430,7 @@ func (e *Errors) Err() error {
 func (c *Config) finish() error {
 	errs := &Errors{File: c.path}
 	bad := func(format string, args ...any) { errs.Add(fmt.Errorf(format, args...)) }
+	c.Reviews.check(bad)
 	if c.Org.Timezone == "" {
 		c.Org.Timezone = "UTC"
 	}

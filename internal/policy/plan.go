@@ -70,8 +70,17 @@ func FirstDay(p *store.Person) *store.Person {
 	return &first
 }
 
+// Revoked returns what access reviews revoked of a person (nil: none).
+type Revoked func(source, employeeID string) []store.Revocation
+
 // PlanWith is Plan counting each person's approved access requests.
 func (p *Policy) PlanWith(persons []store.Person, current Current, requests Requests, now time.Time) (Result, error) {
+	return p.PlanReviewed(persons, current, requests, nil, now)
+}
+
+// PlanReviewed is PlanWith leaving out what access reviews revoked
+// (WithoutRevoked), as provisioning does.
+func (p *Policy) PlanReviewed(persons []store.Person, current Current, requests Requests, revoked Revoked, now time.Time) (Result, error) {
 	byID := make(map[string]*store.Person, len(persons))
 	for i := range persons {
 		byID[persons[i].Source+"\x00"+persons[i].EmployeeID] = &persons[i]
@@ -112,6 +121,9 @@ func (p *Policy) PlanWith(persons []store.Person, current Current, requests Requ
 						}
 						mu.Unlock()
 						return
+					}
+					if revoked != nil {
+						want, _ = WithoutRevoked(want, in.Requests, revoked(per.Source, per.EmployeeID))
 					}
 					desired[i] = len(want)
 					changes[i] = diff(per, want, viol, current(per.Source, per.EmployeeID))

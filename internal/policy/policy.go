@@ -172,7 +172,8 @@ type Input struct {
 // Requested is an entitlement an approved access request grants.
 type Requested struct {
 	Grant
-	Request int64 // the request's ID
+	Request   int64     // the request's ID
+	DecidedAt time.Time // when it was approved
 }
 
 // FromRequests turns approved requests into the grants they give.
@@ -180,10 +181,49 @@ func FromRequests(rs []store.Request) []Requested {
 	var out []Requested
 	for _, r := range rs {
 		if r.State == store.RequestApproved {
-			out = append(out, Requested{Grant: Grant{App: r.App, Entitlement: r.Entitlement}, Request: r.ID})
+			out = append(out, Requested{Grant: Grant{App: r.App, Entitlement: r.Entitlement}, Request: r.ID, DecidedAt: r.DecidedAt})
 		}
 	}
 	return out
+}
+
+// WithoutRevoked takes out of want what access reviews revoked (revs, the
+// person's revocations): the grant itself or, for a revoked account, every
+// grant of the app, whether a role or a request gives it. A revocation
+// gives way to an access request approved after it (reqs: the person asked
+// again and was granted it). It also returns the review's reason for each
+// revoked grant, for the operations that remove it.
+func WithoutRevoked(want []Reasoned, reqs []Requested, revs []store.Revocation) ([]Reasoned, map[Grant]string) {
+	if len(revs) == 0 {
+		return want, nil
+	}
+	why := func(r store.Revocation) string {
+		return fmt.Sprintf("access review item #%d revoked it: %s", r.Item, r.Reason)
+	}
+	reasons := make(map[Grant]string, len(revs))
+	for _, r := range revs {
+		reasons[Grant{App: r.App, Entitlement: r.Entitlement}] = why(r)
+	}
+	out := want[:0:0]
+	for _, w := range want {
+		keep := true
+		for _, r := range revs {
+			if r.App != w.App || (r.Entitlement != "" && !strings.EqualFold(r.Entitlement, w.Entitlement)) {
+				continue
+			}
+			later := slices.ContainsFunc(reqs, func(q Requested) bool {
+				return slices.Contains(w.Requests, q.Request) && q.DecidedAt.After(r.CreatedAt)
+			})
+			if !later {
+				keep = false
+				reasons[w.Grant] = why(r)
+			}
+		}
+		if keep {
+			out = append(out, w)
+		}
+	}
+	return out, reasons
 }
 
 // Activation builds the `person` value for CEL.

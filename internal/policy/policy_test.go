@@ -132,3 +132,41 @@ func grants(rs []Reasoned) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// A review's revocation takes the access out of what a person should
+// have, whether a role or a request gives it, a revoked account its
+// entitlements too; an access request approved after it wins.
+func TestWithoutRevoked(t *testing.T) {
+	t0 := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	want := []Reasoned{
+		{Grant: Grant{App: "dir"}, Roles: []string{"staff"}},
+		{Grant: Grant{App: "dir", Entitlement: "Admins"}, Roles: []string{"it-admins"}},
+		{Grant: Grant{App: "erp"}, Roles: []string{"staff"}},
+		{Grant: Grant{App: "erp", Entitlement: "pay"}, Requests: []int64{7}},
+		{Grant: Grant{App: "crm", Entitlement: "read"}, Requests: []int64{8}},
+	}
+	reqs := []Requested{
+		{Grant: Grant{App: "erp", Entitlement: "pay"}, Request: 7, DecidedAt: t0.Add(-time.Hour)},
+		{Grant: Grant{App: "crm", Entitlement: "read"}, Request: 8, DecidedAt: t0.Add(time.Hour)},
+	}
+	revs := []store.Revocation{
+		{App: "dir", Entitlement: "admins", Item: 1, Reason: "moved", CreatedAt: t0}, // case differs: LDAP DNs
+		{App: "erp", Item: 2, Reason: "left the project", CreatedAt: t0},             // the account, and so pay
+		{App: "crm", Entitlement: "read", Item: 3, Reason: "x", CreatedAt: t0},       // asked again and approved after
+	}
+	got, why := WithoutRevoked(want, reqs, revs)
+	var names []string
+	for _, g := range got {
+		names = append(names, g.String())
+	}
+	if strings.Join(names, " ") != "dir crm:read" {
+		t.Fatalf("left %v, want dir and crm:read", names)
+	}
+	if !strings.Contains(why[Grant{App: "dir", Entitlement: "Admins"}], "item #1 revoked it: moved") ||
+		!strings.Contains(why[Grant{App: "erp", Entitlement: "pay"}], "item #2") {
+		t.Fatalf("reasons %v", why)
+	}
+	if out, why := WithoutRevoked(want, reqs, nil); len(out) != len(want) || why != nil {
+		t.Fatalf("no revocation changed %v", out)
+	}
+}

@@ -180,7 +180,8 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 			return nil, nil, err
 		}
 		violations = append(violations, viol...)
-		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], p.Status == store.StatusPrehire, at); err != nil {
+		want, revoked := policy.WithoutRevoked(want, in.Requests, rq.revoked[p.EmployeeID])
+		if err := e.planPerson(b, in, want, bySource[p.Source][p.EmployeeID], why[p.EmployeeID], rq.expired[p.EmployeeID], revoked, p.Status == store.StatusPrehire, at); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -193,16 +194,26 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 type sourceRequests struct {
 	active  map[string][]policy.Requested
 	expired map[string]map[policy.Grant]int64 // grant -> request ID
+	// revoked are the grants access reviews revoked, by employee ID.
+	revoked map[string][]store.Revocation
 }
 
 func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, error) {
-	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{}}
+	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{},
+		revoked: map[string][]store.Revocation{}}
 	approved, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestApproved})
 	if err != nil {
 		return nil, err
 	}
 	for _, r := range approved {
 		out.active[r.Beneficiary] = append(out.active[r.Beneficiary], policy.FromRequests([]store.Request{r})...)
+	}
+	revs, err := e.st.Revocations(ctx, source, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range revs {
+		out.revoked[r.EmployeeID] = append(out.revoked[r.EmployeeID], r)
 	}
 	ended, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestExpired, Unprovisioned: true})
 	if err != nil {
@@ -220,7 +231,7 @@ func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, 
 	return out, nil
 }
 
-func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, prehire bool, at time.Time) error {
+func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, revoked map[policy.Grant]string, prehire bool, at time.Time) error {
 	p := in.Person
 	type key struct{ app, ent string }
 	held := map[key]store.GrantRow{}
@@ -332,6 +343,9 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			if id, ok := expired[policy.Grant{App: app}]; ok {
 				r = reason(nil, fmt.Sprintf("request #%d expired", id))
 			}
+			if why, ok := revoked[policy.Grant{App: app}]; ok {
+				r = reason(nil, why)
+			}
 			if leaving {
 				prio, r = store.PriorityDisable, reason(nil, "person left")
 			}
@@ -381,6 +395,10 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 			if id, ok := expired[policy.Grant{App: k.app, Entitlement: k.ent}]; ok {
 				// A time-bound grant ends when it ends: no grace period.
 				notBefore, r = at, reason(nil, fmt.Sprintf("request #%d expired", id))
+			}
+			if why, ok := revokedReason(revoked, k.app, k.ent); ok {
+				// A reviewer decided: no grace period either.
+				notBefore, r = at, reason(nil, why)
 			}
 			if leaving {
 				notBefore, r = at, reason(nil, "person left")
@@ -521,6 +539,62 @@ func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
 	return len(b.Ops), nil
 }
 
+// revokedReason is the review's reason for removing an entitlement: its
+// own revocation, or the revocation of the app's account.
+func revokedReason(revoked map[policy.Grant]string, app, ent string) (string, bool) {
+	for g, why := range revoked {
+		if g.App == app && (g.Entitlement == "" || strings.EqualFold(g.Entitlement, ent)) {
+			return why, true
+		}
+	}
+	return "", false
+}
+
+// PlanRevocations plans the grants access reviews revoked since they were
+// last planned for: their removal is queued at once (no grace period),
+// and each revocation is marked planned in the same transaction.
+func (e *Engine) PlanRevocations(ctx context.Context) (int, error) {
+	revs, err := e.st.Revocations(ctx, "", true)
+	if err != nil || len(revs) == 0 {
+		return 0, err
+	}
+	at := e.opt.Now().UTC().Truncate(time.Microsecond)
+	var persons []store.Person
+	var ids []int64
+	seen := map[string]bool{}
+	for _, r := range revs {
+		ids = append(ids, r.ID)
+		k := r.Source + "\x00" + r.EmployeeID
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		p, err := e.st.Person(ctx, r.Source, r.EmployeeID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		persons = append(persons, p)
+	}
+	b, viol, err := e.Plan(ctx, persons, nil, at)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.recordViolations(ctx, viol, at); err != nil {
+		return 0, err
+	}
+	b.Revocations = ids
+	if err := e.st.QueueOps(ctx, *b); err != nil {
+		return 0, err
+	}
+	if len(b.Ops) > 0 {
+		e.Wake()
+	}
+	return len(b.Ops), nil
+}
+
 // PlanAll plans every person of every source (used by reconcile and after a
 // config change).
 func (e *Engine) PlanAll(ctx context.Context) (int, error) {
@@ -567,6 +641,9 @@ func (e *Engine) Work(ctx context.Context) (int, error) {
 	}
 	if _, err := e.PlanRequests(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("planning access requests: %w", err))
+	}
+	if _, err := e.PlanRevocations(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("planning review revocations: %w", err))
 	}
 	n, err := e.RunOnce(ctx)
 	if err != nil {
@@ -786,6 +863,9 @@ func (e *Engine) Drain(ctx context.Context, apps []string) error {
 			return err
 		}
 		if _, err := e.PlanRequests(ctx); err != nil {
+			return err
+		}
+		if _, err := e.PlanRevocations(ctx); err != nil {
 			return err
 		}
 		n, err := e.RunOnce(ctx)

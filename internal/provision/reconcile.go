@@ -324,6 +324,9 @@ func (e *Engine) drainApp(ctx context.Context, app string, timeout time.Duration
 		if _, err := e.PlanRequests(ctx); err != nil {
 			return e.drainErr(ctx, app, timeout, err)
 		}
+		if _, err := e.PlanRevocations(ctx); err != nil {
+			return e.drainErr(ctx, app, timeout, err)
+		}
 		n, err := e.runWatched(ctx, app)
 		if err != nil {
 			return e.drainErr(ctx, app, timeout, err)
@@ -409,4 +412,28 @@ func (e *Engine) drainErr(ctx context.Context, app string, timeout time.Duration
 		msg += ": last error: " + s.LastError
 	}
 	return errors.New(msg)
+}
+
+// ReadBack reads a person's account in an app back from the app itself,
+// as reconcile does, so that a caller (the verification of an access
+// review's revocations) sees what the app holds now. found is false when
+// the app has no account for the person; an app that cannot be read back
+// answers connector.ErrNotReadable.
+func (e *Engine) ReadBack(ctx context.Context, appName string, p store.Person) (acc connector.Account, found bool, err error) {
+	app := e.apps[appName]
+	if app == nil || app.Conn == nil {
+		return acc, false, fmt.Errorf("app %q is not in the config: %w", appName, connector.ErrNotReadable)
+	}
+	key := app.Key(policy.Input{Person: &p}, e.opt.Now())
+	if key == "" {
+		return acc, false, nil
+	}
+	acc, err = app.Conn.Get(ctx, key)
+	if errors.Is(err, connector.ErrNotFound) {
+		return acc, false, nil
+	}
+	if err != nil {
+		return acc, false, err
+	}
+	return acc, true, nil
 }

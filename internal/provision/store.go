@@ -21,6 +21,9 @@ type Store interface {
 	QueueOps(ctx context.Context, b store.ProvisionBatch) error
 	// Requests lists requests, oldest first.
 	Requests(ctx context.Context, f store.RequestFilter) ([]store.Request, error)
+	// Revocations lists the grants access reviews revoked (of a source, or
+	// all with ""; only those not yet planned for when unplanned).
+	Revocations(ctx context.Context, source string, unplanned bool) ([]store.Revocation, error)
 	// Unprovisioned returns applied events not yet planned for, oldest first.
 	Unprovisioned(ctx context.Context, limit int) ([]store.Event, error)
 	AppStates(ctx context.Context) ([]store.AppState, error)

@@ -35,6 +35,8 @@ type Scheduler struct {
 	plan Planner
 	log  *slog.Logger
 	now  func() time.Time
+	// reviews, when set (WithReviews), closes and verifies access reviews.
+	reviews *Reviews
 }
 
 // New makes a scheduler. req (nil when the policy does not compile) runs
@@ -60,6 +62,9 @@ func (s *Scheduler) RunOnce(ctx context.Context) (int, error) {
 	}
 	if err := s.RequestClocks(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("approval reminders and escalations: %w", err))
+	}
+	if _, err := s.CloseDueReviews(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("access reviews: %w", err))
 	}
 	return 0, errors.Join(errs...)
 }

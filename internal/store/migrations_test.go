@@ -42,7 +42,7 @@ func TestMigrationTreesMatch(t *testing.T) {
 	// The numbers run from 00001 without gaps but the skipped ones.
 	next := 1
 	for _, f := range lite {
-		for slices.Contains(skippedVersions, fmt.Sprintf("%05d", next)) {
+		for n := fmt.Sprintf("%05d", next); slices.Contains(skippedVersions, n); n = fmt.Sprintf("%05d", next) {
 			next++
 		}
 		if want := fmt.Sprintf("%05d_", next); !strings.HasPrefix(f, want) {

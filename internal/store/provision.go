@@ -58,7 +58,9 @@ type ProvisionBatch struct {
 	Events []int64 // event IDs now provisioned
 	// Requests are access requests (approved or expired) now provisioned.
 	Requests []int64
-	Entries  []audit.Entry
+	// Revocations are review revocations now planned for.
+	Revocations []int64
+	Entries     []audit.Entry
 }
 
 // OpResult is how a claimed operation ended.

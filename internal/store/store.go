@@ -187,6 +187,7 @@ type Store interface {
 	LifecycleMetrics
 	AccessRequests
 	SignInStore
+	Reviews
 	Transactor
 
 	Counts(ctx context.Context) (Counts, error)

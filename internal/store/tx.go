@@ -173,4 +173,28 @@ type Tx interface {
 	// CountAppliedLeaversSince counts the applied leaver events of a
 	// source created after since.
 	CountAppliedLeaversSince(source string, since time.Time) (int, error)
+
+	// Access reviews (internal/review).
+
+	// InsertCampaign stores a new campaign and fills its ID.
+	InsertCampaign(c *Campaign) error
+	// Campaign reads a campaign; ErrNotFound if absent.
+	Campaign(id int64) (Campaign, error)
+	// UpdateCampaign writes a campaign's state, closed and completed times.
+	UpdateCampaign(c Campaign) error
+	// InsertReviewItems stores a campaign's items.
+	InsertReviewItems(items []ReviewItem) error
+	// ReviewItem reads an item; ErrNotFound if absent.
+	ReviewItem(id int64) (ReviewItem, error)
+	// ReviewItems lists the items f selects, by ID.
+	ReviewItems(f ReviewItemFilter) ([]ReviewItem, error)
+	// UpdateReviewItem writes an item's reviewer onwards (reviewer, team,
+	// recommendation, SoD, state, decision and its evidence).
+	UpdateReviewItem(it ReviewItem) error
+	// CountReviewDecisions counts the items decidedBy decided by hand at
+	// or after since, in every campaign.
+	CountReviewDecisions(decidedBy string, since time.Time) (int, error)
+	// PutRevocation records (or renews) the revocation of a grant, not
+	// yet planned for, and fills its ID.
+	PutRevocation(r *Revocation) error
 }

@@ -73,6 +73,12 @@ func (s *DB) queue(ctx context.Context, tx *sql.Tx, b *store.ProvisionBatch) err
 			return fmt.Errorf("store: mark request %d: %w", id, err)
 		}
 	}
+	markRev := s.rb(`UPDATE revocations SET planned = 1 WHERE id = ?`)
+	for _, id := range b.Revocations {
+		if _, err := tx.ExecContext(ctx, markRev, id); err != nil {
+			return fmt.Errorf("store: mark revocation %d: %w", id, err)
+		}
+	}
 	return s.appendAudit(ctx, tx, b.Entries)
 }
 

@@ -159,6 +159,12 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Requests/RequestNotificationsRemindEscalate", func(t *testing.T) { testRequestNotificationsRemindEscalate(t, b) })
 	t.Run("Requests/RequestNotificationRollsBackWithTheChange", func(t *testing.T) { testRequestNotificationRollsBackWithTheChange(t, b) })
 	t.Run("Requests/ApprovalClocks", func(t *testing.T) { testApprovalClocks(t, b) })
+
+	// Reviews: access-review campaigns, their items and decisions, and
+	// the revocations the provisioning plan honours.
+	t.Run("Reviews/CampaignItemsRoundTrip", func(t *testing.T) { testCampaignItemsRoundTrip(t, b) })
+	t.Run("Reviews/CampaignRollsBackWhole", func(t *testing.T) { testCampaignRollsBackWhole(t, b) })
+	t.Run("Reviews/RevocationsPlannedOnce", func(t *testing.T) { testRevocationsPlannedOnce(t, b) })
 }
 
 func testEmptyWorkforce(t *testing.T, b Backend) {

@@ -1,0 +1,46 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// A reviewer lists the items they review and decides them; a revoke
+// needs a reason, an item is decided once.
+func TestReviewerListsAndDecidesTheirItems(t *testing.T) {
+	f := newPermFixture(t, "M1")
+	camp := f.ids["GET /api/v1/reviews/{id}/items"]
+	item := f.ids["POST /api/v1/reviews/items/{id}/decide"]
+	if status, body := f.call("GET", "/api/v1/reviews/"+camp+"/items", f.token, ""); status != 403 || !strings.Contains(body, "reviews.read") {
+		t.Fatalf("every item without reviews.read: %d %s", status, body)
+	}
+	if status, body := f.call("GET", "/api/v1/reviews/"+camp+"/items?reviewer=Z1", f.token, ""); status != 403 {
+		t.Fatalf("someone else's items: %d %s", status, body)
+	}
+	status, body := f.call("GET", "/api/v1/reviews/"+camp+"/items?reviewer=M1", f.token, "")
+	var page struct{ Items []store.ReviewItem }
+	if err := json.Unmarshal([]byte(body), &page); status != 200 || err != nil || len(page.Items) != 1 || page.Items[0].EmployeeID != "E1" {
+		t.Fatalf("own items: %d %s", status, body)
+	}
+	if status, body := f.call("POST", "/api/v1/reviews/items/"+item+"/decide", f.token, `{"decision":"revoke"}`); status != 422 || !strings.Contains(body, "reason") {
+		t.Fatalf("revoke without a reason: %d %s", status, body)
+	}
+	if status, body := f.call("POST", "/api/v1/reviews/items/"+item+"/decide", f.token, `{"decision":"revoke","reason":"moved","extra":1}`); status != 400 {
+		t.Fatalf("unknown field: %d %s", status, body)
+	}
+	status, body = f.call("POST", "/api/v1/reviews/items/"+item+"/decide", f.token, `{"decision":"revoke","reason":"moved to sales"}`)
+	var it store.ReviewItem
+	if err := json.Unmarshal([]byte(body), &it); status != 200 || err != nil || it.State != store.ItemRevoking || it.DecidedBy != "M1" {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	if status, body := f.call("POST", "/api/v1/reviews/items/"+item+"/decide", f.token, `{"decision":"keep"}`); status != 409 {
+		t.Fatalf("deciding twice: %d %s", status, body)
+	}
+	revs, err := f.st.Revocations(t.Context(), "", true)
+	if err != nil || len(revs) != 1 || revs[0].EmployeeID != "E1" || revs[0].Entitlement != "reports" {
+		t.Fatalf("revocations: %+v %v", revs, err)
+	}
+}

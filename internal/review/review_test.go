@@ -1,0 +1,425 @@
+package review_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/authz"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/connector"
+	"github.com/tango-iga/tango/internal/domain"
+	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/provision"
+	"github.com/tango-iga/tango/internal/review"
+	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/store/sqlite"
+	taskrule "github.com/tango-iga/tango/internal/task"
+)
+
+const smallConfig = `
+org: {name: DTAA, timezone: UTC}
+sources:
+  - name: hris
+    key: user_id
+    mapping: {display_name: employee_name, email: email, title: role, department: department, manager: supervisor}
+apps:
+  - {name: console, connector: manual, owner: ops}
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [{app: console}]}
+  - {name: admins, when: 'person.title == "ITAdmin"', grants: [{app: console, entitlements: [root]}]}
+separation_of_duties:
+  - {name: root-not-audit, entitlements: ["console:root", "console:audit"]}
+`
+
+const smallOrg = "employee_name,user_id,email,role,department,supervisor\n" +
+	"Ann Boss,E1,ann@dtaa.com,CEO,Exec,\n" +
+	"Bob Admin,E2,bob@dtaa.com,ITAdmin,IT,Ann Boss\n" +
+	"Cat Clerk,E3,cat@dtaa.com,Clerk,IT,Ann Boss\n" +
+	"Dan Tech,E4,dan@dtaa.com,Technician,IT,Bob Admin\n"
+
+type fixture struct {
+	st  store.Store
+	eng *provision.Engine
+	cfg *config.Config
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.Parse([]byte(smallConfig), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	pol, err := policy.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := app.LoadApps(cfg, st, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := provision.New(st, pol, apps, provision.Options{Poll: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
+	t.Cleanup(eng.Close)
+	src, _ := cfg.Source("hris")
+	if res, err := hr.ImportFile(ctx, st, cfg, src, "org.csv", []byte(smallOrg), hr.Options{Actor: "test", Provision: eng.ForImport}); err != nil || res.Status != store.ImportApplied {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	return &fixture{st: st, eng: eng, cfg: cfg}
+}
+
+func person(id string) authz.Principal {
+	return authz.Principal{Person: id, Source: "hris", Roles: []authz.Role{authz.Employee}, Via: "test"}
+}
+
+func byPerson(items []store.ReviewItem) map[string]store.ReviewItem {
+	out := map[string]store.ReviewItem{}
+	for _, it := range items {
+		out[it.EmployeeID+"/"+it.Entitlement] = it
+	}
+	return out
+}
+
+// A manager campaign: each item goes to the person's manager, to the
+// manager's own manager while they are away, to Security for someone
+// without a manager; origins and recommendations say why the access
+// exists; deciding faster than the pace is a finding for Security.
+func TestManagerCampaignReviewersOriginsAndPace(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Legacy access nothing in the policy explains, and one that completes
+	// a separation-of-duties pair for Bob.
+	err := f.st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{
+		{App: "console", Source: "hris", EmployeeID: "E3", Entitlement: "legacy", State: "active", Reason: "imported"},
+		{App: "console", Source: "hris", EmployeeID: "E2", Entitlement: "audit", State: "active", Reason: "imported"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bob is away: Ann stands in for him.
+	if err := f.st.InTx(ctx, func(tx store.Tx) error { return tx.SetAway("E2", time.Now().Add(48*time.Hour), "test", time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now, PaceDecisions: 2, PaceWindow: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Start(ctx, review.StartOptions{Kind: "quarterly"}); domain.KindOf(err) != domain.KindInvalid || !strings.Contains(err.Error(), "quarterly") {
+		t.Fatalf("unknown kind: %v, want invalid naming it", err)
+	}
+	if _, _, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewApp}); domain.KindOf(err) != domain.KindInvalid {
+		t.Fatalf("app kind without --app: %v, want invalid", err)
+	}
+	if cs, _ := f.st.Campaigns(ctx, ""); len(cs) != 0 {
+		t.Fatalf("refused starts stored campaigns: %+v", cs)
+	}
+	c, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Items != 7 || !c.DueAt.Equal(c.CreatedAt.Add(review.DefaultDue)) || c.Policy != store.DecisionKeep {
+		t.Fatalf("campaign %+v: want 7 items, due in 14 days, undecided kept", c)
+	}
+	m := byPerson(items)
+	want := map[string][3]string{ // reviewer, team, origin
+		"E1/":       {"", "security", store.OriginRole},
+		"E2/":       {"E1", "", store.OriginRole},
+		"E2/root":   {"E1", "", store.OriginRole},
+		"E2/audit":  {"E1", "", store.OriginUnknown},
+		"E3/":       {"E1", "", store.OriginRole},
+		"E3/legacy": {"E1", "", store.OriginUnknown},
+		"E4/":       {"E1", "", store.OriginRole}, // Bob is away
+	}
+	for k, w := range want {
+		it, ok := m[k]
+		if !ok || it.Reviewer != w[0] || it.Team != w[1] || it.Origin != w[2] {
+			t.Fatalf("item %s: %+v, want reviewer %q team %q origin %q", k, it, w[0], w[1], w[2])
+		}
+	}
+	if it := m["E3/legacy"]; !strings.HasPrefix(it.Recommendation, "revoke:") {
+		t.Fatalf("unexplained access: recommendation %q, want revoke", it.Recommendation)
+	}
+	if it := m["E2/audit"]; !strings.Contains(it.SoD, "root-not-audit") || !strings.Contains(it.Recommendation, "root-not-audit") {
+		t.Fatalf("SoD conflict not shown beside the item: %+v", it)
+	}
+	if it := m["E2/root"]; !strings.Contains(it.SoD, "root-not-audit") {
+		t.Fatalf("SoD conflict not shown on the other side: %+v", it)
+	}
+	// Bob is away, so he may not decide Dan's item; Ann decides it, and
+	// quickly: three decisions in a minute beat the pace of two.
+	if _, err := svc.Decide(ctx, person("E2"), m["E4/"].ID, store.DecisionKeep, ""); domain.KindOf(err) != domain.KindForbidden {
+		t.Fatalf("Bob deciding an item Ann reviews: %v, want forbidden", err)
+	}
+	if _, err := svc.Decide(ctx, person("E1"), m["E3/legacy"].ID, store.DecisionRevoke, ""); domain.KindOf(err) != domain.KindInvalid {
+		t.Fatalf("revoke without a reason: %v, want invalid", err)
+	}
+	if _, err := svc.Decide(ctx, person("E1"), m["E3/legacy"].ID, "maybe", "x"); domain.KindOf(err) != domain.KindInvalid {
+		t.Fatalf("unknown decision: %v, want invalid", err)
+	}
+	for _, k := range []string{"E4/", "E3/", "E2/"} {
+		if _, err := svc.Decide(ctx, person("E1"), m[k].ID, store.DecisionKeep, "fine"); err != nil {
+			t.Fatal(err)
+		}
+		fs, _ := f.st.Findings(ctx, "review-rubber-stamp", "", "open")
+		if k != "E2/" && len(fs) != 0 {
+			t.Fatalf("finding after %s, within the pace: %+v", k, fs)
+		}
+		if k == "E2/" && (len(fs) != 1 || fs[0].Subject != "E1" || fs[0].Team != "security") {
+			t.Fatalf("rubber-stamping findings %+v: want one for E1, Security's", fs)
+		}
+	}
+	// Nobody on the trail decided an item they may not.
+	ents, _ := f.st.AuditQuery(ctx, store.AuditFilter{Action: "review.decided"})
+	if len(ents) != 3 {
+		t.Fatalf("%d decisions audited, want 3", len(ents))
+	}
+}
+
+// Undecided items follow a revoke policy at the close, recorded as
+// automatic; access the connector cannot remove (a manual app) becomes a
+// task for the owning team, and the campaign waits for it.
+func TestCloseRevokesUndecidedAndWaitsForTasks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewEntitlement, App: "console", Entitlement: "root", Undecided: store.DecisionRevoke, Actor: "test"})
+	if err != nil || len(items) != 1 || items[0].EmployeeID != "E2" || items[0].Team != "ops" {
+		t.Fatalf("start: %+v %v; want Bob's root, reviewed by ops", items, err)
+	}
+	if _, err := svc.Close(ctx, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, c.ID, "test"); domain.KindOf(err) != domain.KindConflict {
+		t.Fatalf("closing twice: %v, want a conflict", err)
+	}
+	it, _ := f.st.ReviewItem(ctx, items[0].ID)
+	if it.Decision != store.DecisionRevoke || !it.Automatic || it.DecidedBy != review.PolicyActor || it.State != store.ItemRevoking {
+		t.Fatalf("undecided item after the close: %+v, want revoked automatically", it)
+	}
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := f.eng.Drain(dctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	prs, err := svc.Verify(ctx, f.eng, c.ID, "test")
+	if err != nil || prs[0].Waiting != 1 || prs[0].Campaign.State != store.CampaignClosed {
+		t.Fatalf("verify while the task is open: %+v %v", prs, err)
+	}
+	it, _ = f.st.ReviewItem(ctx, items[0].ID)
+	if it.State != store.ItemWaiting || it.Task == 0 || it.Operation == 0 {
+		t.Fatalf("item %+v: want waiting for its task", it)
+	}
+	tasks, _ := f.st.Tasks(ctx, store.TaskFilter{App: "console", Person: "E2"})
+	found := false
+	for _, k := range tasks {
+		found = found || (k.ID == it.Task && k.Team == "ops")
+	}
+	if !found {
+		t.Fatalf("tasks %+v: want task %d for ops", tasks, it.Task)
+	}
+	if _, err := taskrule.Complete(ctx, f.st, it.Task, "removed from root", "ops-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	prs, err = svc.Verify(ctx, f.eng, 0, "test")
+	if err != nil || len(prs) != 1 || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("verify after the task: %+v %v", prs, err)
+	}
+	it, _ = f.st.ReviewItem(ctx, items[0].ID)
+	if it.State != store.ItemVerified || it.VerifiedAt.IsZero() || !strings.Contains(it.Evidence, "task") {
+		t.Fatalf("item %+v: want verified with its task as evidence", it)
+	}
+}
+
+// At the deadline the scheduler's pass closes a campaign (and only then):
+// its undecided items follow the policy.
+func TestCloseDueAtTheDeadline(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewApp, App: "console", Due: time.Hour, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.CloseDue(ctx, "scheduler"); err != nil || n != 0 {
+		t.Fatalf("before the deadline: closed %d, %v", n, err)
+	}
+	now = now.Add(time.Hour + time.Second)
+	if n, err := svc.CloseDue(ctx, "scheduler"); err != nil || n != 1 {
+		t.Fatalf("after the deadline: closed %d, %v; want 1", n, err)
+	}
+	got, _ := f.st.Campaign(ctx, c.ID)
+	items, _ := f.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	if got.State != store.CampaignClosed || len(items) == 0 {
+		t.Fatalf("campaign %+v with %d items", got, len(items))
+	}
+	for _, it := range items {
+		if it.State != store.ItemKept || !it.Automatic {
+			t.Fatalf("item %+v: want kept automatically", it)
+		}
+	}
+	// Nothing was revoked: verification completes it at once.
+	prs, err := svc.Verify(ctx, f.eng, 0, "scheduler")
+	if err != nil || len(prs) != 1 || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("verify: %+v %v", prs, err)
+	}
+}
+
+// fakeReader is an app read back: what it holds per employee ID.
+type fakeReader map[string]connector.Account
+
+func (f fakeReader) ReadBack(_ context.Context, _ string, p store.Person) (connector.Account, bool, error) {
+	a, ok := f[p.EmployeeID]
+	return a, ok, nil
+}
+
+// Verification is the read-back: access still shown is not verified,
+// access gone is, even when no removal operation was needed.
+func TestVerifyIsTheReadBack(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewEntitlement, App: "console", Entitlement: "root", Team: "ops", Actor: "test"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("start: %+v %v", items, err)
+	}
+	ops := authz.Principal{Person: "E3", Source: "hris", Teams: []string{"ops"}, Via: "test"}
+	if _, err := svc.Decide(ctx, ops, items[0].ID, store.DecisionRevoke, "not an admin any more"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	holds := fakeReader{"E2": {Key: "E2", Entitlements: []string{"ROOT"}}}
+	prs, err := svc.Verify(ctx, holds, c.ID, "test")
+	if err != nil || prs[0].Verified != 0 || prs[0].Campaign.State != store.CampaignClosed {
+		t.Fatalf("verify while the app still shows root: %+v %v", prs, err)
+	}
+	gone := fakeReader{"E2": {Key: "E2", Entitlements: []string{"audit"}}}
+	prs, err = svc.Verify(ctx, gone, c.ID, "test")
+	if err != nil || prs[0].Verified != 1 || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("verify once root is gone: %+v %v", prs, err)
+	}
+	it, _ := f.st.ReviewItem(ctx, items[0].ID)
+	if it.State != store.ItemVerified || !strings.Contains(it.Evidence, "no longer holds root") {
+		t.Fatalf("item %+v", it)
+	}
+}
+
+// Access the connector could not remove (its operation failed) becomes a
+// task for the app's owning team; the campaign waits for it, then reads
+// the app back.
+func TestFailedRemovalBecomesATaskForTheOwners(t *testing.T) { removalByHand(t, store.OpFailed) }
+
+// An app that cannot be read back: a removal that ran is confirmed by a
+// person of the owning team before the item is verified.
+func TestUnreadableAppRemovalConfirmedByATask(t *testing.T) { removalByHand(t, store.OpDone) }
+
+type unreadable struct{}
+
+func (unreadable) ReadBack(context.Context, string, store.Person) (connector.Account, bool, error) {
+	return connector.Account{}, false, connector.ErrNotReadable
+}
+
+func removalByHand(t *testing.T, outcome string) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewEntitlement, App: "console", Entitlement: "root", Team: "sec", Actor: "test"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("start: %+v %v", items, err)
+	}
+	sec := authz.Principal{Person: "E1", Source: "hris", Teams: []string{"sec"}, Via: "test"}
+	it, err := svc.Decide(ctx, sec, items[0].ID, store.DecisionRevoke, "no longer on call")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(ctx, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The removal, tried and failed for good.
+	now := time.Now().Add(time.Second)
+	if err := f.st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{{App: "console", Kind: store.OpRevoke, Source: "hris", EmployeeID: "E2",
+		Entitlement: "root", Priority: store.PriorityRevoke, State: store.OpPending, NotBefore: now, Reason: "review", CreatedAt: now, UpdatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Earlier operations of a person go first: claim until none is left.
+	for range 10 {
+		ops, err := f.st.ClaimOps(ctx, "t", now.Add(time.Second), time.Minute, 100, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ops) == 0 {
+			break
+		}
+		for _, o := range ops {
+			st := store.OpDone
+			if o.Kind == store.OpRevoke && o.EmployeeID == "E2" {
+				st = outcome
+			}
+			if err := f.st.FinishOp(ctx, o.ID, "t", now.Add(time.Second), store.OpResult{State: st, Error: "insufficient access rights"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var holds review.Reader = fakeReader{"E2": {Key: "E2", Entitlements: []string{"root"}}}
+	var gone review.Reader = fakeReader{"E2": {Key: "E2"}}
+	wantDetail, wantEvidence := "insufficient access rights", "no longer holds root"
+	if outcome == store.OpDone {
+		holds, gone, wantDetail, wantEvidence = unreadable{}, unreadable{}, "cannot be read back", "the completed task is the evidence"
+	}
+	if _, err := svc.Verify(ctx, holds, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	it, _ = f.st.ReviewItem(ctx, it.ID)
+	tasks, _ := f.st.Tasks(ctx, store.TaskFilter{Team: "ops", Person: "E2", Status: store.TaskOpen})
+	i := slices.IndexFunc(tasks, func(k store.Task) bool { return k.ID == it.Task })
+	if it.State != store.ItemWaiting || it.Task == 0 || i < 0 || !strings.Contains(tasks[i].Detail, wantDetail) {
+		t.Fatalf("item %+v, ops tasks %+v: want waiting for a task of ops naming the failure", it, tasks)
+	}
+	// Verifying again makes no second task.
+	if _, err := svc.Verify(ctx, holds, c.ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := f.st.Tasks(ctx, store.TaskFilter{Team: "ops", Person: "E2", Status: store.TaskOpen}); len(again) != len(tasks) {
+		t.Fatalf("%d open tasks after a second pass, want %d", len(again), len(tasks))
+	}
+	if _, err := taskrule.Complete(ctx, f.st, it.Task, "removed by hand", "ops-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Done, but the app still shows it: not verified.
+	if prs, _ := svc.Verify(ctx, holds, c.ID, "test"); outcome == store.OpFailed && prs[0].Verified != 0 {
+		t.Fatalf("verified while the app still shows root: %+v", prs)
+	}
+	prs, err := svc.Verify(ctx, gone, c.ID, "test")
+	if err != nil || prs[0].Campaign.State != store.CampaignComplete {
+		t.Fatalf("after the task and the read-back: %+v %v", prs, err)
+	}
+	it, _ = f.st.ReviewItem(ctx, it.ID)
+	if it.State != store.ItemVerified || !strings.Contains(it.Evidence, "done by ops-1") || !strings.Contains(it.Evidence, wantEvidence) {
+		t.Fatalf("item %+v", it)
+	}
+}

@@ -1,0 +1,44 @@
+package scheduler
+
+import (
+	"context"
+
+	"github.com/tango-iga/tango/internal/review"
+)
+
+// Reviews is the scheduler's part in access reviews: closing each
+// campaign at its deadline (undecided items follow its policy) and
+// reading back what closed campaigns revoked.
+type Reviews struct {
+	Service *review.Service
+	// Reader reads accounts back (provision.Engine); nil: no app is
+	// provisioned, nothing to verify.
+	Reader review.Reader
+}
+
+// WithReviews makes each pass close due campaigns and verify closed ones.
+func (s *Scheduler) WithReviews(r Reviews) *Scheduler {
+	s.reviews = &r
+	return s
+}
+
+// CloseDueReviews closes the campaigns past their deadline and verifies
+// the revocations of closed ones; it returns how many it closed.
+func (s *Scheduler) CloseDueReviews(ctx context.Context) (int, error) {
+	if s.reviews == nil || s.reviews.Service == nil {
+		return 0, nil
+	}
+	n, err := s.reviews.Service.CloseDue(ctx, Actor)
+	if err != nil {
+		return n, err
+	}
+	if n > 0 {
+		s.log.Info("scheduler: closed access reviews at their deadline", "count", n)
+	}
+	if s.reviews.Reader != nil {
+		if _, err := s.reviews.Service.Verify(ctx, s.reviews.Reader, 0, Actor); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

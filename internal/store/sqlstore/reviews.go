@@ -1,0 +1,212 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tango-iga/tango/internal/store"
+)
+
+var campaignCols = []string{"kind", "app", "entitlement", "team", "policy", "state", "digest", "items",
+	"created_by", "created_at", "due_at", "closed_at", "completed_at"}
+
+var campaignSelect = `SELECT id, ` + strings.Join(campaignCols, ",") + ` FROM review_campaigns`
+
+func scanCampaign(r scanner) (store.Campaign, error) {
+	var c store.Campaign
+	var created, due, closed, completed int64
+	err := r.Scan(&c.ID, &c.Kind, &c.App, &c.Entitlement, &c.Team, &c.Policy, &c.State, &c.Digest, &c.Items,
+		&c.CreatedBy, &created, &due, &closed, &completed)
+	c.CreatedAt, c.DueAt, c.ClosedAt, c.CompletedAt = fromMicros(created), fromMicros(due), fromMicros(closed), fromMicros(completed)
+	return c, err
+}
+
+var itemCols = []string{"campaign", "source", "employee_id", "display_name", "app", "entitlement", "origin", "why",
+	"reviewer", "team", "recommendation", "sod", "state", "decision", "reason", "decided_by", "decided_at",
+	"automatic", "operation", "task", "verified_at", "evidence"}
+
+var itemSelect = `SELECT id, ` + strings.Join(itemCols, ",") + ` FROM review_items`
+
+func scanItem(r scanner) (store.ReviewItem, error) {
+	var it store.ReviewItem
+	var decided, verified int64
+	var auto int
+	err := r.Scan(&it.ID, &it.Campaign, &it.Source, &it.EmployeeID, &it.Name, &it.App, &it.Entitlement, &it.Origin, &it.Why,
+		&it.Reviewer, &it.Team, &it.Recommendation, &it.SoD, &it.State, &it.Decision, &it.Reason, &it.DecidedBy, &decided,
+		&auto, &it.Operation, &it.Task, &verified, &it.Evidence)
+	it.DecidedAt, it.VerifiedAt, it.Automatic = fromMicros(decided), fromMicros(verified), auto != 0
+	return it, err
+}
+
+func itemArgs(it *store.ReviewItem) []any {
+	auto := 0
+	if it.Automatic {
+		auto = 1
+	}
+	return []any{it.Campaign, it.Source, it.EmployeeID, it.Name, it.App, it.Entitlement, it.Origin, it.Why,
+		it.Reviewer, it.Team, it.Recommendation, it.SoD, it.State, it.Decision, it.Reason, it.DecidedBy, micros(it.DecidedAt),
+		auto, it.Operation, it.Task, micros(it.VerifiedAt), it.Evidence}
+}
+
+var revocationSelect = `SELECT id, source, employee_id, app, entitlement, item, reason, created_at, planned FROM revocations`
+
+func scanRevocation(r scanner) (store.Revocation, error) {
+	var v store.Revocation
+	var created int64
+	var planned int
+	err := r.Scan(&v.ID, &v.Source, &v.EmployeeID, &v.App, &v.Entitlement, &v.Item, &v.Reason, &created, &planned)
+	v.CreatedAt, v.Planned = fromMicros(created), planned != 0
+	return v, err
+}
+
+func itemFilter(f store.ReviewItemFilter) (string, []any) {
+	var w filters
+	if f.Campaign > 0 {
+		w.add("campaign = ?", f.Campaign)
+	}
+	w.eq("reviewer", f.Reviewer)
+	w.eq("state", f.State)
+	q := itemSelect + w.sql() + ` ORDER BY id`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		w.args = append(w.args, f.Limit)
+	}
+	return q, w.args
+}
+
+func (s *DB) Campaign(ctx context.Context, id int64) (store.Campaign, error) {
+	c, err := scanCampaign(s.db.QueryRowContext(ctx, s.rb(campaignSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("campaign %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: campaign %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func (s *DB) Campaigns(ctx context.Context, state string) ([]store.Campaign, error) {
+	var w filters
+	w.eq("state", state)
+	return queryAll(ctx, s.db, "store: campaigns", scanCampaign, s.rb(campaignSelect+w.sql()+` ORDER BY id DESC`), w.args...)
+}
+
+func (s *DB) ReviewItem(ctx context.Context, id int64) (store.ReviewItem, error) {
+	it, err := scanItem(s.db.QueryRowContext(ctx, s.rb(itemSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("review item %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return it, fmt.Errorf("store: review item %d: %w", id, err)
+	}
+	return it, nil
+}
+
+func (s *DB) ReviewItems(ctx context.Context, f store.ReviewItemFilter) ([]store.ReviewItem, error) {
+	q, args := itemFilter(f)
+	return queryAll(ctx, s.db, "store: review items", scanItem, s.rb(q), args...)
+}
+
+func (s *DB) Revocations(ctx context.Context, source string, unplanned bool) ([]store.Revocation, error) {
+	var w filters
+	w.eq("source", source)
+	if unplanned {
+		w.add("planned = 0")
+	}
+	return queryAll(ctx, s.db, "store: revocations", scanRevocation, s.rb(revocationSelect+w.sql()+` ORDER BY id`), w.args...)
+}
+
+func (t *txn) InsertCampaign(c *store.Campaign) error {
+	c.CreatedAt = c.CreatedAt.UTC().Truncate(time.Microsecond)
+	c.DueAt = c.DueAt.UTC().Truncate(time.Microsecond)
+	q := `INSERT INTO review_campaigns (` + strings.Join(campaignCols, ",") + `) VALUES (` +
+		strings.TrimSuffix(strings.Repeat("?,", len(campaignCols)), ",") + `) RETURNING id`
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(q), c.Kind, c.App, c.Entitlement, c.Team, c.Policy, c.State, c.Digest, c.Items,
+		c.CreatedBy, micros(c.CreatedAt), micros(c.DueAt), micros(c.ClosedAt), micros(c.CompletedAt)).Scan(&c.ID); err != nil {
+		return fmt.Errorf("store: campaign: %w", err)
+	}
+	return nil
+}
+
+func (t *txn) Campaign(id int64) (store.Campaign, error) {
+	c, err := scanCampaign(t.tx.QueryRowContext(t.ctx, t.s.rb(campaignSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("campaign %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: campaign %d: %w", id, err)
+	}
+	return c, nil
+}
+
+func (t *txn) UpdateCampaign(c store.Campaign) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_campaigns SET state = ?, closed_at = ?, completed_at = ? WHERE id = ?`),
+		c.State, micros(c.ClosedAt), micros(c.CompletedAt), c.ID); err != nil {
+		return fmt.Errorf("store: campaign %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (t *txn) InsertReviewItems(items []store.ReviewItem) error {
+	rows := make([][]any, len(items))
+	for i := range items {
+		rows[i] = itemArgs(&items[i])
+	}
+	return t.s.bulk(t.ctx, t.tx, "review_items", itemCols, rows, "")
+}
+
+func (t *txn) ReviewItem(id int64) (store.ReviewItem, error) {
+	it, err := scanItem(t.tx.QueryRowContext(t.ctx, t.s.rb(itemSelect+` WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, fmt.Errorf("review item %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return it, fmt.Errorf("store: review item %d: %w", id, err)
+	}
+	return it, nil
+}
+
+func (t *txn) ReviewItems(f store.ReviewItemFilter) ([]store.ReviewItem, error) {
+	q, args := itemFilter(f)
+	return queryAll(t.ctx, t.tx, "store: review items", scanItem, t.s.rb(q), args...)
+}
+
+func (t *txn) UpdateReviewItem(it store.ReviewItem) error {
+	it.DecidedAt = it.DecidedAt.UTC().Truncate(time.Microsecond)
+	args := itemArgs(&it)[8:] // reviewer onwards
+	args = append(args, it.ID)
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_items SET reviewer = ?, team = ?, recommendation = ?, sod = ?,
+			state = ?, decision = ?, reason = ?, decided_by = ?, decided_at = ?, automatic = ?, operation = ?, task = ?,
+			verified_at = ?, evidence = ? WHERE id = ?`), args...); err != nil {
+		return fmt.Errorf("store: review item %d: %w", it.ID, err)
+	}
+	return nil
+}
+
+func (t *txn) CountReviewDecisions(decidedBy string, since time.Time) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT COUNT(*) FROM review_items WHERE decided_by = ? AND automatic = 0 AND decided_at >= ?`),
+		decidedBy, micros(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: review decisions of %s: %w", decidedBy, err)
+	}
+	return n, nil
+}
+
+func (t *txn) PutRevocation(r *store.Revocation) error {
+	r.CreatedAt = r.CreatedAt.UTC().Truncate(time.Microsecond)
+	q := `INSERT INTO revocations (source, employee_id, app, entitlement, item, reason, created_at, planned)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0)
+		ON CONFLICT (source, employee_id, app, entitlement) DO UPDATE SET item = excluded.item, reason = excluded.reason,
+		created_at = excluded.created_at, planned = 0 RETURNING id`
+	if err := t.tx.QueryRowContext(t.ctx, t.s.rb(q), r.Source, r.EmployeeID, r.App, r.Entitlement, r.Item, r.Reason,
+		micros(r.CreatedAt)).Scan(&r.ID); err != nil {
+		return fmt.Errorf("store: revocation: %w", err)
+	}
+	r.Planned = false
+	return nil
+}

@@ -1,0 +1,181 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/store"
+)
+
+// testCampaignItemsRoundTrip: a campaign and its items are stored in one
+// transaction, read back field for field, listed by reviewer and state,
+// and an item's decision and evidence are written back.
+func testCampaignItemsRoundTrip(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	c := store.Campaign{Kind: store.ReviewApp, App: "directory", Entitlement: "admins", Team: "", Policy: store.DecisionRevoke,
+		State: store.CampaignOpen, Digest: "sha256:abc", Items: 2, CreatedBy: "person:S1", CreatedAt: t0, DueAt: t0.Add(14 * 24 * time.Hour)}
+	items := []store.ReviewItem{
+		{Source: "hris", EmployeeID: "E1", Name: "Person E1", App: "directory", Entitlement: "admins", Origin: store.OriginRole,
+			Why: "role it-admins", Reviewer: "M1", Recommendation: "keep", State: store.ItemPending},
+		{Source: "hris", EmployeeID: "E2", Name: "Person E2", App: "directory", Entitlement: "admins", Origin: store.OriginUnknown,
+			Why: "nothing", Team: "it", Recommendation: "revoke", SoD: "breaks x", State: store.ItemPending},
+	}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertCampaign(&c); err != nil {
+			return err
+		}
+		for i := range items {
+			items[i].Campaign = c.ID
+		}
+		if err := tx.InsertReviewItems(items); err != nil {
+			return err
+		}
+		return tx.AppendAudit(audit.New(t0, "test", "review.started", "", "", "campaign", nil, c))
+	})
+	if err != nil || c.ID == 0 {
+		t.Fatalf("insert campaign: %v (id %d)", err, c.ID)
+	}
+	got, err := st.Campaign(ctx, c.ID)
+	if err != nil || !reflect.DeepEqual(got, c) {
+		t.Fatalf("campaign read back:\n got %+v %v\nwant %+v", got, err, c)
+	}
+	if _, err := st.Campaign(ctx, c.ID+100); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown campaign: %v, want ErrNotFound", err)
+	}
+	all, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	if err != nil || len(all) != 2 || all[0].ID == 0 || all[0].ID >= all[1].ID {
+		t.Fatalf("items: %+v %v", all, err)
+	}
+	for i := range items {
+		items[i].ID = all[i].ID
+		if !reflect.DeepEqual(all[i], items[i]) {
+			t.Fatalf("item read back:\n got %+v\nwant %+v", all[i], items[i])
+		}
+	}
+	mine, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, Reviewer: "M1"})
+	if err != nil || len(mine) != 1 || mine[0].EmployeeID != "E1" {
+		t.Fatalf("items of reviewer M1: %+v %v", mine, err)
+	}
+	// Decide the first by hand, the second automatically; close.
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		it, err := tx.ReviewItem(items[0].ID)
+		if err != nil {
+			return err
+		}
+		it.State, it.Decision, it.Reason, it.DecidedBy, it.DecidedAt = store.ItemRevoking, store.DecisionRevoke, "moved", "M1", t0.Add(time.Minute)
+		it.Operation, it.Task, it.VerifiedAt, it.Evidence = 7, 9, t0.Add(time.Hour), "read back"
+		if err := tx.UpdateReviewItem(it); err != nil {
+			return err
+		}
+		items[0] = it
+		it2 := items[1]
+		it2.State, it2.Decision, it2.DecidedBy, it2.DecidedAt, it2.Automatic = store.ItemKept, store.DecisionKeep, "policy", t0.Add(time.Minute), true
+		if err := tx.UpdateReviewItem(it2); err != nil {
+			return err
+		}
+		items[1] = it2
+		n, err := tx.CountReviewDecisions("M1", t0)
+		if err != nil || n != 1 {
+			t.Errorf("decisions of M1 since t0: %d %v, want 1", n, err)
+		}
+		if n, _ := tx.CountReviewDecisions("policy", t0); n != 0 {
+			t.Errorf("automatic decisions counted: %d", n)
+		}
+		if n, _ := tx.CountReviewDecisions("M1", t0.Add(2*time.Minute)); n != 0 {
+			t.Errorf("decisions of M1 after they were made: %d", n)
+		}
+		cc, err := tx.Campaign(c.ID)
+		if err != nil {
+			return err
+		}
+		cc.State, cc.ClosedAt = store.CampaignClosed, t0.Add(2*time.Minute)
+		return tx.UpdateCampaign(cc)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range items {
+		got, err := st.ReviewItem(ctx, want.ID)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("decided item:\n got %+v %v\nwant %+v", got, err, want)
+		}
+	}
+	closed, err := st.Campaigns(ctx, store.CampaignClosed)
+	if err != nil || len(closed) != 1 || !closed[0].ClosedAt.Equal(t0.Add(2*time.Minute)) {
+		t.Fatalf("closed campaigns: %+v %v", closed, err)
+	}
+	if open, _ := st.Campaigns(ctx, store.CampaignOpen); len(open) != 0 {
+		t.Fatalf("open campaigns after the close: %+v", open)
+	}
+}
+
+// testCampaignRollsBackWhole: a failure after the campaign and its items
+// were written leaves neither.
+func testCampaignRollsBackWhole(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	boom := errors.New("boom")
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		c := store.Campaign{Kind: store.ReviewManager, Policy: store.DecisionKeep, State: store.CampaignOpen, CreatedAt: t0, DueAt: t0}
+		if err := tx.InsertCampaign(&c); err != nil {
+			return err
+		}
+		if err := tx.InsertReviewItems([]store.ReviewItem{{Campaign: c.ID, Source: "hris", EmployeeID: "E1", App: "a", Origin: store.OriginRole, State: store.ItemPending}}); err != nil {
+			return err
+		}
+		if err := tx.PutRevocation(&store.Revocation{Source: "hris", EmployeeID: "E1", App: "a", CreatedAt: t0}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx: %v, want boom", err)
+	}
+	cs, _ := st.Campaigns(ctx, "")
+	its, _ := st.ReviewItems(ctx, store.ReviewItemFilter{})
+	revs, _ := st.Revocations(ctx, "", false)
+	if len(cs)+len(its)+len(revs) != 0 {
+		t.Fatalf("after a rollback: %d campaigns, %d items, %d revocations", len(cs), len(its), len(revs))
+	}
+}
+
+// testRevocationsPlannedOnce: a revocation is unplanned until a
+// provisioning batch names it; revoking the same grant again renews it
+// (one row per grant) and makes it unplanned again.
+func testRevocationsPlannedOnce(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	put := func(r store.Revocation) store.Revocation {
+		t.Helper()
+		if err := st.InTx(ctx, func(tx store.Tx) error { return tx.PutRevocation(&r) }); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r1 := put(store.Revocation{Source: "hris", EmployeeID: "E1", App: "directory", Entitlement: "admins", Item: 1, Reason: "moved", CreatedAt: t0})
+	r2 := put(store.Revocation{Source: "other", EmployeeID: "E2", App: "directory", Item: 2, Reason: "left the project", CreatedAt: t0})
+	un, err := st.Revocations(ctx, "", true)
+	if err != nil || len(un) != 2 || un[0].ID != r1.ID || un[0].Reason != "moved" || !un[0].CreatedAt.Equal(t0) || un[0].Planned {
+		t.Fatalf("unplanned: %+v %v", un, err)
+	}
+	if src, _ := st.Revocations(ctx, "other", false); len(src) != 1 || src[0].ID != r2.ID || src[0].Entitlement != "" {
+		t.Fatalf("revocations of source other: %+v", src)
+	}
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Revocations: []int64{r1.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	un, _ = st.Revocations(ctx, "", true)
+	if len(un) != 1 || un[0].ID != r2.ID {
+		t.Fatalf("unplanned after planning %d: %+v", r1.ID, un)
+	}
+	again := put(store.Revocation{Source: "hris", EmployeeID: "E1", App: "directory", Entitlement: "admins", Item: 5, Reason: "again", CreatedAt: t0.Add(time.Hour)})
+	all, _ := st.Revocations(ctx, "hris", false)
+	if len(all) != 1 || all[0].ID != again.ID || all[0].Item != 5 || all[0].Planned || !all[0].CreatedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("renewed revocation: %+v", all)
+	}
+}
