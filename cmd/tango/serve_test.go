@@ -182,6 +182,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("/metrics without a token: %d, want 401", status)
 	}
 	r.waitFor("a request log line", func() bool { return strings.Contains(r.errOut.String(), "path=/readyz status=200") })
+	r.waitFor("the checkpoint signed at start", func() bool { return strings.Contains(r.errOut.String(), "audit checkpoint signed") })
 
 	r.stop()
 	logs := r.errOut.String()
