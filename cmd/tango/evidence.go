@@ -25,17 +25,20 @@ func evidenceCmd(g *globals) *cobra.Command {
 func evidenceExportCmd(g *globals) *cobra.Command {
 	var leavers, asJSON bool
 	var since, out string
+	var campaign int64
 	c := &cobra.Command{
-		Use:   "export --leavers --since 90d --out DIR",
+		Use:   "export --campaign ID | --leavers --since 90d --out DIR",
 		Short: "Write an evidence bundle: CSV and XLSX of every row, a PDF summary, manifest.json with each file's SHA-256",
 		Long: "Writes an evidence bundle into DIR (created; it must not hold a bundle yet).\n\n" +
+			"--campaign ID: every item of an access review (person, access, origin, reviewer, decision, reason, decided at,\n" +
+			"removal operation, verified at; items.csv, reviewers.csv) with the snapshot digest recorded at launch.\n" +
 			"--leavers: every leaver whose leave was applied since --since, each account operation that took their\n" +
 			"access away with the time to disable, and each task of their leaver case with its evidence\n" +
 			"(leavers.csv, accounts.csv, tasks.csv, evidence.xlsx, summary.pdf, manifest.json).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !leavers {
-				return usageErr{fmt.Errorf("say what to export: --leavers")}
+			if leavers == (campaign != 0) {
+				return usageErr{fmt.Errorf("say what to export: --campaign ID or --leavers")}
 			}
 			if out == "" {
 				return usageErr{fmt.Errorf("--out DIR is required")}
@@ -55,7 +58,12 @@ func evidenceExportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			b, err := evidence.Leavers(ctx, st, from, now, cfg.Location())
+			var b evidence.Bundle
+			if campaign != 0 {
+				b, err = evidence.Campaign(ctx, st, campaign, cfg.Location())
+			} else {
+				b, err = evidence.Leavers(ctx, st, from, now, cfg.Location())
+			}
 			if err != nil {
 				return err
 			}
@@ -90,11 +98,17 @@ func evidenceExportCmd(g *globals) *cobra.Command {
 			for _, f := range m.Files {
 				fmt.Fprintf(w, "%s  %s  %d bytes\n", f.SHA256, f.Name, f.Bytes)
 			}
+			if campaign != 0 {
+				fmt.Fprintf(w, "wrote %s: campaign %d, %d item(s), %d reviewer(s), snapshot digest %s; check it with `tango evidence verify %s`\n",
+					out, campaign, m.Rows["items"], m.Rows["reviewers"], m.SnapshotDigest, out)
+				return nil
+			}
 			fmt.Fprintf(w, "wrote %s: %d leaver(s), %d account operation(s), %d task(s); check it with `tango evidence verify %s`\n",
 				out, m.Rows["leavers"], m.Rows["accounts"], m.Rows["tasks"], out)
 			return nil
 		},
 	}
+	c.Flags().Int64Var(&campaign, "campaign", 0, "the evidence of one access review campaign (tango reviews list)")
 	c.Flags().BoolVar(&leavers, "leavers", false, "offboarding evidence of every leaver since --since")
 	c.Flags().StringVar(&since, "since", "90d", "a length of time back (90d), a date or an RFC 3339 time")
 	c.Flags().StringVar(&out, "out", "", "the directory to write the bundle into")

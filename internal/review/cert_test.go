@@ -17,6 +17,7 @@ import (
 	"github.com/tango-iga/tango/internal/authz"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/domain"
+	"github.com/tango-iga/tango/internal/evidence"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
@@ -250,5 +251,32 @@ func TestCERTReviewRevokesAdminsAndVerifies(t *testing.T) {
 	drain()
 	if len(groupMembers(t, s)) != 78 {
 		t.Fatal("the next plan gave the revoked admin group back")
+	}
+
+	// The auditor's evidence: every item with its verification, the
+	// snapshot's digest; verified offline, and one changed CSV byte is
+	// named.
+	bundle, err := evidence.Campaign(ctx, st, c.ID, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "evidence")
+	m, err := evidence.Write(out, bundle, time.Now())
+	if err != nil || m.Rows["items"] != 80 || m.SnapshotDigest != c.Digest {
+		t.Fatalf("export: %+v %v; want 80 items and the digest %s", m, err, c.Digest)
+	}
+	csv, _ := os.ReadFile(filepath.Join(out, "items.csv"))
+	for _, id := range moved {
+		if !strings.Contains(string(csv), id) || strings.Count(string(csv), ",revoke,") != 2 {
+			t.Fatalf("items.csv lacks %s's revocation:\n%.2000s", id, csv)
+		}
+	}
+	if _, err := evidence.Verify(out, nil); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	csv[len(csv)/2] ^= 1
+	os.WriteFile(filepath.Join(out, "items.csv"), csv, 0o600)
+	if _, err := evidence.Verify(out, nil); err == nil || !strings.Contains(err.Error(), "items.csv") {
+		t.Fatalf("verify of a changed items.csv: %v", err)
 	}
 }
