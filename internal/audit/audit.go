@@ -121,6 +121,12 @@ type Verifier struct {
 // NewVerifier starts at the genesis of the chain.
 func NewVerifier() *Verifier { return &Verifier{hash: Genesis} }
 
+// ResumeVerifier goes on from an entry already verified: seq and its hash.
+func ResumeVerifier(seq int64, hash string) *Verifier { return &Verifier{seq: seq, hash: hash} }
+
+// Head is the last entry verified: its seq and hash.
+func (v *Verifier) Head() (int64, string) { return v.seq, v.hash }
+
 // Next checks the next page of entries; it returns the first break found.
 func (v *Verifier) Next(entries []Entry) *Break {
 	for _, e := range entries {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
+	"sync"
 )
 
 type appRow struct {
@@ -128,17 +129,46 @@ func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
 	}{f.Actor, f.Action, f.Subject, page, pgr, chain, chain != "" && chain[0] == '!'})
 }
 
-// verify checks the whole hash chain, a thousand entries at a time.
+// chainEvery is how often the audit page checks the whole hash chain
+// again; between, it checks the entries added since the last check, from
+// the head it verified.
+const chainEvery = 10 * time.Minute
+
+// chainState is what the audit page verified: up to which entry, and when
+// it last checked the whole chain.
+type chainState struct {
+	sync.Mutex
+	seq    int64
+	hash   string
+	count  int64
+	whole  time.Time
+	broken string
+}
+
+// verify checks the hash chain, a thousand entries at a time: the whole
+// chain every chainEvery, else the entries since the last check (one
+// check at a time; each viewer sees the result up to the recorded head).
 func (pg *Pages) verify(r *http.Request) (string, error) {
-	v := audit.NewVerifier()
-	var after, count int64
+	c := &pg.chain
+	c.Lock()
+	defer c.Unlock()
+	now := pg.o.Now()
+	whole := c.whole.IsZero() || now.Sub(c.whole) >= chainEvery || now.Before(c.whole)
+	if !whole && c.broken != "" {
+		return c.broken, nil
+	}
+	v, count, after := audit.NewVerifier(), int64(0), int64(0)
+	if !whole {
+		v, count, after = audit.ResumeVerifier(c.seq, c.hash), c.count, c.seq
+	}
 	for {
 		es, err := pg.o.Store.AuditEntries(r.Context(), after, 1000)
 		if err != nil {
 			return "", err
 		}
 		if b := v.Next(es); b != nil {
-			return "!" + b.Error(), nil
+			c.broken, c.whole = "!"+b.Error(), now
+			return c.broken, nil
 		}
 		if len(es) == 0 {
 			break
@@ -151,9 +181,17 @@ func (pg *Pages) verify(r *http.Request) (string, error) {
 		return "", err
 	}
 	if b := v.Finish(seq, hash); b != nil {
-		return "!" + b.Error(), nil
+		c.broken, c.whole = "!"+b.Error(), now
+		return c.broken, nil
 	}
-	return "verified: " + itoa(count) + " entries, each chained to the one before, up to the recorded head", nil
+	c.seq, c.hash = v.Head()
+	c.count, c.broken = count, ""
+	if whole {
+		c.whole = now
+	}
+	loc := pg.o.Config.Location()
+	return "verified: " + itoa(count) + " entries, each chained to the one before, up to the recorded head (the whole chain at " +
+		c.whole.In(loc).Format("15:04:05") + ", the entries since then now)", nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

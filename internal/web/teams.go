@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -91,20 +92,48 @@ func human(d time.Duration) string {
 type teamsData struct {
 	Tasks  []store.TeamTasks
 	Charts []chart
+	At     time.Time // when the figures were computed
 }
 
 // teams shows each team's open and overdue tasks, and the lifecycle clocks
 // over the last 30 and 90 days (time to revoke a leaver, time to day-one
 // access, approval times) as charts drawn on the server.
 func (pg *Pages) teams(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	now := pg.o.Now()
-	tasks, err := pg.o.Store.TaskLoad(ctx, now)
+	d, err := pg.teamsFigures(r.Context())
 	if err != nil {
 		pg.fail(w, r, err)
 		return
 	}
-	d := teamsData{Tasks: tasks}
+	pg.render(w, r, http.StatusOK, "teams", "Teams", d)
+}
+
+// teamsEvery is how long the figures of /teams are reused: they read every
+// lifecycle event and operation of 90 days, the same for every viewer.
+const teamsEvery = time.Minute
+
+// teamsFigures computes the figures, at most once a teamsEvery (one
+// computation at a time; the others wait for it and share it).
+func (pg *Pages) teamsFigures(ctx context.Context) (teamsData, error) {
+	pg.teamsCache.Lock()
+	defer pg.teamsCache.Unlock()
+	now := pg.o.Now()
+	if !pg.teamsCache.at.IsZero() && now.Sub(pg.teamsCache.at) < teamsEvery && !now.Before(pg.teamsCache.at) {
+		return pg.teamsCache.d, nil
+	}
+	d, err := pg.computeTeams(ctx, now)
+	if err != nil {
+		return d, err
+	}
+	pg.teamsCache.d, pg.teamsCache.at = d, now
+	return d, nil
+}
+
+func (pg *Pages) computeTeams(ctx context.Context, now time.Time) (teamsData, error) {
+	tasks, err := pg.o.Store.TaskLoad(ctx, now)
+	if err != nil {
+		return teamsData{}, err
+	}
+	d := teamsData{Tasks: tasks, At: now}
 	if len(tasks) > 0 {
 		var labels, texts []string
 		var values []float64
@@ -118,21 +147,30 @@ func (pg *Pages) teams(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Charts = append(d.Charts, barChart("tasks", "Open and overdue tasks per team", labels, values, texts, []string{"#1c4fb8", "#b3261e"}))
 	}
+	// One read of 90 days; the 30 days are its tail.
+	since90 := now.Add(-90 * 24 * time.Hour)
+	clocks90, err := pg.o.Store.LifecycleClocks(ctx, since90)
+	if err != nil {
+		return d, err
+	}
+	approvals90, err := pg.o.Store.ApprovalClocks(ctx, since90)
+	if err != nil {
+		return d, err
+	}
 	for _, days := range []int{30, 90} {
 		since := now.Add(-time.Duration(days) * 24 * time.Hour)
-		clocks, err := pg.o.Store.LifecycleClocks(ctx, since)
-		if err != nil {
-			pg.fail(w, r, err)
-			return
-		}
-		approvals, err := pg.o.Store.ApprovalClocks(ctx, since)
-		if err != nil {
-			pg.fail(w, r, err)
-			return
-		}
 		byKind := map[string][]time.Duration{}
 		waiting := map[string]int{}
-		for _, c := range clocks {
+		var approvals []store.ApprovalClock
+		for _, a := range approvals90 {
+			if !a.DecidedAt.Before(since) {
+				approvals = append(approvals, a)
+			}
+		}
+		for _, c := range clocks90 {
+			if c.Start.Before(since) {
+				continue
+			}
 			if c.Done.IsZero() {
 				waiting[c.Kind]++
 				continue
@@ -164,5 +202,5 @@ func (pg *Pages) teams(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Charts = append(d.Charts, barChart(fmt.Sprintf("clocks-%d", days), fmt.Sprintf("Lifecycle clocks, last %d days", days), labels, values, texts, []string{"#2b8a3e", "#5c940d"}))
 	}
-	pg.render(w, r, http.StatusOK, "teams", "Teams", d)
+	return d, nil
 }

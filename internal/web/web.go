@@ -29,6 +29,7 @@ import (
 	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
+	"sync"
 )
 
 //go:embed templates/*.html
@@ -111,6 +112,15 @@ type Options struct {
 type Pages struct {
 	o    Options
 	tmpl map[string]*template.Template
+
+	// teamsCache keeps the figures of /teams for teamsEvery.
+	teamsCache struct {
+		sync.Mutex
+		d  teamsData
+		at time.Time
+	}
+	// chain is what the audit page verified of the hash chain.
+	chain chainState
 }
 
 // Page is one page or form target: the permission the middleware checks
