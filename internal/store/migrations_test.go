@@ -24,12 +24,7 @@ import (
 // intendedDifferences lists the schema facts (as schemaFacts spells them)
 // that only one backend has, on purpose, with the reason. Empty today:
 // both trees produce the same tables, columns, keys and indexes.
-var intendedDifferences = map[string]string{
-	// People search: a trigram index on either side, each the backend's
-	// own (SQLite's FTS5 table persons_search and its shadow tables, whose
-	// facts the SQLite introspection leaves out; PostgreSQL's pg_trgm index).
-	"index persons_search on persons ((expression))": "pg_trgm people search",
-}
+var intendedDifferences = map[string]string{}
 
 // skippedVersions are migration numbers neither tree has. 00007 was never
 // committed: the number was skipped when 00008 (access requests) was
@@ -133,11 +128,11 @@ type introspection struct {
 
 // Tables of the migration tool and the engine itself are not Tango's schema.
 var sqliteQueries = introspection{
-	tables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version' AND name NOT LIKE 'persons_search%'`,
+	tables: `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version'`,
 	columns: `SELECT m.name, c.name, c.cid FROM sqlite_master m, pragma_table_info(m.name) c
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version' AND m.name NOT LIKE 'persons_search%'`,
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'`,
 	pkeys: `SELECT m.name, c.name, c.pk FROM sqlite_master m, pragma_table_info(m.name) c
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version' AND m.name NOT LIKE 'persons_search%' AND c.pk > 0`,
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version' AND c.pk > 0`,
 	// Only indexes made by CREATE INDEX (origin 'c'): those SQLite makes
 	// for PRIMARY KEY and UNIQUE constraints are compared as keys.
 	indexes: `SELECT l.name, m.name, l."unique" FROM sqlite_master m, pragma_index_list(m.name) l

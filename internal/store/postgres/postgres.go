@@ -56,14 +56,6 @@ func (dialect) MaxParams() int { return 65535 }
 // Unnest: bulk inserts send one array per column.
 func (dialect) Unnest() bool { return true }
 
-// PersonSearch: one LIKE over the expression the trigram index
-// persons_search (pg_trgm) holds; the space between the fields is in q
-// only when q has one.
-func (dialect) PersonSearch(q string) (string, []any, bool) {
-	return `lower(employee_id || ' ' || display_name || ' ' || email || ' ' || department) LIKE ? ESCAPE '\'`,
-		[]any{"%" + sqlstore.LikeEscape(q) + "%"}, true
-}
-
 // Copy streams rows into table with COPY FROM STDIN inside the open
 // transaction of conn: pgx encodes the next rows while the server inserts
 // the previous ones, and no statement or parameter array is built.

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -33,16 +32,6 @@ func (dialect) Rebind(q string) string { return q }
 func (dialect) Lock(context.Context, *sql.Tx) error { return nil }
 func (dialect) MaxParams() int                      { return 32766 }
 func (dialect) Unnest() bool                        { return false }
-
-// PersonSearch: the trigram index persons_search (FTS5) answers a
-// substring of three characters or more, whatever its case; shorter ones
-// read every person.
-func (dialect) PersonSearch(q string) (string, []any, bool) {
-	if utf8.RuneCountInString(q) < 3 {
-		return "", nil, false
-	}
-	return `rowid IN (SELECT rowid FROM persons_search WHERE persons_search MATCH ?)`, []any{`"` + strings.ReplaceAll(q, `"`, `""`) + `"`}, true
-}
 
 // Open opens (creating) the database file at path and applies migrations.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {

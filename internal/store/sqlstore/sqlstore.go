@@ -33,20 +33,6 @@ type Dialect interface {
 	Unnest() bool
 }
 
-// LikeEscape makes q a literal inside a LIKE pattern with ESCAPE '\'.
-func LikeEscape(q string) string {
-	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q)
-}
-
-// PersonSearcher is a Dialect with an index for people search: the WHERE
-// clause (and its arguments) finding the persons one of whose name,
-// e-mail, employee ID or department contains q (lower case, trimmed);
-// ok false when q is one the index cannot answer (the search then reads
-// every person).
-type PersonSearcher interface {
-	PersonSearch(q string) (clause string, args []any, ok bool)
-}
-
 // Copier is a Dialect that can stream many rows into a table within the
 // transaction open on conn (PostgreSQL's COPY).
 type Copier interface {
@@ -800,16 +786,8 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	w.eq("department", f.Department)
 	w.eq("manager_id", f.ManagerID)
 	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		clause, args, ok := "", []any(nil), false
-		if ps, is := s.d.(PersonSearcher); is {
-			clause, args, ok = ps.PersonSearch(q)
-		}
-		if ok {
-			w.add(clause, args...)
-		} else {
-			like := "%" + LikeEscape(q) + "%"
-			w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
-		}
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
 	if f.Email != "" {
 		w.add("lower(email) = lower(?)", f.Email)
