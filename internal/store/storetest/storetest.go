@@ -536,6 +536,20 @@ func testListFilters(t *testing.T, b Backend) {
 	if err != nil || c.EventsByType[store.EventJoiner] != 25 || c.ImportsByStatus[store.ImportApplied] != 1 || c.PersonsByStatus[store.StatusActive] != 24 || c.ImportSeconds != 1.5 {
 		t.Fatalf("counts: %+v, %v", c, err)
 	}
+
+	// The search follows every write of a person: a rename is found by the
+	// new name at once, no longer by the old one; quotes are plain text.
+	renamed := ps[7]
+	renamed.DisplayName = "Zoë Quartermaine"
+	if err := st.ApplyImport(ctx, store.Import{ID: "imp_2", Source: "hris", Status: store.ImportApplied, Actor: "test", Rows: 1, CreatedAt: t0, BaseSerial: 1},
+		[]store.Person{renamed}, nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"quartermaine": 1, "ZOË QUART": 1, "person p07": 0, "person p08": 1, `"p1`: 0, `p"1`: 0} {
+		if n := count(store.PersonFilter{Query: q}); n != want {
+			t.Fatalf("query %q after the rename: %d persons, want %d", q, n, want)
+		}
+	}
 }
 
 func testAuditConcurrentAppends(t *testing.T, b Backend) {
