@@ -271,12 +271,12 @@ func (s *Service) checkSoD(ctx context.Context, ben store.Person, r store.Reques
 // (roles and approved requests other than skip).
 func (s *Service) holdings(ctx context.Context, p store.Person, skip int64) ([]policy.Grant, error) {
 	var held []policy.Grant
-	rows, err := s.st.Grants(ctx, p.Source)
+	rows, err := s.st.PersonGrants(ctx, p.Source, p.EmployeeID)
 	if err != nil {
 		return nil, err
 	}
 	for _, g := range rows {
-		if g.EmployeeID == p.EmployeeID && g.State == "active" {
+		if g.State == "active" {
 			held = append(held, policy.Grant{App: g.App, Entitlement: g.Entitlement})
 		}
 	}

@@ -15,7 +15,7 @@ type Store interface {
 	// AppendAudit appends entries to the chain (filling Seq, PrevHash, Hash).
 	AppendAudit(ctx context.Context, entries ...audit.Entry) error
 	// Grants returns every grant row (of one source, or all with "").
-	Grants(ctx context.Context, source string) ([]store.GrantRow, error)
+	PersonGrants(ctx context.Context, source, employeeID string) ([]store.GrantRow, error)
 	Person(ctx context.Context, source, employeeID string) (store.Person, error)
 	// Requests lists requests, oldest first.
 	Requests(ctx context.Context, f store.RequestFilter) ([]store.Request, error)

@@ -107,6 +107,8 @@ type OpFilter struct {
 type ProvisioningQueue interface {
 	// Grants returns every grant row (of one source, or all with "").
 	Grants(ctx context.Context, source string) ([]GrantRow, error)
+	// PersonGrants returns one person's grant rows.
+	PersonGrants(ctx context.Context, source, employeeID string) ([]GrantRow, error)
 	// QueueOps writes a planning step atomically.
 	QueueOps(ctx context.Context, b ProvisionBatch) error
 	// Unprovisioned returns applied events not yet planned for, oldest first.
@@ -129,4 +131,7 @@ type ProvisioningQueue interface {
 	ReplaceFindings(ctx context.Context, kind, app string, fs []Finding, at time.Time) error
 	AddFinding(ctx context.Context, f Finding) error
 	Findings(ctx context.Context, kind, app, status string) ([]Finding, error)
+	// FindingsAbout lists the findings about one subject (of a status, or
+	// all with "").
+	FindingsAbout(ctx context.Context, subject, status string) ([]Finding, error)
 }

@@ -67,14 +67,8 @@ func (pg *Pages) loadPerson(ctx context.Context, p store.Person, reads bool) (pe
 	if d.Access, err = pg.access(ctx, p); err != nil {
 		return d, err
 	}
-	fs, err := pg.o.Store.Findings(ctx, "", "", "open")
-	if err != nil {
+	if d.Findings, err = pg.o.Store.FindingsAbout(ctx, p.EmployeeID, "open"); err != nil {
 		return d, err
-	}
-	for _, f := range fs {
-		if f.Subject == p.EmployeeID {
-			d.Findings = append(d.Findings, f)
-		}
 	}
 	if d.Cases, err = pg.o.Store.Cases(ctx, store.CaseFilter{Person: p.EmployeeID, Limit: 200}); err != nil {
 		return d, err
@@ -150,7 +144,7 @@ func attributes(p store.Person, evs []store.Event) []attrRow {
 
 // access is the person's grant rows with the reasons behind each.
 func (pg *Pages) access(ctx context.Context, p store.Person) ([]accessRow, error) {
-	grants, err := pg.o.Store.Grants(ctx, p.Source)
+	grants, err := pg.o.Store.PersonGrants(ctx, p.Source, p.EmployeeID)
 	if err != nil {
 		return nil, err
 	}
@@ -164,9 +158,6 @@ func (pg *Pages) access(ctx context.Context, p store.Person) ([]accessRow, error
 	}
 	var out []accessRow
 	for _, g := range grants {
-		if g.EmployeeID != p.EmployeeID {
-			continue
-		}
 		row := accessRow{GrantRow: g}
 		for part := range strings.SplitSeq(g.Reason, "; ") {
 			switch {

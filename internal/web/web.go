@@ -63,6 +63,7 @@ type Store interface {
 	Cases(ctx context.Context, f store.CaseFilter) ([]store.Case, error)
 	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error)
+	FindingsAbout(ctx context.Context, subject, status string) ([]store.Finding, error)
 	ImportsBy(ctx context.Context, f store.ImportFilter) ([]store.Import, error)
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	AppStates(ctx context.Context) ([]store.AppState, error)

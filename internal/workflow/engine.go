@@ -344,13 +344,13 @@ func (e *Engine) Plan(ctx context.Context, kind string, ev store.Event) (store.C
 
 // appsOf lists the apps the person has or had an account or entitlement in.
 func (e *Engine) appsOf(ctx context.Context, p *store.Person) ([]string, error) {
-	grants, err := e.st.Grants(ctx, p.Source)
+	grants, err := e.st.PersonGrants(ctx, p.Source, p.EmployeeID)
 	if err != nil {
 		return nil, err
 	}
 	apps := []string{}
 	for _, g := range grants {
-		if g.EmployeeID == p.EmployeeID && !slices.Contains(apps, g.App) {
+		if !slices.Contains(apps, g.App) {
 			apps = append(apps, g.App)
 		}
 	}

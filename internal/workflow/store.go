@@ -15,6 +15,7 @@ type Store interface {
 	CaseTasks(ctx context.Context, f store.CaseTaskFilter) ([]store.CaseTask, error)
 	// Grants returns every grant row (of one source, or all with "").
 	Grants(ctx context.Context, source string) ([]store.GrantRow, error)
+	PersonGrants(ctx context.Context, source, employeeID string) ([]store.GrantRow, error)
 	Import(ctx context.Context, id string) (store.Import, error)
 	// PendingCaseEvents returns applied or scheduled events no case was
 	// opened for and none declined, oldest first: the workflow's cursor.

@@ -93,6 +93,16 @@ func (s *DB) Grants(ctx context.Context, source string) ([]store.GrantRow, error
 		q += ` WHERE source = ?`
 		args = append(args, source)
 	}
+	return s.grants(ctx, q, args)
+}
+
+// PersonGrants reads one person's grant rows through the index
+// grants_person, instead of every grant of the source.
+func (s *DB) PersonGrants(ctx context.Context, source, employeeID string) ([]store.GrantRow, error) {
+	return s.grants(ctx, `SELECT `+strings.Join(grantCols, ",")+` FROM grants WHERE source = ? AND employee_id = ?`, []any{source, employeeID})
+}
+
+func (s *DB) grants(ctx context.Context, q string, args []any) ([]store.GrantRow, error) {
 	rows, err := s.db.QueryContext(ctx, s.rb(q+` ORDER BY source, employee_id, app, entitlement`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: grants: %w", err)
@@ -320,10 +330,21 @@ func (s *DB) AddFinding(ctx context.Context, f store.Finding) error {
 }
 
 func (s *DB) Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error) {
+	return s.findings(ctx, kind, app, status, "")
+}
+
+// FindingsAbout lists the findings about one subject (of a status, or all
+// with "").
+func (s *DB) FindingsAbout(ctx context.Context, subject, status string) ([]store.Finding, error) {
+	return s.findings(ctx, "", "", status, subject)
+}
+
+func (s *DB) findings(ctx context.Context, kind, app, status, subject string) ([]store.Finding, error) {
 	var w filters
 	w.eq("kind", kind)
 	w.eq("app", app)
 	w.eq("status", status)
+	w.eq("subject", subject)
 	q := `SELECT id, ` + strings.Join(findingCols, ",") + ` FROM findings` + w.sql() + ` ORDER BY id`
 	return queryAll(ctx, s.db, "store: findings", scanFinding, s.rb(q), w.args...)
 }

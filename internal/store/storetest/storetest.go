@@ -737,6 +737,12 @@ func testProvisioningQueue(t *testing.T, b Backend) {
 	if len(grants) != 2 || grants[0].Entitlement != "" || grants[1].Entitlement != "admins" {
 		t.Fatalf("grants %+v", grants)
 	}
+	if mine, err := st.PersonGrants(ctx, "hris", grants[0].EmployeeID); err != nil || len(mine) != 2 {
+		t.Fatalf("one person's grants: %+v %v", mine, err)
+	}
+	if none, err := st.PersonGrants(ctx, "other", grants[0].EmployeeID); err != nil || len(none) != 0 {
+		t.Fatalf("another source's person's grants: %+v %v", none, err)
+	}
 	if err := st.QueueOps(ctx, store.ProvisionBatch{Delete: []store.GrantRow{grants[1]}}); err != nil {
 		t.Fatal(err)
 	}
@@ -784,6 +790,12 @@ func testUnprovisionedEventsAndFindings(t *testing.T, b Backend) {
 	}
 	if fs, _ := st.Findings(ctx, "operation-failed", "", ""); len(fs) != 1 {
 		t.Fatalf("the same finding twice: %+v", fs)
+	}
+	if fs, err := st.FindingsAbout(ctx, "y", "open"); err != nil || len(fs) != 1 || fs[0].Subject != "y" {
+		t.Fatalf("findings about y: %+v %v", fs, err)
+	}
+	if fs, _ := st.FindingsAbout(ctx, "x", "open"); len(fs) != 0 {
+		t.Fatalf("open findings about x (resolved): %+v", fs)
 	}
 	if err := st.PutAppState(ctx, store.AppState{App: "dir", Failures: 5, QuarantinedUntil: t0, LastError: "down"}); err != nil {
 		t.Fatal(err)
