@@ -39,7 +39,13 @@ type RequestFilter struct {
 	Unreminded  bool // current step not reminded of yet
 	Unescalated bool // current step not escalated yet
 	Escalated   bool // current step escalated
-	Limit       int
+	// Involving keeps the requests a person asked for or is the
+	// beneficiary of.
+	Involving string
+	// Newest lists the newest (highest ID) first; else the oldest.
+	Newest bool
+	Limit  int
+	Offset int // rows skipped (paging)
 }
 
 // AccessRequests keeps access requests and who is away.

@@ -48,6 +48,7 @@ type ImportFilter struct {
 	Source string
 	Status string
 	Limit  int // default and at most 1000
+	Offset int // rows skipped (paging)
 }
 
 // AuditFilter selects audit entries for reading, in order.

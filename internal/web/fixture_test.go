@@ -18,6 +18,7 @@ import (
 	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/signin"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -53,7 +54,7 @@ roles:
     grants: [{app: erp, entitlements: [reports]}]
 authorization:
   roles:
-    hr: {people: [E004]}
+    hr: {people: [E004], groups: [tango-hr]}
     it: {people: [E008]}
     security: {people: [E007]}
 playbooks:
@@ -101,9 +102,23 @@ type fixture struct {
 	st  store.Store
 	cfg *config.Config
 	url string
+	// m signs people in when the fixture has real sign-in (newSignInFixture).
+	m *signin.Manager
 }
 
-func newFixture(t *testing.T) *fixture {
+// fixtureOptions: the stub sessions (the zero value), or real sign-in.
+type fixtureOptions struct {
+	// signIn: the sign-in package's sessions and pages (/login, /logout,
+	// /auth/oidc/...) instead of the stub cookie.
+	signIn bool
+	// config is added to webConfig; it gets Tango's URL (known before
+	// Tango serves, for signin.oidc.redirect_url).
+	config func(url string) string
+}
+
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, fixtureOptions{}) }
+
+func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := app.OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "tango.db"))
@@ -111,7 +126,14 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Parse([]byte(webConfig), "web.yaml")
+	var h http.Handler
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	base := "http://" + hs.Listener.Addr().String()
+	yaml := webConfig
+	if o.config != nil {
+		yaml += o.config(base)
+	}
+	cfg, err := config.Parse([]byte(yaml), "web.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,10 +159,16 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := wf.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Options{Store: st, Config: cfg, Logger: log, Now: time.Now, Engine: eng, Imports: imports, Sessions: cookieSessions{}, Version: "test"})
-	hs := httptest.NewServer(srv)
+	f := &fixture{t: t, st: st, cfg: cfg, url: base}
+	ao := api.Options{Store: st, Config: cfg, Logger: log, Now: time.Now, Engine: eng, Imports: imports, Sessions: cookieSessions{}, Version: "test"}
+	if o.signIn {
+		f.m = signin.New(signin.Options{Store: st, Config: cfg, Logger: log, Now: time.Now})
+		ao.Sessions, ao.SignIn = f.m, f.m.Handler()
+	}
+	h = api.New(ao)
+	hs.Start()
 	t.Cleanup(hs.Close)
-	return &fixture{t: t, st: st, cfg: cfg, url: hs.URL}
+	return f
 }
 
 type page struct {

@@ -23,28 +23,36 @@ type importsData struct {
 	Imports   []store.Import
 	CanWrite  bool
 	CanDecide bool
+	Pager     pager
 }
 
-// imports lists HR imports, the held ones first with their decision, and
-// offers the upload of a snapshot (previewed before it is applied).
+// imports lists HR imports, the held ones first with their decision, then
+// the newest a page at a time (?page=), and offers the upload of a
+// snapshot (previewed before it is applied).
 func (pg *Pages) imports(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me := authz.From(ctx)
+	n, err := pageParam(r)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
 	d := importsData{CanWrite: me.Can(authz.ImportsWrite), CanDecide: me.Can(authz.ImportsDecide)}
 	for _, s := range pg.o.Config.Sources {
 		if s.Kind == "file" {
 			d.Sources = append(d.Sources, s.Name)
 		}
 	}
-	var err error
 	if d.Held, err = pg.o.Store.ImportsBy(ctx, store.ImportFilter{Status: store.ImportHeld, Limit: 100}); err != nil {
 		pg.fail(w, r, err)
 		return
 	}
-	if d.Imports, err = pg.o.Store.ImportsBy(ctx, store.ImportFilter{Limit: PageSize}); err != nil {
+	all, err := pg.o.Store.ImportsBy(ctx, store.ImportFilter{Offset: (n - 1) * PageSize, Limit: PageSize + 1})
+	if err != nil {
 		pg.fail(w, r, err)
 		return
 	}
+	d.Imports, d.Pager = window(r, all, n)
 	pg.render(w, r, http.StatusOK, "imports", "HR imports", d)
 }
 

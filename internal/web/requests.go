@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/tango-iga/tango/internal/config"
@@ -14,6 +13,7 @@ import (
 type requestsData struct {
 	Mine      []store.Request
 	Approvals []requestRow
+	Pager     pager
 }
 
 // service is the access-request service, or a 503 page when the policy
@@ -26,8 +26,9 @@ func (pg *Pages) service(w http.ResponseWriter) (*request.Service, bool) {
 	return pg.o.Requests, true
 }
 
-// requests shows the caller's own requests and the approvals waiting for
-// them, each with approve and reject (and a comment).
+// requests shows the approvals waiting for the caller, each with approve
+// and reject (and a comment), and the newest of the requests they asked
+// for or are the beneficiary of, a page at a time (?page=).
 func (pg *Pages) requests(w http.ResponseWriter, r *http.Request) {
 	svc, ok := pg.service(w)
 	if !ok {
@@ -39,22 +40,18 @@ func (pg *Pages) requests(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	me := c.Person.EmployeeID
-	var d requestsData
-	seen := map[int64]bool{}
-	for _, f := range []store.RequestFilter{{Requester: me, Limit: 200}, {Beneficiary: me, Limit: 200}} {
-		rs, err := pg.o.Store.Requests(ctx, f)
-		if err != nil {
-			pg.fail(w, r, err)
-			return
-		}
-		for _, rq := range rs {
-			if !seen[rq.ID] {
-				seen[rq.ID] = true
-				d.Mine = append(d.Mine, rq)
-			}
-		}
+	n, err := pageParam(r)
+	if err != nil {
+		pg.fail(w, r, err)
+		return
 	}
-	sort.Slice(d.Mine, func(i, j int) bool { return d.Mine[i].ID > d.Mine[j].ID })
+	var d requestsData
+	mine, err := pg.o.Store.Requests(ctx, store.RequestFilter{Involving: me, Newest: true, Offset: (n - 1) * PageSize, Limit: PageSize + 1})
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	d.Mine, d.Pager = window(r, mine, n)
 	pending, err := pg.o.Store.Requests(ctx, store.RequestFilter{State: store.RequestPending})
 	if err == nil {
 		pending, err = svc.AwaitingApprover(ctx, pending, me)

@@ -330,24 +330,27 @@ func pageParam(r *http.Request) (int, error) {
 
 // cut keeps page n of rows (read with limit n*PageSize+1) and the links.
 func cut[T any](r *http.Request, rows []T, n int) ([]T, pager) {
+	start := min((n-1)*PageSize, len(rows))
+	return window(r, rows[start:], n)
+}
+
+// window keeps page n of rows read from the page's first row (offset
+// (n-1)*PageSize, limit PageSize+1) and the links.
+func window[T any](r *http.Request, rows []T, n int) ([]T, pager) {
 	pg := pager{Page: n}
 	link := func(k int) string {
 		q := r.URL.Query()
 		q.Set("page", strconv.Itoa(k))
 		return r.URL.Path + "?" + q.Encode()
 	}
-	start := (n - 1) * PageSize
-	if start > len(rows) {
-		start = len(rows)
-	}
-	end := min(start+PageSize, len(rows))
-	if len(rows) > end {
+	if len(rows) > PageSize {
 		pg.Next = link(n + 1)
+		rows = rows[:PageSize]
 	}
 	if n > 1 {
 		pg.Prev = link(n - 1)
 	}
-	return rows[start:end], pg
+	return rows, pg
 }
 
 type invalidErr string

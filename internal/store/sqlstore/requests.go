@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -113,10 +114,24 @@ func (s *DB) Requests(ctx context.Context, f store.RequestFilter) ([]store.Reque
 	if f.Escalated {
 		w.add("escalated_at > 0")
 	}
+	if f.Involving != "" {
+		w.add("(requester = ? OR beneficiary = ?)", f.Involving, f.Involving)
+	}
 	q := requestSelect + w.sql() + ` ORDER BY id`
-	if f.Limit > 0 {
+	if f.Newest {
+		q += ` DESC`
+	}
+	switch {
+	case f.Limit > 0 && f.Offset > 0:
+		q += ` LIMIT ? OFFSET ?`
+		w.args = append(w.args, f.Limit, f.Offset)
+	case f.Limit > 0:
 		q += ` LIMIT ?`
 		w.args = append(w.args, f.Limit)
+	case f.Offset > 0:
+		// OFFSET needs a LIMIT in SQLite; PostgreSQL takes this one too.
+		q += ` LIMIT ? OFFSET ?`
+		w.args = append(w.args, int64(math.MaxInt64), f.Offset)
 	}
 	return queryAll(ctx, s.db, "store: requests", scanRequest, s.rb(q), w.args...)
 }

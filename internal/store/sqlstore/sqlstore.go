@@ -752,8 +752,8 @@ func (s *DB) ImportsBy(ctx context.Context, f store.ImportFilter) ([]store.Impor
 	w.eq("source", f.Source)
 	w.eq("status", f.Status)
 	q := `SELECT ` + strings.Join(importCols[:len(importCols)-1], ",") + `, '' FROM imports` + w.sql() +
-		` ORDER BY created_at DESC, id DESC LIMIT ?`
-	return queryAll(ctx, s.db, "store: imports", scanImport, s.rb(q), append(w.args, limit)...)
+		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
+	return queryAll(ctx, s.db, "store: imports", scanImport, s.rb(q), append(w.args, limit, max(f.Offset, 0))...)
 }
 
 func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error) {

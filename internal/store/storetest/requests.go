@@ -123,6 +123,14 @@ func testRequestFilters(t *testing.T, b Backend) {
 		{store.RequestFilter{Requester: "E1"}, []int64{a.ID}},
 		{store.RequestFilter{Limit: 1}, []int64{a.ID}},
 		{store.RequestFilter{Unprovisioned: true}, []int64{}},
+		{store.RequestFilter{Involving: "E3"}, []int64{c.ID}},
+		{store.RequestFilter{Involving: "E2"}, []int64{c.ID}},
+		{store.RequestFilter{Involving: "E1"}, []int64{a.ID}},
+		{store.RequestFilter{Involving: "E9"}, []int64{}},
+		{store.RequestFilter{Newest: true}, []int64{c.ID, a.ID}},
+		{store.RequestFilter{Newest: true, Limit: 1}, []int64{c.ID}},
+		{store.RequestFilter{Newest: true, Offset: 1, Limit: 1}, []int64{a.ID}},
+		{store.RequestFilter{Offset: 1}, []int64{c.ID}},
 	} {
 		if got := ids(c2.f); !reflect.DeepEqual(got, c2.want) {
 			t.Errorf("%+v: %v, want %v", c2.f, got, c2.want)

@@ -38,6 +38,13 @@ func testRejectedImportStoredAlone(t *testing.T, b Backend) {
 	if list, _ := st.ImportsBy(ctx, store.ImportFilter{Source: "hris"}); len(list) != 2 || list[0].ID != "imp_bad" {
 		t.Fatalf("ImportsBy(source) = %+v, want both, newest first", list)
 	}
+	// A page: skip Offset rows of the newest-first list.
+	if list, _ := st.ImportsBy(ctx, store.ImportFilter{Source: "hris", Offset: 1, Limit: 1}); len(list) != 1 || list[0].ID != "imp_1" {
+		t.Fatalf("ImportsBy(offset 1, limit 1) = %+v, want the older imp_1", list)
+	}
+	if list, _ := st.ImportsBy(ctx, store.ImportFilter{Offset: 2}); len(list) != 0 {
+		t.Fatalf("ImportsBy(offset 2) = %+v, want none", list)
+	}
 	// Nothing else changed: persons, serial, events; one audit entry more.
 	after, _ := st.Workforce(ctx, "hris")
 	if after.Serial != before.Serial || len(after.Persons) != 1 || after.Held != "" {
