@@ -56,6 +56,7 @@ authorization:
     hr: {people: [E004]}
     it: {people: [E008]}
     security: {people: [E007]}
+    auditor: {people: [E001]}
 playbooks:
   joiner:
     steps:
@@ -103,7 +104,10 @@ type fixture struct {
 	url string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureConfig(t, webConfig) }
+
+// newFixtureConfig is newFixture with another config (webConfig and more).
+func newFixtureConfig(t *testing.T, yaml string) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := app.OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "tango.db"))
@@ -111,7 +115,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Parse([]byte(webConfig), "web.yaml")
+	cfg, err := config.Parse([]byte(yaml), filepath.Join(t.TempDir(), "web.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
