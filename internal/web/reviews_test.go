@@ -3,6 +3,7 @@ package web_test
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,13 +11,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/evidence"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/web"
 )
 
 // auditor is Alice (E001), the fixture's auditor; she also reviews Bob's
@@ -27,7 +31,10 @@ const auditor = "E001"
 // erp account and reports the Eng people hold by their role: 7 items)
 // and has Security start a manager campaign from the page; it returns
 // the campaign's ID.
-func withReview(t *testing.T, f *fixture) int64 {
+func withReview(t *testing.T, f *fixture) int64 { t.Helper(); return withReviewOf(t, f, 7) }
+
+// withReviewOf is withReview expecting n items.
+func withReviewOf(t *testing.T, f *fixture, n int) int64 {
 	t.Helper()
 	ctx := context.Background()
 	err := f.st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{
@@ -53,7 +60,7 @@ func withReview(t *testing.T, f *fixture) int64 {
 		t.Fatalf("start: %d %s\n%s", p.status, p.header.Get("Location"), p.body)
 	}
 	cs, err := f.st.Campaigns(ctx, store.CampaignOpen)
-	if err != nil || len(cs) != 1 || cs[0].Items != 7 || !strings.HasPrefix(cs[0].CreatedBy, "person:"+secPerson) {
+	if err != nil || len(cs) != 1 || cs[0].Items != n || !strings.HasPrefix(cs[0].CreatedBy, "person:"+secPerson) {
 		t.Fatalf("campaigns after the start: %+v %v", cs, err)
 	}
 	return cs[0].ID
@@ -313,3 +320,50 @@ func TestAuditorDownloadsReviewEvidence(t *testing.T) {
 		t.Errorf("temporary bundles left: %v", left)
 	}
 }
+
+// A reviewer's items are paged in the URL: 60 more of Eve's entitlements
+// make 65 for Bob, 50 on the first page and 15 on the second, none twice,
+// in ID order, and never his own.
+func TestReviewItemsPaged(t *testing.T) {
+	f := newFixture(t)
+	var rows []store.GrantRow
+	for i := range 60 {
+		rows = append(rows, store.GrantRow{App: "erp", Source: "hris", EmployeeID: "E005", Entitlement: fmt.Sprintf("extra-%02d", i), State: "active", Reason: "imported"})
+	}
+	if err := f.st.QueueOps(context.Background(), store.ProvisionBatch{Put: rows}); err != nil {
+		t.Fatal(err)
+	}
+	id := withReviewOf(t, f, 67)
+	seen := map[string]bool{}
+	var order []string
+	for pg, want := range map[int]int{1: web.PageSize, 2: 65 - web.PageSize} {
+		p := f.get(fmt.Sprintf("/reviews/%d?mine=1&page=%d", id, pg), manager)
+		ids := itemRowID.FindAllStringSubmatch(p.body, -1)
+		if p.status != 200 || len(ids) != want {
+			t.Fatalf("page %d: %d, %d items, want %d", pg, p.status, len(ids), want)
+		}
+		if hasNext := strings.Contains(p.body, `rel="next"`); hasNext != (pg == 1) {
+			t.Errorf("page %d: next link %v", pg, hasNext)
+		}
+		for _, m := range ids {
+			if seen[m[1]] {
+				t.Errorf("item %s on two pages", m[1])
+			}
+			seen[m[1]] = true
+			order = append(order, m[1])
+		}
+	}
+	if !slices.IsSortedFunc(order, func(a, b string) int { return cmp.Compare(atoi(a), atoi(b)) }) {
+		t.Errorf("items not in ID order across pages: %v", order)
+	}
+	if bob := itemOf(t, f, id, "E002", "reports"); seen[fmt.Sprint(bob.ID)] {
+		t.Errorf("Bob's own item is among his items to review")
+	}
+	if p := f.get(fmt.Sprintf("/reviews/%d?page=0", id), manager); p.status != 400 {
+		t.Errorf("page=0: %d, want 400", p.status)
+	}
+}
+
+var itemRowID = regexp.MustCompile(`<tr id="item-(\d+)">`)
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
