@@ -338,7 +338,8 @@ func TestReviewItemsPaged(t *testing.T) {
 	id := withReviewOf(t, f, 67)
 	seen := map[string]bool{}
 	var order []string
-	for pg, want := range map[int]int{1: web.PageSize, 2: 65 - web.PageSize} {
+	for i, want := range []int{web.PageSize, 65 - web.PageSize} {
+		pg := i + 1
 		p := f.get(fmt.Sprintf("/reviews/%d?mine=1&page=%d", id, pg), manager)
 		ids := itemRowID.FindAllStringSubmatch(p.body, -1)
 		if p.status != 200 || len(ids) != want {
