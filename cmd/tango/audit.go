@@ -189,44 +189,10 @@ func writeKeyFile(path string, key []byte) error {
 	return fh.Close()
 }
 
-// checkpointSinks are the configured sinks.
-func checkpointSinks(cp *config.AuditCheckpoint) []audit.Sink {
-	var sinks []audit.Sink
-	if cp.Sink.File != "" {
-		sinks = append(sinks, checkpoint.File{Path: cp.Sink.File})
-	}
-	if cp.Sink.Webhook != "" {
-		sinks = append(sinks, checkpoint.Webhook{URL: cp.Sink.Webhook})
-	}
-	return sinks
-}
-
-// newCheckpointer signs with the configured key into the configured sinks;
-// nil when checkpoints are not configured.
+// newCheckpointer is checkpoint.FromConfig: nil when checkpoints are not
+// configured.
 func newCheckpointer(st audit.Reader, cfg *config.Config, now func() time.Time) (*audit.Checkpointer, error) {
-	cp := &cfg.Audit.Checkpoint
-	if !cp.Enabled() {
-		return nil, nil
-	}
-	c, err := audit.NewCheckpointer(st, cp.Key(), now, checkpointSinks(cp)...)
-	if err != nil {
-		return nil, err
-	}
-	if file := cp.Sink.File; file != "" {
-		pub := cp.Public()
-		c.CompareWith(func() ([]audit.Expectation, error) {
-			cps, err := checkpoint.ReadFile(file, pub)
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, nil // the first checkpoint
-			}
-			exps := make([]audit.Expectation, len(cps))
-			for i, c := range cps {
-				exps[i] = audit.FromCheckpoint(c)
-			}
-			return exps, err
-		})
-	}
-	return c, nil
+	return checkpoint.FromConfig(st, cfg, now)
 }
 
 func auditCheckpointCmd(g *globals) *cobra.Command {

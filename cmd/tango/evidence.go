@@ -67,27 +67,9 @@ func evidenceExportCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// The export is an audit entry naming what was asked; with a
-			// signing key, a checkpoint signed now (covering that entry)
-			// goes into the manifest, so the bundle proves the state of
-			// the trail it came from.
-			if err := st.InTx(ctx, func(tx store.Tx) error {
-				return tx.AppendAudit(audit.New(now, cliActor(), "evidence.exported", "", "", "", nil, b.Params))
-			}); err != nil {
-				return err
-			}
-			if cpr, err := newCheckpointer(st, cfg, time.Now); err != nil {
-				return err
-			} else if cpr != nil {
-				c, err := cpr.Checkpoint(ctx)
-				if err != nil {
-					return fmt.Errorf("signing the audit checkpoint for the bundle: %w", err)
-				}
-				if b.Checkpoint, err = json.Marshal(c); err != nil {
-					return err
-				}
-			}
-			m, err := evidence.Write(out, b, now)
+			// The export is an audit entry naming what was asked, and a
+			// signed checkpoint in the manifest when checkpoints are configured.
+			m, err := evidence.Export(ctx, st, cfg, b, cliActor(), out, time.Now)
 			if err != nil {
 				return err
 			}

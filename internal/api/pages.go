@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/web"
 )
 
@@ -38,14 +39,27 @@ func (h pageHost) Imported() {
 	}
 }
 func (h pageHost) RequestsDecided(ctx context.Context) { h.s.planRequests(ctx) }
+func (h pageHost) RevocationsDecided(ctx context.Context) {
+	if h.s.engine != nil {
+		if _, err := h.s.engine.PlanRevocations(ctx); err != nil {
+			// Decided and recorded; the next provisioning pass plans it.
+			h.s.log.Error("planning review revocations", "err", err)
+		}
+	}
+}
 
 // mountPages mounts every page of web.Table through authorize, with the
 // page's permission (the cross-origin check New wraps the whole mux in
 // refuses forms a browser says come from another site), and the embedded
 // assets under /static/.
 func (s *Server) mountPages(mux *http.ServeMux) {
+	reviews, err := review.New(s.st, s.cfg, review.Options{Now: s.now})
+	if err != nil {
+		s.log.Error("access reviews unavailable in the workspace", "err", err)
+		reviews = nil
+	}
 	pages := web.New(web.Options{Store: s.st, Config: s.cfg, Now: s.now, Log: s.log, Version: s.version,
-		Imports: s.imports, Requests: s.req, Host: pageHost{s}, MaxImportBytes: s.maxImport})
+		Imports: s.imports, Requests: s.req, Reviews: reviews, Host: pageHost{s}, MaxImportBytes: s.maxImport})
 	for _, pg := range web.Table {
 		mux.Handle(pg.Method+" "+pg.Path, s.authorize(pg.Perm, pages.Handler(pg)))
 	}

@@ -107,6 +107,7 @@ type Revocation struct {
 type ReviewItemFilter struct {
 	Campaign int64
 	Reviewer string // items this employee reviews
+	Team     string // items this team reviews
 	State    string
 	Limit    int
 }
@@ -119,7 +120,19 @@ type Reviews interface {
 	Campaigns(ctx context.Context, state string) ([]Campaign, error)
 	ReviewItem(ctx context.Context, id int64) (ReviewItem, error)
 	ReviewItems(ctx context.Context, f ReviewItemFilter) ([]ReviewItem, error)
+	// ReviewCounts counts the items of each campaign of ids by where
+	// they stand (a campaign without items is absent).
+	ReviewCounts(ctx context.Context, ids []int64) (map[int64]ReviewCount, error)
 	// Revocations lists revocations (of a source, or all with ""; only the
 	// ones not yet planned for when unplanned), by ID.
 	Revocations(ctx context.Context, source string, unplanned bool) ([]Revocation, error)
+}
+
+// ReviewCount is where a campaign's items stand: undecided, decided keep,
+// decided revoke, and of those revoked, read back and found gone.
+type ReviewCount struct {
+	Pending  int `json:"pending"`
+	Kept     int `json:"kept"`
+	Revoked  int `json:"revoked"`
+	Verified int `json:"verified"`
 }

@@ -57,6 +57,7 @@ authorization:
     hr: {people: [E004], groups: [tango-hr]}
     it: {people: [E008]}
     security: {people: [E007]}
+    auditor: {people: [E001]}
 playbooks:
   joiner:
     steps:
@@ -114,9 +115,17 @@ type fixtureOptions struct {
 	// config is added to webConfig; it gets Tango's URL (known before
 	// Tango serves, for signin.oidc.redirect_url).
 	config func(url string) string
+	// yaml replaces webConfig when set.
+	yaml string
 }
 
 func newFixture(t *testing.T) *fixture { return newFixtureWith(t, fixtureOptions{}) }
+
+// newFixtureConfig is newFixture with another config (webConfig and more).
+func newFixtureConfig(t *testing.T, yaml string) *fixture {
+	t.Helper()
+	return newFixtureWith(t, fixtureOptions{yaml: yaml})
+}
 
 func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
@@ -130,10 +139,13 @@ func newFixtureWith(t *testing.T, o fixtureOptions) *fixture {
 	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	base := "http://" + hs.Listener.Addr().String()
 	yaml := webConfig
+	if o.yaml != "" {
+		yaml = o.yaml
+	}
 	if o.config != nil {
 		yaml += o.config(base)
 	}
-	cfg, err := config.Parse([]byte(yaml), "web.yaml")
+	cfg, err := config.Parse([]byte(yaml), filepath.Join(t.TempDir(), "web.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

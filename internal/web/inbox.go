@@ -19,6 +19,7 @@ type taskRow struct {
 type inboxData struct {
 	Tasks     []taskRow
 	Approvals []requestRow
+	Reviews   []reviewWait // access-review items waiting for my decision, by campaign
 	Now       time.Time
 }
 
@@ -94,6 +95,12 @@ func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 		}
 		slices.SortStableFunc(d.Approvals, func(a, b requestRow) int { return dueOrder(a.Overdue, b.Overdue, a.Due, b.Due) })
 	}
+	reviews, err := p.pendingReviews(ctx, me)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	d.Reviews = reviews
 	p.render(w, r, http.StatusOK, "inbox", "Inbox", d)
 }
 

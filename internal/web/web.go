@@ -27,6 +27,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/request"
+	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/workflow"
 	"sync"
@@ -57,6 +58,7 @@ type Store interface {
 	workflow.Store
 	request.Store
 	hr.Store
+	store.Reviews
 	AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry, error)
 	AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error)
 	AuditHead(ctx context.Context) (int64, string, error)
@@ -93,6 +95,9 @@ type Host interface {
 	// RequestsDecided is told after an access request was approved (the
 	// engine plans it).
 	RequestsDecided(ctx context.Context)
+	// RevocationsDecided is told after an access review revoked access
+	// (the engine plans the removals).
+	RevocationsDecided(ctx context.Context)
 }
 
 // Options configure the pages.
@@ -104,6 +109,7 @@ type Options struct {
 	Version  string
 	Imports  *hr.Service
 	Requests *request.Service // nil: access requests unavailable
+	Reviews  *review.Service  // nil: access reviews unavailable
 	Host     Host
 	// MaxImportBytes bounds an uploaded HR snapshot.
 	MaxImportBytes int64

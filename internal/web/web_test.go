@@ -32,6 +32,7 @@ var pageWant = map[string][]string{
 	"/findings":     {"it", "security"},
 	"/audit":        {"security"},
 	"/teams":        {"hr", "it", "security"},
+	"/reviews":      {"security"},
 }
 
 var personas = map[string]string{"employee": employee, "manager": manager, "hr": hrPerson, "it": itPerson, "security": secPerson}

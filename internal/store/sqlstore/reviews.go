@@ -69,6 +69,7 @@ func itemFilter(f store.ReviewItemFilter) (string, []any) {
 		w.add("campaign = ?", f.Campaign)
 	}
 	w.eq("reviewer", f.Reviewer)
+	w.eq("team", f.Team)
 	w.eq("state", f.State)
 	q := itemSelect + w.sql() + ` ORDER BY id`
 	if f.Limit > 0 {
@@ -109,6 +110,51 @@ func (s *DB) ReviewItem(ctx context.Context, id int64) (store.ReviewItem, error)
 func (s *DB) ReviewItems(ctx context.Context, f store.ReviewItemFilter) ([]store.ReviewItem, error) {
 	q, args := itemFilter(f)
 	return queryAll(ctx, s.db, "store: review items", scanItem, s.rb(q), args...)
+}
+
+// ReviewCounts counts by state and decision in one query; ids are bound
+// as parameters (a page of campaigns).
+func (s *DB) ReviewCounts(ctx context.Context, ids []int64) (map[int64]store.ReviewCount, error) {
+	out := map[int64]store.ReviewCount{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	q := `SELECT campaign, state, decision, COUNT(*) FROM review_items WHERE campaign IN (` +
+		strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + `) GROUP BY campaign, state, decision`
+	rows, err := s.db.QueryContext(ctx, s.rb(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: review counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var state, decision string
+		var n int
+		if err := rows.Scan(&id, &state, &decision, &n); err != nil {
+			return nil, fmt.Errorf("store: review counts: %w", err)
+		}
+		c := out[id]
+		switch {
+		case state == store.ItemPending:
+			c.Pending += n
+		case decision == store.DecisionKeep:
+			c.Kept += n
+		case decision == store.DecisionRevoke:
+			c.Revoked += n
+			if state == store.ItemVerified {
+				c.Verified += n
+			}
+		}
+		out[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: review counts: %w", err)
+	}
+	return out, nil
 }
 
 func (s *DB) Revocations(ctx context.Context, source string, unplanned bool) ([]store.Revocation, error) {

@@ -61,6 +61,13 @@ func testCampaignItemsRoundTrip(t *testing.T, b Backend) {
 	if err != nil || len(mine) != 1 || mine[0].EmployeeID != "E1" {
 		t.Fatalf("items of reviewer M1: %+v %v", mine, err)
 	}
+	team, err := st.ReviewItems(ctx, store.ReviewItemFilter{Team: "it", State: store.ItemPending})
+	if err != nil || len(team) != 1 || team[0].EmployeeID != "E2" {
+		t.Fatalf("pending items of team it: %+v %v", team, err)
+	}
+	if n, err := st.ReviewCounts(ctx, []int64{c.ID}); err != nil || n[c.ID] != (store.ReviewCount{Pending: 2}) {
+		t.Fatalf("counts before the decisions: %+v %v", n, err)
+	}
 	// Decide the first by hand, the second automatically; close.
 	err = st.InTx(ctx, func(tx store.Tx) error {
 		it, err := tx.ReviewItem(items[0].ID)
@@ -104,6 +111,22 @@ func testCampaignItemsRoundTrip(t *testing.T, b Backend) {
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("decided item:\n got %+v %v\nwant %+v", got, err, want)
 		}
+	}
+	// Counts: one kept, one revoked (and verified, here by hand), none pending.
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		it := items[0]
+		it.State = store.ItemVerified
+		return tx.UpdateReviewItem(it)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.ReviewCounts(ctx, []int64{c.ID, c.ID + 100})
+	if err != nil || n[c.ID] != (store.ReviewCount{Kept: 1, Revoked: 1, Verified: 1}) || n[c.ID+100] != (store.ReviewCount{}) {
+		t.Fatalf("counts after the decisions: %+v %v", n, err)
+	}
+	if n, err := st.ReviewCounts(ctx, nil); err != nil || len(n) != 0 {
+		t.Fatalf("counts of no campaign: %+v %v", n, err)
 	}
 	closed, err := st.Campaigns(ctx, store.CampaignClosed)
 	if err != nil || len(closed) != 1 || !closed[0].ClosedAt.Equal(t0.Add(2*time.Minute)) {
