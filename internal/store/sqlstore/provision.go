@@ -230,7 +230,15 @@ func (s *DB) OpCounts(ctx context.Context) (map[string]map[string]int, error) {
 }
 
 func (s *DB) PutAppState(ctx context.Context, a store.AppState) error {
-	_, err := s.db.ExecContext(ctx, s.rb(`INSERT INTO app_state (app, failures, quarantined_until, last_error, last_success) VALUES (?, ?, ?, ?, ?)
+	return putAppState(ctx, s.db, s, a)
+}
+
+// putAppState upserts an app's health row through db (the pool or a
+// transaction).
+func putAppState(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, s *DB, a store.AppState) error {
+	_, err := db.ExecContext(ctx, s.rb(`INSERT INTO app_state (app, failures, quarantined_until, last_error, last_success) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (app) DO UPDATE SET failures = excluded.failures, quarantined_until = excluded.quarantined_until,
 		last_error = excluded.last_error, last_success = excluded.last_success`),
 		a.App, a.Failures, micros(a.QuarantinedUntil), a.LastError, micros(a.LastSuccess))
