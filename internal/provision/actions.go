@@ -41,13 +41,19 @@ func Retry(ctx context.Context, st store.Transactor, id int64, actor string, at 
 // Release ends the quarantine of an app now: its consecutive failures
 // are forgotten and its operations run at the engine's next poll; audited
 // as provision.release naming actor, in one transaction.
-// store.ErrConflict when the app is not quarantined at at.
-func Release(ctx context.Context, st store.Transactor, app, actor string, at time.Time) (store.AppState, error) {
+// configured says whether the app is in the config: an app neither
+// configured nor with a health row (it ran no operation) is
+// store.ErrNotFound; store.ErrConflict when the app is not quarantined at
+// at.
+func Release(ctx context.Context, st store.Transactor, app string, configured bool, actor string, at time.Time) (store.AppState, error) {
 	at = at.UTC().Truncate(time.Microsecond)
 	var h store.AppState
 	err := st.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		h, err = tx.AppState(app)
+		if errors.Is(err, store.ErrNotFound) && !configured {
+			return fmt.Errorf("app %q is not in the config and never ran an operation: %w", app, store.ErrNotFound)
+		}
 		if errors.Is(err, store.ErrNotFound) || (err == nil && !h.QuarantinedUntil.After(at)) {
 			return fmt.Errorf("app %q is not quarantined: nothing to release: %w", app, store.ErrConflict)
 		}

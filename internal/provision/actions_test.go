@@ -139,12 +139,15 @@ func TestReleaseApp(t *testing.T) {
 	if err := st.PutAppState(ctx, store.AppState{App: "old", Failures: 5, QuarantinedUntil: now.Add(-time.Second)}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := provision.Release(ctx, st, "nowhere", false, "person:E008", now); !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), `"nowhere"`) {
+		t.Errorf("release of an app neither configured nor known: %v, want not found naming it", err)
+	}
 	for _, app := range []string{"old", "directory"} {
-		if _, err := provision.Release(ctx, st, app, "person:E008", now); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), `"`+app+`" is not quarantined`) {
+		if _, err := provision.Release(ctx, st, app, app == "directory", "person:E008", now); !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), `"`+app+`" is not quarantined`) {
 			t.Errorf("release of %s: %v, want a conflict naming the app", app, err)
 		}
 	}
-	h, err := provision.Release(ctx, st, "crm", "person:E008", now)
+	h, err := provision.Release(ctx, st, "crm", true, "person:E008", now)
 	if err != nil || h.Failures != 0 || !h.QuarantinedUntil.IsZero() {
 		t.Fatalf("release: %+v %v", h, err)
 	}
@@ -156,7 +159,7 @@ func TestReleaseApp(t *testing.T) {
 	if es := auditOf(t, st, "provision.release"); len(es) != 1 || !strings.HasPrefix(es[0], "person:E008 crm ") {
 		t.Errorf("provision.release entries %v: want one naming the actor and the app", es)
 	}
-	if _, err := provision.Release(ctx, st, "crm", "person:E008", now); !errors.Is(err, store.ErrConflict) {
+	if _, err := provision.Release(ctx, st, "crm", true, "person:E008", now); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("second release: %v, want a conflict", err)
 	}
 }
