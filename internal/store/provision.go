@@ -129,4 +129,7 @@ type ProvisioningQueue interface {
 	ReplaceFindings(ctx context.Context, kind, app string, fs []Finding, at time.Time) error
 	AddFinding(ctx context.Context, f Finding) error
 	Findings(ctx context.Context, kind, app, status string) ([]Finding, error)
+	// FindingCounts counts the findings of a status ("open", "resolved";
+	// "": all) by app.
+	FindingCounts(ctx context.Context, status string) (map[string]int, error)
 }

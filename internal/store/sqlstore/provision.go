@@ -336,6 +336,26 @@ func (s *DB) Findings(ctx context.Context, kind, app, status string) ([]store.Fi
 	return queryAll(ctx, s.db, "store: findings", scanFinding, s.rb(q), w.args...)
 }
 
+func (s *DB) FindingCounts(ctx context.Context, status string) (map[string]int, error) {
+	var w filters
+	w.eq("status", status)
+	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT app, count(*) FROM findings`+w.sql()+` GROUP BY app`), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: finding counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var app string
+		var n int
+		if err := rows.Scan(&app, &n); err != nil {
+			return nil, err
+		}
+		out[app] = n
+	}
+	return out, rows.Err()
+}
+
 func scanFinding(r scanner) (store.Finding, error) {
 	var f store.Finding
 	var first, last int64

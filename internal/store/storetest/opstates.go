@@ -306,3 +306,36 @@ func testAppStateInTx(t *testing.T, b Backend) {
 		t.Errorf("crm after a rolled-back write: %+v", states[0])
 	}
 }
+
+// Findings count by app, of one status or all.
+func testFindingCountsByApp(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	if got, err := st.FindingCounts(ctx, "open"); err != nil || len(got) != 0 {
+		t.Fatalf("counts of no finding: %v %v", got, err)
+	}
+	for _, f := range []store.Finding{
+		{Kind: "orphan-account", App: "crm", Subject: "a"}, {Kind: "orphan-account", App: "crm", Subject: "b"},
+		{Kind: "leaver-active", App: "ldap", Subject: "c"}, {Kind: "no-manager", Subject: "E9"},
+	} {
+		f.Team, f.FirstSeen, f.LastSeen = "security", t0, t0
+		if err := st.AddFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// crm's orphan b is gone at the next reconcile: resolved.
+	if err := st.ReplaceFindings(ctx, "orphan-account", "crm", []store.Finding{{Kind: "orphan-account", App: "crm", Subject: "a", Team: "security"}}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	open, err := st.FindingCounts(ctx, "open")
+	if err != nil || len(open) != 3 || open["crm"] != 1 || open["ldap"] != 1 || open[""] != 1 {
+		t.Errorf("open findings by app %v, %v: want crm 1, ldap 1, none 1", open, err)
+	}
+	all, err := st.FindingCounts(ctx, "")
+	if err != nil || all["crm"] != 2 {
+		t.Errorf("all findings by app %v, %v: want crm 2", all, err)
+	}
+	if res, err := st.FindingCounts(ctx, "resolved"); err != nil || len(res) != 1 || res["crm"] != 1 {
+		t.Errorf("resolved findings by app %v, %v: want crm 1", res, err)
+	}
+}
