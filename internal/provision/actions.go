@@ -13,7 +13,9 @@ import (
 // Retry makes a failed or retrying operation pending again, due at once
 // with its attempts reset, audited as provision.retry naming actor, in
 // one transaction; the engine runs it at its next poll (unless its app
-// is quarantined: Release). store.ErrNotFound when there is no such
+// is quarantined: Release). The operation-failed finding of a failed
+// operation is resolved with it (a new failure opens a new one).
+// store.ErrNotFound when there is no such
 // operation; store.ErrConflict, naming its state, when it is pending,
 // running, waiting or done.
 func Retry(ctx context.Context, st store.Transactor, id int64, actor string, at time.Time) (store.Operation, error) {
@@ -31,9 +33,16 @@ func Retry(ctx context.Context, st store.Transactor, id int64, actor string, at 
 		if err := tx.RequeueOp(id, at, at); err != nil {
 			return err
 		}
+		after := map[string]any{"operation": op.ID, "app": op.App, "kind": op.Kind, "entitlement": op.Entitlement, "state": store.OpPending, "attempts": 0, "not_before": at}
+		if op.State == store.OpFailed {
+			resolved, err := tx.ResolveFinding("operation-failed", op.App, fmt.Sprintf("op-%d", op.ID), at)
+			if err != nil {
+				return err
+			}
+			after["finding_resolved"] = resolved
+		}
 		op.State, op.Attempts, op.NotBefore, op.UpdatedAt, op.LeaseOwner, op.LeaseUntil = store.OpPending, 0, at, at, "", time.Time{}
-		return tx.AppendAudit(audit.New(at, actor, "provision.retry", op.Source, op.ImportID, op.EmployeeID, before,
-			map[string]any{"operation": op.ID, "app": op.App, "kind": op.Kind, "entitlement": op.Entitlement, "state": op.State, "attempts": 0, "not_before": at}))
+		return tx.AppendAudit(audit.New(at, actor, "provision.retry", op.Source, op.ImportID, op.EmployeeID, before, after))
 	})
 	return op, err
 }

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,6 +80,11 @@ func TestRetryOperation(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	ids := queueIn(t, st, t0, store.OpFailed, store.OpRetrying, store.OpDone, store.OpRunning, store.OpWaiting, store.OpPending)
 	now := t0.Add(10 * time.Minute)
+	// The engine recorded the failed operation's finding.
+	if err := st.AddFinding(ctx, store.Finding{Kind: "operation-failed", App: "crm", Subject: fmt.Sprintf("op-%d", ids[store.OpFailed]),
+		Team: "it", FirstSeen: t0, LastSeen: t0}); err != nil {
+		t.Fatal(err)
+	}
 	for _, state := range []string{store.OpFailed, store.OpRetrying} {
 		op, err := provision.Retry(ctx, st, ids[state], "person:E008 via session:x", now)
 		if err != nil {
@@ -103,6 +109,12 @@ func TestRetryOperation(t *testing.T) {
 	}
 	if es := auditOf(t, st, "provision.retry"); len(es) != 2 || !strings.HasPrefix(es[0], "person:E008 via session:x EA ") || !strings.Contains(es[0], `"operation":`) {
 		t.Errorf("provision.retry entries %v: want two naming the actor and the operation", es)
+	}
+	if fs, err := st.Findings(ctx, "operation-failed", "crm", "open"); err != nil || len(fs) != 0 {
+		t.Errorf("open operation-failed findings after the retry: %+v %v, want the failed operation's resolved", fs, err)
+	}
+	if es := auditOf(t, st, "provision.retry"); len(es) < 1 || !strings.Contains(es[0], `"finding_resolved":true`) {
+		t.Errorf("the retry of the failed operation does not say its finding was resolved: %v", es)
 	}
 	for _, state := range []string{store.OpDone, store.OpRunning, store.OpWaiting, store.OpPending} {
 		_, err := provision.Retry(ctx, st, ids[state], "person:E008", now)

@@ -86,6 +86,9 @@ type Tx interface {
 	AppState(app string) (AppState, error)
 	// PutAppState writes (inserts or replaces) the health row of an app.
 	PutAppState(a AppState) error
+	// ResolveFinding marks the open finding of kind, app and subject
+	// resolved, last seen at at; false when there is none.
+	ResolveFinding(kind, app, subject string, at time.Time) (bool, error)
 
 	// InsertRequest stores a new request and fills its ID; its times are
 	// truncated to what the store keeps and nil lists made empty.

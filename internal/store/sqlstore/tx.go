@@ -209,6 +209,16 @@ func (t *txn) PutAppState(a store.AppState) error {
 	return putAppState(t.ctx, t.tx, t.s, a)
 }
 
+func (t *txn) ResolveFinding(kind, app, subject string, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE findings SET status = 'resolved', last_seen = ? WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`),
+		micros(at), kind, app, subject)
+	if err != nil {
+		return false, fmt.Errorf("store: finding %s %s %s: %w", kind, app, subject, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 func (t *txn) InsertRequest(r *store.Request) error {
 	normalise(r)
 	q := `INSERT INTO requests (` + strings.Join(requestCols, ",") + `) VALUES (` +

@@ -339,3 +339,46 @@ func testFindingCountsByApp(t *testing.T, b Backend) {
 		t.Errorf("resolved findings by app %v, %v: want crm 1", res, err)
 	}
 }
+
+// Resolving a finding in a transaction closes the open one of its kind,
+// app and subject only; none open is false.
+func testResolveFindingInTx(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	for _, f := range []store.Finding{{Kind: "operation-failed", App: "crm", Subject: "op-1"}, {Kind: "operation-failed", App: "crm", Subject: "op-2"},
+		{Kind: "operation-failed", App: "ldap", Subject: "op-1"}} {
+		f.Team, f.FirstSeen, f.LastSeen = "it", t0, t0
+		if err := st.AddFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := t0.Add(time.Hour)
+	var first, second bool
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if first, err = tx.ResolveFinding("operation-failed", "crm", "op-1", at); err != nil {
+			return err
+		}
+		second, err = tx.ResolveFinding("operation-failed", "crm", "op-1", at)
+		return err
+	})
+	if err != nil || !first || second {
+		t.Fatalf("resolve: %v %v %v: want true, then false", first, second, err)
+	}
+	fs, err := st.Findings(ctx, "operation-failed", "", "")
+	if err != nil || len(fs) != 3 {
+		t.Fatalf("findings %+v %v", fs, err)
+	}
+	for _, f := range fs {
+		want := "open"
+		if f.App == "crm" && f.Subject == "op-1" {
+			want = "resolved"
+			if !f.LastSeen.Equal(at) {
+				t.Errorf("resolved finding last seen %v, want %v", f.LastSeen, at)
+			}
+		}
+		if f.Status != want {
+			t.Errorf("finding %s %s: %s, want %s", f.App, f.Subject, f.Status, want)
+		}
+	}
+}
