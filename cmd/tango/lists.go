@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/tango-iga/tango/internal/api"
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -268,6 +271,39 @@ func appsCmd(g *globals) *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
-	c.AddCommand(list)
+	c.AddCommand(list, appsReleaseCmd(g))
+	return c
+}
+
+// appsReleaseCmd is `tango apps release APP [--json]`: a quarantined
+// app's quarantine ended now (provision.Release).
+func appsReleaseCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use: "release APP", Short: "End a quarantined app's quarantine now, forgetting its consecutive failures", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, err := app.LoadConfig(g.config)
+			if err != nil {
+				return err
+			}
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			configured := slices.ContainsFunc(cfg.Apps, func(a config.App) bool { return a.Name == args[0] })
+			h, err := provision.Release(ctx, st, args[0], configured, cliActor(), time.Now())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(h)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "app %s is released: its operations run at the engine's next poll\n", h.App)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the app's health as JSON")
 	return c
 }

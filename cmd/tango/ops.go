@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tango-iga/tango/internal/app"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -68,7 +70,40 @@ func opsCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&f.EmployeeID, "person", "", "only operations for this employee ID")
 	list.Flags().IntVar(&f.Limit, "limit", 0, "at most this many (0: all)")
 	list.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
-	c.AddCommand(list)
+	c.AddCommand(list, opsRetryCmd(g))
+	return c
+}
+
+// opsRetryCmd is `tango ops retry OP_ID [--json]`: a failed or retrying
+// operation pending again, due now (provision.Retry); a running
+// `tango serve` picks it up at its next poll.
+func opsRetryCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use: "retry OP_ID", Short: "Retry a failed or retrying operation now, its attempts reset", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usageErr{fmt.Errorf("operation id %q: want a number (see tango ops list --state failed)", args[0])}
+			}
+			ctx := cmd.Context()
+			st, err := app.OpenExistingStore(ctx, app.DSN(g.db))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			op, err := provision.Retry(ctx, st, id, cliActor(), time.Now())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(op)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "operation %d (%s %s for %s) is pending again, due now\n", op.ID, op.App, strings.TrimSpace(op.Kind+" "+op.Entitlement), op.EmployeeID)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the operation as JSON")
 	return c
 }
 

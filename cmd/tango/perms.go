@@ -19,6 +19,7 @@ import (
 // keeps the table whole.
 var cliPerms = map[string]authz.Permission{
 	"tango apps list":          authz.AppsRead,
+	"tango apps release":       authz.OpsWrite,
 	"tango audit checkpoint":   authz.AuditRead,
 	"tango audit keygen":       authz.Public,
 	"tango audit list":         authz.AuditRead,
@@ -34,6 +35,7 @@ var cliPerms = map[string]authz.Permission{
 	"tango hr imports":         authz.ImportsRead,
 	"tango hr reject":          authz.ImportsDecide,
 	"tango ops list":           authz.OpsRead,
+	"tango ops retry":          authz.OpsWrite,
 	"tango policy plan":        authz.PolicyRead,
 	"tango reconcile":          authz.OpsWrite,
 	"tango requests approve":   authz.RequestsAct,

@@ -112,6 +112,8 @@ var Routes = []Route{
 	{"GET", "/api/v1/audit", authz.AuditRead, (*Server).listAudit},
 	{"GET", "/api/v1/apps", authz.AppsRead, (*Server).listApps},
 	{"GET", "/api/v1/operations", authz.OpsRead, (*Server).listOperations},
+	{"POST", "/api/v1/operations/{id}/retry", authz.OpsWrite, (*Server).retryOperation},
+	{"POST", "/api/v1/apps/{name}/release", authz.OpsWrite, (*Server).releaseApp},
 	{"GET", "/api/v1/findings", authz.FindingsRead, (*Server).listFindings},
 	{"GET", "/api/v1/cases", authz.SignedIn, (*Server).listCases},
 	{"GET", "/api/v1/tasks", authz.SignedIn, (*Server).listTasks},

@@ -60,6 +60,8 @@ var routeCalls = map[string]routeCall{
 	"GET /api/v1/events":                 {path: "/api/v1/events?limit=2", as: "api", status: 200},
 	"GET /api/v1/apps":                   {path: "/api/v1/apps", as: "api", status: 200},
 	"GET /api/v1/operations":             {path: "/api/v1/operations", as: "api", status: 200},
+	"POST /api/v1/operations/{id}/retry": {path: "/api/v1/operations/{failed}/retry", as: "api", status: 200},
+	"POST /api/v1/apps/{name}/release":   {path: "/api/v1/apps/erp/release", as: "api", status: 200},
 	"GET /api/v1/findings":               {path: "/api/v1/findings", as: "api", status: 200},
 	"GET /api/v1/audit":                  {path: "/api/v1/audit?action=hr&limit=2", as: "api", status: 200},
 	"GET /api/v1/cases":                  {path: "/api/v1/cases", as: "api", status: 200},
@@ -187,7 +189,18 @@ func (s *docServer) seed(st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutAppState(ctx, store.AppState{App: "erp", Failures: 1, LastError: "503 <busy>", LastSuccess: now}); err != nil {
+	// An operation that gave up, and erp quarantined: to retry and release.
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{{App: "erp", Kind: store.OpGrant, Source: "hris", EmployeeID: "E003",
+		Entitlement: "payments-create", Account: string(acc), Priority: store.PriorityNormal, State: store.OpFailed, Attempts: 10,
+		LastError: "503 <busy>", NotBefore: now, Reason: "role staff", CreatedAt: now, UpdatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := st.Ops(ctx, store.OpFilter{State: store.OpFailed})
+	if err != nil || len(failed) != 1 {
+		t.Fatalf("seeding a failed operation: %+v %v", failed, err)
+	}
+	s.ids["{failed}"] = strconv.FormatInt(failed[0].ID, 10)
+	if err := st.PutAppState(ctx, store.AppState{App: "erp", Failures: 5, QuarantinedUntil: now.Add(time.Hour), LastError: "503 <busy>", LastSuccess: now}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.AddFinding(ctx, store.Finding{Kind: "orphan-account", App: "erp", Subject: "ghost", Detail: "no person <matches>", Team: "security",
@@ -464,7 +477,7 @@ func oldBugsGone(t *testing.T, bodies map[string][]byte) {
 	var ops struct {
 		Items []map[string]any `json:"items"`
 	}
-	if err := json.Unmarshal(bodies["GET /api/v1/operations"], &ops); err != nil || len(ops.Items) != 2 {
+	if err := json.Unmarshal(bodies["GET /api/v1/operations"], &ops); err != nil || len(ops.Items) != 3 {
 		t.Fatalf("operations: %v %s", err, bodies["GET /api/v1/operations"])
 	}
 	for _, op := range ops.Items {
@@ -479,6 +492,10 @@ func oldBugsGone(t *testing.T, bodies map[string][]byte) {
 		if _, ok := op["not_before"]; ok && op["kind"] == store.OpDisable {
 			t.Errorf("operation %v with no not_before shows one: %v", op["id"], op["not_before"])
 		}
+	}
+	if b := string(bodies["POST /api/v1/operations/{id}/retry"]); !strings.Contains(b, `"state": "pending"`) || !strings.Contains(b, `"attempts": 0`) ||
+		!strings.Contains(b, `"last_error": "503 <busy>"`) {
+		t.Errorf("the retried operation is not pending with no attempt and its error as written: %s", b)
 	}
 	var req store.Request
 	if err := json.Unmarshal(bodies["POST /api/v1/requests"], &req); err != nil || req.Duration.Std() != 2*time.Hour ||

@@ -68,6 +68,8 @@ var permWant = map[string][]string{
 	"GET /api/v1/audit":                  {"security", "auditor"},
 	"GET /api/v1/apps":                   {"it", "security", "auditor"},
 	"GET /api/v1/operations":             {"it", "security", "auditor"},
+	"POST /api/v1/operations/{id}/retry": {"it"},
+	"POST /api/v1/apps/{name}/release":   {"it"},
 	"GET /api/v1/findings":               {"it", "security", "auditor"},
 	"GET /api/v1/cases":                  {"hr", "it", "security", "auditor"},
 	"GET /api/v1/tasks":                  {"hr", "it", "security", "auditor"},
@@ -158,6 +160,20 @@ func newPermFixture(t *testing.T, person string) *permFixture {
 		f.ids["POST /api/v1/requests/{id}/"+name] = fmt.Sprint(id)
 	}
 	f.ids["GET /api/v1/imports/{id}"] = "imp-1"
+	// A failed operation to retry, and erp quarantined to release.
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{{App: "erp", Kind: store.OpCreate, Source: "hris", EmployeeID: "X1",
+		Account: `{"key":"X1"}`, Priority: store.PriorityNormal, State: store.OpFailed, Attempts: 10, LastError: "503", NotBefore: now,
+		Reason: "role staff", CreatedAt: now, UpdatedAt: now}}}); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := st.Ops(ctx, store.OpFilter{State: store.OpFailed})
+	if err != nil || len(failed) != 1 {
+		t.Fatalf("seeding a failed operation: %+v %v", failed, err)
+	}
+	f.ids["POST /api/v1/operations/{id}/retry"] = fmt.Sprint(failed[0].ID)
+	if err := st.PutAppState(ctx, store.AppState{App: "erp", Failures: 5, QuarantinedUntil: now.Add(time.Hour), LastError: "503"}); err != nil {
+		t.Fatal(err)
+	}
 	// A manager review of E1's access (reviewer M1).
 	if err := st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{{App: "erp", Source: "hris", EmployeeID: "E1",
 		Entitlement: "reports", State: "active", Reason: "imported", UpdatedAt: now}}}); err != nil {
@@ -207,6 +223,7 @@ func permCall(key string, ids map[string]string) (method, path, body string) {
 		id = "X1"
 	}
 	path = strings.ReplaceAll(path, "{id}", id)
+	path = strings.ReplaceAll(path, "{name}", "erp")
 	switch key {
 	case "POST /api/v1/imports":
 		path += "?dry_run=true"

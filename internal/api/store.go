@@ -39,6 +39,8 @@ type Store interface {
 	ImportsBy(ctx context.Context, f store.ImportFilter) ([]store.Import, error)
 	// OpCounts counts operations by app and state.
 	OpCounts(ctx context.Context) (map[string]map[string]int, error)
+	// FindingCounts counts findings of a status by app (the /apps page).
+	FindingCounts(ctx context.Context, status string) (map[string]int, error)
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	// ApprovalClocks returns the access requests approved (their last
 	// approval) at or after since, whether expired since or not, oldest

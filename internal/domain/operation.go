@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -91,7 +92,16 @@ func (o Operation) MarshalJSON() ([]byte, error) {
 			out.Account = &a
 		}
 	}
-	return json.Marshal(out)
+	// No HTML escaping ("503 <busy>" stays as written): the answers
+	// of the API escape nothing, and an encoder of a Marshaler's
+	// output cannot undo json.Marshal's escapes.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.

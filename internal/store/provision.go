@@ -134,4 +134,7 @@ type ProvisioningQueue interface {
 	// FindingsAbout lists the findings about one subject (of a status, or
 	// all with "").
 	FindingsAbout(ctx context.Context, subject, status string) ([]Finding, error)
+	// FindingCounts counts the findings of a status ("open", "resolved";
+	// "": all) by app.
+	FindingCounts(ctx context.Context, status string) (map[string]int, error)
 }

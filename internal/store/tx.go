@@ -77,6 +77,18 @@ type Tx interface {
 	WaitingOps(taskID int64) ([]Operation, error)
 	// SetOpState changes an operation's state (and its updated time).
 	SetOpState(id int64, state string, at time.Time) error
+	// Operation reads an operation; ErrNotFound if absent.
+	Operation(id int64) (Operation, error)
+	// RequeueOp makes an operation pending again: attempts 0, due at
+	// notBefore, no lease, updated at at (its last error is kept).
+	RequeueOp(id int64, notBefore, at time.Time) error
+	// AppState reads the health row of an app; ErrNotFound if absent.
+	AppState(app string) (AppState, error)
+	// PutAppState writes (inserts or replaces) the health row of an app.
+	PutAppState(a AppState) error
+	// ResolveFinding marks the open finding of kind, app and subject
+	// resolved, last seen at at; false when there is none.
+	ResolveFinding(kind, app, subject string, at time.Time) (bool, error)
 
 	// InsertRequest stores a new request and fills its ID; its times are
 	// truncated to what the store keeps and nil lists made empty.

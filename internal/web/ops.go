@@ -1,12 +1,17 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
+	"github.com/tango-iga/tango/internal/authz"
+	"github.com/tango-iga/tango/internal/config"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/store"
 	"sync"
 )
@@ -16,6 +21,7 @@ type appRow struct {
 	Health                 store.AppState
 	Quarantined            bool
 	Ops                    map[string]int
+	Findings               int // open findings
 }
 
 // apps shows each app's connector health, quarantine and queue by state.
@@ -31,6 +37,11 @@ func (pg *Pages) apps(w http.ResponseWriter, r *http.Request) {
 		pg.fail(w, r, err)
 		return
 	}
+	findings, err := pg.o.Store.FindingCounts(ctx, "open")
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
 	health := map[string]store.AppState{}
 	for _, s := range states {
 		health[s.App] = s
@@ -39,7 +50,8 @@ func (pg *Pages) apps(w http.ResponseWriter, r *http.Request) {
 	var rows []appRow
 	for _, a := range pg.o.Config.Apps {
 		h := health[a.Name]
-		rows = append(rows, appRow{Name: a.Name, Connector: a.Connector, Owner: a.Owner, Health: h, Quarantined: h.QuarantinedUntil.After(now), Ops: counts[a.Name]})
+		rows = append(rows, appRow{Name: a.Name, Connector: a.Connector, Owner: a.Owner, Health: h, Quarantined: h.QuarantinedUntil.After(now),
+			Ops: counts[a.Name], Findings: findings[a.Name]})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	var troubled []store.Operation
@@ -55,7 +67,37 @@ func (pg *Pages) apps(w http.ResponseWriter, r *http.Request) {
 		Apps     []appRow
 		States   []string
 		Troubled []store.Operation
-	}{rows, store.OpStates, troubled})
+		CanAct   bool // retry and release (operations.write)
+	}{rows, store.OpStates, troubled, authz.From(ctx).Can(authz.OpsWrite)})
+}
+
+// retryOperation makes a failed or retrying operation pending again, due
+// now (provision.Retry, as POST /api/v1/operations/{id}/retry), and
+// answers with /apps.
+func (pg *Pages) retryOperation(w http.ResponseWriter, r *http.Request) {
+	id, err := idParam(r, "operation")
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	op, err := provision.Retry(r.Context(), pg.o.Store, id, authz.From(r.Context()).Actor(), pg.o.Now())
+	if err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	seeOther(w, r, "/apps", fmt.Sprintf("Operation #%d (%s for %s) is pending again, due now.", op.ID, op.App, op.EmployeeID))
+}
+
+// releaseApp ends an app's quarantine now (provision.Release, as POST
+// /api/v1/apps/{name}/release) and answers with /apps.
+func (pg *Pages) releaseApp(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	configured := slices.ContainsFunc(pg.o.Config.Apps, func(a config.App) bool { return a.Name == name })
+	if _, err := provision.Release(r.Context(), pg.o.Store, name, configured, authz.From(r.Context()).Actor(), pg.o.Now()); err != nil {
+		pg.fail(w, r, err)
+		return
+	}
+	seeOther(w, r, "/apps", fmt.Sprintf("App %s is released: its operations run at the next poll.", name))
 }
 
 type findingRow struct {

@@ -70,6 +70,8 @@ type Store interface {
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	AppStates(ctx context.Context) ([]store.AppState, error)
 	OpCounts(ctx context.Context) (map[string]map[string]int, error)
+	// FindingCounts counts findings of a status by app.
+	FindingCounts(ctx context.Context, status string) (map[string]int, error)
 	// TaskLoad counts open tasks by team at now.
 	TaskLoad(ctx context.Context, now time.Time) ([]store.TeamTasks, error)
 	// LifecycleClocks returns the clocks of leavers, joiners and rehires
@@ -161,6 +163,8 @@ var Table = []Page{
 	{"POST", "/imports/{id}/approve", authz.ImportsDecide, (*Pages).approveImport},
 	{"POST", "/imports/{id}/reject", authz.ImportsDecide, (*Pages).rejectImport},
 	{"GET", "/apps", authz.AppsRead, (*Pages).apps},
+	{"POST", "/operations/{id}/retry", authz.OpsWrite, (*Pages).retryOperation},
+	{"POST", "/apps/{name}/release", authz.OpsWrite, (*Pages).releaseApp},
 	{"GET", "/findings", authz.FindingsRead, (*Pages).findings},
 	{"GET", "/audit", authz.AuditRead, (*Pages).audit},
 	{"GET", "/teams", authz.MetricsRead, (*Pages).teams},

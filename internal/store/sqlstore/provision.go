@@ -240,7 +240,15 @@ func (s *DB) OpCounts(ctx context.Context) (map[string]map[string]int, error) {
 }
 
 func (s *DB) PutAppState(ctx context.Context, a store.AppState) error {
-	_, err := s.db.ExecContext(ctx, s.rb(`INSERT INTO app_state (app, failures, quarantined_until, last_error, last_success) VALUES (?, ?, ?, ?, ?)
+	return putAppState(ctx, s.db, s, a)
+}
+
+// putAppState upserts an app's health row through db (the pool or a
+// transaction).
+func putAppState(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, s *DB, a store.AppState) error {
+	_, err := db.ExecContext(ctx, s.rb(`INSERT INTO app_state (app, failures, quarantined_until, last_error, last_success) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (app) DO UPDATE SET failures = excluded.failures, quarantined_until = excluded.quarantined_until,
 		last_error = excluded.last_error, last_success = excluded.last_success`),
 		a.App, a.Failures, micros(a.QuarantinedUntil), a.LastError, micros(a.LastSuccess))
@@ -347,6 +355,26 @@ func (s *DB) findings(ctx context.Context, kind, app, status, subject string) ([
 	w.eq("subject", subject)
 	q := `SELECT id, ` + strings.Join(findingCols, ",") + ` FROM findings` + w.sql() + ` ORDER BY id`
 	return queryAll(ctx, s.db, "store: findings", scanFinding, s.rb(q), w.args...)
+}
+
+func (s *DB) FindingCounts(ctx context.Context, status string) (map[string]int, error) {
+	var w filters
+	w.eq("status", status)
+	rows, err := s.db.QueryContext(ctx, s.rb(`SELECT app, count(*) FROM findings`+w.sql()+` GROUP BY app`), w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: finding counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var app string
+		var n int
+		if err := rows.Scan(&app, &n); err != nil {
+			return nil, err
+		}
+		out[app] = n
+	}
+	return out, rows.Err()
 }
 
 func scanFinding(r scanner) (store.Finding, error) {

@@ -167,6 +167,58 @@ func (t *txn) SetOpState(id int64, state string, at time.Time) error {
 	return nil
 }
 
+func (t *txn) Operation(id int64) (store.Operation, error) {
+	o, err := scanOp(t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT id, `+strings.Join(opCols, ",")+` FROM operations WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("operation %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return o, fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	return o, nil
+}
+
+func (t *txn) RequeueOp(id int64, notBefore, at time.Time) error {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE operations SET state = ?, attempts = 0, not_before = ?, lease_owner = '', lease_until = 0, updated_at = ? WHERE id = ?`),
+		store.OpPending, micros(notBefore), micros(at), id)
+	if err != nil {
+		return fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("operation %d: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+func (t *txn) AppState(app string) (store.AppState, error) {
+	a := store.AppState{App: app}
+	var q, l int64
+	err := t.tx.QueryRowContext(t.ctx, t.s.rb(`SELECT failures, quarantined_until, last_error, last_success FROM app_state WHERE app = ?`), app).
+		Scan(&a.Failures, &q, &a.LastError, &l)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("app state %q: %w", app, store.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("store: app state %s: %w", app, err)
+	}
+	a.QuarantinedUntil, a.LastSuccess = fromMicros(q), fromMicros(l)
+	return a, nil
+}
+
+func (t *txn) PutAppState(a store.AppState) error {
+	return putAppState(t.ctx, t.tx, t.s, a)
+}
+
+func (t *txn) ResolveFinding(kind, app, subject string, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE findings SET status = 'resolved', last_seen = ? WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`),
+		micros(at), kind, app, subject)
+	if err != nil {
+		return false, fmt.Errorf("store: finding %s %s %s: %w", kind, app, subject, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
 func (t *txn) InsertRequest(r *store.Request) error {
 	normalise(r)
 	q := `INSERT INTO requests (` + strings.Join(requestCols, ",") + `) VALUES (` +

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -194,6 +195,190 @@ func OperationStatesMigration(t *testing.T, db *sql.DB, p *goose.Provider, st st
 	for id, s := range want {
 		if got[id] != s {
 			t.Fatalf("after migration: %v, want %v", got, want)
+		}
+	}
+}
+
+// A retried operation is pending again, with no attempt counted, due at
+// the time given and without a lease, its last error kept; an unknown
+// operation is not found and changes nothing.
+func testRequeueOpResetsAttemptsAndLease(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{pendingOp("crm", store.OpCreate, "A")}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ClaimOps(ctx, "w1", t0, time.Minute, 10, nil)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("claimed %+v, %v", got, err)
+	}
+	id := got[0].ID
+	if err := st.FinishOp(ctx, id, "w1", t0, store.OpResult{State: store.OpFailed, Error: "boom"}); err != nil {
+		t.Fatal(err)
+	}
+	at := t0.Add(time.Hour)
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		o, err := tx.Operation(id)
+		if err != nil {
+			return err
+		}
+		if o.State != store.OpFailed || o.Attempts != 1 || o.LastError != "boom" {
+			t.Errorf("operation read in the transaction: %+v, want failed after 1 attempt with its error", o)
+		}
+		return tx.RequeueOp(id, at, at)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := st.Ops(ctx, store.OpFilter{App: "crm"})
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("operations %+v, %v", ops, err)
+	}
+	o := ops[0]
+	if o.State != store.OpPending || o.Attempts != 0 || !o.NotBefore.Equal(at) || !o.UpdatedAt.Equal(at) || o.LeaseOwner != "" || !o.LeaseUntil.IsZero() || o.LastError != "boom" {
+		t.Errorf("requeued operation %+v: want pending, 0 attempts, due and updated at %v, no lease, its last error kept", o, at)
+	}
+	claimed, err := st.ClaimOps(ctx, "w2", at, time.Minute, 10, nil)
+	if err != nil || len(claimed) != 1 || claimed[0].ID != id {
+		t.Errorf("claimed after the requeue: %+v, %v: want the operation", claimed, err)
+	}
+	err = st.InTx(ctx, func(tx store.Tx) error { _, err := tx.Operation(id + 100); return err })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reading an unknown operation: %v, want ErrNotFound", err)
+	}
+	err = st.InTx(ctx, func(tx store.Tx) error { return tx.RequeueOp(id+100, at, at) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("requeueing an unknown operation: %v, want ErrNotFound", err)
+	}
+}
+
+// An app's health row reads and writes inside a transaction as outside
+// it; an app without a row is not found.
+func testAppStateInTx(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	until := t0.Add(time.Minute)
+	if err := st.PutAppState(ctx, store.AppState{App: "crm", Failures: 5, QuarantinedUntil: until, LastError: "down", LastSuccess: t0}); err != nil {
+		t.Fatal(err)
+	}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		a, err := tx.AppState("crm")
+		if err != nil {
+			return err
+		}
+		if a.App != "crm" || a.Failures != 5 || !a.QuarantinedUntil.Equal(until) || a.LastError != "down" || !a.LastSuccess.Equal(t0) {
+			t.Errorf("app state read in the transaction: %+v", a)
+		}
+		if _, err := tx.AppState("ldap"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("app state of an app without a row: %v, want ErrNotFound", err)
+		}
+		a.Failures, a.QuarantinedUntil = 0, time.Time{}
+		if err := tx.PutAppState(a); err != nil {
+			return err
+		}
+		return tx.PutAppState(store.AppState{App: "ldap", Failures: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states, err := st.AppStates(ctx)
+	if err != nil || len(states) != 2 {
+		t.Fatalf("app states %+v, %v: want crm and ldap", states, err)
+	}
+	if s := states[0]; s.App != "crm" || s.Failures != 0 || !s.QuarantinedUntil.IsZero() || s.LastError != "down" || !s.LastSuccess.Equal(t0) {
+		t.Errorf("crm after the write: %+v, want no failure, no quarantine, the rest kept", s)
+	}
+	if s := states[1]; s.App != "ldap" || s.Failures != 1 {
+		t.Errorf("ldap after the write: %+v", s)
+	}
+	// An error undoes the write.
+	boom := errors.New("boom")
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.PutAppState(store.AppState{App: "crm", Failures: 9}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx: %v", err)
+	}
+	if states, _ := st.AppStates(ctx); states[0].Failures != 0 {
+		t.Errorf("crm after a rolled-back write: %+v", states[0])
+	}
+}
+
+// Findings count by app, of one status or all.
+func testFindingCountsByApp(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	if got, err := st.FindingCounts(ctx, "open"); err != nil || len(got) != 0 {
+		t.Fatalf("counts of no finding: %v %v", got, err)
+	}
+	for _, f := range []store.Finding{
+		{Kind: "orphan-account", App: "crm", Subject: "a"}, {Kind: "orphan-account", App: "crm", Subject: "b"},
+		{Kind: "leaver-active", App: "ldap", Subject: "c"}, {Kind: "no-manager", Subject: "E9"},
+	} {
+		f.Team, f.FirstSeen, f.LastSeen = "security", t0, t0
+		if err := st.AddFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// crm's orphan b is gone at the next reconcile: resolved.
+	if err := st.ReplaceFindings(ctx, "orphan-account", "crm", []store.Finding{{Kind: "orphan-account", App: "crm", Subject: "a", Team: "security"}}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	open, err := st.FindingCounts(ctx, "open")
+	if err != nil || len(open) != 3 || open["crm"] != 1 || open["ldap"] != 1 || open[""] != 1 {
+		t.Errorf("open findings by app %v, %v: want crm 1, ldap 1, none 1", open, err)
+	}
+	all, err := st.FindingCounts(ctx, "")
+	if err != nil || all["crm"] != 2 {
+		t.Errorf("all findings by app %v, %v: want crm 2", all, err)
+	}
+	if res, err := st.FindingCounts(ctx, "resolved"); err != nil || len(res) != 1 || res["crm"] != 1 {
+		t.Errorf("resolved findings by app %v, %v: want crm 1", res, err)
+	}
+}
+
+// Resolving a finding in a transaction closes the open one of its kind,
+// app and subject only; none open is false.
+func testResolveFindingInTx(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	for _, f := range []store.Finding{{Kind: "operation-failed", App: "crm", Subject: "op-1"}, {Kind: "operation-failed", App: "crm", Subject: "op-2"},
+		{Kind: "operation-failed", App: "ldap", Subject: "op-1"}} {
+		f.Team, f.FirstSeen, f.LastSeen = "it", t0, t0
+		if err := st.AddFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := t0.Add(time.Hour)
+	var first, second bool
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		if first, err = tx.ResolveFinding("operation-failed", "crm", "op-1", at); err != nil {
+			return err
+		}
+		second, err = tx.ResolveFinding("operation-failed", "crm", "op-1", at)
+		return err
+	})
+	if err != nil || !first || second {
+		t.Fatalf("resolve: %v %v %v: want true, then false", first, second, err)
+	}
+	fs, err := st.Findings(ctx, "operation-failed", "", "")
+	if err != nil || len(fs) != 3 {
+		t.Fatalf("findings %+v %v", fs, err)
+	}
+	for _, f := range fs {
+		want := "open"
+		if f.App == "crm" && f.Subject == "op-1" {
+			want = "resolved"
+			if !f.LastSeen.Equal(at) {
+				t.Errorf("resolved finding last seen %v, want %v", f.LastSeen, at)
+			}
+		}
+		if f.Status != want {
+			t.Errorf("finding %s %s: %s, want %s", f.App, f.Subject, f.Status, want)
 		}
 	}
 }

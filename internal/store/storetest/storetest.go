@@ -121,6 +121,10 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Provisioning/RetryingIsVisibleAndClaimedAgain", func(t *testing.T) { testRetryingIsVisibleAndClaimedAgain(t, b) })
 	t.Run("Provisioning/OperationsPageByID", func(t *testing.T) { testOperationsPageByID(t, b) })
 	t.Run("Provisioning/WaitingOperationDoneWithItsTask", func(t *testing.T) { testWaitingOperationDoneWithItsTask(t, b) })
+	t.Run("Provisioning/RequeueOpResetsAttemptsAndLease", func(t *testing.T) { testRequeueOpResetsAttemptsAndLease(t, b) })
+	t.Run("Provisioning/AppStateInTx", func(t *testing.T) { testAppStateInTx(t, b) })
+	t.Run("Provisioning/FindingCountsByApp", func(t *testing.T) { testFindingCountsByApp(t, b) })
+	t.Run("Provisioning/ResolveFindingInTx", func(t *testing.T) { testResolveFindingInTx(t, b) })
 
 	// SCIM: the provider's resources, pages and groups; pushes that change
 	// a person in one transaction.
