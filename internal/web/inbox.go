@@ -17,7 +17,9 @@ type taskRow struct {
 }
 
 type inboxData struct {
-	Tasks     []taskRow
+	Tasks     []taskRow // this page of them
+	TaskCount int       // all of them
+	Pager     pager
 	Approvals []requestRow
 	Reviews   []reviewWait // access-review items waiting for my decision, by campaign
 	Now       time.Time
@@ -36,6 +38,11 @@ func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me := authz.From(ctx)
 	now := p.o.Now()
+	n, err := pageParam(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
 	var d inboxData
 	d.Now = now
 	seen := map[int64]bool{}
@@ -81,6 +88,8 @@ func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sortTasks(d.Tasks)
+	d.TaskCount = len(d.Tasks)
+	d.Tasks, d.Pager = cut(r, d.Tasks, n)
 	if me.Person != "" && p.o.Requests != nil {
 		pending, err := p.o.Store.Requests(ctx, store.RequestFilter{State: store.RequestPending})
 		if err == nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/store"
+	"github.com/tango-iga/tango/internal/task"
 	"github.com/tango-iga/tango/internal/web"
 	"github.com/tango-iga/tango/internal/workflow"
 )
@@ -392,5 +393,29 @@ func TestAuditPageVerifiesChain(t *testing.T) {
 	p := f.get("/audit?action=hr", secPerson)
 	if p.status != 200 || !strings.Contains(p.body, "Hash chain verified") || !strings.Contains(p.body, "hr.joiner") {
 		t.Fatalf("audit: %d\n%s", p.status, p.body)
+	}
+}
+
+// The inbox pages its tasks: a team with 55 open tasks sees 50, the
+// count of all, and the rest on page 2.
+func TestInboxPagesTasks(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range 55 {
+		if _, err := task.Create(ctx, f.st, store.Task{Source: "hris", Person: "E003", Team: "it", Title: fmt.Sprintf("Check badge %02d", i),
+			Status: store.TaskOpen, Kind: store.TaskHuman, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := f.get("/", itPerson)
+	if p.status != 200 || !strings.Contains(p.body, "Tasks waiting for me (55)") || strings.Count(p.body, "Check badge") != 50 || !strings.Contains(p.body, `rel="next"`) {
+		t.Fatalf("page 1: %d, %d tasks shown\n%.3000s", p.status, strings.Count(p.body, "Check badge"), p.body)
+	}
+	p = f.get("/?page=2", itPerson)
+	if p.status != 200 || strings.Count(p.body, "Check badge") != 5 || !strings.Contains(p.body, `rel="prev"`) {
+		t.Fatalf("page 2: %d, %d tasks shown", p.status, strings.Count(p.body, "Check badge"))
+	}
+	if p = f.get("/?page=0", itPerson); p.status != 400 {
+		t.Fatalf("page 0: %d, want 400", p.status)
 	}
 }
