@@ -197,4 +197,12 @@ type Tx interface {
 	// PutRevocation records (or renews) the revocation of a grant, not
 	// yet planned for, and fills its ID.
 	PutRevocation(r *Revocation) error
+	// ClaimReviewSchedule records that the recurring campaign name starts
+	// at at, if its last start is at least every before at (or it never
+	// started); false when it is not due, or another process claimed it.
+	// Check and record are one statement, so concurrent claims of the
+	// same start give true once.
+	ClaimReviewSchedule(name string, at time.Time, every time.Duration) (bool, error)
+	// SetReviewScheduleCampaign notes the campaign a claimed start made.
+	SetReviewScheduleCampaign(name string, campaign int64) error
 }
