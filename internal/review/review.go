@@ -114,7 +114,17 @@ type StartOptions struct {
 	Undecided string
 	Due       time.Duration // default 14 days
 	Actor     string
+	// Schedule names the recurring definition (reviews.campaigns) that
+	// starts it, Every its period: the start is claimed in the
+	// transaction that inserts the campaign, and ErrNotDue returned when
+	// the last start is less than Every ago.
+	Schedule string
+	Every    time.Duration
 }
+
+// ErrNotDue: a recurring campaign's last start is less than its period
+// ago (another process started it).
+var ErrNotDue = errors.New("review: the recurring campaign is not due")
 
 // DefaultDue is how long a campaign runs unless told.
 const DefaultDue = 14 * 24 * time.Hour
@@ -165,6 +175,15 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 	c := store.Campaign{Kind: o.Kind, App: o.App, Entitlement: o.Entitlement, Team: o.Team, Policy: o.Undecided,
 		State: store.CampaignOpen, Digest: Digest(items), Items: len(items), CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
+		if o.Schedule != "" {
+			ok, err := tx.ClaimReviewSchedule(o.Schedule, at, o.Every)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrNotDue
+			}
+		}
 		if err := tx.InsertCampaign(&c); err != nil {
 			return err
 		}
@@ -174,13 +193,51 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		if err := tx.InsertReviewItems(items); err != nil {
 			return err
 		}
-		return tx.AppendAudit(audit.New(at, o.Actor, "review.started", "", "", fmt.Sprintf("campaign:%d", c.ID), nil, c))
+		detail := any(c)
+		if o.Schedule != "" {
+			if err := tx.SetReviewScheduleCampaign(o.Schedule, c.ID); err != nil {
+				return err
+			}
+			detail = map[string]any{"campaign": c, "schedule": o.Schedule, "every": o.Every.String()}
+		}
+		return tx.AppendAudit(audit.New(at, o.Actor, "review.started", "", "", fmt.Sprintf("campaign:%d", c.ID), nil, detail))
 	})
 	if err != nil {
 		return store.Campaign{}, nil, err
 	}
 	items, err = s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
 	return c, items, err
+}
+
+// StartDue starts each recurring campaign of the config
+// (reviews.campaigns) whose last start is at least its period ago, or
+// that never started (the scheduler's step). Several processes may run
+// it at once: the start is claimed in the campaign's transaction, so each
+// is started once.
+func (s *Service) StartDue(ctx context.Context, actor string) ([]store.Campaign, error) {
+	var out []store.Campaign
+	var errs []error
+	for _, d := range s.cfg.Reviews.Campaigns {
+		name, every := d.Key(), d.Period()
+		last, err := s.st.ReviewScheduleStarted(ctx, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !last.IsZero() && s.now().Before(last.Add(every)) {
+			continue
+		}
+		c, _, err := s.Start(ctx, StartOptions{Kind: d.Kind, App: d.App, Entitlement: d.Entitlement, Team: d.Team,
+			Undecided: d.Undecided, Due: d.DueIn(), Actor: actor, Schedule: name, Every: every})
+		switch {
+		case errors.Is(err, ErrNotDue):
+		case err != nil:
+			errs = append(errs, fmt.Errorf("recurring campaign %q: %w", name, err))
+		default:
+			out = append(out, c)
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 // Digest is the SHA-256 of a snapshot: each item's person, access, origin
