@@ -130,7 +130,8 @@ var ErrNotDue = errors.New("review: the recurring campaign is not due")
 const DefaultDue = 14 * 24 * time.Hour
 
 // Start snapshots the population and opens the campaign, with an audit
-// entry carrying the snapshot's digest, in one transaction.
+// entry carrying the snapshot's digest, in one transaction. It returns
+// the campaign and its first StartItems items.
 func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []store.ReviewItem, error) {
 	o.Kind, o.App, o.Entitlement, o.Team = strings.TrimSpace(o.Kind), strings.TrimSpace(o.App), strings.TrimSpace(o.Entitlement), strings.TrimSpace(o.Team)
 	o.Undecided = cmp.Or(strings.TrimSpace(o.Undecided), store.DecisionKeep)
@@ -205,9 +206,14 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 	if err != nil {
 		return store.Campaign{}, nil, err
 	}
-	items, err = s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	// The first items only: a campaign of millions is listed page by page.
+	items, err = s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, Limit: StartItems})
 	return c, items, err
 }
+
+// StartItems is how many of its items Start returns (by ID); the rest are
+// listed with ReviewItems.
+const StartItems = 1000
 
 // StartDue starts each recurring campaign of the config
 // (reviews.campaigns) whose last start is at least its period ago, or
@@ -270,22 +276,46 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 		held[k] = append(held[k], g)
 	}
 	slices.Sort(keys)
-	persons := map[string]*store.Person{}
-	person := func(source, id string) (*store.Person, error) {
-		k := source + "\x00" + id
-		if p, ok := persons[k]; ok {
-			return p, nil
+	// Everyone and every approved request at once: a query per person
+	// costs minutes at 100,000 persons.
+	all, err := s.st.Persons(ctx, store.PersonFilter{})
+	if err != nil {
+		return nil, err
+	}
+	persons := make(map[string]*store.Person, len(all))
+	for i := range all {
+		persons[all[i].Source+"\x00"+all[i].EmployeeID] = &all[i]
+	}
+	person := func(source, id string) (*store.Person, error) { return persons[source+"\x00"+id], nil }
+	reqs, err := s.st.Requests(ctx, store.RequestFilter{State: store.RequestApproved})
+	if err != nil {
+		return nil, err
+	}
+	approvedOf := map[string][]store.Request{}
+	for _, r := range reqs {
+		k := r.Source + "\x00" + r.Beneficiary
+		approvedOf[k] = append(approvedOf[k], r)
+	}
+	awayUntil := map[string]time.Time{}
+	away := func(id string) (time.Time, error) {
+		if t, ok := awayUntil[id]; ok {
+			return t, nil
 		}
-		p, err := s.st.Person(ctx, source, id)
-		if errors.Is(err, store.ErrNotFound) {
-			persons[k] = nil
-			return nil, nil
-		}
+		t, err := s.st.AwayUntil(ctx, id)
 		if err != nil {
-			return nil, err
+			return t, err
 		}
-		persons[k] = &p
-		return &p, nil
+		awayUntil[id] = t
+		return t, nil
+	}
+	// Strings many items share (why, recommendation) are kept once.
+	interned := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := interned[s]; ok {
+			return v
+		}
+		interned[s] = s
+		return s
 	}
 	var items []store.ReviewItem
 	for _, k := range keys {
@@ -317,10 +347,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 				return nil, err
 			}
 		}
-		approved, err := s.st.Requests(ctx, store.RequestFilter{Source: p.Source, Beneficiary: p.EmployeeID, State: store.RequestApproved})
-		if err != nil {
-			return nil, err
-		}
+		approved := approvedOf[k]
 		want, _, err := s.pol.Desired(policy.Input{Person: policy.FirstDay(p), Manager: mgr, Requests: policy.FromRequests(approved)}, at)
 		if err != nil {
 			return nil, err
@@ -336,7 +363,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 			i := slices.IndexFunc(want, func(r policy.Reasoned) bool { return r.Grant == gr })
 			switch {
 			case i >= 0 && len(want[i].Roles) > 0:
-				it.Origin, it.Why = store.OriginRole, "role "+strings.Join(want[i].Roles, ", ")
+				it.Origin, it.Why = store.OriginRole, intern("role "+strings.Join(want[i].Roles, ", "))
 				it.Recommendation = "keep: a birthright grant of its role; change the role's condition rather than revoke by hand"
 			case i >= 0:
 				var rs []string
@@ -346,7 +373,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 				it.Origin, it.Why = store.OriginRequest, strings.Join(rs, ", ")
 				it.Recommendation = "review: access asked for by request; check it is still needed"
 			default:
-				it.Origin, it.Why = store.OriginUnknown, "no role or approved request gives it ("+g.Reason+")"
+				it.Origin, it.Why = store.OriginUnknown, intern("no role or approved request gives it ("+g.Reason+")")
 				it.Recommendation = "revoke: nothing in the policy explains this access"
 			}
 			others := slices.DeleteFunc(slices.Clone(all), func(x policy.Grant) bool { return x == gr })
@@ -354,7 +381,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 				it.SoD = fmt.Sprintf("with %s breaks separation-of-duties rule %q", strings.Join(v.Holds, ", "), v.Rule)
 				it.Recommendation = "revoke: " + it.SoD
 			}
-			if err := s.assign(ctx, &it, p, o, app(s.cfg, g.App), person, at); err != nil {
+			if err := s.assign(&it, p, o, app(s.cfg, g.App), person, away, at); err != nil {
 				return nil, err
 			}
 			items = append(items, it)
@@ -377,8 +404,8 @@ func app(cfg *config.Config, name string) *config.App {
 // or gone); else the app's owning team (an entitlement's owner when the
 // catalogue names one). Nobody reviews their own access: such an item goes
 // to the reviewer's manager, or Security.
-func (s *Service) assign(ctx context.Context, it *store.ReviewItem, p *store.Person, o StartOptions, a *config.App,
-	person func(source, id string) (*store.Person, error), at time.Time) error {
+func (s *Service) assign(it *store.ReviewItem, p *store.Person, o StartOptions, a *config.App,
+	person func(source, id string) (*store.Person, error), away func(id string) (time.Time, error), at time.Time) error {
 	if o.Team != "" {
 		it.Team = o.Team
 		return nil
@@ -404,11 +431,11 @@ func (s *Service) assign(ctx context.Context, it *store.ReviewItem, p *store.Per
 		if err != nil {
 			return err
 		}
-		away, err := s.st.AwayUntil(ctx, it.Reviewer)
+		until, err := away(it.Reviewer)
 		if err != nil {
 			return err
 		}
-		if r != nil && r.Status != store.StatusLeft && away.Before(at) && it.Reviewer != p.EmployeeID {
+		if r != nil && r.Status != store.StatusLeft && until.Before(at) && it.Reviewer != p.EmployeeID {
 			return nil
 		}
 		next := ""
