@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ import (
 type Store interface {
 	store.Transactor
 	store.Reviews
-	Grants(ctx context.Context, source string) ([]store.GrantRow, error)
+	EachGrant(ctx context.Context, fn func(store.GrantRow) error) error
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	Person(ctx context.Context, source, employeeID string) (store.Person, error)
 	Requests(ctx context.Context, f store.RequestFilter) ([]store.Request, error)
@@ -169,12 +170,12 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		o.Due = DefaultDue
 	}
 	at := s.now()
-	items, err := s.population(ctx, o, at)
+	drafts, err := s.population(ctx, o, at)
 	if err != nil {
 		return store.Campaign{}, nil, err
 	}
 	c := store.Campaign{Kind: o.Kind, App: o.App, Entitlement: o.Entitlement, Team: o.Team, Policy: o.Undecided,
-		State: store.CampaignOpen, Digest: Digest(items), Items: len(items), CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
+		State: store.CampaignOpen, Digest: digestDrafts(drafts), Items: len(drafts), CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
 		if o.Schedule != "" {
 			ok, err := tx.ClaimReviewSchedule(o.Schedule, at, o.Every)
@@ -188,10 +189,7 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		if err := tx.InsertCampaign(&c); err != nil {
 			return err
 		}
-		for i := range items {
-			items[i].Campaign = c.ID
-		}
-		if err := tx.InsertReviewItems(items); err != nil {
+		if err := tx.InsertReviewItemsFunc(len(drafts), func(i int) store.ReviewItem { return drafts[i].item(c.ID) }); err != nil {
 			return err
 		}
 		detail := any(c)
@@ -207,7 +205,7 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		return store.Campaign{}, nil, err
 	}
 	// The first items only: a campaign of millions is listed page by page.
-	items, err = s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, Limit: StartItems})
+	items, err := s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, Limit: StartItems})
 	return c, items, err
 }
 
@@ -250,32 +248,28 @@ func (s *Service) StartDue(ctx context.Context, actor string) ([]store.Campaign,
 // and reviewer, one line each, in order.
 func Digest(items []store.ReviewItem) string {
 	h := sha256.New()
-	for _, it := range items {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", it.Source, it.EmployeeID, it.App, it.Entitlement, it.Origin, it.Reviewer, it.Team)
+	for i := range items {
+		digestLine(h, &items[i])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+func digestLine(h io.Writer, it *store.ReviewItem) {
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", it.Source, it.EmployeeID, it.App, it.Entitlement, it.Origin, it.Reviewer, it.Team)
+}
+
+func digestDrafts(ds []draft) string {
+	h := sha256.New()
+	for i := range ds {
+		it := ds[i].item(0)
+		digestLine(h, &it)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // population is the campaign's items: every active grant of every person
 // who has not left, in scope, with its origin, recommendation and reviewer.
-func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) ([]store.ReviewItem, error) {
-	grants, err := s.st.Grants(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	held := map[string][]store.GrantRow{} // source \x00 employee -> grants
-	var keys []string
-	for _, g := range grants {
-		if g.State != "active" {
-			continue
-		}
-		k := g.Source + "\x00" + g.EmployeeID
-		if held[k] == nil {
-			keys = append(keys, k)
-		}
-		held[k] = append(held[k], g)
-	}
-	slices.Sort(keys)
+func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) ([]draft, error) {
 	// Everyone and every approved request at once: a query per person
 	// costs minutes at 100,000 persons.
 	all, err := s.st.Persons(ctx, store.PersonFilter{})
@@ -317,18 +311,19 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 		interned[s] = s
 		return s
 	}
-	var items []store.ReviewItem
-	for _, k := range keys {
+	var items []draft
+	// one makes the items of one person's grants.
+	one := func(k string, held []store.GrantRow) error {
 		source, id, _ := strings.Cut(k, "\x00")
 		p, err := person(source, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if p == nil || p.Status == store.StatusLeft {
-			continue // a leaver's access goes anyway
+			return nil // a leaver's access goes anyway
 		}
 		var inScope []store.GrantRow
-		for _, g := range held[k] {
+		for _, g := range held {
 			if o.App != "" && g.App != o.App {
 				continue
 			}
@@ -338,22 +333,22 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 			inScope = append(inScope, g)
 		}
 		if len(inScope) == 0 {
-			continue
+			return nil
 		}
 		// Why each grant exists: the policy's answer for the person now.
 		var mgr *store.Person
 		if p.ManagerID != "" {
 			if mgr, err = person(p.Source, p.ManagerID); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		approved := approvedOf[k]
 		want, _, err := s.pol.Desired(policy.Input{Person: policy.FirstDay(p), Manager: mgr, Requests: policy.FromRequests(approved)}, at)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		all := make([]policy.Grant, 0, len(held[k]))
-		for _, g := range held[k] {
+		all := make([]policy.Grant, 0, len(held))
+		for _, g := range held {
 			all = append(all, policy.Grant{App: g.App, Entitlement: g.Entitlement})
 		}
 		for _, g := range inScope {
@@ -382,12 +377,55 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 				it.Recommendation = "revoke: " + it.SoD
 			}
 			if err := s.assign(&it, p, o, app(s.cfg, g.App), person, away, at); err != nil {
-				return nil, err
+				return err
 			}
-			items = append(items, it)
+			items = append(items, draft{p: p, app: intern(it.App), entitlement: intern(it.Entitlement), origin: it.Origin,
+				why: it.Why, recommendation: it.Recommendation, sod: it.SoD, reviewer: it.Reviewer, team: it.Team})
+		}
+		return nil
+	}
+	// Grants stream by person: only one person's are held at a time.
+	var key string
+	var held []store.GrantRow
+	err = s.st.EachGrant(ctx, func(g store.GrantRow) error {
+		if g.State != "active" {
+			return nil
+		}
+		k := g.Source + "\x00" + g.EmployeeID
+		if k != key && len(held) > 0 {
+			if err := one(key, held); err != nil {
+				return err
+			}
+			held = held[:0]
+		}
+		key = k
+		held = append(held, g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(held) > 0 {
+		if err := one(key, held); err != nil {
+			return nil, err
 		}
 	}
 	return items, nil
+}
+
+// draft is an item before the campaign is stored: what differs from item
+// to item, the rest shared (the person, interned strings), so that a
+// campaign of millions fits in memory.
+type draft struct {
+	p                                   *store.Person
+	app, entitlement, origin, why       string
+	recommendation, sod, reviewer, team string
+}
+
+func (d *draft) item(campaign int64) store.ReviewItem {
+	return store.ReviewItem{Campaign: campaign, Source: d.p.Source, EmployeeID: d.p.EmployeeID, Name: d.p.DisplayName,
+		App: d.app, Entitlement: d.entitlement, Origin: d.origin, Why: d.why, Reviewer: d.reviewer, Team: d.team,
+		Recommendation: d.recommendation, SoD: d.sod, State: store.ItemPending}
 }
 
 func app(cfg *config.Config, name string) *config.App {

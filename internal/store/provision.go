@@ -107,6 +107,10 @@ type OpFilter struct {
 type ProvisioningQueue interface {
 	// Grants returns every grant row (of one source, or all with "").
 	Grants(ctx context.Context, source string) ([]GrantRow, error)
+	// EachGrant calls fn with every grant, by source and employee ID,
+	// without holding them all (a campaign over millions); an error from
+	// fn stops it and is returned.
+	EachGrant(ctx context.Context, fn func(GrantRow) error) error
 	// QueueOps writes a planning step atomically.
 	QueueOps(ctx context.Context, b ProvisionBatch) error
 	// Unprovisioned returns applied events not yet planned for, oldest first.

@@ -184,6 +184,9 @@ type Tx interface {
 	UpdateCampaign(c Campaign) error
 	// InsertReviewItems stores a campaign's items.
 	InsertReviewItems(items []ReviewItem) error
+	// InsertReviewItemsFunc stores n items made on demand by item, a
+	// chunk at a time, so that millions are never all held as ReviewItems.
+	InsertReviewItemsFunc(n int, item func(i int) ReviewItem) error
 	// ReviewItem reads an item; ErrNotFound if absent.
 	ReviewItem(id int64) (ReviewItem, error)
 	// ReviewItems lists the items f selects, by ID.

@@ -159,6 +159,13 @@ func (t *txn) InsertReviewItems(items []store.ReviewItem) error {
 	return t.s.bulk(t.ctx, t.tx, "review_items", itemCols, rows, "")
 }
 
+func (t *txn) InsertReviewItemsFunc(n int, item func(i int) store.ReviewItem) error {
+	return t.s.bulkFunc(t.ctx, t.tx, "review_items", itemCols, n, func(i int, args []any) []any {
+		it := item(i)
+		return append(args, itemArgs(&it)...)
+	}, "")
+}
+
 func (t *txn) ReviewItem(id int64) (store.ReviewItem, error) {
 	it, err := scanItem(t.tx.QueryRowContext(t.ctx, t.s.rb(itemSelect+` WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
