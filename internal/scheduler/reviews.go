@@ -37,6 +37,13 @@ func (s *Scheduler) CloseDueReviews(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	movers, err := s.reviews.Service.StartMovers(ctx, Actor)
+	for _, c := range movers {
+		s.log.Info("scheduler: started a mover's access review", "campaign", c.ID, "items", c.Items, "due_at", c.DueAt)
+	}
+	if err != nil {
+		return 0, err
+	}
 	n, err := s.reviews.Service.CloseDue(ctx, Actor)
 	if err != nil {
 		return n, err

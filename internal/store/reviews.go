@@ -11,6 +11,9 @@ const (
 	ReviewManager     = "manager"     // each person's access, reviewed by their manager
 	ReviewApp         = "app"         // an app's access, reviewed by its owner
 	ReviewEntitlement = "entitlement" // one entitlement's holders, reviewed by the app's owner
+	// ReviewMover: what a mover keeps from the previous job during the
+	// mover grace (no role gives it any more), reviewed by the new manager.
+	ReviewMover = "mover"
 
 	CampaignOpen     = "open"     // reviewers decide
 	CampaignClosed   = "closed"   // decided; waiting for the revocations to be verified

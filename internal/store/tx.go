@@ -206,6 +206,10 @@ type Tx interface {
 	// Check and record are one statement, so concurrent claims of the
 	// same start give true once.
 	ClaimReviewSchedule(name string, at time.Time, every time.Duration) (bool, error)
+	// ExpediteOp makes a pending operation that waits for a later time
+	// (a mover's grace) runnable at at; false when it is no longer
+	// pending or already due.
+	ExpediteOp(id int64, at time.Time) (bool, error)
 	// SetReviewScheduleCampaign notes the campaign a claimed start made.
 	SetReviewScheduleCampaign(name string, campaign int64) error
 }

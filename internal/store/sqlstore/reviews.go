@@ -255,3 +255,16 @@ func (t *txn) SetReviewScheduleCampaign(name string, campaign int64) error {
 	}
 	return nil
 }
+
+func (t *txn) ExpediteOp(id int64, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE operations SET not_before = ? WHERE id = ? AND state = ? AND not_before > ?`),
+		micros(at), id, store.OpPending, micros(at))
+	if err != nil {
+		return false, fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	return n == 1, nil
+}

@@ -266,3 +266,41 @@ func testReviewScheduleClaimedOnce(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 }
+
+// testExpediteOp: a pending operation waiting for a later time (a mover's
+// grace) becomes runnable at once; one already due or no longer pending
+// is left alone.
+func testExpediteOp(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	later := t0.Add(7 * 24 * time.Hour)
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{
+		{App: "crm", Kind: store.OpRevoke, Source: "hris", EmployeeID: "E1", Entitlement: "admin", State: store.OpPending, NotBefore: later, CreatedAt: t0, UpdatedAt: t0},
+		{App: "crm", Kind: store.OpRevoke, Source: "hris", EmployeeID: "E2", Entitlement: "admin", State: store.OpDone, NotBefore: later, CreatedAt: t0, UpdatedAt: t0},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := st.Ops(ctx, store.OpFilter{})
+	if err != nil || len(ops) != 2 {
+		t.Fatalf("ops %+v %v", ops, err)
+	}
+	expedite := func(id int64, at time.Time) bool {
+		t.Helper()
+		var ok bool
+		if err := st.InTx(ctx, func(tx store.Tx) error {
+			var err error
+			ok, err = tx.ExpediteOp(id, at)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !expedite(ops[0].ID, t0) || expedite(ops[0].ID, t0) || expedite(ops[1].ID, t0) {
+		t.Fatal("expedite: want true for the waiting pending operation, then false; false for a done one")
+	}
+	ops, _ = st.Ops(ctx, store.OpFilter{})
+	if !ops[0].NotBefore.Equal(t0) || !ops[1].NotBefore.Equal(later) {
+		t.Fatalf("not before: %v and %v, want %v and %v", ops[0].NotBefore, ops[1].NotBefore, t0, later)
+	}
+}
