@@ -314,7 +314,7 @@ func (s *Service) startMover(ctx context.Context, ev store.Event, name string, a
 		it := store.ReviewItem{Source: p.Source, EmployeeID: p.EmployeeID, Name: p.DisplayName, App: o.App, Entitlement: o.Entitlement,
 			Origin: store.OriginUnknown, Why: "kept from the previous job during the mover grace: " + o.Reason,
 			Recommendation: fmt.Sprintf("review: removed on %s unless revoked sooner; keep only what the new job needs until then, and ask for it with an access request beyond", o.NotBefore.Format(time.DateOnly)),
-			State: store.ItemPending, Operation: o.ID, Reviewer: p.ManagerID}
+			State:          store.ItemPending, Operation: o.ID, Reviewer: p.ManagerID}
 		if it.Reviewer == "" || it.Reviewer == p.EmployeeID {
 			it.Reviewer, it.Team = "", "security"
 		}
