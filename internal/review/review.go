@@ -176,7 +176,7 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		return store.Campaign{}, nil, err
 	}
 	c := store.Campaign{Kind: o.Kind, App: o.App, Entitlement: o.Entitlement, Team: o.Team, Policy: o.Undecided,
-		State: store.CampaignOpen, Digest: digestDrafts(drafts), Items: len(drafts), CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
+		State: store.CampaignOpen, Digest: digestDrafts(drafts), Items: len(drafts.list), CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
 		if o.Schedule != "" {
 			ok, err := tx.ClaimReviewSchedule(o.Schedule, at, o.Every)
@@ -190,7 +190,7 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		if err := tx.InsertCampaign(&c); err != nil {
 			return err
 		}
-		if err := tx.InsertReviewItemsFunc(len(drafts), func(i int) store.ReviewItem { return drafts[i].item(c.ID) }); err != nil {
+		if err := tx.InsertReviewItemsFunc(len(drafts.list), func(i int) store.ReviewItem { return drafts.item(i, c.ID) }); err != nil {
 			return err
 		}
 		detail := any(c)
@@ -368,10 +368,10 @@ func digestLine(h io.Writer, it *store.ReviewItem) {
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", it.Source, it.EmployeeID, it.App, it.Entitlement, it.Origin, it.Reviewer, it.Team)
 }
 
-func digestDrafts(ds []draft) string {
+func digestDrafts(ds *drafts) string {
 	h := sha256.New()
-	for i := range ds {
-		it := ds[i].item(0)
+	for i := range ds.list {
+		it := ds.item(i, 0)
 		digestLine(h, &it)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
@@ -379,7 +379,7 @@ func digestDrafts(ds []draft) string {
 
 // population is the campaign's items: every active grant of every person
 // who has not left, in scope, with its origin, recommendation and reviewer.
-func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) ([]draft, error) {
+func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) (*drafts, error) {
 	// Everyone and every approved request at once: a query per person
 	// costs minutes at 100,000 persons.
 	all, err := s.st.Persons(ctx, store.PersonFilter{})
@@ -412,16 +412,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 		awayUntil[id] = t
 		return t, nil
 	}
-	// Strings many items share (why, recommendation) are kept once.
-	interned := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := interned[s]; ok {
-			return v
-		}
-		interned[s] = s
-		return s
-	}
-	var items []draft
+	items := &drafts{index: map[string]uint32{}}
 	// one makes the items of one person's grants.
 	one := func(k string, held []store.GrantRow) error {
 		source, id, _ := strings.Cut(k, "\x00")
@@ -468,7 +459,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 			i := slices.IndexFunc(want, func(r policy.Reasoned) bool { return r.Grant == gr })
 			switch {
 			case i >= 0 && len(want[i].Roles) > 0:
-				it.Origin, it.Why = store.OriginRole, intern("role "+strings.Join(want[i].Roles, ", "))
+				it.Origin, it.Why = store.OriginRole, "role "+strings.Join(want[i].Roles, ", ")
 				it.Recommendation = "keep: a birthright grant of its role; change the role's condition rather than revoke by hand"
 			case i >= 0:
 				var rs []string
@@ -478,19 +469,18 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 				it.Origin, it.Why = store.OriginRequest, strings.Join(rs, ", ")
 				it.Recommendation = "review: access asked for by request; check it is still needed"
 			default:
-				it.Origin, it.Why = store.OriginUnknown, intern("no role or approved request gives it ("+g.Reason+")")
+				it.Origin, it.Why = store.OriginUnknown, "no role or approved request gives it ("+g.Reason+")"
 				it.Recommendation = "revoke: nothing in the policy explains this access"
 			}
-			others := slices.DeleteFunc(slices.Clone(all), func(x policy.Grant) bool { return x == gr })
-			if v := s.pol.Check(gr, others); v != nil {
+			// Check passes over gr itself in what is held.
+			if v := s.pol.Check(gr, all); v != nil {
 				it.SoD = fmt.Sprintf("with %s breaks separation-of-duties rule %q", strings.Join(v.Holds, ", "), v.Rule)
 				it.Recommendation = "revoke: " + it.SoD
 			}
 			if err := s.assign(&it, p, o, app(s.cfg, g.App), person, away, at); err != nil {
 				return err
 			}
-			items = append(items, draft{p: p, app: intern(it.App), entitlement: intern(it.Entitlement), origin: it.Origin,
-				why: it.Why, recommendation: it.Recommendation, sod: it.SoD, reviewer: it.Reviewer, team: it.Team})
+			items.add(p, &it)
 		}
 		return nil
 	}
@@ -527,15 +517,43 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 // to item, the rest shared (the person, interned strings), so that a
 // campaign of millions fits in memory.
 type draft struct {
-	p                                   *store.Person
-	app, entitlement, origin, why       string
-	recommendation, sod, reviewer, team string
+	p *store.Person
+	// Indexes into drafts.strs: app, entitlement, origin, why,
+	// recommendation, SoD, reviewer, team.
+	f [8]uint32
 }
 
-func (d *draft) item(campaign int64) store.ReviewItem {
+// drafts are a campaign's items before it is stored, with the strings
+// they share kept once (40 bytes an item).
+type drafts struct {
+	list  []draft
+	strs  []string
+	index map[string]uint32
+}
+
+func (ds *drafts) str(v string) uint32 {
+	if i, ok := ds.index[v]; ok {
+		return i
+	}
+	i := uint32(len(ds.strs))
+	ds.strs = append(ds.strs, v)
+	ds.index[v] = i
+	return i
+}
+
+func (ds *drafts) add(p *store.Person, it *store.ReviewItem) {
+	d := draft{p: p}
+	for i, v := range []string{it.App, it.Entitlement, it.Origin, it.Why, it.Recommendation, it.SoD, it.Reviewer, it.Team} {
+		d.f[i] = ds.str(v)
+	}
+	ds.list = append(ds.list, d)
+}
+
+func (ds *drafts) item(i int, campaign int64) store.ReviewItem {
+	d, s := &ds.list[i], ds.strs
 	return store.ReviewItem{Campaign: campaign, Source: d.p.Source, EmployeeID: d.p.EmployeeID, Name: d.p.DisplayName,
-		App: d.app, Entitlement: d.entitlement, Origin: d.origin, Why: d.why, Reviewer: d.reviewer, Team: d.team,
-		Recommendation: d.recommendation, SoD: d.sod, State: store.ItemPending}
+		App: s[d.f[0]], Entitlement: s[d.f[1]], Origin: s[d.f[2]], Why: s[d.f[3]], Recommendation: s[d.f[4]], SoD: s[d.f[5]],
+		Reviewer: s[d.f[6]], Team: s[d.f[7]], State: store.ItemPending}
 }
 
 func app(cfg *config.Config, name string) *config.App {
