@@ -2,13 +2,17 @@ package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/hr"
+	"github.com/tango-iga/tango/internal/policy"
+	"github.com/tango-iga/tango/internal/provision"
 	"github.com/tango-iga/tango/internal/review"
 	"github.com/tango-iga/tango/internal/scheduler"
 	"github.com/tango-iga/tango/internal/store"
@@ -138,5 +142,59 @@ reviews:
 	}
 	if at, _ := st.ReviewScheduleStarted(ctx, "app:console"); !at.Equal(now) {
 		t.Fatalf("last start %v, want %v", at, now)
+	}
+}
+
+// A pass opens a mover's review: an import moves E2 out of the role that
+// gave console:root; the pass puts the root kept for the grace to E1,
+// the new manager; the next pass opens no second one.
+func TestPassOpensAMoversReview(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg, err := config.Parse([]byte(`
+sources: [{name: hris, key: id, mapping: {display_name: name, title: title, manager: boss}}]
+apps: [{name: console, connector: manual, owner: ops}]
+roles: [{name: admins, when: 'person.title == "Admin"', grants: [{app: console, entitlements: [root]}]}]
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := app.LoadApps(cfg, st, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := provision.New(st, pol, apps, provision.Options{Log: slog.New(slog.DiscardHandler), Now: time.Now})
+	defer eng.Close()
+	src, _ := cfg.Source("hris")
+	for i, org := range []string{"id,name,title,boss\nE1,Ann,Boss,\nE3,Cid,Boss,\nE2,Bob,Admin,E3\n", "id,name,title,boss\nE1,Ann,Boss,\nE3,Cid,Boss,\nE2,Bob,Clerk,E1\n"} {
+		if res, err := hr.ImportFile(ctx, st, cfg, src, fmt.Sprintf("m%d.csv", i), []byte(org), hr.Options{Actor: "test", Provision: eng.ForImport}); err != nil || res.Status != store.ImportApplied {
+			t.Fatalf("import %d: %v %+v", i, err, res)
+		}
+	}
+	svc, err := review.New(st, cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scheduler.New(st, nil, nil, slog.New(slog.DiscardHandler), time.Now).WithReviews(scheduler.Reviews{Service: svc})
+	for range 2 {
+		if _, err := s.RunOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs, _ := st.Campaigns(ctx, "")
+	if len(cs) != 1 || cs[0].Kind != store.ReviewMover || cs[0].Items != 1 {
+		t.Fatalf("campaigns %+v: want one mover review", cs)
+	}
+	items, _ := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: cs[0].ID})
+	if len(items) != 1 || items[0].EmployeeID != "E2" || items[0].Entitlement != "root" || items[0].Reviewer != "E1" {
+		t.Fatalf("items %+v: want E2's root reviewed by E1", items)
 	}
 }
