@@ -171,13 +171,9 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		o.Due = DefaultDue
 	}
 	at := s.now()
-	drafts, err := s.population(ctx, o, at)
-	if err != nil {
-		return store.Campaign{}, nil, err
-	}
 	c := store.Campaign{Kind: o.Kind, App: o.App, Entitlement: o.Entitlement, Team: o.Team, Policy: o.Undecided,
-		State: store.CampaignOpen, Digest: digestDrafts(drafts), Items: len(drafts.list), CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
-	err = s.st.InTx(ctx, func(tx store.Tx) error {
+		State: store.CampaignOpen, CreatedBy: o.Actor, CreatedAt: at, DueAt: at.Add(o.Due)}
+	err := s.st.InTx(ctx, func(tx store.Tx) error {
 		if o.Schedule != "" {
 			ok, err := tx.ClaimReviewSchedule(o.Schedule, at, o.Every)
 			if err != nil {
@@ -190,7 +186,14 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 		if err := tx.InsertCampaign(&c); err != nil {
 			return err
 		}
-		if err := tx.InsertReviewItemsFunc(len(drafts.list), func(i int) store.ReviewItem { return drafts.item(i, c.ID) }); err != nil {
+		// The population is made (reading on other connections) while
+		// its chunks are inserted: the two overlap.
+		digest, n, err := s.insertPopulation(ctx, tx, o, at, c.ID)
+		if err != nil {
+			return err
+		}
+		c.Digest, c.Items = digest, n
+		if err := tx.UpdateCampaign(c); err != nil {
 			return err
 		}
 		detail := any(c)
@@ -208,6 +211,50 @@ func (s *Service) Start(ctx context.Context, o StartOptions) (store.Campaign, []
 	// The first items only: a campaign of millions is listed page by page.
 	items, err := s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, Limit: StartItems})
 	return c, items, err
+}
+
+// insertPopulation makes the campaign's items in a goroutine and inserts
+// them in tx chunk by chunk as they come, hashing them in order; it
+// returns the digest and how many there are.
+func (s *Service) insertPopulation(ctx context.Context, tx store.Tx, o StartOptions, at time.Time, campaign int64) (string, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks := make(chan []store.ReviewItem, 2)
+	done := make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		done <- s.population(ctx, o, at, func(b []store.ReviewItem) error {
+			select {
+			case chunks <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	h := sha256.New()
+	n := 0
+	var err error
+	for b := range chunks {
+		if err != nil {
+			continue // drain: the producer stops at the cancel
+		}
+		for i := range b {
+			b[i].Campaign = campaign
+			digestLine(h, &b[i])
+		}
+		if err = tx.InsertReviewItems(b); err != nil {
+			cancel()
+		}
+		n += len(b)
+	}
+	if perr := <-done; err == nil {
+		err = perr
+	}
+	if err != nil {
+		return "", 0, err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // StartItems is how many of its items Start returns (by ID); the rest are
@@ -368,23 +415,14 @@ func digestLine(h io.Writer, it *store.ReviewItem) {
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", it.Source, it.EmployeeID, it.App, it.Entitlement, it.Origin, it.Reviewer, it.Team)
 }
 
-func digestDrafts(ds *drafts) string {
-	h := sha256.New()
-	for i := range ds.list {
-		it := ds.item(i, 0)
-		digestLine(h, &it)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
-}
-
 // population is the campaign's items: every active grant of every person
 // who has not left, in scope, with its origin, recommendation and reviewer.
-func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) (*drafts, error) {
+func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, emit func([]store.ReviewItem) error) error {
 	// Everyone and every approved request at once: a query per person
 	// costs minutes at 100,000 persons.
 	all, err := s.st.Persons(ctx, store.PersonFilter{})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	persons := make(map[string]*store.Person, len(all))
 	for i := range all {
@@ -393,7 +431,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 	person := func(source, id string) (*store.Person, error) { return persons[source+"\x00"+id], nil }
 	reqs, err := s.st.Requests(ctx, store.RequestFilter{State: store.RequestApproved})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	approvedOf := map[string][]store.Request{}
 	for _, r := range reqs {
@@ -412,7 +450,9 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 		awayUntil[id] = t
 		return t, nil
 	}
-	items := &drafts{index: map[string]uint32{}}
+	// Items go out in chunks as they are made: never all held at once.
+	const chunk = 5000
+	items := make([]store.ReviewItem, 0, chunk)
 	// one makes the items of one person's grants.
 	one := func(k string, held []store.GrantRow) error {
 		source, id, _ := strings.Cut(k, "\x00")
@@ -480,7 +520,13 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 			if err := s.assign(&it, p, o, app(s.cfg, g.App), person, away, at); err != nil {
 				return err
 			}
-			items.add(p, &it)
+			items = append(items, it)
+			if len(items) == chunk {
+				if err := emit(items); err != nil {
+					return err
+				}
+				items = make([]store.ReviewItem, 0, chunk)
+			}
 		}
 		return nil
 	}
@@ -503,57 +549,17 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time) 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(held) > 0 {
 		if err := one(key, held); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return items, nil
-}
-
-// draft is an item before the campaign is stored: what differs from item
-// to item, the rest shared (the person, interned strings), so that a
-// campaign of millions fits in memory.
-type draft struct {
-	p *store.Person
-	// Indexes into drafts.strs: app, entitlement, origin, why,
-	// recommendation, SoD, reviewer, team.
-	f [8]uint32
-}
-
-// drafts are a campaign's items before it is stored, with the strings
-// they share kept once (40 bytes an item).
-type drafts struct {
-	list  []draft
-	strs  []string
-	index map[string]uint32
-}
-
-func (ds *drafts) str(v string) uint32 {
-	if i, ok := ds.index[v]; ok {
-		return i
+	if len(items) > 0 {
+		return emit(items)
 	}
-	i := uint32(len(ds.strs))
-	ds.strs = append(ds.strs, v)
-	ds.index[v] = i
-	return i
-}
-
-func (ds *drafts) add(p *store.Person, it *store.ReviewItem) {
-	d := draft{p: p}
-	for i, v := range []string{it.App, it.Entitlement, it.Origin, it.Why, it.Recommendation, it.SoD, it.Reviewer, it.Team} {
-		d.f[i] = ds.str(v)
-	}
-	ds.list = append(ds.list, d)
-}
-
-func (ds *drafts) item(i int, campaign int64) store.ReviewItem {
-	d, s := &ds.list[i], ds.strs
-	return store.ReviewItem{Campaign: campaign, Source: d.p.Source, EmployeeID: d.p.EmployeeID, Name: d.p.DisplayName,
-		App: s[d.f[0]], Entitlement: s[d.f[1]], Origin: s[d.f[2]], Why: s[d.f[3]], Recommendation: s[d.f[4]], SoD: s[d.f[5]],
-		Reviewer: s[d.f[6]], Team: s[d.f[7]], State: store.ItemPending}
+	return nil
 }
 
 func app(cfg *config.Config, name string) *config.App {

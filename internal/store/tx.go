@@ -180,13 +180,11 @@ type Tx interface {
 	InsertCampaign(c *Campaign) error
 	// Campaign reads a campaign; ErrNotFound if absent.
 	Campaign(id int64) (Campaign, error)
-	// UpdateCampaign writes a campaign's state, closed and completed times.
+	// UpdateCampaign writes a campaign's state, closed and completed
+	// times, digest and number of items.
 	UpdateCampaign(c Campaign) error
 	// InsertReviewItems stores a campaign's items.
 	InsertReviewItems(items []ReviewItem) error
-	// InsertReviewItemsFunc stores n items made on demand by item, a
-	// chunk at a time, so that millions are never all held as ReviewItems.
-	InsertReviewItemsFunc(n int, item func(i int) ReviewItem) error
 	// ReviewItem reads an item; ErrNotFound if absent.
 	ReviewItem(id int64) (ReviewItem, error)
 	// ReviewItems lists the items f selects, by ID.

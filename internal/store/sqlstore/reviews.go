@@ -144,8 +144,8 @@ func (t *txn) Campaign(id int64) (store.Campaign, error) {
 }
 
 func (t *txn) UpdateCampaign(c store.Campaign) error {
-	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_campaigns SET state = ?, closed_at = ?, completed_at = ? WHERE id = ?`),
-		c.State, micros(c.ClosedAt), micros(c.CompletedAt), c.ID); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_campaigns SET state = ?, closed_at = ?, completed_at = ?, digest = ?, items = ? WHERE id = ?`),
+		c.State, micros(c.ClosedAt), micros(c.CompletedAt), c.Digest, c.Items, c.ID); err != nil {
 		return fmt.Errorf("store: campaign %d: %w", c.ID, err)
 	}
 	return nil
@@ -157,13 +157,6 @@ func (t *txn) InsertReviewItems(items []store.ReviewItem) error {
 		rows[i] = itemArgs(&items[i])
 	}
 	return t.s.bulk(t.ctx, t.tx, "review_items", itemCols, rows, "")
-}
-
-func (t *txn) InsertReviewItemsFunc(n int, item func(i int) store.ReviewItem) error {
-	return t.s.bulkFunc(t.ctx, t.tx, "review_items", itemCols, n, func(i int, args []any) []any {
-		it := item(i)
-		return append(args, itemArgs(&it)...)
-	}, "")
 }
 
 func (t *txn) ReviewItem(id int64) (store.ReviewItem, error) {
