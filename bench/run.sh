@@ -7,6 +7,7 @@
 #                              ROUNDS (3) rounds of first load + re-import on both stores;
 #                              then the plan and SCIM (FilteredGet, Post, Patch) benchmarks
 #                              of both, alternating, ROUNDS rounds
+#   bench/run.sh reviews    starting a 2-million-item access review, and reviewers' pages, on both stores
 #   bench/run.sh scim       the SCIM service provider with 100,000 users, and against the
 #                           independent SCIM server (scimmy) in the same run (internal/scim)
 #
@@ -19,6 +20,11 @@ N=${N:-100000}
 COUNT=${COUNT:-3}
 
 echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(go version)"
+
+if [[ "${1:-}" == reviews ]]; then
+	# a manager campaign over 100,000 persons x 20 grants, on both stores
+	exec go test -run '^$' -bench '^BenchmarkReviews100k$' -benchtime 1x -count "$COUNT" -timeout 60m .
+fi
 
 if [[ "${1:-}" == scim ]]; then
 	cd ..

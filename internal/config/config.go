@@ -430,7 +430,7 @@ func (e *Errors) Err() error {
 func (c *Config) finish() error {
 	errs := &Errors{File: c.path}
 	bad := func(format string, args ...any) { errs.Add(fmt.Errorf(format, args...)) }
-	c.Reviews.check(bad)
+	c.Reviews.check(c.Apps, bad)
 	if c.Org.Timezone == "" {
 		c.Org.Timezone = "UTC"
 	}

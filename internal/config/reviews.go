@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -12,6 +13,52 @@ type Reviews struct {
 	// for Security. Defaults: 50 within 1m.
 	PaceDecisions int    `yaml:"pace_decisions"`
 	PaceWindow    string `yaml:"pace_window"`
+	// Campaigns are recurring campaigns the scheduler starts.
+	Campaigns []ReviewCampaign `yaml:"campaigns"`
+}
+
+// ReviewCampaign is a recurring campaign: the scheduler starts one when
+// the last one of this definition started Every ago, or never did.
+type ReviewCampaign struct {
+	// Name identifies the definition (default: kind, app and entitlement,
+	// such as "app:crm"); renaming it starts the clock afresh.
+	Name        string `yaml:"name"`
+	Kind        string `yaml:"kind"` // manager | app | entitlement
+	App         string `yaml:"app"`
+	Entitlement string `yaml:"entitlement"`
+	Team        string `yaml:"team"`
+	Every       string `yaml:"every"`     // required: 90d
+	Due         string `yaml:"due"`       // default 14d
+	Undecided   string `yaml:"undecided"` // keep (default) | revoke
+}
+
+// Key is the definition's name: Name, else kind:app:entitlement.
+func (c ReviewCampaign) Key() string {
+	if n := strings.TrimSpace(c.Name); n != "" {
+		return n
+	}
+	k := strings.TrimSpace(c.Kind)
+	for _, s := range []string{c.App, c.Entitlement} {
+		if s = strings.TrimSpace(s); s != "" {
+			k += ":" + s
+		}
+	}
+	return k
+}
+
+// Period is every; finish has checked it.
+func (c ReviewCampaign) Period() time.Duration {
+	d, _ := ParseDuration(strings.TrimSpace(c.Every))
+	return d
+}
+
+// DueIn is due (default 14 days); finish has checked it.
+func (c ReviewCampaign) DueIn() time.Duration {
+	if s := strings.TrimSpace(c.Due); s != "" {
+		d, _ := ParseDuration(s)
+		return d
+	}
+	return 14 * 24 * time.Hour
 }
 
 // Default pace of review decisions.
@@ -35,7 +82,51 @@ func (r Reviews) Pace() (int, time.Duration) {
 	return n, w
 }
 
-func (r Reviews) check(bad func(string, ...any)) {
+func (r Reviews) check(apps []App, bad func(string, ...any)) {
+	seen := map[string]int{}
+	for i, c := range r.Campaigns {
+		at := fmt.Sprintf("reviews.campaigns[%d]", i)
+		kind := strings.TrimSpace(c.Kind)
+		app, ent := strings.TrimSpace(c.App), strings.TrimSpace(c.Entitlement)
+		switch kind {
+		case "manager":
+		case "app", "entitlement":
+			if app == "" {
+				bad("%s.app: kind %s needs the app whose access is reviewed", at, kind)
+			}
+			if kind == "entitlement" && ent == "" {
+				bad("%s.entitlement: kind entitlement needs the entitlement reviewed", at)
+			}
+		default:
+			bad("%s.kind %q: want manager, app or entitlement", at, c.Kind)
+		}
+		if app != "" {
+			found := false
+			for _, a := range apps {
+				found = found || a.Name == app
+			}
+			if !found {
+				bad("%s.app %q: no such app in apps", at, app)
+			}
+		}
+		if s := strings.TrimSpace(c.Every); s == "" {
+			bad("%s.every: required, how often a campaign starts (such as 90d)", at)
+		} else if d, err := ParseDuration(s); err != nil || d <= 0 {
+			bad("%s.every %q: want a positive length of time such as 90d", at, s)
+		}
+		if s := strings.TrimSpace(c.Due); s != "" {
+			if d, err := ParseDuration(s); err != nil || d <= 0 {
+				bad("%s.due %q: want a positive length of time such as 14d", at, s)
+			}
+		}
+		if u := strings.TrimSpace(c.Undecided); u != "" && u != "keep" && u != "revoke" {
+			bad("%s.undecided %q: want keep or revoke", at, c.Undecided)
+		}
+		if j, dup := seen[c.Key()]; dup {
+			bad("%s: same name %q as reviews.campaigns[%d] (set name: to tell them apart)", at, c.Key(), j)
+		}
+		seen[c.Key()] = i
+	}
 	if r.PaceDecisions < 0 {
 		bad("reviews.pace_decisions %d: want a positive number (default %d)", r.PaceDecisions, DefaultReviewPaceDecisions)
 	}

@@ -25,3 +25,38 @@ func TestReviewsPace(t *testing.T) {
 		t.Fatalf("bad pace: %v, want both keys named", err)
 	}
 }
+
+func TestReviewCampaigns(t *testing.T) {
+	c, err := config.Parse([]byte(`
+apps: [{name: crm, connector: manual}]
+reviews:
+  campaigns:
+    - {kind: app, app: crm, every: 90d, due: 14d, undecided: keep}
+    - {kind: manager, every: 180d}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := c.Reviews.Campaigns
+	if len(cs) != 2 || cs[0].Key() != "app:crm" || cs[0].Period() != 90*24*time.Hour || cs[0].DueIn() != 14*24*time.Hour ||
+		cs[1].Key() != "manager" || cs[1].DueIn() != 14*24*time.Hour {
+		t.Fatalf("campaigns %+v", cs)
+	}
+	_, err = config.Parse([]byte(`
+apps: [{name: crm, connector: manual}]
+reviews:
+  campaigns:
+    - {kind: app, app: erp, every: soon, due: -1d, undecided: maybe}
+    - {kind: everyone}
+    - {kind: entitlement, app: crm, every: 30d}
+    - {kind: manager, every: 1d}
+    - {kind: manager, every: 2d}
+`), "t.yaml")
+	for _, want := range []string{`reviews.campaigns[0].app "erp"`, `reviews.campaigns[0].every "soon"`, `reviews.campaigns[0].due "-1d"`,
+		`reviews.campaigns[0].undecided "maybe"`, `reviews.campaigns[1].kind "everyone"`, "reviews.campaigns[1].every: required",
+		"reviews.campaigns[2].entitlement", `reviews.campaigns[4]: same name "manager"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v: want it to name %s", err, want)
+		}
+	}
+}

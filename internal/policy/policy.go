@@ -372,6 +372,9 @@ func (p *Policy) breaks(g Grant, held []Reasoned) *Violation {
 // break, if any (used when an access request is made and before each
 // approval).
 func (p *Policy) Check(g Grant, held []Grant) *Violation {
+	if !slices.ContainsFunc(p.sod, func(s sod) bool { return slices.Contains(s.items, g) }) {
+		return nil // in no rule (most grants): nothing to allocate
+	}
 	rs := make([]Reasoned, len(held))
 	for i, h := range held {
 		rs[i].Grant = h

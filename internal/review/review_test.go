@@ -423,3 +423,56 @@ func removalByHand(t *testing.T, outcome string) {
 		t.Fatalf("item %+v", it)
 	}
 }
+
+// A mover: an import moves Bob (ITAdmin, holding console:root by his
+// title) to a clerk's job under Cat. The plan keeps root for the mover
+// grace; a mover campaign puts it to Cat, the new manager, due when the
+// removal runs; once. Cat revokes: the removal runs at once.
+func TestMoverReviewByTheNewManager(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := svc.StartMovers(ctx, "test"); err != nil || len(cs) != 0 {
+		t.Fatalf("before any move: %+v %v", cs, err)
+	}
+	moved := strings.Replace(smallOrg, "Bob Admin,E2,bob@dtaa.com,ITAdmin,IT,Ann Boss", "Bob Admin,E2,bob@dtaa.com,Clerk,IT,Cat Clerk", 1)
+	src, _ := f.cfg.Source("hris")
+	if res, err := hr.ImportFile(ctx, f.st, f.cfg, src, "moved.csv", []byte(moved), hr.Options{Actor: "test", Provision: f.eng.ForImport}); err != nil || res.Status != store.ImportApplied {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	cs, err := svc.StartMovers(ctx, "test")
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("after the move: %+v %v, want one campaign", cs, err)
+	}
+	c := cs[0]
+	items, _ := f.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	if c.Kind != store.ReviewMover || c.Items != 1 || len(items) != 1 {
+		t.Fatalf("campaign %+v items %+v", c, items)
+	}
+	it := items[0]
+	if it.EmployeeID != "E2" || it.App != "console" || it.Entitlement != "root" || it.Reviewer != "E3" || it.Operation == 0 {
+		t.Fatalf("item %+v: want E2's console:root reviewed by E3 with its queued removal", it)
+	}
+	ops, _ := f.st.Ops(ctx, store.OpFilter{EmployeeID: "E2", State: store.OpPending})
+	i := slices.IndexFunc(ops, func(o store.Operation) bool { return o.ID == it.Operation })
+	if i < 0 || !ops[i].NotBefore.After(time.Now().Add(6*24*time.Hour)) || !c.DueAt.Equal(ops[i].NotBefore) {
+		t.Fatalf("removal %+v, campaign due %v: want the removal after the grace and the campaign due then", ops, c.DueAt)
+	}
+	if again, err := svc.StartMovers(ctx, "test"); err != nil || len(again) != 0 {
+		t.Fatalf("a second pass: %+v %v, want none", again, err)
+	}
+	if _, err := svc.Decide(ctx, person("E1"), it.ID, store.DecisionRevoke, "not needed"); domain.KindOf(err) != domain.KindForbidden {
+		t.Fatalf("the old manager decides: %v, want forbidden", err)
+	}
+	if _, err := svc.Decide(ctx, person("E3"), it.ID, store.DecisionRevoke, "a clerk needs no root"); err != nil {
+		t.Fatal(err)
+	}
+	ops, _ = f.st.Ops(ctx, store.OpFilter{EmployeeID: "E2"})
+	i = slices.IndexFunc(ops, func(o store.Operation) bool { return o.ID == it.Operation })
+	if i < 0 || ops[i].NotBefore.After(time.Now()) {
+		t.Fatalf("after the revoke: %+v, want the removal runnable now", ops[i])
+	}
+}

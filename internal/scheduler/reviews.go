@@ -6,7 +6,8 @@ import (
 	"github.com/tango-iga/tango/internal/review"
 )
 
-// Reviews is the scheduler's part in access reviews: closing each
+// Reviews is the scheduler's part in access reviews: starting recurring
+// campaigns (reviews.campaigns), closing each
 // campaign at its deadline (undecided items follow its policy) and
 // reading back what closed campaigns revoked.
 type Reviews struct {
@@ -22,11 +23,26 @@ func (s *Scheduler) WithReviews(r Reviews) *Scheduler {
 	return s
 }
 
-// CloseDueReviews closes the campaigns past their deadline and verifies
+// CloseDueReviews starts the recurring campaigns that are due, closes the
+// campaigns past their deadline and verifies
 // the revocations of closed ones; it returns how many it closed.
 func (s *Scheduler) CloseDueReviews(ctx context.Context) (int, error) {
 	if s.reviews == nil || s.reviews.Service == nil {
 		return 0, nil
+	}
+	started, err := s.reviews.Service.StartDue(ctx, Actor)
+	for _, c := range started {
+		s.log.Info("scheduler: started a recurring access review", "campaign", c.ID, "kind", c.Kind, "app", c.App, "items", c.Items, "due_at", c.DueAt)
+	}
+	if err != nil {
+		return 0, err
+	}
+	movers, err := s.reviews.Service.StartMovers(ctx, Actor)
+	for _, c := range movers {
+		s.log.Info("scheduler: started a mover's access review", "campaign", c.ID, "items", c.Items, "due_at", c.DueAt)
+	}
+	if err != nil {
+		return 0, err
 	}
 	n, err := s.reviews.Service.CloseDue(ctx, Actor)
 	if err != nil {

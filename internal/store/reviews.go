@@ -11,6 +11,9 @@ const (
 	ReviewManager     = "manager"     // each person's access, reviewed by their manager
 	ReviewApp         = "app"         // an app's access, reviewed by its owner
 	ReviewEntitlement = "entitlement" // one entitlement's holders, reviewed by the app's owner
+	// ReviewMover: what a mover keeps from the previous job during the
+	// mover grace (no role gives it any more), reviewed by the new manager.
+	ReviewMover = "mover"
 
 	CampaignOpen     = "open"     // reviewers decide
 	CampaignClosed   = "closed"   // decided; waiting for the revocations to be verified
@@ -126,6 +129,9 @@ type Reviews interface {
 	// Revocations lists revocations (of a source, or all with ""; only the
 	// ones not yet planned for when unplanned), by ID.
 	Revocations(ctx context.Context, source string, unplanned bool) ([]Revocation, error)
+	// ReviewScheduleStarted is when the recurring campaign name last
+	// started (ClaimReviewSchedule); zero if never.
+	ReviewScheduleStarted(ctx context.Context, name string) (time.Time, error)
 }
 
 // ReviewCount is where a campaign's items stand: undecided, decided keep,

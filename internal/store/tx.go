@@ -192,7 +192,8 @@ type Tx interface {
 	InsertCampaign(c *Campaign) error
 	// Campaign reads a campaign; ErrNotFound if absent.
 	Campaign(id int64) (Campaign, error)
-	// UpdateCampaign writes a campaign's state, closed and completed times.
+	// UpdateCampaign writes a campaign's state, closed and completed
+	// times, digest and number of items.
 	UpdateCampaign(c Campaign) error
 	// InsertReviewItems stores a campaign's items.
 	InsertReviewItems(items []ReviewItem) error
@@ -209,4 +210,16 @@ type Tx interface {
 	// PutRevocation records (or renews) the revocation of a grant, not
 	// yet planned for, and fills its ID.
 	PutRevocation(r *Revocation) error
+	// ClaimReviewSchedule records that the recurring campaign name starts
+	// at at, if its last start is at least every before at (or it never
+	// started); false when it is not due, or another process claimed it.
+	// Check and record are one statement, so concurrent claims of the
+	// same start give true once.
+	ClaimReviewSchedule(name string, at time.Time, every time.Duration) (bool, error)
+	// ExpediteOp makes a pending operation that waits for a later time
+	// (a mover's grace) runnable at at; false when it is no longer
+	// pending or already due.
+	ExpediteOp(id int64, at time.Time) (bool, error)
+	// SetReviewScheduleCampaign notes the campaign a claimed start made.
+	SetReviewScheduleCampaign(name string, campaign int64) error
 }

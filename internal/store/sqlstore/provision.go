@@ -121,6 +121,29 @@ func (s *DB) grants(ctx context.Context, q string, args []any) ([]store.GrantRow
 	return out, rows.Err()
 }
 
+func (s *DB) EachGrant(ctx context.Context, fn func(store.GrantRow) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(grantCols, ",")+` FROM grants ORDER BY source, employee_id, app, entitlement`)
+	if err != nil {
+		return fmt.Errorf("store: grants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g store.GrantRow
+		var upd int64
+		if err := rows.Scan(&g.App, &g.Source, &g.EmployeeID, &g.Entitlement, &g.State, &g.Reason, &upd); err != nil {
+			return fmt.Errorf("store: grants: %w", err)
+		}
+		g.UpdatedAt = fromMicros(upd)
+		if err := fn(g); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: grants: %w", err)
+	}
+	return nil
+}
+
 func (s *DB) Unprovisioned(ctx context.Context, limit int) ([]store.Event, error) {
 	rows, err := s.db.QueryContext(ctx, s.rb(eventSelect+`
 		WHERE e.provisioned = 0 AND e.state = 'applied' ORDER BY e.id LIMIT ?`), limit)

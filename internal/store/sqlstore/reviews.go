@@ -190,8 +190,8 @@ func (t *txn) Campaign(id int64) (store.Campaign, error) {
 }
 
 func (t *txn) UpdateCampaign(c store.Campaign) error {
-	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_campaigns SET state = ?, closed_at = ?, completed_at = ? WHERE id = ?`),
-		c.State, micros(c.ClosedAt), micros(c.CompletedAt), c.ID); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_campaigns SET state = ?, closed_at = ?, completed_at = ?, digest = ?, items = ? WHERE id = ?`),
+		c.State, micros(c.ClosedAt), micros(c.CompletedAt), c.Digest, c.Items, c.ID); err != nil {
 		return fmt.Errorf("store: campaign %d: %w", c.ID, err)
 	}
 	return nil
@@ -255,4 +255,55 @@ func (t *txn) PutRevocation(r *store.Revocation) error {
 	}
 	r.Planned = false
 	return nil
+}
+
+func (s *DB) ReviewScheduleStarted(ctx context.Context, name string) (time.Time, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, s.rb(`SELECT started_at FROM review_schedules WHERE name = ?`), name).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: review schedule %q: %w", name, err)
+	}
+	return fromMicros(at), nil
+}
+
+func (t *txn) ClaimReviewSchedule(name string, at time.Time, every time.Duration) (bool, error) {
+	at = at.UTC().Truncate(time.Microsecond)
+	// Insert the first start, or move a start old enough forward: one
+	// statement, so that of concurrent claims (PostgreSQL re-checks the
+	// WHERE after waiting on the row's lock; SQLite has one writer) one
+	// changes the row.
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`INSERT INTO review_schedules (name, started_at) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, campaign = 0
+		WHERE review_schedules.started_at <= ?`), name, micros(at), micros(at.Add(-every)))
+	if err != nil {
+		return false, fmt.Errorf("store: claiming review schedule %q: %w", name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: claiming review schedule %q: %w", name, err)
+	}
+	return n == 1, nil
+}
+
+func (t *txn) SetReviewScheduleCampaign(name string, campaign int64) error {
+	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_schedules SET campaign = ? WHERE name = ?`), campaign, name); err != nil {
+		return fmt.Errorf("store: review schedule %q: %w", name, err)
+	}
+	return nil
+}
+
+func (t *txn) ExpediteOp(id int64, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE operations SET not_before = ? WHERE id = ? AND state = ? AND not_before > ?`),
+		micros(at), id, store.OpPending, micros(at))
+	if err != nil {
+		return false, fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: operation %d: %w", id, err)
+	}
+	return n == 1, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,5 +202,128 @@ func testRevocationsPlannedOnce(t *testing.T, b Backend) {
 	all, _ := st.Revocations(ctx, "hris", false)
 	if len(all) != 1 || all[0].ID != again.ID || all[0].Item != 5 || all[0].Planned || !all[0].CreatedAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("renewed revocation: %+v", all)
+	}
+}
+
+// testReviewScheduleClaimedOnce: a recurring campaign's start is claimed
+// when it never started or started every ago; concurrent claims of the
+// same start succeed once; a rolled-back claim leaves the last start.
+func testReviewScheduleClaimedOnce(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	const every = 90 * 24 * time.Hour
+	claim := func(at time.Time) bool {
+		t.Helper()
+		var ok bool
+		if err := st.InTx(ctx, func(tx store.Tx) error {
+			var err error
+			ok, err = tx.ClaimReviewSchedule("app:crm", at, every)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if at, err := st.ReviewScheduleStarted(ctx, "app:crm"); err != nil || !at.IsZero() {
+		t.Fatalf("never started: %v %v", at, err)
+	}
+	// Concurrent first claims: one wins.
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- st.InTx(ctx, func(tx store.Tx) error {
+				ok, err := tx.ClaimReviewSchedule("app:crm", t0, every)
+				if ok {
+					wins.Add(1)
+				}
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wins.Load() != 1 {
+		t.Fatalf("%d of 8 concurrent claims won, want 1", wins.Load())
+	}
+	if at, _ := st.ReviewScheduleStarted(ctx, "app:crm"); !at.Equal(t0) {
+		t.Fatalf("started at %v, want %v", at, t0)
+	}
+	if claim(t0.Add(every - time.Second)) {
+		t.Fatal("claimed a second before every had passed")
+	}
+	boom := errors.New("boom")
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if ok, err := tx.ClaimReviewSchedule("app:crm", t0.Add(every), every); !ok || err != nil {
+			t.Errorf("due claim in the rolled-back transaction: %v %v", ok, err)
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if at, _ := st.ReviewScheduleStarted(ctx, "app:crm"); !at.Equal(t0) {
+		t.Fatalf("after a rollback: started at %v, want %v", at, t0)
+	}
+	if !claim(t0.Add(every)) || claim(t0.Add(every)) {
+		t.Fatal("the claim once every has passed: want true once")
+	}
+	if at, _ := st.ReviewScheduleStarted(ctx, "app:crm"); !at.Equal(t0.Add(every)) {
+		t.Fatalf("started at %v, want %v", at, t0.Add(every))
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		ok, err := tx.ClaimReviewSchedule("manager", t0, every)
+		if !ok {
+			t.Error("another definition's first claim failed")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testExpediteOp: a pending operation waiting for a later time (a mover's
+// grace) becomes runnable at once; one already due or no longer pending
+// is left alone.
+func testExpediteOp(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	later := t0.Add(7 * 24 * time.Hour)
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{
+		{App: "crm", Kind: store.OpRevoke, Source: "hris", EmployeeID: "E1", Entitlement: "admin", State: store.OpPending, NotBefore: later, CreatedAt: t0, UpdatedAt: t0},
+		{App: "crm", Kind: store.OpRevoke, Source: "hris", EmployeeID: "E2", Entitlement: "admin", State: store.OpDone, NotBefore: later, CreatedAt: t0, UpdatedAt: t0},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ops, err := st.Ops(ctx, store.OpFilter{})
+	if err != nil || len(ops) != 2 {
+		t.Fatalf("ops %+v %v", ops, err)
+	}
+	expedite := func(id int64, at time.Time) bool {
+		t.Helper()
+		var ok bool
+		if err := st.InTx(ctx, func(tx store.Tx) error {
+			var err error
+			ok, err = tx.ExpediteOp(id, at)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !expedite(ops[0].ID, t0) || expedite(ops[0].ID, t0) || expedite(ops[1].ID, t0) {
+		t.Fatal("expedite: want true for the waiting pending operation, then false; false for a done one")
+	}
+	ops, _ = st.Ops(ctx, store.OpFilter{})
+	if !ops[0].NotBefore.Equal(t0) || !ops[1].NotBefore.Equal(later) {
+		t.Fatalf("not before: %v and %v, want %v and %v", ops[0].NotBefore, ops[1].NotBefore, t0, later)
 	}
 }

@@ -169,6 +169,8 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Reviews/CampaignItemsRoundTrip", func(t *testing.T) { testCampaignItemsRoundTrip(t, b) })
 	t.Run("Reviews/CampaignRollsBackWhole", func(t *testing.T) { testCampaignRollsBackWhole(t, b) })
 	t.Run("Reviews/RevocationsPlannedOnce", func(t *testing.T) { testRevocationsPlannedOnce(t, b) })
+	t.Run("Reviews/ScheduleClaimedOnce", func(t *testing.T) { testReviewScheduleClaimedOnce(t, b) })
+	t.Run("Reviews/ExpediteOp", func(t *testing.T) { testExpediteOp(t, b) })
 }
 
 func testEmptyWorkforce(t *testing.T, b Backend) {
