@@ -502,18 +502,31 @@ func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
 	if err != nil || len(rs) == 0 {
 		return 0, err
 	}
-	at := e.opt.Now().UTC().Truncate(time.Microsecond)
-	var persons []store.Person
+	var who []personRef
 	var ids []int64
-	seen := map[string]bool{}
 	for _, r := range rs {
 		ids = append(ids, r.ID)
-		k := r.Source + "\x00" + r.Beneficiary
-		if seen[k] {
+		who = append(who, personRef{r.Source, r.Beneficiary})
+	}
+	return e.planPersons(ctx, who, func(b *store.ProvisionBatch) { b.Requests = ids })
+}
+
+// personRef names a person of a source.
+type personRef struct{ source, employeeID string }
+
+// planPersons plans the persons named (each once; one who is gone is left
+// out), lets mark record in the batch what was planned for, and queues it
+// in one transaction.
+func (e *Engine) planPersons(ctx context.Context, who []personRef, mark func(*store.ProvisionBatch)) (int, error) {
+	at := e.opt.Now().UTC().Truncate(time.Microsecond)
+	var persons []store.Person
+	seen := map[personRef]bool{}
+	for _, r := range who {
+		if seen[r] {
 			continue
 		}
-		seen[k] = true
-		p, err := e.st.Person(ctx, r.Source, r.Beneficiary)
+		seen[r] = true
+		p, err := e.st.Person(ctx, r.source, r.employeeID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -529,7 +542,7 @@ func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
 	if err := e.recordViolations(ctx, viol, at); err != nil {
 		return 0, err
 	}
-	b.Requests = ids
+	mark(b)
 	if err := e.st.QueueOps(ctx, *b); err != nil {
 		return 0, err
 	}
@@ -558,41 +571,13 @@ func (e *Engine) PlanRevocations(ctx context.Context) (int, error) {
 	if err != nil || len(revs) == 0 {
 		return 0, err
 	}
-	at := e.opt.Now().UTC().Truncate(time.Microsecond)
-	var persons []store.Person
+	var who []personRef
 	var ids []int64
-	seen := map[string]bool{}
 	for _, r := range revs {
 		ids = append(ids, r.ID)
-		k := r.Source + "\x00" + r.EmployeeID
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		p, err := e.st.Person(ctx, r.Source, r.EmployeeID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-		persons = append(persons, p)
+		who = append(who, personRef{r.Source, r.EmployeeID})
 	}
-	b, viol, err := e.Plan(ctx, persons, nil, at)
-	if err != nil {
-		return 0, err
-	}
-	if err := e.recordViolations(ctx, viol, at); err != nil {
-		return 0, err
-	}
-	b.Revocations = ids
-	if err := e.st.QueueOps(ctx, *b); err != nil {
-		return 0, err
-	}
-	if len(b.Ops) > 0 {
-		e.Wake()
-	}
-	return len(b.Ops), nil
+	return e.planPersons(ctx, who, func(b *store.ProvisionBatch) { b.Revocations = ids })
 }
 
 // PlanAll plans every person of every source (used by reconcile and after a
