@@ -54,6 +54,13 @@ type DB struct {
 	// conns maps a write transaction to its connection when the dialect
 	// is a Copier (database/sql gives a transaction no raw access).
 	conns sync.Map
+
+	// bgMu guards closed and bg: background prepares (see prepared)
+	// are counted so that Close waits for them; one still opening a
+	// connection after Close would recreate the database file.
+	bgMu   sync.Mutex
+	closed bool
+	bg     sync.WaitGroup
 }
 
 // prepared returns q as a statement of tx, prepared once per connection
@@ -69,7 +76,15 @@ func (s *DB) prepared(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
 		return tx.StmtContext(ctx, st)
 	}
 	if !loaded {
+		s.bgMu.Lock()
+		if s.closed {
+			s.bgMu.Unlock()
+			return nil
+		}
+		s.bg.Add(1)
+		s.bgMu.Unlock()
 		go func() {
+			defer s.bg.Done()
 			st, err := s.db.PrepareContext(context.Background(), q)
 			if err != nil {
 				s.stmts.Delete(q) // try again next time
@@ -157,6 +172,10 @@ func (s *DB) rb(q string) string {
 }
 
 func (s *DB) Close() error {
+	s.bgMu.Lock()
+	s.closed = true
+	s.bgMu.Unlock()
+	s.bg.Wait()
 	s.stmts.Range(func(_, v any) bool {
 		if st, ok := v.(*sql.Stmt); ok {
 			st.Close()
