@@ -61,6 +61,12 @@ type DB struct {
 	bgMu   sync.Mutex
 	closed bool
 	bg     sync.WaitGroup
+
+	// The people search index (search.go): searchMu guards search,
+	// buildMu lets one search at a time rebuild it.
+	searchMu sync.Mutex
+	buildMu  sync.Mutex
+	search   *peopleIndex
 }
 
 // prepared returns q as a statement of tx, prepared once per connection
@@ -629,6 +635,11 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 	if err != nil {
 		return err
 	}
+	if len(persons) > 0 {
+		if err := s.bumpPersons(ctx, tx); err != nil {
+			return err
+		}
+	}
 	prov := 0
 	if provisioned {
 		prov = 1
@@ -804,7 +815,9 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	w.eq("status", f.Status)
 	w.eq("department", f.Department)
 	w.eq("manager_id", f.ManagerID)
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" && f.Email == "" {
+		return s.searchPersons(ctx, f, q)
+	} else if q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 		w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
