@@ -244,8 +244,18 @@ func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now fu
 	if j, ok := checkpointJob(st, cfg, log, now); ok {
 		jobs = append(jobs, j)
 	}
+	if ix, ok := st.(interface{ RefreshPeopleSearch(context.Context) error }); ok {
+		// Keeps people search's index of names up to date off the request
+		// path: the search after an import need not rebuild it.
+		jobs = append(jobs, runner.Job{Name: "search-index", Poll: searchIndexEvery,
+			RunOnce: func(ctx context.Context) (int, error) { return 0, ix.RefreshPeopleSearch(ctx) }})
+	}
 	return jobs
 }
+
+// searchIndexEvery is how often the server checks whether people search's
+// index needs rebuilding (one read of a counter).
+const searchIndexEvery = 2 * time.Second
 
 // publicURL is the URL absolute links start with: server.base_url, else
 // the address listened on.

@@ -68,8 +68,17 @@ func (s *DB) searchPersons(ctx context.Context, f store.PersonFilter, q string) 
 			ids = append(ids, k.id)
 		}
 	}
-	qs := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons WHERE employee_id IN (?` + strings.Repeat(",?", len(ids)-1) + `)`
-	rows, err := queryAll(ctx, s.db, "store: persons", scanPerson, s.rb(qs), ids...)
+	// The list of IDs is padded to a power of two with an ID no person has
+	// (""), so that there are few query texts to prepare once and keep.
+	n := 8
+	for n < len(ids) {
+		n *= 2
+	}
+	for len(ids) < n {
+		ids = append(ids, "")
+	}
+	qs := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons WHERE employee_id IN (?` + strings.Repeat(",?", n-1) + `)`
+	rows, err := queryAll(ctx, s.listing(), "store: persons", scanPerson, s.rb(qs), ids...)
 	if err != nil {
 		return nil, err
 	}
@@ -256,4 +265,14 @@ func (idx *peopleIndex) search(q string, f store.PersonFilter, limit int) []pers
 		off = int(idx.start[i+1])
 	}
 	return out
+}
+
+// RefreshPeopleSearch brings the people search index up to date with the
+// persons counter, building it when there is none yet: the server calls
+// it at start and every few seconds, so that the search after an import
+// seldom waits for the rebuild (a search still rebuilds it itself when it
+// finds the counter moved: the index is never stale).
+func (s *DB) RefreshPeopleSearch(ctx context.Context) error {
+	_, err := s.peopleIndex(ctx)
+	return err
 }
