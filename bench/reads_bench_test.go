@@ -341,6 +341,39 @@ func pagesSetup(b *testing.B) (http.Handler, []readTarget) {
 	}
 	words := []string{"smith", "eng", "sales", "anna", "a1", "research", "lee", "software"}
 	h := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: log, Now: time.Now, Sessions: sign})
+	// As `tango serve` does: its search-index job at start and every 2 s,
+	// its workspace job at start and every 30 s.
+	ix, _ := f.st.(interface{ RefreshPeopleSearch(context.Context) error })
+	refresh := func(workspace bool) error {
+		if ix != nil {
+			if err := ix.RefreshPeopleSearch(ctx); err != nil {
+				return err
+			}
+		}
+		if workspace {
+			return h.Refresh(ctx)
+		}
+		return nil
+	}
+	if err := refresh(true); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = refresh(n%15 == 0)
+			}
+		}
+	}()
+	b.Cleanup(func() { close(stop); <-done })
 	fixed := func(p string) func(int) string { return func(int) string { return p } }
 	targets := []readTarget{
 		{"people-search", func(i int) string { return "/people?q=" + words[i%len(words)] }, cookie(hrS)},

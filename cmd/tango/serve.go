@@ -159,7 +159,9 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	run, err := runner.New(log, time.After, backgroundJobs(st, cfg, log, now, every, eng, wf, nw)...)
+	jobs := append(backgroundJobs(st, cfg, log, now, every, eng, wf, nw), runner.Job{Name: "workspace", Poll: workspaceEvery,
+		RunOnce: func(ctx context.Context) (int, error) { return 0, h.Refresh(ctx) }})
+	run, err := runner.New(log, time.After, jobs...)
 	if err != nil {
 		return err
 	}
@@ -252,6 +254,10 @@ func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now fu
 	}
 	return jobs
 }
+
+// workspaceEvery is how often the server does the slow pages' work off
+// the request path (api.Server.Refresh: each part at its own pace).
+const workspaceEvery = 30 * time.Second
 
 // searchIndexEvery is how often the server checks whether people search's
 // index needs rebuilding (one read of a counter).

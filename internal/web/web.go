@@ -125,8 +125,9 @@ type Pages struct {
 	// teamsCache keeps the figures of /teams for teamsEvery.
 	teamsCache struct {
 		sync.Mutex
-		d  teamsData
-		at time.Time
+		d         teamsData
+		at        time.Time
+		computing sync.Mutex // one computation at a time
 	}
 	// chain is what the audit page verified of the hash chain.
 	chain chainState
