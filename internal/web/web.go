@@ -327,14 +327,18 @@ type pager struct {
 }
 
 // pageParam reads ?page= (1 by default).
-func pageParam(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("page")
+func pageParam(r *http.Request) (int, error) { return pageParamNamed(r, "page") }
+
+// pageParamNamed reads the page number of one of a page's lists (the
+// inbox pages its tasks with ?page= and its approvals with ?apage=).
+func pageParamNamed(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
 	if v == "" {
 		return 1, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxPage {
-		return 0, invalid("page %q: want a whole number from 1 to %d", v, maxPage)
+		return 0, invalid("%s %q: want a whole number from 1 to %d", name, v, maxPage)
 	}
 	return n, nil
 }
@@ -348,11 +352,26 @@ func cut[T any](r *http.Request, rows []T, n int) ([]T, pager) {
 // window keeps page n of rows read from the page's first row (offset
 // (n-1)*PageSize, limit PageSize+1) and the links.
 func window[T any](r *http.Request, rows []T, n int) ([]T, pager) {
+	return windowNamed(r, rows, n, "page", "")
+}
+
+// cutNamed is cut for a list paged by the parameter name, its links
+// ending in #anchor (the list's heading) when anchor is set.
+func cutNamed[T any](r *http.Request, rows []T, n int, name, anchor string) ([]T, pager) {
+	start := min((n-1)*PageSize, len(rows))
+	return windowNamed(r, rows[start:], n, name, anchor)
+}
+
+func windowNamed[T any](r *http.Request, rows []T, n int, name, anchor string) ([]T, pager) {
 	pg := pager{Page: n}
 	link := func(k int) string {
 		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(k))
-		return r.URL.Path + "?" + q.Encode()
+		q.Set(name, strconv.Itoa(k))
+		l := r.URL.Path + "?" + q.Encode()
+		if anchor != "" {
+			l += "#" + anchor
+		}
+		return l
 	}
 	if len(rows) > PageSize {
 		pg.Next = link(n + 1)
