@@ -141,8 +141,8 @@ func (pg *Pages) findings(w http.ResponseWriter, r *http.Request) {
 	}{status, q.Get("kind"), q.Get("app"), page, pgr})
 }
 
-// audit is the audit trail filtered by actor, action and subject, paged,
-// with the whole chain verified on the page.
+// audit is the audit trail filtered by actor, action and subject, newest
+// first, paged, with the whole chain verified on the page.
 func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -151,7 +151,7 @@ func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
 		pg.fail(w, r, err)
 		return
 	}
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject"), Limit: n*PageSize + 1}
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject"), Newest: true, Limit: n*PageSize + 1}
 	es, err := pg.o.Store.AuditQuery(ctx, f)
 	if err != nil {
 		pg.fail(w, r, err)

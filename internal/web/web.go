@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -253,11 +254,35 @@ type view struct {
 	Org     string
 	Version string
 	Me      authz.Principal
+	Who     string // who is signed in, short: the header's line
+	Roles   string // their roles, in full
 	Nav     []navItem
 	Path    string
 	Zone    string // the org's time zone, every date is shown in
 	Flash   string
 	Data    any
+}
+
+// who is the header's short line for the caller (their ID and the roles
+// beyond employee, which everyone holds) and the full list of roles.
+func who(me authz.Principal) (short, full string) {
+	var all, extra []string
+	for _, r := range me.Roles {
+		all = append(all, string(r))
+		if r != authz.Employee {
+			extra = append(extra, string(r))
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(extra)
+	short = me.Person
+	if short == "" {
+		short = me.Via
+	}
+	if len(extra) > 0 {
+		short += " · " + strings.Join(extra, ", ")
+	}
+	return short, "signed in as " + me.Describe()
 }
 
 // render writes a page in the layout.
@@ -266,6 +291,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	v := view{Title: title, Org: p.o.Config.Org.Name, Version: p.o.Version, Me: me, Path: r.URL.Path, Data: data,
 		Zone:  p.o.Config.Location().String(),
 		Flash: r.URL.Query().Get("done")}
+	v.Who, v.Roles = who(me)
 	for _, n := range nav {
 		if n.show(me) {
 			v.Nav = append(v.Nav, n)

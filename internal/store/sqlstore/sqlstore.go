@@ -916,7 +916,14 @@ func (s *DB) AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry
 	if f.After > 0 {
 		w.add("seq > ?", f.After)
 	}
-	q := `SELECT ` + strings.Join(auditCols, ",") + ` FROM audit` + w.sql() + ` ORDER BY seq LIMIT ?`
+	if f.Before > 0 {
+		w.add("seq < ?", f.Before)
+	}
+	order := ` ORDER BY seq LIMIT ?`
+	if f.Newest {
+		order = ` ORDER BY seq DESC LIMIT ?`
+	}
+	q := `SELECT ` + strings.Join(auditCols, ",") + ` FROM audit` + w.sql() + order
 	return queryAll(ctx, s.listing(), "store: audit", scanAudit, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
