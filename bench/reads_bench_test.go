@@ -236,6 +236,18 @@ func runReadsPaced(b *testing.B, h http.Handler, targets []readTarget, perTarget
 // beside, on 100,000 persons in SQLite, 50 concurrent callers, each a
 // person acting through their own token (roles resolved per request).
 func BenchmarkAPIReads100k(b *testing.B) {
+	h, targets := apiSetup(b)
+	runReads(b, h, targets, 2000)
+}
+
+// BenchmarkAPIReads100kSessions: the same reads, each of the 50 callers
+// pausing about a second between requests (as BenchmarkPages100kSessions).
+func BenchmarkAPIReads100kSessions(b *testing.B) {
+	h, targets := apiSetup(b)
+	runReadsPaced(b, h, targets, 500, time.Second)
+}
+
+func apiSetup(b *testing.B) (http.Handler, []readTarget) {
 	readsSetup(b)
 	f := &readsFixture
 	ctx := context.Background()
@@ -267,12 +279,12 @@ func BenchmarkAPIReads100k(b *testing.B) {
 		return func(i int) (string, string) { return "Authorization", "Bearer " + toks[i%len(toks)] }
 	}
 	h := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	runReads(b, h, []readTarget{
+	return h, []readTarget{
 		{"persons-page", func(i int) string { return "/api/v1/persons?limit=50&after=" + anyIDs[i%len(anyIDs)] }, bearer(hrTok)},
 		{"person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%len(anyIDs)] }, bearer(hrTok)},
 		{"own-person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%50] }, bearer(selfTok)},
 		{"own-tasks", func(i int) string { return "/api/v1/tasks?person=" + anyIDs[i%50] }, bearer(selfTok)},
-	}, 2000)
+	}
 }
 
 // BenchmarkPages100k: the workspace's pages on the same data and load as
