@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -111,8 +112,9 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 		{"Campaign", fmt.Sprintf("%d (%s), %s", c.ID, scope, c.State)},
 		{"Started", stamp(c.CreatedAt, loc) + " by " + c.CreatedBy},
 		{"Due", stamp(c.DueAt, loc)},
-		{"Closed", stamp(c.ClosedAt, loc)},
-		{"Complete (all removals verified)", stamp(c.CompletedAt, loc)},
+		{"Closed", cmp.Or(stamp(c.ClosedAt, loc), "not yet (open)")},
+		{"Complete (all removals verified)", cmp.Or(stamp(c.CompletedAt, loc),
+			fmt.Sprintf("not yet: %d of %d revocation(s) verified gone", verified, revoked))},
 		{"Undecided items at the deadline", c.Policy},
 		{"Items", strconv.Itoa(len(items))},
 		{"Kept", strconv.Itoa(kept)},

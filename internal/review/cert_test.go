@@ -260,6 +260,11 @@ func TestCERTReviewRevokesAdminsAndVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, l := range bundle.Summary {
+		if l.Label == "Complete (all removals verified)" && (l.Value == "" || strings.HasPrefix(l.Value, "not yet")) {
+			t.Fatalf("the summary says the complete campaign is %q", l.Value)
+		}
+	}
 	out := filepath.Join(t.TempDir(), "evidence")
 	m, err := evidence.Write(out, bundle, time.Now())
 	if err != nil || m.Rows["items"] != 80 || m.SnapshotDigest != c.Digest {
