@@ -450,7 +450,7 @@ func (p *Pages) reviewEvidence(w http.ResponseWriter, r *http.Request) {
 		files = append(files, f.Name)
 	}
 	for _, f := range files {
-		if err := addFile(zw, filepath.Join(tmp, f), name+"/"+f); err != nil {
+		if err := addFile(zw, filepath.Join(tmp, f), name+"/"+f, m.CreatedAt); err != nil {
 			// The answer has started: the zip is cut short, which the
 			// auditor's unzip reports.
 			p.o.Log.Error("writing the evidence zip", "campaign", id, "file", f, "err", err)
@@ -462,13 +462,15 @@ func (p *Pages) reviewEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func addFile(zw *zip.Writer, path, name string) error {
+// addFile adds the file at path to zw as name, dated at (the bundle's
+// generation time: unzip shows when it was made).
+func addFile(zw *zip.Writer, path, name string, at time.Time) error {
 	fh, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer fh.Close()
-	out, err := zw.Create(name)
+	out, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: at})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/evidence"
@@ -275,6 +276,9 @@ func TestAuditorDownloadsReviewEvidence(t *testing.T) {
 	}
 	out := filepath.Join(dir, "unzipped")
 	for _, zf := range zr.File {
+		if zf.Modified.Before(time.Now().Add(-time.Hour)) {
+			t.Errorf("zip entry %s dated %s, want the bundle's time", zf.Name, zf.Modified)
+		}
 		name := filepath.Join(out, filepath.FromSlash(zf.Name))
 		if !strings.HasPrefix(name, out+string(filepath.Separator)) {
 			t.Fatalf("zip entry outside its directory: %s", zf.Name)
