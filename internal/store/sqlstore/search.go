@@ -163,8 +163,8 @@ func (s *DB) buildPeopleIndex(ctx context.Context) (*peopleIndex, error) {
 	}
 	defer rows.Close()
 	type row struct {
-		p                  indexedPerson
-		name, email, lower string
+		p           indexedPerson
+		name, email string
 	}
 	var all []row
 	for rows.Next() {
