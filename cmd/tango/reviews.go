@@ -171,7 +171,7 @@ func reviewsCmd(g *globals) *cobra.Command {
 
 	var as, decision, reason, narrower string
 	decide := &cobra.Command{
-		Use: "decide ITEM --decision keep|revoke|modify [--entitlement NARROWER] [--reason TEXT] --as EMPLOYEE_ID [--json]",
+		Use:   "decide ITEM --decision keep|revoke|modify [--entitlement NARROWER] [--reason TEXT] --as EMPLOYEE_ID [--json]",
 		Short: "Keep, revoke or modify one item (revoke and modify need a reason; modify names the narrower entitlement of the same app that replaces it); a revocation and a modify's grant are queued for provisioning at once",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

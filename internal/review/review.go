@@ -792,7 +792,9 @@ func (s *Service) modification(ctx context.Context, it store.ReviewItem, ent str
 		return nil, err
 	}
 	old := policy.Grant{App: it.App, Entitlement: it.Entitlement}
-	held = slices.DeleteFunc(held, func(g policy.Grant) bool { return g.App == old.App && strings.EqualFold(g.Entitlement, old.Entitlement) })
+	held = slices.DeleteFunc(held, func(g policy.Grant) bool {
+		return g.App == old.App && strings.EqualFold(g.Entitlement, old.Entitlement)
+	})
 	for _, g := range []policy.Grant{{App: it.App}, {App: it.App, Entitlement: ent}} {
 		if slices.Contains(held, g) {
 			continue

@@ -15,6 +15,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/domain"
+	"github.com/tango-iga/tango/internal/evidence"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
@@ -597,5 +598,23 @@ func TestModifyRevokesAndGrantsTheNarrowerEntitlement(t *testing.T) {
 	counts, _ := f.st.ReviewCounts(ctx, []int64{c.ID})
 	if counts[c.ID].Modified != 1 || counts[c.ID].Revoked < 1 {
 		t.Fatalf("counts %+v: want one modified, counted among the revoked", counts[c.ID])
+	}
+	// The evidence shows the decision and the new entitlement.
+	b, err := evidence.Campaign(ctx, f.st, c.ID, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := b.Tables[0]
+	col := func(name string) int { return slices.Index(tab.Header, name) }
+	if col("decision") < 0 || col("new_entitlement") < 0 || col("grant_request") < 0 {
+		t.Fatalf("items table header %q: want decision, new_entitlement and grant_request", tab.Header)
+	}
+	found := false
+	for _, row := range tab.Rows {
+		found = found || (row[col("item")] == fmt.Sprint(it.ID) && row[col("decision")] == "modify" &&
+			row[col("new_entitlement")] == "operator" && row[col("grant_request")] == fmt.Sprint(r.ID))
+	}
+	if !found {
+		t.Fatalf("items table %q: no row of item %d modified to operator by request %d", tab.Rows, it.ID, r.ID)
 	}
 }
