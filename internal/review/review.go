@@ -417,7 +417,10 @@ func digestLine(h io.Writer, it *store.ReviewItem) {
 }
 
 // population is the campaign's items: every active grant of every person
-// who has not left, in scope, with its origin, recommendation and reviewer.
+// who has not left, in scope, with its origin, recommendation and reviewer,
+// and when the account was last used where its app reports it (an account
+// unused for reviews.inactive_after is recommended for revocation, unless
+// a separation-of-duties conflict says more).
 func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, emit func([]store.ReviewItem) error) error {
 	// Everyone and every approved request at once: a query per person
 	// costs minutes at 100,000 persons.
@@ -439,6 +442,16 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		k := r.Source + "\x00" + r.Beneficiary
 		approvedOf[k] = append(approvedOf[k], r)
 	}
+	// When each account was last used, as reconcile last read it.
+	acts, err := s.st.AccountActivities(ctx, "")
+	if err != nil {
+		return err
+	}
+	lastUsed := make(map[string]time.Time, len(acts))
+	for _, a := range acts {
+		lastUsed[a.App+"\x00"+a.Source+"\x00"+a.EmployeeID] = a.LastActivity
+	}
+	inactiveAfter := s.cfg.Reviews.Inactive()
 	awayUntil := map[string]time.Time{}
 	away := func(id string) (time.Time, error) {
 		if t, ok := awayUntil[id]; ok {
@@ -513,6 +526,13 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 				it.Origin, it.Why = store.OriginUnknown, "no role or approved request gives it ("+g.Reason+")"
 				it.Recommendation = "revoke: nothing in the policy explains this access"
 			}
+			if last, ok := lastUsed[g.App+"\x00"+p.Source+"\x00"+p.EmployeeID]; ok {
+				it.LastActivity, it.InactiveDays = last, InactiveDays(last, at)
+				if at.Sub(last) >= inactiveAfter {
+					it.Recommendation = fmt.Sprintf("revoke: inactive for %d days (last used %s in %s; the limit is %d days)",
+						it.InactiveDays, last.UTC().Format(time.DateOnly), g.App, int(inactiveAfter.Hours()/24))
+				}
+			}
 			// Check passes over gr itself in what is held.
 			if v := s.pol.Check(gr, all); v != nil {
 				it.SoD = fmt.Sprintf("with %s breaks separation-of-duties rule %q", strings.Join(v.Holds, ", "), v.Rule)
@@ -561,6 +581,15 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		return emit(items)
 	}
 	return nil
+}
+
+// InactiveDays is how many whole days before at the account was last
+// used (0 for a time after at).
+func InactiveDays(last, at time.Time) int {
+	if !last.Before(at) {
+		return 0
+	}
+	return int(at.Sub(last) / (24 * time.Hour))
 }
 
 func app(cfg *config.Config, name string) *config.App {

@@ -618,3 +618,55 @@ func TestModifyRevokesAndGrantsTheNarrowerEntitlement(t *testing.T) {
 		t.Fatalf("items table %q: no row of item %d modified to operator by request %d", tab.Rows, it.ID, r.ID)
 	}
 }
+
+// Last activity as reconcile recorded it: an item shows when the account
+// was last used and how many days before the start; past
+// reviews.inactive_after (default 90 days) the recommendation is to
+// revoke it as inactive, unless a separation-of-duties conflict says more.
+func TestInactiveAccountsRecommendedForRevocation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	err := f.st.PutAccountActivity(ctx, []store.AccountActivity{
+		{App: "console", Source: "hris", EmployeeID: "E2", LastActivity: now.Add(-143*24*time.Hour - time.Hour), ReadAt: now},
+		{App: "console", Source: "hris", EmployeeID: "E3", LastActivity: now.Add(-10 * 24 * time.Hour), ReadAt: now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byPerson(items)
+	for _, k := range []string{"E2/", "E2/root"} {
+		it := m[k]
+		if it.InactiveDays != 143 || !it.LastActivity.Equal(now.Add(-143*24*time.Hour-time.Hour)) ||
+			it.Recommendation != "revoke: inactive for 143 days (last used 2026-07-11 in console; the limit is 90 days)" {
+			t.Errorf("%s: %+v; want inactive for 143 days, recommended for revocation", k, it)
+		}
+	}
+	if it := m["E3/"]; it.InactiveDays != 10 || it.LastActivity.IsZero() || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("E3's account, used 10 days ago: %+v", it)
+	}
+	if it := m["E1/"]; !it.LastActivity.IsZero() || it.InactiveDays != 0 || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("E1's account, no activity reported: %+v", it)
+	}
+	// A longer limit: 143 days is within it.
+	f.cfg.Reviews.InactiveAfter = "200d"
+	svc, _ = review.New(f.st, f.cfg, review.Options{Now: func() time.Time { return now }})
+	_, items, err = svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := byPerson(items)["E2/"]; it.InactiveDays != 143 || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("with reviews.inactive_after 200d: %+v; want the days shown, no inactivity recommendation", it)
+	}
+	if review.InactiveDays(now.Add(time.Hour), now) != 0 || review.InactiveDays(now.Add(-47*time.Hour), now) != 1 {
+		t.Errorf("InactiveDays counts whole days, never negative")
+	}
+}
