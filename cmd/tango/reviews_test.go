@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tango-iga/tango/internal/app"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -139,17 +142,34 @@ roles:
 	if _, stderr, code := run("hr", "import", csv); code != 0 {
 		t.Fatalf("import: %d %s", code, stderr)
 	}
+	// Reconcile read Bob's last sign-in to the console 143 days ago.
+	st, err := app.OpenStore(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.PutAccountActivity(context.Background(), []store.AccountActivity{{App: "console", Source: "hris", EmployeeID: "E2",
+		LastActivity: time.Now().Add(-143*24*time.Hour - time.Hour), ReadAt: time.Now()}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if out, stderr, code := run("reviews", "start", "--kind", "entitlement", "--app", "console", "--entitlement", "root"); code != 0 {
 		t.Fatalf("start: %d %s %s", code, out, stderr)
 	}
 	out, _, _ := run("reviews", "items", "1", "--json")
 	var items []store.ReviewItem
-	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 2 {
+	if err := json.Unmarshal([]byte(out), &items); err != nil || len(items) != 2 || !strings.Contains(out, `"inactive_days":143`) || !strings.Contains(out, `"last_activity":"`) {
 		t.Fatalf("items: %v %s", err, out)
 	}
 	bob := items[0]
 	if bob.EmployeeID != "E2" {
 		bob = items[1]
+	}
+	if bob.InactiveDays != 143 || !strings.HasPrefix(bob.Recommendation, "revoke: inactive for 143 days") {
+		t.Fatalf("Bob's item: %+v; want inactive for 143 days, recommended for revocation", bob)
+	}
+	if text, _, _ := run("reviews", "items", "1"); !strings.Contains(text, "(143 days before the start)") || !strings.Contains(text, "revoke: inactive for 143 days") {
+		t.Fatalf("items listing without the last activity:\n%s", text)
 	}
 	if _, stderr, code := run("reviews", "decide", itoa(bob.ID), "--decision", "modify", "--reason", "helpdesk only", "--as", "E3"); code != 1 || !strings.Contains(stderr, "--entitlement") {
 		t.Fatalf("modify without --entitlement: %d %s", code, stderr)

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/evidence"
@@ -376,6 +377,11 @@ func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
 // access and grants the narrower one, and the page shows it.
 func TestReviewerModifiesFromThePage(t *testing.T) {
 	f := newFixture(t)
+	// Reconcile read Eve's last sign-in to erp 143 days ago.
+	if err := f.st.PutAccountActivity(context.Background(), []store.AccountActivity{{App: "erp", Source: "hris", EmployeeID: "E005",
+		LastActivity: time.Now().Add(-143*24*time.Hour - time.Hour), ReadAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
 	id := withReview(t, f)
 	eve := itemOf(t, f, id, "E005", "legacy")
 	mine := f.get(fmt.Sprintf("/reviews/%d?mine=1&state=pending", id), manager)
@@ -383,6 +389,9 @@ func TestReviewerModifiesFromThePage(t *testing.T) {
 	if !strings.Contains(mine.body, fmt.Sprintf(`<label for="entitlement-%d">Narrower entitlement (to modify)<input id="entitlement-%d" name="entitlement"`, eve.ID, eve.ID)) ||
 		!strings.Contains(mine.body, `name="decision" value="modify">Modify</button>`) || !strings.Contains(mine.body, "Last activity") {
 		t.Fatalf("no labelled Modify on Eve's item:\n%s", mine.body)
+	}
+	if !strings.Contains(mine.body, "143 days before the start") || !strings.Contains(mine.body, "revoke: inactive for 143 days") {
+		t.Errorf("Eve's inactivity is not shown:\n%s", mine.body)
 	}
 	decide := func(v url.Values) page {
 		v.Set("back", fmt.Sprintf("/reviews/%d?mine=1&state=pending", id))
