@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,6 +161,14 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 // runReads sends each target's requests from 50 concurrent clients and
 // reports p50, p99 and the largest answer per target.
 func runReads(b *testing.B, h http.Handler, targets []readTarget, perTarget int) {
+	runReadsPaced(b, h, targets, perTarget, 0)
+}
+
+// runReadsPaced is runReads with each client pausing between requests, a
+// random time between think/2 and 3*think/2 (a person reading the page
+// before the next click); 0 is no pause (a closed loop that keeps every
+// client's request in flight: saturation).
+func runReadsPaced(b *testing.B, h http.Handler, targets []readTarget, perTarget int, think time.Duration) {
 	b.Helper()
 	tm := &timed{next: h, durs: map[string][]time.Duration{}, size: map[string]int{}}
 	srv := httptest.NewServer(tm)
@@ -167,16 +177,22 @@ func runReads(b *testing.B, h http.Handler, targets []readTarget, perTarget int)
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
+	cpu := map[string]time.Duration{}
 	b.ResetTimer()
 	for n := 0; n < b.N; n++ {
 		for _, tg := range targets {
+			cpu0 := cpuTime()
 			var wg sync.WaitGroup
 			errs := make(chan error, clients)
 			for c := 0; c < clients; c++ {
 				wg.Add(1)
 				go func(c int) {
 					defer wg.Done()
+					rnd := rand.New(rand.NewPCG(uint64(c), 1))
 					for i := c; i < perTarget; i += clients {
+						if think > 0 {
+							time.Sleep(think/2 + time.Duration(rnd.Int64N(int64(think))))
+						}
 						req, _ := http.NewRequest("GET", srv.URL+tg.path(i), nil)
 						k, v := tg.header(i)
 						req.Header.Set(k, v)
@@ -196,6 +212,7 @@ func runReads(b *testing.B, h http.Handler, targets []readTarget, perTarget int)
 				}(c)
 			}
 			wg.Wait()
+			cpu[tg.name] += cpuTime() - cpu0
 			close(errs)
 			if err := <-errs; err != nil {
 				b.Fatal(err)
@@ -208,6 +225,9 @@ func runReads(b *testing.B, h http.Handler, targets []readTarget, perTarget int)
 		b.ReportMetric(float64(quantile(ds, 0.50).Microseconds())/1000, tg.name+"-p50-ms")
 		b.ReportMetric(float64(quantile(ds, 0.99).Microseconds())/1000, tg.name+"-p99-ms")
 		b.ReportMetric(float64(tm.size[tg.name])/1024, tg.name+"-max-KB")
+		// CPU of the whole process (server and the 50 clients) per request:
+		// what a request costs, whatever else the machine is doing.
+		b.ReportMetric(float64(cpu[tg.name].Microseconds())/1000/float64(len(ds)), tg.name+"-cpu-ms")
 	}
 	b.ReportMetric(0, "ns/op")
 }
@@ -216,6 +236,18 @@ func runReads(b *testing.B, h http.Handler, targets []readTarget, perTarget int)
 // beside, on 100,000 persons in SQLite, 50 concurrent callers, each a
 // person acting through their own token (roles resolved per request).
 func BenchmarkAPIReads100k(b *testing.B) {
+	h, targets := apiSetup(b)
+	runReads(b, h, targets, 2000)
+}
+
+// BenchmarkAPIReads100kSessions: the same reads, each of the 50 callers
+// pausing about a second between requests (as BenchmarkPages100kSessions).
+func BenchmarkAPIReads100kSessions(b *testing.B) {
+	h, targets := apiSetup(b)
+	runReadsPaced(b, h, targets, 500, time.Second)
+}
+
+func apiSetup(b *testing.B) (http.Handler, []readTarget) {
 	readsSetup(b)
 	f := &readsFixture
 	ctx := context.Background()
@@ -247,12 +279,12 @@ func BenchmarkAPIReads100k(b *testing.B) {
 		return func(i int) (string, string) { return "Authorization", "Bearer " + toks[i%len(toks)] }
 	}
 	h := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now})
-	runReads(b, h, []readTarget{
+	return h, []readTarget{
 		{"persons-page", func(i int) string { return "/api/v1/persons?limit=50&after=" + anyIDs[i%len(anyIDs)] }, bearer(hrTok)},
 		{"person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%len(anyIDs)] }, bearer(hrTok)},
 		{"own-person", func(i int) string { return "/api/v1/persons/" + anyIDs[i%50] }, bearer(selfTok)},
 		{"own-tasks", func(i int) string { return "/api/v1/tasks?person=" + anyIDs[i%50] }, bearer(selfTok)},
-	}, 2000)
+	}
 }
 
 // BenchmarkPages100k: the workspace's pages on the same data and load as
@@ -261,6 +293,21 @@ func BenchmarkAPIReads100k(b *testing.B) {
 // search and person page, the employee's /me (a person with 30 grants),
 // a manager's inbox, and the lists of HR, IT and Security.
 func BenchmarkPages100k(b *testing.B) {
+	h, targets := pagesSetup(b)
+	runReads(b, h, targets, 1000)
+}
+
+// BenchmarkPages100kSessions: the same pages, the same 50 signed-in
+// sessions, each pausing about a second between requests as a person
+// reading a page does (about 50 requests a second in all), instead of
+// the closed loop of BenchmarkPages100k where all 50 always wait for an
+// answer (about 2,000 requests a second on 2 cores: saturation).
+func BenchmarkPages100kSessions(b *testing.B) {
+	h, targets := pagesSetup(b)
+	runReadsPaced(b, h, targets, 500, time.Second)
+}
+
+func pagesSetup(b *testing.B) (http.Handler, []readTarget) {
 	readsSetup(b)
 	f := &readsFixture
 	ctx := context.Background()
@@ -306,8 +353,41 @@ func BenchmarkPages100k(b *testing.B) {
 	}
 	words := []string{"smith", "eng", "sales", "anna", "a1", "research", "lee", "software"}
 	h := api.New(api.Options{Store: f.st, Config: f.cfg, Logger: log, Now: time.Now, Sessions: sign})
+	// As `tango serve` does: its search-index job at start and every 2 s,
+	// its workspace job at start and every 30 s.
+	ix, _ := f.st.(interface{ RefreshPeopleSearch(context.Context) error })
+	refresh := func(workspace bool) error {
+		if ix != nil {
+			if err := ix.RefreshPeopleSearch(ctx); err != nil {
+				return err
+			}
+		}
+		if workspace {
+			return h.Refresh(ctx)
+		}
+		return nil
+	}
+	if err := refresh(true); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for n := 1; ; n++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = refresh(n%15 == 0)
+			}
+		}
+	}()
+	b.Cleanup(func() { close(stop); <-done })
 	fixed := func(p string) func(int) string { return func(int) string { return p } }
-	runReads(b, h, []readTarget{
+	targets := []readTarget{
 		{"people-search", func(i int) string { return "/people?q=" + words[i%len(words)] }, cookie(hrS)},
 		{"person-page", func(i int) string { return "/people/" + anyIDs[i%len(anyIDs)] }, cookie(hrS)},
 		{"me-30-grants", fixed("/me"), cookie(powerS)},
@@ -320,5 +400,15 @@ func BenchmarkPages100k(b *testing.B) {
 		{"findings", fixed("/findings"), cookie(itS)},
 		{"audit", fixed("/audit"), cookie(itS)},
 		{"teams", fixed("/teams"), cookie(hrS)},
-	}, 1000)
+	}
+	return h, targets
+}
+
+// cpuTime is the user and system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -159,7 +159,9 @@ func serve(ctx context.Context, log *slog.Logger, st store.Store, cfg *config.Co
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	run, err := runner.New(log, time.After, backgroundJobs(st, cfg, log, now, every, eng, wf, nw)...)
+	jobs := append(backgroundJobs(st, cfg, log, now, every, eng, wf, nw), runner.Job{Name: "workspace", Poll: workspaceEvery,
+		RunOnce: func(ctx context.Context) (int, error) { return 0, h.Refresh(ctx) }})
+	run, err := runner.New(log, time.After, jobs...)
 	if err != nil {
 		return err
 	}
@@ -244,8 +246,22 @@ func backgroundJobs(st store.Store, cfg *config.Config, log *slog.Logger, now fu
 	if j, ok := checkpointJob(st, cfg, log, now); ok {
 		jobs = append(jobs, j)
 	}
+	if ix, ok := st.(interface{ RefreshPeopleSearch(context.Context) error }); ok {
+		// Keeps people search's index of names up to date off the request
+		// path: the search after an import need not rebuild it.
+		jobs = append(jobs, runner.Job{Name: "search-index", Poll: searchIndexEvery,
+			RunOnce: func(ctx context.Context) (int, error) { return 0, ix.RefreshPeopleSearch(ctx) }})
+	}
 	return jobs
 }
+
+// workspaceEvery is how often the server does the slow pages' work off
+// the request path (api.Server.Refresh: each part at its own pace).
+const workspaceEvery = 30 * time.Second
+
+// searchIndexEvery is how often the server checks whether people search's
+// index needs rebuilding (one read of a counter).
+const searchIndexEvery = 2 * time.Second
 
 // publicURL is the URL absolute links start with: server.base_url, else
 // the address listened on.

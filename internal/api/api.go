@@ -82,6 +82,7 @@ type Server struct {
 	// reads buffers the audit entries of reads (person.read, scim.read).
 	reads    *audit.Batch
 	resolver *authz.Resolver
+	pages    *web.Pages // nil until mounted
 
 	reg        *prometheus.Registry
 	importHist prometheus.Histogram

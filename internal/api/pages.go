@@ -60,6 +60,7 @@ func (s *Server) mountPages(mux *http.ServeMux) {
 	}
 	pages := web.New(web.Options{Store: s.st, Config: s.cfg, Now: s.now, Log: s.log, Version: s.version,
 		Imports: s.imports, Requests: s.req, Reviews: reviews, Host: pageHost{s}, MaxImportBytes: s.maxImport})
+	s.pages = pages
 	for _, pg := range web.Table {
 		mux.Handle(pg.Method+" "+pg.Path, s.authorize(pg.Perm, pages.Handler(pg)))
 	}
@@ -72,4 +73,14 @@ func (s *Server) mountPages(mux *http.ServeMux) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		static.ServeHTTP(w, r)
 	})))
+}
+
+// Refresh does, off the request path, the work of the workspace's slow
+// pages (the whole hash chain check of /audit, the figures of /teams); the
+// server runs it as a background job.
+func (s *Server) Refresh(ctx context.Context) error {
+	if s.pages == nil {
+		return nil
+	}
+	return s.pages.Refresh(ctx)
 }

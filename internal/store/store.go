@@ -64,6 +64,9 @@ type AuditFilter struct {
 	Source string
 	Since  time.Time // entries at or after it
 	After  int64     // entries with Seq > After (the cursor)
+	// Newest lists the newest entries first (the cursor is then Before).
+	Newest bool
+	Before int64 // entries with Seq < Before, when set
 	Limit  int
 }
 

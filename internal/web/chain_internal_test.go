@@ -90,3 +90,34 @@ func TestAuditPageChainCheckIsIncremental(t *testing.T) {
 		t.Fatalf("a broken new entry: %q", msg)
 	}
 }
+
+// The server's refresh job checks the whole chain every chainEvery/2, so
+// that a view after chainEvery need not: the view reads only what is new,
+// and still reports the break the job found.
+func TestRefreshChecksTheWholeChainOffTheRequestPath(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	st := &chainStore{}
+	st.add(2500, now)
+	pg := &Pages{o: Options{Store: st, Config: config.Default(), Now: func() time.Time { return now }}}
+	r := httptest.NewRequest("GET", "/audit", nil)
+	if msg, err := pg.verify(r); err != nil || !strings.HasPrefix(msg, "verified: 2500 entries") {
+		t.Fatalf("first view: %q %v", msg, err)
+	}
+	ctx := context.Background()
+	now = now.Add(chainEvery / 4)
+	st.reads = 0
+	if err := pg.checkWholeChain(ctx, chainEvery/2); err != nil || st.reads != 0 {
+		t.Fatalf("the job before chainEvery/2: %v, %d entries read (want none)", err, st.reads)
+	}
+	st.es[100].Actor = "attacker"
+	now = now.Add(chainEvery / 4)
+	if err := pg.checkWholeChain(ctx, chainEvery/2); err != nil || st.reads == 0 {
+		t.Fatalf("the job at chainEvery/2: %v, %d entries read (want the chain up to the break)", err, st.reads)
+	}
+	st.add(5, now)
+	st.reads = 0
+	now = now.Add(chainEvery/2 + time.Minute) // past chainEvery since the first view
+	if msg, _ := pg.verify(r); !strings.HasPrefix(msg, "!") || !strings.Contains(msg, "101") || st.reads != 0 {
+		t.Fatalf("a view after the job found the break: %q, %d entries read", msg, st.reads)
+	}
+}

@@ -17,12 +17,14 @@ type taskRow struct {
 }
 
 type inboxData struct {
-	Tasks     []taskRow // this page of them
-	TaskCount int       // all of them
-	Pager     pager
-	Approvals []requestRow
-	Reviews   []reviewWait // access-review items waiting for my decision, by campaign
-	Now       time.Time
+	Tasks         []taskRow // this page of them
+	TaskCount     int       // all of them
+	Pager         pager
+	Approvals     []requestRow // this page of them
+	ApprovalCount int          // all of them
+	APager        pager
+	Reviews       []reviewWait // access-review items waiting for my decision, by campaign
+	Now           time.Time
 }
 
 type requestRow struct {
@@ -39,6 +41,11 @@ func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 	me := authz.From(ctx)
 	now := p.o.Now()
 	n, err := pageParam(r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	an, err := pageParamNamed(r, "apage")
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -103,6 +110,8 @@ func (p *Pages) inbox(w http.ResponseWriter, r *http.Request) {
 			d.Approvals = append(d.Approvals, requestRow{Request: rq, Overdue: !rq.Due.IsZero() && rq.Due.Before(now)})
 		}
 		slices.SortStableFunc(d.Approvals, func(a, b requestRow) int { return dueOrder(a.Overdue, b.Overdue, a.Due, b.Due) })
+		d.ApprovalCount = len(d.Approvals)
+		d.Approvals, d.APager = cutNamed(r, d.Approvals, an, "apage", "approvals")
 	}
 	reviews, err := p.pendingReviews(ctx, me)
 	if err != nil {

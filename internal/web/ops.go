@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -140,8 +141,8 @@ func (pg *Pages) findings(w http.ResponseWriter, r *http.Request) {
 	}{status, q.Get("kind"), q.Get("app"), page, pgr})
 }
 
-// audit is the audit trail filtered by actor, action and subject, paged,
-// with the whole chain verified on the page.
+// audit is the audit trail filtered by actor, action and subject, newest
+// first, paged, with the whole chain verified on the page.
 func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
@@ -150,7 +151,7 @@ func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
 		pg.fail(w, r, err)
 		return
 	}
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject"), Limit: n*PageSize + 1}
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Subject: q.Get("subject"), Newest: true, Limit: n*PageSize + 1}
 	es, err := pg.o.Store.AuditQuery(ctx, f)
 	if err != nil {
 		pg.fail(w, r, err)
@@ -173,7 +174,8 @@ func (pg *Pages) audit(w http.ResponseWriter, r *http.Request) {
 
 // chainEvery is how often the audit page checks the whole hash chain
 // again; between, it checks the entries added since the last check, from
-// the head it verified.
+// the head it verified. The server's refresh job (Refresh) checks it
+// every chainEvery/2, off the request path, so a page view seldom does.
 const chainEvery = 10 * time.Minute
 
 // chainState is what the audit page verified: up to which entry, and when
@@ -185,31 +187,33 @@ type chainState struct {
 	count  int64
 	whole  time.Time
 	broken string
+	breaks int // how many breaks were found: a whole check that began before one does not clear it
+
+	wholeMu sync.Mutex // one whole check at a time, without holding the state
 }
 
-// verify checks the hash chain, a thousand entries at a time: the whole
-// chain every chainEvery, else the entries since the last check (one
-// check at a time; each viewer sees the result up to the recorded head).
+// verify checks the hash chain for a view of the audit page: the whole
+// chain when its last whole check is chainEvery old (or there was none),
+// then the entries since the head verified (each viewer sees the result up
+// to the recorded head).
 func (pg *Pages) verify(r *http.Request) (string, error) {
 	c := &pg.chain
+	if err := pg.checkWholeChain(r.Context(), chainEvery); err != nil {
+		return "", err
+	}
 	c.Lock()
 	defer c.Unlock()
-	now := pg.o.Now()
-	whole := c.whole.IsZero() || now.Sub(c.whole) >= chainEvery || now.Before(c.whole)
-	if !whole && c.broken != "" {
+	if c.broken != "" {
 		return c.broken, nil
 	}
-	v, count, after := audit.NewVerifier(), int64(0), int64(0)
-	if !whole {
-		v, count, after = audit.ResumeVerifier(c.seq, c.hash), c.count, c.seq
-	}
+	v, count, after := audit.ResumeVerifier(c.seq, c.hash), c.count, c.seq
 	for {
 		es, err := pg.o.Store.AuditEntries(r.Context(), after, 1000)
 		if err != nil {
 			return "", err
 		}
 		if b := v.Next(es); b != nil {
-			c.broken, c.whole = "!"+b.Error(), now
+			c.broken, c.breaks = "!"+b.Error(), c.breaks+1
 			return c.broken, nil
 		}
 		if len(es) == 0 {
@@ -223,17 +227,93 @@ func (pg *Pages) verify(r *http.Request) (string, error) {
 		return "", err
 	}
 	if b := v.Finish(seq, hash); b != nil {
-		c.broken, c.whole = "!"+b.Error(), now
+		c.broken, c.breaks = "!"+b.Error(), c.breaks+1
 		return c.broken, nil
 	}
 	c.seq, c.hash = v.Head()
-	c.count, c.broken = count, ""
-	if whole {
-		c.whole = now
-	}
+	c.count = count
 	loc := pg.o.Config.Location()
 	return "verified: " + itoa(count) + " entries, each chained to the one before, up to the recorded head (the whole chain at " +
 		c.whole.In(loc).Format("15:04:05") + ", the entries since then now)", nil
+}
+
+// checkWholeChain reads the whole chain, a thousand entries at a time,
+// when its last whole check is at least age old, without holding the
+// state: views meanwhile check only what is new. A break found is kept
+// until a later whole check finds the chain intact again.
+func (pg *Pages) checkWholeChain(ctx context.Context, age time.Duration) error {
+	c := &pg.chain
+	due := func(now time.Time) bool {
+		c.Lock()
+		defer c.Unlock()
+		return c.whole.IsZero() || now.Sub(c.whole) >= age || now.Before(c.whole)
+	}
+	if !due(pg.o.Now()) {
+		return nil
+	}
+	c.wholeMu.Lock()
+	defer c.wholeMu.Unlock()
+	now := pg.o.Now()
+	if !due(now) { // done by another caller meanwhile
+		return nil
+	}
+	c.Lock()
+	breaks := c.breaks
+	c.Unlock()
+	v, count, after := audit.NewVerifier(), int64(0), int64(0)
+	var broken string
+	for broken == "" {
+		es, err := pg.o.Store.AuditEntries(ctx, after, 1000)
+		if err != nil {
+			return err
+		}
+		if b := v.Next(es); b != nil {
+			broken = "!" + b.Error()
+			break
+		}
+		if len(es) == 0 {
+			break
+		}
+		count += int64(len(es))
+		after = es[len(es)-1].Seq
+	}
+	if broken == "" {
+		seq, hash, err := pg.o.Store.AuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		if b := v.Finish(seq, hash); b != nil {
+			broken = "!" + b.Error()
+		}
+	}
+	c.Lock()
+	defer c.Unlock()
+	c.whole = now
+	if broken != "" {
+		c.broken, c.breaks = broken, c.breaks+1
+		return nil
+	}
+	if c.breaks == breaks { // no break found by a view since this check began
+		c.broken = ""
+	}
+	if seq, hash := v.Head(); seq >= c.seq {
+		c.seq, c.hash, c.count = seq, hash, count
+	}
+	return nil
+}
+
+// Refresh does, off the request path, what the slow pages would otherwise
+// do at a view: the whole hash chain check of /audit (every chainEvery/2)
+// and the figures of /teams (every teamsEvery/2). The server runs it as a
+// background job; pages still do it themselves when it is overdue.
+func (pg *Pages) Refresh(ctx context.Context) error {
+	if err := pg.checkWholeChain(ctx, chainEvery/2); err != nil {
+		return fmt.Errorf("audit chain: %w", err)
+	}
+	if _, err := pg.teamsFigures(ctx, teamsEvery/2); err != nil {
+		return fmt.Errorf("teams figures: %w", err)
+	}
+	return nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -135,3 +135,36 @@ func TestRequestsPaging(t *testing.T) {
 		t.Errorf("/requests?page=-1: %d, want 400 naming the page", p.status)
 	}
 }
+
+// The inbox pages the approvals waiting for me (?apage=) apart from its
+// tasks (?page=), the count above them counting all.
+func TestInboxPagesApprovals(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	n := web.PageSize + 5
+	for i := 1; i <= n; i++ {
+		if _, err := request.CreateRequest(ctx, f.st, store.Request{Source: "hris", Requester: employee, Beneficiary: employee,
+			App: "erp", Entitlement: "exports", Justification: fmt.Sprintf("need %d", i), Risk: "low",
+			Chain: []string{store.StepManager}, CreatedAt: time.Now()}, "person:"+employee); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(p page) int { return strings.Count(p.body, `<a href="/requests#request-`) }
+	p := f.get("/", manager)
+	if p.status != 200 {
+		t.Fatalf("/: %d", p.status)
+	}
+	checkPage(t, "/", p)
+	if got := rows(p); got != web.PageSize || !strings.Contains(p.body, fmt.Sprintf("Approvals waiting for me (%d)", n)) {
+		t.Errorf("/ lists %d approvals, want %d of %d", got, web.PageSize, n)
+	}
+	wantPager(t, "/", p, "", "/?apage=2#approvals")
+	p = f.get("/?apage=2", manager)
+	if got := rows(p); p.status != 200 || got != 5 {
+		t.Errorf("/?apage=2: %d, %d approvals, want 5", p.status, got)
+	}
+	wantPager(t, "/?apage=2", p, "/?apage=1#approvals", "")
+	if p := f.get("/?apage=x", manager); p.status != 400 || !strings.Contains(p.body, "apage") {
+		t.Errorf("/?apage=x: %d, want 400 naming apage", p.status)
+	}
+}

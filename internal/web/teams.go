@@ -99,7 +99,7 @@ type teamsData struct {
 // over the last 30 and 90 days (time to revoke a leaver, time to day-one
 // access, approval times) as charts drawn on the server.
 func (pg *Pages) teams(w http.ResponseWriter, r *http.Request) {
-	d, err := pg.teamsFigures(r.Context())
+	d, err := pg.teamsFigures(r.Context(), teamsEvery)
 	if err != nil {
 		pg.fail(w, r, err)
 		return
@@ -108,23 +108,36 @@ func (pg *Pages) teams(w http.ResponseWriter, r *http.Request) {
 }
 
 // teamsEvery is how long the figures of /teams are reused: they read every
-// lifecycle event and operation of 90 days, the same for every viewer.
+// lifecycle event and operation of 90 days, the same for every viewer. The
+// server's refresh job (Refresh) computes them every teamsEvery/2.
 const teamsEvery = time.Minute
 
-// teamsFigures computes the figures, at most once a teamsEvery (one
-// computation at a time; the others wait for it and share it).
-func (pg *Pages) teamsFigures(ctx context.Context) (teamsData, error) {
-	pg.teamsCache.Lock()
-	defer pg.teamsCache.Unlock()
+// teamsFigures returns the figures, computed again when they are age old
+// (one computation at a time, without holding the cache: views meanwhile
+// see the figures before).
+func (pg *Pages) teamsFigures(ctx context.Context, age time.Duration) (teamsData, error) {
+	tc := &pg.teamsCache
+	fresh := func(now time.Time) (teamsData, bool) {
+		tc.Lock()
+		defer tc.Unlock()
+		return tc.d, !tc.at.IsZero() && now.Sub(tc.at) < age && !now.Before(tc.at)
+	}
+	if d, ok := fresh(pg.o.Now()); ok {
+		return d, nil
+	}
+	tc.computing.Lock()
+	defer tc.computing.Unlock()
 	now := pg.o.Now()
-	if !pg.teamsCache.at.IsZero() && now.Sub(pg.teamsCache.at) < teamsEvery && !now.Before(pg.teamsCache.at) {
-		return pg.teamsCache.d, nil
+	if d, ok := fresh(now); ok { // computed by another caller meanwhile
+		return d, nil
 	}
 	d, err := pg.computeTeams(ctx, now)
 	if err != nil {
 		return d, err
 	}
-	pg.teamsCache.d, pg.teamsCache.at = d, now
+	tc.Lock()
+	tc.d, tc.at = d, now
+	tc.Unlock()
 	return d, nil
 }
 

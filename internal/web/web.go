@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,8 +126,9 @@ type Pages struct {
 	// teamsCache keeps the figures of /teams for teamsEvery.
 	teamsCache struct {
 		sync.Mutex
-		d  teamsData
-		at time.Time
+		d         teamsData
+		at        time.Time
+		computing sync.Mutex // one computation at a time
 	}
 	// chain is what the audit page verified of the hash chain.
 	chain chainState
@@ -252,11 +254,35 @@ type view struct {
 	Org     string
 	Version string
 	Me      authz.Principal
+	Who     string // who is signed in, short: the header's line
+	Roles   string // their roles, in full
 	Nav     []navItem
 	Path    string
 	Zone    string // the org's time zone, every date is shown in
 	Flash   string
 	Data    any
+}
+
+// who is the header's short line for the caller (their ID and the roles
+// beyond employee, which everyone holds) and the full list of roles.
+func who(me authz.Principal) (short, full string) {
+	var all, extra []string
+	for _, r := range me.Roles {
+		all = append(all, string(r))
+		if r != authz.Employee {
+			extra = append(extra, string(r))
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(extra)
+	short = me.Person
+	if short == "" {
+		short = me.Via
+	}
+	if len(extra) > 0 {
+		short += " · " + strings.Join(extra, ", ")
+	}
+	return short, "signed in as " + me.Describe()
 }
 
 // render writes a page in the layout.
@@ -265,6 +291,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	v := view{Title: title, Org: p.o.Config.Org.Name, Version: p.o.Version, Me: me, Path: r.URL.Path, Data: data,
 		Zone:  p.o.Config.Location().String(),
 		Flash: r.URL.Query().Get("done")}
+	v.Who, v.Roles = who(me)
 	for _, n := range nav {
 		if n.show(me) {
 			v.Nav = append(v.Nav, n)
@@ -326,14 +353,18 @@ type pager struct {
 }
 
 // pageParam reads ?page= (1 by default).
-func pageParam(r *http.Request) (int, error) {
-	v := r.URL.Query().Get("page")
+func pageParam(r *http.Request) (int, error) { return pageParamNamed(r, "page") }
+
+// pageParamNamed reads the page number of one of a page's lists (the
+// inbox pages its tasks with ?page= and its approvals with ?apage=).
+func pageParamNamed(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
 	if v == "" {
 		return 1, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxPage {
-		return 0, invalid("page %q: want a whole number from 1 to %d", v, maxPage)
+		return 0, invalid("%s %q: want a whole number from 1 to %d", name, v, maxPage)
 	}
 	return n, nil
 }
@@ -347,11 +378,26 @@ func cut[T any](r *http.Request, rows []T, n int) ([]T, pager) {
 // window keeps page n of rows read from the page's first row (offset
 // (n-1)*PageSize, limit PageSize+1) and the links.
 func window[T any](r *http.Request, rows []T, n int) ([]T, pager) {
+	return windowNamed(r, rows, n, "page", "")
+}
+
+// cutNamed is cut for a list paged by the parameter name, its links
+// ending in #anchor (the list's heading) when anchor is set.
+func cutNamed[T any](r *http.Request, rows []T, n int, name, anchor string) ([]T, pager) {
+	start := min((n-1)*PageSize, len(rows))
+	return windowNamed(r, rows[start:], n, name, anchor)
+}
+
+func windowNamed[T any](r *http.Request, rows []T, n int, name, anchor string) ([]T, pager) {
 	pg := pager{Page: n}
 	link := func(k int) string {
 		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(k))
-		return r.URL.Path + "?" + q.Encode()
+		q.Set(name, strconv.Itoa(k))
+		l := r.URL.Path + "?" + q.Encode()
+		if anchor != "" {
+			l += "#" + anchor
+		}
+		return l
 	}
 	if len(rows) > PageSize {
 		pg.Next = link(n + 1)

@@ -46,7 +46,7 @@ func (s *DB) PendingCaseEvents(ctx context.Context, limit int) ([]store.Event, e
 	if limit <= 0 {
 		limit = 500
 	}
-	return queryAll(ctx, s.db, "store: events without a case", scanEvent, s.rb(eventSelect+`
+	return queryAll(ctx, s.listing(), "store: events without a case", scanEvent, s.rb(eventSelect+`
 		WHERE e.cased = 0 AND e.state IN ('applied', 'scheduled') ORDER BY e.id LIMIT ?`), limit)
 }
 
@@ -84,7 +84,7 @@ func (s *DB) Cases(ctx context.Context, f store.CaseFilter) ([]store.Case, error
 	w.eq("person", f.Person)
 	w.eq("status", f.Status)
 	q := `SELECT id, ` + strings.Join(caseCols, ",") + ` FROM cases` + w.sql() + ` ORDER BY id LIMIT ?`
-	return queryAll(ctx, s.db, "store: cases", scanCase, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	return queryAll(ctx, s.listing(), "store: cases", scanCase, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) CaseTask(ctx context.Context, id int64) (store.CaseTask, error) {

@@ -113,7 +113,7 @@ func (s *DB) Notifications(ctx context.Context, f store.NotificationFilter) ([]s
 		w.add("id < ?", f.BeforeID)
 	}
 	q := notificationSelect + w.sql() + ` ORDER BY id DESC LIMIT ?`
-	return queryAll(ctx, s.db, "store: notifications", scanNotification, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	return queryAll(ctx, s.listing(), "store: notifications", scanNotification, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) NotificationCounts(ctx context.Context) (map[string]map[string]int, error) {

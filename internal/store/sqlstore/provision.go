@@ -238,7 +238,7 @@ func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, erro
 		w.add("id > ?", f.AfterID)
 	}
 	q := `SELECT id, ` + strings.Join(opCols, ",") + ` FROM operations` + w.sql() + ` ORDER BY id LIMIT ?`
-	return queryAll(ctx, s.db, "store: operations", scanOp, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	return queryAll(ctx, s.listing(), "store: operations", scanOp, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) OpCounts(ctx context.Context) (map[string]map[string]int, error) {
@@ -377,7 +377,7 @@ func (s *DB) findings(ctx context.Context, kind, app, status, subject string) ([
 	w.eq("status", status)
 	w.eq("subject", subject)
 	q := `SELECT id, ` + strings.Join(findingCols, ",") + ` FROM findings` + w.sql() + ` ORDER BY id`
-	return queryAll(ctx, s.db, "store: findings", scanFinding, s.rb(q), w.args...)
+	return queryAll(ctx, s.listing(), "store: findings", scanFinding, s.rb(q), w.args...)
 }
 
 func (s *DB) FindingCounts(ctx context.Context, status string) (map[string]int, error) {

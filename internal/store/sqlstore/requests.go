@@ -133,7 +133,7 @@ func (s *DB) Requests(ctx context.Context, f store.RequestFilter) ([]store.Reque
 		q += ` LIMIT ? OFFSET ?`
 		w.args = append(w.args, int64(math.MaxInt64), f.Offset)
 	}
-	return queryAll(ctx, s.db, "store: requests", scanRequest, s.rb(q), w.args...)
+	return queryAll(ctx, s.listing(), "store: requests", scanRequest, s.rb(q), w.args...)
 }
 
 func (s *DB) AwayUntil(ctx context.Context, employeeID string) (time.Time, error) {

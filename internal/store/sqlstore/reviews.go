@@ -95,7 +95,7 @@ func (s *DB) Campaign(ctx context.Context, id int64) (store.Campaign, error) {
 func (s *DB) Campaigns(ctx context.Context, state string) ([]store.Campaign, error) {
 	var w filters
 	w.eq("state", state)
-	return queryAll(ctx, s.db, "store: campaigns", scanCampaign, s.rb(campaignSelect+w.sql()+` ORDER BY id DESC`), w.args...)
+	return queryAll(ctx, s.listing(), "store: campaigns", scanCampaign, s.rb(campaignSelect+w.sql()+` ORDER BY id DESC`), w.args...)
 }
 
 func (s *DB) ReviewItem(ctx context.Context, id int64) (store.ReviewItem, error) {
@@ -111,7 +111,7 @@ func (s *DB) ReviewItem(ctx context.Context, id int64) (store.ReviewItem, error)
 
 func (s *DB) ReviewItems(ctx context.Context, f store.ReviewItemFilter) ([]store.ReviewItem, error) {
 	q, args := itemFilter(f)
-	return queryAll(ctx, s.db, "store: review items", scanItem, s.rb(q), args...)
+	return queryAll(ctx, s.listing(), "store: review items", scanItem, s.rb(q), args...)
 }
 
 // ReviewCounts counts by state and decision in one query; ids are bound
@@ -168,7 +168,7 @@ func (s *DB) Revocations(ctx context.Context, source string, unplanned bool) ([]
 	if unplanned {
 		w.add("planned = 0")
 	}
-	return queryAll(ctx, s.db, "store: revocations", scanRevocation, s.rb(revocationSelect+w.sql()+` ORDER BY id`), w.args...)
+	return queryAll(ctx, s.listing(), "store: revocations", scanRevocation, s.rb(revocationSelect+w.sql()+` ORDER BY id`), w.args...)
 }
 
 func (t *txn) InsertCampaign(c *store.Campaign) error {

@@ -48,7 +48,7 @@ func (s *DB) TouchSession(ctx context.Context, id string, at time.Time) error {
 }
 
 func (s *DB) Sessions(ctx context.Context, now time.Time) ([]store.Session, error) {
-	out, err := queryAll(ctx, s.db, "store: sessions", scanSession,
+	out, err := queryAll(ctx, s.listing(), "store: sessions", scanSession,
 		s.rb(`SELECT `+sessionCols+` FROM sessions WHERE revoked_at = 0 AND expires_at > ? ORDER BY created_at, id`), micros(now))
 	if out == nil && err == nil {
 		out = []store.Session{}

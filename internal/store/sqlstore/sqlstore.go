@@ -61,6 +61,12 @@ type DB struct {
 	bgMu   sync.Mutex
 	closed bool
 	bg     sync.WaitGroup
+
+	// The people search index (search.go): searchMu guards search,
+	// buildMu lets one search at a time rebuild it.
+	searchMu sync.Mutex
+	buildMu  sync.Mutex
+	search   *peopleIndex
 }
 
 // prepared returns q as a statement of tx, prepared once per connection
@@ -629,6 +635,11 @@ func (s *DB) applyChanges(ctx context.Context, tx *sql.Tx, persons []store.Perso
 	if err != nil {
 		return err
 	}
+	if len(persons) > 0 {
+		if err := s.bumpPersons(ctx, tx); err != nil {
+			return err
+		}
+	}
 	prov := 0
 	if provisioned {
 		prov = 1
@@ -772,7 +783,7 @@ func (s *DB) ImportsBy(ctx context.Context, f store.ImportFilter) ([]store.Impor
 	w.eq("status", f.Status)
 	q := `SELECT ` + strings.Join(importCols[:len(importCols)-1], ",") + `, '' FROM imports` + w.sql() +
 		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
-	return queryAll(ctx, s.db, "store: imports", scanImport, s.rb(q), append(w.args, limit, max(f.Offset, 0))...)
+	return queryAll(ctx, s.listing(), "store: imports", scanImport, s.rb(q), append(w.args, limit, max(f.Offset, 0))...)
 }
 
 func (s *DB) Person(ctx context.Context, source, id string) (store.Person, error) {
@@ -804,7 +815,9 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 	w.eq("status", f.Status)
 	w.eq("department", f.Department)
 	w.eq("manager_id", f.ManagerID)
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
+	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" && f.Email == "" {
+		return s.searchPersons(ctx, f, q)
+	} else if q != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 		w.add(`(lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\' OR lower(employee_id) LIKE ? ESCAPE '\' OR lower(department) LIKE ? ESCAPE '\')`, like, like, like, like)
 	}
@@ -815,7 +828,7 @@ func (s *DB) Persons(ctx context.Context, f store.PersonFilter) ([]store.Person,
 		w.add("employee_id > ?", f.After)
 	}
 	q := `SELECT ` + strings.Join(personCols, ",") + ` FROM persons` + w.sql() + ` ORDER BY employee_id, source LIMIT ?`
-	return queryAll(ctx, s.db, "store: persons", scanPerson, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	return queryAll(ctx, s.listing(), "store: persons", scanPerson, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
@@ -829,7 +842,7 @@ func (s *DB) Events(ctx context.Context, f store.EventFilter) ([]store.Event, er
 		w.add("e.id > ?", f.AfterID)
 	}
 	q := eventSelect + w.sql() + ` ORDER BY e.id LIMIT ?`
-	return queryAll(ctx, s.db, "store: events", scanEvent, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	return queryAll(ctx, s.listing(), "store: events", scanEvent, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 // limitOrAll is a listing's LIMIT: the filter's, or everything.
@@ -903,8 +916,15 @@ func (s *DB) AuditQuery(ctx context.Context, f store.AuditFilter) ([]audit.Entry
 	if f.After > 0 {
 		w.add("seq > ?", f.After)
 	}
-	q := `SELECT ` + strings.Join(auditCols, ",") + ` FROM audit` + w.sql() + ` ORDER BY seq LIMIT ?`
-	return queryAll(ctx, s.db, "store: audit", scanAudit, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
+	if f.Before > 0 {
+		w.add("seq < ?", f.Before)
+	}
+	order := ` ORDER BY seq LIMIT ?`
+	if f.Newest {
+		order = ` ORDER BY seq DESC LIMIT ?`
+	}
+	q := `SELECT ` + strings.Join(auditCols, ",") + ` FROM audit` + w.sql() + order
+	return queryAll(ctx, s.listing(), "store: audit", scanAudit, s.rb(q), append(w.args, limitOrAll(f.Limit))...)
 }
 
 func (s *DB) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error) {
@@ -1061,4 +1081,18 @@ func splitRoles(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// listing is the pool as a querier whose queries run through prepared
+// statements (s.query): parsing a listing's SQL was most of a small read's
+// time in SQLite (resolving a signed-in person's roles reads their reports
+// at every request). A listing's text depends only on which of its filters
+// are set, never on their values, so there are few texts to keep; a query
+// with a list of values in its text (IN (?, ?, …)) must not go through it.
+func (s *DB) listing() querier { return listingQuerier{s} }
+
+type listingQuerier struct{ s *DB }
+
+func (l listingQuerier) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return l.s.query(ctx, q, args...)
 }

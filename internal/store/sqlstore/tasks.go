@@ -29,5 +29,5 @@ func (s *DB) Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error
 		w.add("case_id = ?", f.Case)
 	}
 	q := `SELECT id, ` + strings.Join(taskCols, ",") + ` FROM tasks` + w.sql() + ` ORDER BY id`
-	return queryAll(ctx, s.db, "store: tasks", scanTask, s.rb(q), w.args...)
+	return queryAll(ctx, s.listing(), "store: tasks", scanTask, s.rb(q), w.args...)
 }

@@ -343,7 +343,7 @@ func (t *txn) SetPersonStatus(source, employeeID, status string, at time.Time) e
 		status, micros(at), source, employeeID); err != nil {
 		return fmt.Errorf("store: person %s: %w", employeeID, err)
 	}
-	return nil
+	return t.s.bumpPersons(t.ctx, t.tx)
 }
 
 func (t *txn) MarkEventApplied(id int64, at time.Time) error {

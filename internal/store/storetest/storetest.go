@@ -455,9 +455,16 @@ func testScheduledEventsApplyWhenDue(t *testing.T, b Backend) {
 	if err != nil || len(done) != 0 {
 		t.Fatalf("ApplyDue before the date: %d events, %v", len(done), err)
 	}
+	// Searched once before the leave, so that a search index is built.
+	if got, _ := st.Persons(ctx, store.PersonFilter{Query: "a1", Status: store.StatusActive}); len(got) != 1 {
+		t.Fatalf("search before the leave: %+v", got)
+	}
 	done, err = hr.ApplyDue(ctx, st, due, "scheduler")
 	if err != nil || len(done) != 1 || done[0].Type != store.EventLeaver {
 		t.Fatalf("ApplyDue at the date: %+v, %v", done, err)
+	}
+	if got, _ := st.Persons(ctx, store.PersonFilter{Query: "a1", Status: store.StatusLeft}); len(got) != 1 {
+		t.Fatalf("search for leavers after the scheduled leave: %+v", got)
 	}
 	p, _ := st.Person(ctx, "hris", "A1")
 	if p.Status != store.StatusLeft {
@@ -519,6 +526,13 @@ func testListFilters(t *testing.T, b Backend) {
 	}
 	if n := count(store.PersonFilter{Query: "p1", Department: "Sales"}); n != 2 {
 		t.Fatalf("query p1 in Sales: %d persons, want 2 (P10, P15)", n)
+	}
+	if n := count(store.PersonFilter{Query: "p0", Status: store.StatusLeft}); n != 1 {
+		t.Fatalf("query p0 among leavers: %d persons, want 1 (P03)", n)
+	}
+	// A search pages like the list: in employee ID order, after the last one seen.
+	if got, _ := st.Persons(ctx, store.PersonFilter{Query: "@dtaa", Limit: 3, After: "P09"}); len(got) != 3 || got[0].EmployeeID != "P10" || got[2].EmployeeID != "P12" {
+		t.Fatalf("search paging: %+v", got)
 	}
 	if got, _ := st.Persons(ctx, store.PersonFilter{Email: "p07@DTAA.com"}); len(got) != 1 || got[0].EmployeeID != "P07" {
 		t.Fatalf("e-mail filter (any case): %+v, want P07", got)

@@ -110,6 +110,12 @@ func testAuditQuery(t *testing.T, b Backend) {
 	if got := q(store.AuditFilter{Action: "hr.import"}); len(got) != 10 {
 		t.Fatalf("by action prefix hr.import: %d entries, want 10", len(got))
 	}
+	// Newest first, paged with Before.
+	if got := q(store.AuditFilter{Actor: "cli:ann", Newest: true, Limit: 3}); len(got) != 3 || got[0].Action != "hrx.other" || got[1].Subject != "P27" || got[2].Subject != "P24" {
+		t.Fatalf("newest first: %+v", got)
+	} else if more := q(store.AuditFilter{Actor: "cli:ann", Newest: true, Before: got[2].Seq, Limit: 2}); len(more) != 2 || more[0].Subject != "P21" || more[1].Subject != "P18" {
+		t.Fatalf("newest first, before %d: %+v", got[2].Seq, more)
+	}
 	if got := q(store.AuditFilter{Subject: "P07"}); len(got) != 1 || got[0].Subject != "P07" {
 		t.Fatalf("by subject: %+v", got)
 	}
