@@ -56,6 +56,7 @@ func reviewsCmd(g *globals) *cobra.Command {
 	}
 	engine := func(cmd *cobra.Command, st store.Store, cfg *config.Config) (interface {
 		PlanRevocations(context.Context) (int, error)
+		PlanRequests(context.Context) (int, error)
 	}, func(), error) {
 		eng, err := app.Engine(st, cfg, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelError})), time.Now)
 		if err != nil {
@@ -168,9 +169,11 @@ func reviewsCmd(g *globals) *cobra.Command {
 	items.Flags().StringVar(&f.State, "state", "", "only items in this state")
 	items.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	var as, decision, reason string
+	var as, decision, reason, narrower string
 	decide := &cobra.Command{
-		Use: "decide ITEM --decision keep|revoke [--reason TEXT] --as EMPLOYEE_ID [--json]", Short: "Keep or revoke one item (revoke needs a reason); a revocation is queued for provisioning at once", Args: cobra.ExactArgs(1),
+		Use:   "decide ITEM --decision keep|revoke|modify [--entitlement NARROWER] [--reason TEXT] --as EMPLOYEE_ID [--json]",
+		Short: "Keep, revoke or modify one item (revoke and modify need a reason; modify names the narrower entitlement of the same app that replaces it); a revocation and a modify's grant are queued for provisioning at once",
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := id("item", args[0])
 			if err != nil {
@@ -196,35 +199,46 @@ func reviewsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--as %s: %w", p.EmployeeID, err)
 			}
-			it, err := svc.Decide(cmd.Context(), who, n, decision, reason)
+			it, err := svc.DecideItem(cmd.Context(), who, n, review.Decision{Decision: decision, Reason: reason, Entitlement: narrower})
 			if err != nil {
 				return err
 			}
 			queued := 0
-			if it.Decision == store.DecisionRevoke && len(cfg.Apps) > 0 {
+			if it.Removes() && len(cfg.Apps) > 0 {
 				eng, done, err := engine(cmd, st, cfg)
 				if err != nil {
 					return err
 				}
 				defer done()
 				if queued, err = eng.PlanRevocations(cmd.Context()); err != nil {
-					return fmt.Errorf("item %d is revoked, but planning its removal failed (the next provisioning pass plans it): %w", it.ID, err)
+					return fmt.Errorf("item %d is %sd, but planning its removal failed (the next provisioning pass plans it): %w", it.ID, it.Decision, err)
+				}
+				if it.Decision == store.DecisionModify {
+					granted, err := eng.PlanRequests(cmd.Context())
+					if err != nil {
+						return fmt.Errorf("item %d is modified, but planning the grant of %s failed (the next provisioning pass plans it): %w", it.ID, it.NewEntitlement, err)
+					}
+					queued += granted
 				}
 			}
 			if asJSON {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(it)
 			}
 			msg := fmt.Sprintf("item %d (%s for %s): %s", it.ID, access(it), it.EmployeeID, it.Decision)
-			if it.Decision == store.DecisionRevoke {
+			switch it.Decision {
+			case store.DecisionRevoke:
 				msg += fmt.Sprintf("; %d operation(s) queued to remove it", queued)
+			case store.DecisionModify:
+				msg += fmt.Sprintf(" to %s (request %d); %d operation(s) queued to remove it and grant %s", it.NewEntitlement, it.Request, queued, it.NewEntitlement)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), msg)
 			return nil
 		},
 	}
 	decide.Flags().StringVar(&as, "as", "", "the reviewer's employee ID")
-	decide.Flags().StringVar(&decision, "decision", "", "keep or revoke")
-	decide.Flags().StringVar(&reason, "reason", "", "why (required to revoke)")
+	decide.Flags().StringVar(&decision, "decision", "", "keep, revoke or modify")
+	decide.Flags().StringVar(&narrower, "entitlement", "", "modify only: the narrower entitlement of the same app that replaces the reviewed one")
+	decide.Flags().StringVar(&reason, "reason", "", "why (required to revoke or modify)")
 	decide.Flags().BoolVar(&asJSON, "json", false, "print the item as JSON")
 
 	var timeout time.Duration
@@ -304,7 +318,7 @@ func printProgress(w io.Writer, pr review.Progress) {
 
 func printItems(out io.Writer, its []store.ReviewItem) {
 	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tPERSON\tACCESS\tORIGIN\tWHY\tREVIEWER\tRECOMMENDATION\tSTATE\tDECISION\tEVIDENCE")
+	fmt.Fprintln(w, "ID\tPERSON\tACCESS\tORIGIN\tWHY\tREVIEWER\tLAST ACTIVITY\tRECOMMENDATION\tSTATE\tDECISION\tEVIDENCE")
 	for _, it := range its {
 		rev := it.Reviewer
 		if rev == "" {
@@ -313,6 +327,9 @@ func printItems(out io.Writer, its []store.ReviewItem) {
 		dec := "-"
 		if it.Decision != "" {
 			dec = it.Decision + " by " + it.DecidedBy
+			if it.NewEntitlement != "" {
+				dec = it.Decision + " to " + it.NewEntitlement + " by " + it.DecidedBy
+			}
 			if it.Reason != "" {
 				dec += ": " + it.Reason
 			}
@@ -321,9 +338,18 @@ func printItems(out io.Writer, its []store.ReviewItem) {
 		if ev == "" {
 			ev = "-"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.EmployeeID, access(it), it.Origin, it.Why, rev, it.Recommendation, it.State, dec, ev)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.EmployeeID, access(it), it.Origin, it.Why, rev, lastActivity(it), it.Recommendation, it.State, dec, ev)
 	}
 	w.Flush()
+}
+
+// lastActivity is when the account was last used, as the campaign's
+// snapshot read it ("-" when the app does not report it).
+func lastActivity(it store.ReviewItem) string {
+	if it.LastActivity.IsZero() {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%d days before the start)", it.LastActivity.UTC().Format(time.DateOnly), it.InactiveDays)
 }
 
 func access(it store.ReviewItem) string {

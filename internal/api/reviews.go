@@ -144,17 +144,15 @@ func (s *Server) listReviewItems(w http.ResponseWriter, r *http.Request) {
 }
 
 // decideReviewItem: the item's reviewer (a stand-in, a member of its
-// team) keeps or revokes it; a revocation is planned at once when the
-// server runs the provisioning engine.
+// team) keeps, revokes or modifies it (to the narrower entitlement
+// named); a revocation, and a modify's grant, are planned at once when
+// the server runs the provisioning engine.
 func (s *Server) decideReviewItem(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "item")
 	if !ok {
 		return
 	}
-	var body struct {
-		Decision string `json:"decision"`
-		Reason   string `json:"reason"`
-	}
+	var body review.Decision
 	if !decodeBody(w, r, &body) {
 		return
 	}
@@ -162,7 +160,7 @@ func (s *Server) decideReviewItem(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	it, err := svc.Decide(r.Context(), principalOf(r), id, body.Decision, body.Reason)
+	it, err := svc.DecideItem(r.Context(), principalOf(r), id, body)
 	if domain.KindOf(err) == domain.KindForbidden {
 		s.check(w, r, err)
 		return
@@ -171,10 +169,15 @@ func (s *Server) decideReviewItem(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if it.Decision == store.DecisionRevoke && s.engine != nil {
+	if it.Removes() && s.engine != nil {
 		if _, err := s.engine.PlanRevocations(r.Context()); err != nil {
 			// Decided and recorded; the next provisioning pass plans it.
 			s.log.Error("planning a review revocation", "item", it.ID, "err", err)
+		}
+		if it.Decision == store.DecisionModify {
+			if _, err := s.engine.PlanRequests(r.Context()); err != nil {
+				s.log.Error("planning a review modify's grant", "item", it.ID, "request", it.Request, "err", err)
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, it)
@@ -215,7 +218,7 @@ func (s *Server) closeCampaign(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for _, it := range items {
-			if it.Decision == store.DecisionRevoke {
+			if it.Removes() {
 				pr.Revoked++
 				pr.Pending++
 			}

@@ -44,3 +44,27 @@ func TestReviewerListsAndDecidesTheirItems(t *testing.T) {
 		t.Fatalf("revocations: %+v %v", revs, err)
 	}
 }
+
+// A reviewer modifies an item to a narrower entitlement: the item names
+// it and the access request that grants it; the same entitlement, or a
+// modify without one, is refused.
+func TestReviewerModifiesAnItem(t *testing.T) {
+	f := newPermFixture(t, "M1")
+	item := f.ids["POST /api/v1/reviews/items/{id}/decide"]
+	url := "/api/v1/reviews/items/" + item + "/decide"
+	if status, body := f.call("POST", url, f.token, `{"decision":"modify","reason":"narrower"}`); status != 422 || !strings.Contains(body, "entitlement") {
+		t.Fatalf("modify without an entitlement: %d %s", status, body)
+	}
+	if status, body := f.call("POST", url, f.token, `{"decision":"modify","entitlement":"reports","reason":"narrower"}`); status != 422 || !strings.Contains(body, "the one reviewed") {
+		t.Fatalf("modify to the same entitlement: %d %s", status, body)
+	}
+	status, body := f.call("POST", url, f.token, `{"decision":"modify","entitlement":"exports","reason":"exports only"}`)
+	var it store.ReviewItem
+	if err := json.Unmarshal([]byte(body), &it); status != 200 || err != nil || it.Decision != store.DecisionModify || it.NewEntitlement != "exports" || it.Request == 0 {
+		t.Fatalf("modify: %d %s", status, body)
+	}
+	r, err := f.st.Request(t.Context(), it.Request)
+	if err != nil || r.State != store.RequestApproved || r.ReviewItem != it.ID || r.Entitlement != "exports" {
+		t.Fatalf("the modify's request: %+v %v", r, err)
+	}
+}

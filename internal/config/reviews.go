@@ -15,6 +15,25 @@ type Reviews struct {
 	PaceWindow    string `yaml:"pace_window"`
 	// Campaigns are recurring campaigns the scheduler starts.
 	Campaigns []ReviewCampaign `yaml:"campaigns"`
+	// InactiveAfter: an item whose account was last used (as its app
+	// reported to reconcile) this long before the campaign started is
+	// recommended for revocation as inactive. Default 90d.
+	InactiveAfter string `yaml:"inactive_after"`
+}
+
+// DefaultInactiveAfter is how long an account may go unused before a
+// review recommends revoking it, unless configured.
+const DefaultInactiveAfter = 90 * 24 * time.Hour
+
+// Inactive is reviews.inactive_after with its default; finish has
+// checked it.
+func (r Reviews) Inactive() time.Duration {
+	if s := strings.TrimSpace(r.InactiveAfter); s != "" {
+		if d, err := ParseDuration(s); err == nil && d > 0 {
+			return d
+		}
+	}
+	return DefaultInactiveAfter
 }
 
 // ReviewCampaign is a recurring campaign: the scheduler starts one when
@@ -126,6 +145,11 @@ func (r Reviews) check(apps []App, bad func(string, ...any)) {
 			bad("%s: same name %q as reviews.campaigns[%d] (set name: to tell them apart)", at, c.Key(), j)
 		}
 		seen[c.Key()] = i
+	}
+	if s := strings.TrimSpace(r.InactiveAfter); s != "" {
+		if d, err := ParseDuration(s); err != nil || d <= 0 {
+			bad("reviews.inactive_after %q: want a positive length of time such as 90d", s)
+		}
 	}
 	if r.PaceDecisions < 0 {
 		bad("reviews.pace_decisions %d: want a positive number (default %d)", r.PaceDecisions, DefaultReviewPaceDecisions)

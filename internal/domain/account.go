@@ -1,5 +1,7 @@
 package domain
 
+import "time"
+
 // Account is a person's identity inside an app, as Tango wants it or as
 // the app reports it. Its JSON (snake_case) is how queued operations store
 // it and how the API shows it; decoding is case-insensitive, so accounts
@@ -20,4 +22,9 @@ type Account struct {
 	Entitlements []string `json:"entitlements,omitempty"`
 	// Disabled is true when the app reports the account as disabled.
 	Disabled bool `json:"disabled,omitempty"`
+	// LastActivity is when the person last used the account, where the app
+	// reports it (LDAP authTimestamp or lastLogonTimestamp, a SCIM app's
+	// configured last-login attribute); zero when it does not. Read, never
+	// written.
+	LastActivity time.Time `json:"last_activity,omitzero"`
 }

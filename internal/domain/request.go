@@ -62,6 +62,10 @@ type Request struct {
 	RemindedAt  time.Time `json:"reminded_at,omitzero"`
 	EscalatedTo string    `json:"escalated_to,omitempty"`
 	EscalatedAt time.Time `json:"escalated_at,omitzero"`
+	// ReviewItem is the access review item whose modify decision granted
+	// it (approved by the reviewer's decision, no chain); 0 for a request
+	// a person made.
+	ReviewItem int64 `json:"review_item,omitempty"`
 	// Provisioned is false from approval or expiry until provisioning has
 	// planned the change (the engine's cursor).
 	Provisioned bool `json:"-"`

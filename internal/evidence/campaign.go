@@ -19,7 +19,9 @@ type CampaignStore interface {
 
 // Campaign is the evidence of one access review: every item (person,
 // access, origin, reviewer, decision, reason, when, the operation that
-// removed it and when reconcile found it gone), the reviewers' tallies,
+// removed it and when reconcile found it gone; a modify's new entitlement
+// and the request granting it; the account's last activity), the
+// reviewers' tallies,
 // and the snapshot's digest recorded at launch.
 func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Location) (Bundle, error) {
 	if loc == nil {
@@ -44,10 +46,11 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 		Params: map[string]string{"campaign": strconv.FormatInt(c.ID, 10)}, SnapshotDigest: c.Digest}
 	tab := Table{Name: "items", Header: []string{"campaign", "item", "source", "employee_id", "display_name", "app", "entitlement",
 		"origin", "why", "reviewer", "team", "recommendation", "sod_conflict", "decision", "reason", "decided_by", "decided_at",
-		"automatic", "late", "state", "removal_operation", "task", "verified_at", "evidence"}}
+		"automatic", "late", "state", "removal_operation", "task", "verified_at", "evidence",
+		"new_entitlement", "grant_request", "last_activity", "inactive_days"}}
 	type tally struct{ items, decided, kept, revoked, automatic, late int }
 	reviewers := map[string]*tally{}
-	var kept, revoked, verified, pending, automatic, late, sodKept int
+	var kept, revoked, modified, verified, pending, automatic, late, sodKept int
 	var notes []string
 	for _, it := range items {
 		who := it.Reviewer
@@ -69,9 +72,13 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 				sodKept++
 				notes = append(notes, fmt.Sprintf("item %d: %s keeps %s %s despite a separation-of-duties conflict (%s)", it.ID, it.EmployeeID, it.App, it.Entitlement, it.SoD))
 			}
-		case store.DecisionRevoke:
+		case store.DecisionRevoke, store.DecisionModify:
+			// A modify revokes the reviewed access as a revoke does.
 			revoked++
 			t.revoked++
+			if it.Decision == store.DecisionModify {
+				modified++
+			}
 			if it.State == store.ItemVerified {
 				verified++
 			} else {
@@ -94,7 +101,8 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 		tab.Rows = append(tab.Rows, []string{strconv.FormatInt(c.ID, 10), strconv.FormatInt(it.ID, 10), it.Source, it.EmployeeID, it.Name,
 			it.App, it.Entitlement, it.Origin, it.Why, it.Reviewer, it.Team, it.Recommendation, it.SoD, it.Decision, it.Reason,
 			it.DecidedBy, stamp(it.DecidedAt, loc), yes(it.Automatic), yes(isLate), it.State, idOrEmpty(it.Operation),
-			idOrEmpty(it.Task), stamp(it.VerifiedAt, loc), it.Evidence})
+			idOrEmpty(it.Task), stamp(it.VerifiedAt, loc), it.Evidence,
+			it.NewEntitlement, idOrEmpty(it.Request), stamp(it.LastActivity, loc), inactiveDays(it)})
 	}
 	rt := Table{Name: "reviewers", Header: []string{"reviewer", "items", "decided", "kept", "revoked", "automatic", "late"}}
 	names := make([]string, 0, len(reviewers))
@@ -119,6 +127,7 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 		{"Items", strconv.Itoa(len(items))},
 		{"Kept", strconv.Itoa(kept)},
 		{"Revoked", strconv.Itoa(revoked)},
+		{"Of those, modified (a narrower entitlement granted)", strconv.Itoa(modified)},
 		{"Revoked and verified gone", strconv.Itoa(verified)},
 		{"Undecided", strconv.Itoa(pending)},
 		{"Decided automatically", strconv.Itoa(automatic)},
@@ -131,6 +140,15 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 	}
 	b.Notes = notes
 	return b, nil
+}
+
+// inactiveDays is the item's days of inactivity before the start, empty
+// when the app does not report activity.
+func inactiveDays(it store.ReviewItem) string {
+	if it.LastActivity.IsZero() {
+		return ""
+	}
+	return strconv.Itoa(it.InactiveDays)
 }
 
 func yes(b bool) string {

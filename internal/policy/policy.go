@@ -174,6 +174,9 @@ type Requested struct {
 	Grant
 	Request   int64     // the request's ID
 	DecidedAt time.Time // when it was approved
+	// ReviewItem is the access review item whose modify decision made
+	// the request (0: a person asked).
+	ReviewItem int64
 }
 
 // FromRequests turns approved requests into the grants they give.
@@ -181,7 +184,7 @@ func FromRequests(rs []store.Request) []Requested {
 	var out []Requested
 	for _, r := range rs {
 		if r.State == store.RequestApproved {
-			out = append(out, Requested{Grant: Grant{App: r.App, Entitlement: r.Entitlement}, Request: r.ID, DecidedAt: r.DecidedAt})
+			out = append(out, Requested{Grant: Grant{App: r.App, Entitlement: r.Entitlement}, Request: r.ID, DecidedAt: r.DecidedAt, ReviewItem: r.ReviewItem})
 		}
 	}
 	return out

@@ -258,6 +258,10 @@ func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []pol
 		}
 		for _, id := range requests {
 			parts = append(parts, fmt.Sprintf("request #%d", id))
+			// A request a review's modify decision made names its item.
+			if i := slices.IndexFunc(in.Requests, func(q policy.Requested) bool { return q.Request == id }); i >= 0 && in.Requests[i].ReviewItem != 0 {
+				parts = append(parts, fmt.Sprintf("access review item #%d", in.Requests[i].ReviewItem))
+			}
 		}
 		if fallback != "" {
 			parts = append(parts, fallback)

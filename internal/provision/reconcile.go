@@ -219,6 +219,7 @@ func (e *Engine) reconcileApp(ctx context.Context, app *App, persons []store.Per
 		ents[k][strings.ToLower(g.Entitlement)] = true
 	}
 	var orphans, leavers, drift, missing []store.Finding
+	var acts []store.AccountActivity // when each person last used their account, where the app says
 	seen := map[pk]bool{}
 	remediate := app.Settings.Drift == "remediate"
 	queue := func(p *store.Person, kind, ent string, acc connector.Account, prio int, why string) {
@@ -236,6 +237,9 @@ func (e *Engine) reconcileApp(ctx context.Context, app *App, persons []store.Per
 		}
 		k := pk{p.Source, p.EmployeeID}
 		seen[k] = true
+		if !a.LastActivity.IsZero() {
+			acts = append(acts, store.AccountActivity{App: app.Name, Source: p.Source, EmployeeID: p.EmployeeID, LastActivity: a.LastActivity, ReadAt: now})
+		}
 		if p.Status == store.StatusLeft && !a.Disabled {
 			leavers = append(leavers, store.Finding{Subject: p.EmployeeID, Team: "security",
 				Detail: fmt.Sprintf("%s (%s) left but account %s in %s is active", p.DisplayName, p.EmployeeID, accountName(a), app.Name)})
@@ -277,6 +281,9 @@ func (e *Engine) reconcileApp(ctx context.Context, app *App, persons []store.Per
 				queue(p, store.OpCreate, "", acc, store.PriorityNormal, "reconcile: account missing")
 			}
 		}
+	}
+	if err := e.st.PutAccountActivity(ctx, acts); err != nil {
+		return r, fix, err
 	}
 	r.Orphans, r.LeaverActive, r.Drift, r.Missing = len(orphans), len(leavers), len(drift), len(missing)
 	for kind, fs := range map[string][]store.Finding{"orphan-account": orphans, "leaver-active": leavers, "entitlement-drift": drift, "account-missing": missing} {

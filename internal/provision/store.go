@@ -44,4 +44,7 @@ type Store interface {
 	// ReplaceFindings records the current findings of one kind for an app:
 	// new ones open, present ones refreshed, absent ones resolved.
 	ReplaceFindings(ctx context.Context, kind, app string, fs []store.Finding, at time.Time) error
+	// PutAccountActivity records when accounts were last used, as their
+	// apps reported it (reconcile).
+	PutAccountActivity(ctx context.Context, acts []store.AccountActivity) error
 }

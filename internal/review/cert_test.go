@@ -285,3 +285,106 @@ func TestCERTReviewRevokesAdminsAndVerifies(t *testing.T) {
 		t.Fatalf("verify of a changed items.csv: %v", err)
 	}
 }
+
+// TestLastActivityFromSlapdToTheReview is the path of a sign-in into a
+// review: the small organisation provisioned into a slapd running the
+// lastbind overlay, Bob signs in to the directory, reconcile records when
+// (authTimestamp), and a campaign started 143 days later shows his
+// account inactive for 143 days, recommended for revocation; Cat, who
+// never signed in, shows no last activity.
+func TestLastActivityFromSlapdToTheReview(t *testing.T) {
+	s := testenv.StartSlapdWith(t, testenv.SlapdOptions{LastBind: true})
+	ctx := context.Background()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`
+org: {name: DTAA, timezone: UTC}
+sources:
+  - name: hris
+    key: user_id
+    mapping: {display_name: employee_name, email: email, title: role, department: department, manager: supervisor}
+apps:
+  - name: directory
+    connector: ldap
+    owner: it
+    url: %s
+    bind_dn: %s
+    bind_password: %s
+    base_dn: %s
+    group_base_dn: %s
+    account:
+      dn: '"uid=" + person.employee_id + ",%s"'
+      object_classes: [top, person, organizationalPerson, inetOrgPerson]
+      attributes: {uid: person.employee_id, cn: person.display_name, sn: person.display_name, employeeNumber: person.employee_id}
+    correlate: {account_attribute: employeeNumber, person: person.employee_id}
+    disable: {replace: {employeeType: [disabled]}}
+roles:
+  - {name: staff, when: 'person.status == "active"', grants: [{app: directory}]}
+`, s.URL, s.BindDN, s.Password, s.People(), s.Groups(), s.People())), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pol, err := policy.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps, err := app.LoadApps(cfg, st, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := provision.New(st, pol, apps, provision.Options{Poll: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler), Now: time.Now})
+	defer eng.Close()
+	src, _ := cfg.Source("hris")
+	if res, err := hr.ImportFile(ctx, st, cfg, src, "org.csv", []byte(smallOrg), hr.Options{Actor: "test", Provision: eng.ForImport}); err != nil || res.Status != store.ImportApplied {
+		t.Fatalf("import: %v %+v", err, res)
+	}
+	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
+	defer dcancel()
+	if err := eng.Drain(dctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Bob gets a password (as the directory's own sign-up would) and signs in.
+	root := s.Conn(t)
+	bob := "uid=E2," + s.People()
+	if err := root.Modify(&goldap.ModifyRequest{DN: bob, Changes: []goldap.Change{{Operation: goldap.ReplaceAttribute,
+		Modification: goldap.PartialAttribute{Type: "userPassword", Vals: []string{"bob-secret"}}}}}); err != nil {
+		t.Fatalf("Bob's password (is his account there?): %v", err)
+	}
+	signedIn := time.Now().UTC()
+	conn, err := goldap.DialURL(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind(bob, "bob-secret"); err != nil {
+		t.Fatalf("Bob signs in: %v", err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := eng.Reconcile(rctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	acts, err := st.AccountActivities(ctx, "directory")
+	if err != nil || len(acts) != 1 || acts[0].EmployeeID != "E2" || acts[0].LastActivity.Sub(signedIn).Abs() > 2*time.Second {
+		t.Fatalf("activity after reconcile: %+v %v; want Bob's sign-in at about %v", acts, err, signedIn)
+	}
+	later := signedIn.Add(143*24*time.Hour + time.Hour)
+	svc, err := review.New(st, cfg, review.Options{Now: func() time.Time { return later }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewApp, App: "directory", Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byPerson(items)
+	if it := m["E2/"]; it.InactiveDays != 143 || !it.LastActivity.Equal(acts[0].LastActivity) || !strings.HasPrefix(it.Recommendation, "revoke: inactive for 143 days") {
+		t.Errorf("Bob's item: %+v; want inactive for 143 days, recommended for revocation", it)
+	}
+	if it := m["E3/"]; !it.LastActivity.IsZero() || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("Cat's item (never signed in): %+v", it)
+	}
+}

@@ -50,6 +50,7 @@ type Store interface {
 	Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, error)
 	AddFinding(ctx context.Context, f store.Finding) error
 	Tasks(ctx context.Context, f store.TaskFilter) ([]store.Task, error)
+	PersonGrants(ctx context.Context, source, employeeID string) ([]store.GrantRow, error)
 }
 
 // Reader reads a person's account back from an app (provision.Engine's
@@ -416,7 +417,10 @@ func digestLine(h io.Writer, it *store.ReviewItem) {
 }
 
 // population is the campaign's items: every active grant of every person
-// who has not left, in scope, with its origin, recommendation and reviewer.
+// who has not left, in scope, with its origin, recommendation and reviewer,
+// and when the account was last used where its app reports it (an account
+// unused for reviews.inactive_after is recommended for revocation, unless
+// a separation-of-duties conflict says more).
 func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, emit func([]store.ReviewItem) error) error {
 	// Everyone and every approved request at once: a query per person
 	// costs minutes at 100,000 persons.
@@ -438,6 +442,16 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		k := r.Source + "\x00" + r.Beneficiary
 		approvedOf[k] = append(approvedOf[k], r)
 	}
+	// When each account was last used, as reconcile last read it.
+	acts, err := s.st.AccountActivities(ctx, "")
+	if err != nil {
+		return err
+	}
+	lastUsed := make(map[string]time.Time, len(acts))
+	for _, a := range acts {
+		lastUsed[a.App+"\x00"+a.Source+"\x00"+a.EmployeeID] = a.LastActivity
+	}
+	inactiveAfter := s.cfg.Reviews.Inactive()
 	awayUntil := map[string]time.Time{}
 	away := func(id string) (time.Time, error) {
 		if t, ok := awayUntil[id]; ok {
@@ -512,6 +526,13 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 				it.Origin, it.Why = store.OriginUnknown, "no role or approved request gives it ("+g.Reason+")"
 				it.Recommendation = "revoke: nothing in the policy explains this access"
 			}
+			if last, ok := lastUsed[g.App+"\x00"+p.Source+"\x00"+p.EmployeeID]; ok {
+				it.LastActivity, it.InactiveDays = last, InactiveDays(last, at)
+				if at.Sub(last) >= inactiveAfter {
+					it.Recommendation = fmt.Sprintf("revoke: inactive for %d days (last used %s in %s; the limit is %d days)",
+						it.InactiveDays, last.UTC().Format(time.DateOnly), g.App, int(inactiveAfter.Hours()/24))
+				}
+			}
 			// Check passes over gr itself in what is held.
 			if v := s.pol.Check(gr, all); v != nil {
 				it.SoD = fmt.Sprintf("with %s breaks separation-of-duties rule %q", strings.Join(v.Holds, ", "), v.Rule)
@@ -560,6 +581,15 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		return emit(items)
 	}
 	return nil
+}
+
+// InactiveDays is how many whole days before at the account was last
+// used (0 for a time after at).
+func InactiveDays(last, at time.Time) int {
+	if !last.Before(at) {
+		return 0
+	}
+	return int(at.Sub(last) / (24 * time.Hour))
 }
 
 func app(cfg *config.Config, name string) *config.App {
@@ -643,19 +673,48 @@ func (s *Service) StandIns(ctx context.Context, it store.ReviewItem) ([]string, 
 	return nil, nil
 }
 
+// Decision is a reviewer's decision on an item.
+type Decision struct {
+	// Decision is keep, revoke or modify.
+	Decision string `json:"decision"`
+	// Reason is required for revoke and modify (at most 1000 characters).
+	Reason string `json:"reason,omitempty"`
+	// Entitlement is, for modify only, the narrower entitlement of the
+	// same app that replaces the reviewed one.
+	Entitlement string `json:"entitlement,omitempty"`
+}
+
 // Decide records a reviewer's decision on an item: keep, or revoke with a
-// reason. The caller must pass the record rule (reviewer, stand-in or
-// team; never their own access). A revocation is recorded for the
-// provisioning plan in the same transaction, so the removal is queued at
-// the next planning pass (at once under `tango serve`). Deciding faster
-// than the pace is recorded as a rubber-stamping finding.
+// reason (DecideItem also takes modify).
 func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64, decision, reason string) (store.ReviewItem, error) {
-	decision, reason = strings.TrimSpace(decision), strings.TrimSpace(reason)
-	if decision != store.DecisionKeep && decision != store.DecisionRevoke {
-		return store.ReviewItem{}, invalid("decision %q: want keep or revoke", decision)
+	return s.DecideItem(ctx, who, itemID, Decision{Decision: decision, Reason: reason})
+}
+
+// DecideItem records a reviewer's decision on an item: keep; revoke with
+// a reason; or modify with a reason and a narrower entitlement of the same
+// app, which revokes the reviewed entitlement as a revoke does and grants
+// the narrower one through an approved access request naming the item
+// (store.Request.ReviewItem), so the grant's reason shows where it came
+// from. The caller must pass the record rule (reviewer, stand-in or team;
+// never their own access). A revocation (and a modify's request) is
+// recorded in the same transaction, so the removal and the new grant are
+// queued at the next planning pass (at once under `tango serve`).
+// Deciding faster than the pace is recorded as a rubber-stamping finding.
+func (s *Service) DecideItem(ctx context.Context, who authz.Principal, itemID int64, d Decision) (store.ReviewItem, error) {
+	decision, reason, newEnt := strings.TrimSpace(d.Decision), strings.TrimSpace(d.Reason), strings.TrimSpace(d.Entitlement)
+	switch decision {
+	case store.DecisionKeep, store.DecisionRevoke, store.DecisionModify:
+	default:
+		return store.ReviewItem{}, invalid("decision %q: want keep, revoke or modify", decision)
 	}
-	if decision == store.DecisionRevoke && reason == "" {
-		return store.ReviewItem{}, invalid("a revoke needs a reason (--reason TEXT)")
+	if decision != store.DecisionKeep && reason == "" {
+		return store.ReviewItem{}, invalid("a %s needs a reason (--reason TEXT)", decision)
+	}
+	if decision == store.DecisionModify && newEnt == "" {
+		return store.ReviewItem{}, invalid("a modify needs the narrower entitlement that replaces the reviewed one (--entitlement NAME)")
+	}
+	if decision != store.DecisionModify && newEnt != "" {
+		return store.ReviewItem{}, invalid("entitlement %q: only a modify decision names an entitlement (this one is %s)", newEnt, decision)
 	}
 	if len(reason) > 1000 {
 		return store.ReviewItem{}, invalid("reason: %d characters, at most 1000", len(reason))
@@ -670,6 +729,12 @@ func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64,
 	}
 	if err := who.ActOnReviewItem(it, standIns); err != nil {
 		return it, err
+	}
+	var grant *store.Request
+	if decision == store.DecisionModify {
+		if grant, err = s.modification(ctx, it, newEnt); err != nil {
+			return it, err
+		}
 	}
 	at := s.now()
 	var fast int
@@ -692,10 +757,18 @@ func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64,
 		if err := s.decide(tx, &it, decision, reason, who.Person, false, at); err != nil {
 			return err
 		}
+		var ents []audit.Entry
+		if grant != nil {
+			if err := s.grantNarrower(tx, &it, grant, who, at); err != nil {
+				return err
+			}
+			ents = append(ents, audit.New(at, who.Actor(), "request.approved", grant.Source, "", grant.Beneficiary, nil, grant))
+		}
 		if fast, err = tx.CountReviewDecisions(who.Person, at.Add(-s.opt.PaceWindow)); err != nil {
 			return err
 		}
-		return tx.AppendAudit(audit.New(at, who.Actor(), "review.decided", it.Source, "", fmt.Sprintf("review-item:%d", it.ID), before, it))
+		ents = append([]audit.Entry{audit.New(at, who.Actor(), "review.decided", it.Source, "", fmt.Sprintf("review-item:%d", it.ID), before, it)}, ents...)
+		return tx.AppendAudit(ents...)
 	})
 	if err != nil {
 		return it, err
@@ -711,11 +784,150 @@ func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64,
 	return it, nil
 }
 
+// StepReview is the one step of the access request a modify decision
+// makes: the reviewer's decision approved it.
+const StepReview = "review"
+
+// modification checks a modify of it to the entitlement ent and returns
+// the access request that grants it (not stored yet): the item must be an
+// entitlement (an account is kept or revoked), ent another entitlement of
+// the same app that the app's config knows (its catalogue and its roles'
+// grants, when it names any), and the person must not break a
+// separation-of-duties rule by holding ent instead of the reviewed one.
+func (s *Service) modification(ctx context.Context, it store.ReviewItem, ent string) (*store.Request, error) {
+	if it.Entitlement == "" {
+		return nil, invalid("review item %d is %s's %s account itself, not an entitlement: keep or revoke it (modify narrows an entitlement)", it.ID, it.EmployeeID, it.App)
+	}
+	if strings.EqualFold(ent, it.Entitlement) {
+		return nil, invalid("entitlement %q is the one reviewed: a modify grants a narrower entitlement instead (keep it to keep it)", ent)
+	}
+	known := s.entitlements(it.App)
+	if len(known) > 0 {
+		i := slices.IndexFunc(known, func(k string) bool { return strings.EqualFold(k, ent) })
+		if i < 0 {
+			return nil, invalid("entitlement %q: app %s does not know it (its requestable entitlements and roles name: %s)", ent, it.App, strings.Join(known, ", "))
+		}
+		ent = known[i] // as the config spells it
+	}
+	p, err := s.st.Person(ctx, it.Source, it.EmployeeID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status == store.StatusLeft {
+		return nil, invalid("%s has left: their access goes anyway, revoke instead of modify", p.EmployeeID)
+	}
+	held, err := s.holdings(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	old := policy.Grant{App: it.App, Entitlement: it.Entitlement}
+	held = slices.DeleteFunc(held, func(g policy.Grant) bool {
+		return g.App == old.App && strings.EqualFold(g.Entitlement, old.Entitlement)
+	})
+	for _, g := range []policy.Grant{{App: it.App}, {App: it.App, Entitlement: ent}} {
+		if slices.Contains(held, g) {
+			continue
+		}
+		if v := s.pol.Check(g, held); v != nil {
+			return nil, conflict("modify of review item %d to %s: %s would then hold %s with %s, breaking separation-of-duties rule %q",
+				it.ID, ent, p.EmployeeID, g, strings.Join(v.Holds, ", "), v.Rule)
+		}
+		held = append(held, g)
+	}
+	r := &store.Request{Source: p.Source, Beneficiary: p.EmployeeID, App: it.App, Entitlement: ent, Risk: config.RiskMedium,
+		State: store.RequestApproved, Chain: []string{StepReview}, Step: 1, ReviewItem: it.ID}
+	if q, err := s.cfg.Requestable(it.App, ent); err == nil {
+		r.Risk = cmp.Or(q.Risk, config.RiskMedium)
+		r.Duration = domain.Duration(q.Max)
+	}
+	return r, nil
+}
+
+// entitlements are the entitlements the config names for an app: its
+// requestable catalogue and its roles' grants.
+func (s *Service) entitlements(appName string) []string {
+	var out []string
+	add := func(e string) {
+		if e != "" && !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, e) }) {
+			out = append(out, e)
+		}
+	}
+	if a := app(s.cfg, appName); a != nil {
+		for _, q := range a.Requestable {
+			add(q.Entitlement)
+		}
+	}
+	for _, r := range s.cfg.Roles {
+		for _, g := range r.Grants {
+			if g.App == appName {
+				for _, e := range g.Entitlements {
+					add(e)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// holdings is what a person holds (active grant rows) and should hold
+// (their roles and approved requests).
+func (s *Service) holdings(ctx context.Context, p store.Person) ([]policy.Grant, error) {
+	rows, err := s.st.PersonGrants(ctx, p.Source, p.EmployeeID)
+	if err != nil {
+		return nil, err
+	}
+	var held []policy.Grant
+	for _, g := range rows {
+		if g.State == "active" {
+			held = append(held, policy.Grant{App: g.App, Entitlement: g.Entitlement})
+		}
+	}
+	approved, err := s.st.Requests(ctx, store.RequestFilter{Source: p.Source, Beneficiary: p.EmployeeID, State: store.RequestApproved})
+	if err != nil {
+		return nil, err
+	}
+	var mgr *store.Person
+	if p.ManagerID != "" {
+		if m, err := s.st.Person(ctx, p.Source, p.ManagerID); err == nil {
+			mgr = &m
+		}
+	}
+	want, _, err := s.pol.Desired(policy.Input{Person: policy.FirstDay(&p), Manager: mgr, Requests: policy.FromRequests(approved)}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range want {
+		if !slices.Contains(held, w.Grant) {
+			held = append(held, w.Grant)
+		}
+	}
+	return held, nil
+}
+
+// grantNarrower stores a modify's access request, approved by the
+// reviewer's decision, and ties it to the item, inside tx.
+func (s *Service) grantNarrower(tx store.Tx, it *store.ReviewItem, r *store.Request, who authz.Principal, at time.Time) error {
+	r.Requester, r.DecidedBy = who.Person, who.Person
+	r.CreatedAt, r.DecidedAt, r.StepSince = at, at, at
+	r.Justification = fmt.Sprintf("access review item #%d modified %s:%s to %s: %s", it.ID, it.App, it.Entitlement, r.Entitlement, it.Reason)
+	r.Approvals = []store.Approval{{Step: StepReview, By: who.Person, At: at, Note: it.Reason}}
+	if r.Duration > 0 {
+		r.ExpiresAt = at.Add(time.Duration(r.Duration))
+	}
+	// Approved and not provisioned: the plan grants it as any approved request.
+	r.Provisioned = false
+	if err := tx.InsertRequest(r); err != nil {
+		return err
+	}
+	it.NewEntitlement, it.Request = r.Entitlement, r.ID
+	return tx.UpdateReviewItem(*it)
+}
+
 // decide writes a decision (and a revocation) inside tx.
 func (s *Service) decide(tx store.Tx, it *store.ReviewItem, decision, reason, by string, automatic bool, at time.Time) error {
 	it.Decision, it.Reason, it.DecidedBy, it.DecidedAt, it.Automatic = decision, reason, by, at, automatic
 	it.State = store.ItemKept
-	if decision != store.DecisionRevoke {
+	if decision != store.DecisionRevoke && decision != store.DecisionModify {
 		return tx.UpdateReviewItem(*it)
 	}
 	it.State = store.ItemRevoking
@@ -845,7 +1057,7 @@ func (s *Service) verify(ctx context.Context, r Reader, c store.Campaign, actor 
 	}
 	var changed []store.ReviewItem
 	for _, it := range items {
-		if it.Decision != store.DecisionRevoke {
+		if !it.Removes() {
 			continue
 		}
 		pr.Revoked++

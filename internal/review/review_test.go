@@ -2,6 +2,7 @@ package review_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/domain"
+	"github.com/tango-iga/tango/internal/evidence"
 	"github.com/tango-iga/tango/internal/hr"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/provision"
@@ -30,12 +32,16 @@ sources:
     key: user_id
     mapping: {display_name: employee_name, email: email, title: role, department: department, manager: supervisor}
 apps:
-  - {name: console, connector: manual, owner: ops}
+  - name: console
+    connector: manual
+    owner: ops
+    requestable: [{entitlement: operator, owner: E1}, {entitlement: audit, owner: E1}]
 roles:
   - {name: staff, when: 'person.status == "active"', grants: [{app: console}]}
   - {name: admins, when: 'person.title == "ITAdmin"', grants: [{app: console, entitlements: [root]}]}
 separation_of_duties:
   - {name: root-not-audit, entitlements: ["console:root", "console:audit"]}
+  - {name: operator-not-audit, entitlements: ["console:operator", "console:audit"]}
 `
 
 const smallOrg = "employee_name,user_id,email,role,department,supervisor\n" +
@@ -474,5 +480,193 @@ func TestMoverReviewByTheNewManager(t *testing.T) {
 	i = slices.IndexFunc(ops, func(o store.Operation) bool { return o.ID == it.Operation })
 	if i < 0 || ops[i].NotBefore.After(time.Now()) {
 		t.Fatalf("after the revoke: %+v, want the removal runnable now", ops[i])
+	}
+}
+
+// A modify decision revokes the reviewed entitlement as a revoke does and
+// grants a narrower one of the same app through an approved access
+// request naming the item, which the plan grants with the item in its
+// reason; modifies without an entitlement, to the same one, to one the
+// app does not know, of an account, or into a separation-of-duties
+// conflict are refused, and nobody modifies their own access.
+func TestModifyRevokesAndGrantsTheNarrowerEntitlement(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// Dan holds audit and a legacy entitlement: operator would join audit.
+	err := f.st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{
+		{App: "console", Source: "hris", EmployeeID: "E4", Entitlement: "legacy", State: "active", Reason: "imported"},
+		{App: "console", Source: "hris", EmployeeID: "E4", Entitlement: "audit", State: "active", Reason: "imported"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byPerson(items)
+	root, legacy, account := m["E2/root"], m["E4/legacy"], m["E2/"]
+	if root.ID == 0 || legacy.ID == 0 || account.ID == 0 || root.Reviewer != "E1" || legacy.Reviewer != "E2" {
+		t.Fatalf("items %+v: want Bob's root and account (reviewed by Ann), Dan's legacy (by Bob)", m)
+	}
+	modify := func(who string, id int64, ent, reason string) (store.ReviewItem, error) {
+		return svc.DecideItem(ctx, person(who), id, review.Decision{Decision: store.DecisionModify, Entitlement: ent, Reason: reason})
+	}
+	for _, c := range []struct {
+		name, who string
+		id        int64
+		ent, why  string
+		kind      domain.Kind
+		says      string
+	}{
+		{"no entitlement", "E1", root.ID, "", "narrower", domain.KindInvalid, "--entitlement"},
+		{"no reason", "E1", root.ID, "operator", "", domain.KindInvalid, "reason"},
+		{"the same entitlement", "E1", root.ID, "ROOT", "narrower", domain.KindInvalid, "the one reviewed"},
+		{"unknown to the app", "E1", root.ID, "superuser", "narrower", domain.KindInvalid, `"superuser"`},
+		{"the account itself", "E1", account.ID, "operator", "narrower", domain.KindInvalid, "account itself"},
+		{"one's own access", "E2", root.ID, "operator", "narrower", domain.KindForbidden, ""},
+		{"a separation-of-duties conflict", "E2", legacy.ID, "operator", "narrower", domain.KindConflict, "operator-not-audit"},
+	} {
+		_, err := modify(c.who, c.id, c.ent, c.why)
+		if domain.KindOf(err) != c.kind || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("modify, %s: %v; want %s naming %q", c.name, err, c.kind, c.says)
+		}
+	}
+	if _, err := svc.DecideItem(ctx, person("E1"), root.ID, review.Decision{Decision: store.DecisionKeep, Entitlement: "operator"}); domain.KindOf(err) != domain.KindInvalid {
+		t.Errorf("keep naming an entitlement: %v, want invalid", err)
+	}
+	if reqs, _ := f.st.Requests(ctx, store.RequestFilter{}); len(reqs) != 0 {
+		t.Fatalf("refused modifies stored requests: %+v", reqs)
+	}
+
+	it, err := modify("E1", root.ID, "Operator", "administers no longer; operates the console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Decision != store.DecisionModify || it.State != store.ItemRevoking || it.NewEntitlement != "operator" || it.Request == 0 || !it.Removes() {
+		t.Fatalf("modified item %+v: want revoking, new entitlement operator (as the config spells it), a request", it)
+	}
+	r, err := f.st.Request(ctx, it.Request)
+	if err != nil || r.State != store.RequestApproved || r.ReviewItem != it.ID || r.Beneficiary != "E2" || r.Requester != "E1" ||
+		r.Entitlement != "operator" || !strings.Contains(r.Justification, fmt.Sprintf("access review item #%d", it.ID)) {
+		t.Fatalf("the modify's request %+v (%v): want approved for Bob's operator, naming the item", r, err)
+	}
+	revs, _ := f.st.Revocations(ctx, "hris", false)
+	if len(revs) != 1 || revs[0].Item != it.ID || revs[0].Entitlement != "root" {
+		t.Fatalf("revocations %+v: want root's, for item %d", revs, it.ID)
+	}
+	ents, _ := f.st.AuditQuery(ctx, store.AuditFilter{Action: "request.approved"})
+	if len(ents) != 1 || ents[0].Actor != person("E1").Actor() {
+		t.Fatalf("request.approved entries %+v: want one by the reviewer", ents)
+	}
+	// The plan removes root and grants operator, whose reason names the item.
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := f.eng.Drain(dctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	grants, _ := f.st.PersonGrants(ctx, "hris", "E2")
+	var got []string
+	for _, g := range grants {
+		got = append(got, g.Entitlement+"="+g.Reason)
+	}
+	want := fmt.Sprintf("operator=request #%d; access review item #%d", r.ID, it.ID)
+	if !slices.Contains(got, want) || slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "root=") }) {
+		t.Fatalf("Bob's grants %q: want %q and no root", got, want)
+	}
+	ops, _ := f.st.Ops(ctx, store.OpFilter{EmployeeID: "E2", App: "console"})
+	var kinds []string
+	for _, o := range ops {
+		kinds = append(kinds, o.Kind+":"+o.Entitlement)
+	}
+	if !slices.Contains(kinds, "revoke:root") || !slices.Contains(kinds, "grant:operator") {
+		t.Fatalf("Bob's operations %q: want root revoked and operator granted", kinds)
+	}
+	// Verification counts it as a removal (the manual app's task waits).
+	c, err := svc.Close(ctx, it.Campaign, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prs, err := svc.Verify(ctx, f.eng, c.ID, "test")
+	if err != nil || prs[0].Revoked < 1 || prs[0].Campaign.State != store.CampaignClosed {
+		t.Fatalf("verify: %+v %v; want the modify among the removals", prs, err)
+	}
+	counts, _ := f.st.ReviewCounts(ctx, []int64{c.ID})
+	if counts[c.ID].Modified != 1 || counts[c.ID].Revoked < 1 {
+		t.Fatalf("counts %+v: want one modified, counted among the revoked", counts[c.ID])
+	}
+	// The evidence shows the decision and the new entitlement.
+	b, err := evidence.Campaign(ctx, f.st, c.ID, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := b.Tables[0]
+	col := func(name string) int { return slices.Index(tab.Header, name) }
+	if col("decision") < 0 || col("new_entitlement") < 0 || col("grant_request") < 0 {
+		t.Fatalf("items table header %q: want decision, new_entitlement and grant_request", tab.Header)
+	}
+	found := false
+	for _, row := range tab.Rows {
+		found = found || (row[col("item")] == fmt.Sprint(it.ID) && row[col("decision")] == "modify" &&
+			row[col("new_entitlement")] == "operator" && row[col("grant_request")] == fmt.Sprint(r.ID))
+	}
+	if !found {
+		t.Fatalf("items table %q: no row of item %d modified to operator by request %d", tab.Rows, it.ID, r.ID)
+	}
+}
+
+// Last activity as reconcile recorded it: an item shows when the account
+// was last used and how many days before the start; past
+// reviews.inactive_after (default 90 days) the recommendation is to
+// revoke it as inactive, unless a separation-of-duties conflict says more.
+func TestInactiveAccountsRecommendedForRevocation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	err := f.st.PutAccountActivity(ctx, []store.AccountActivity{
+		{App: "console", Source: "hris", EmployeeID: "E2", LastActivity: now.Add(-143*24*time.Hour - time.Hour), ReadAt: now},
+		{App: "console", Source: "hris", EmployeeID: "E3", LastActivity: now.Add(-10 * 24 * time.Hour), ReadAt: now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := review.New(f.st, f.cfg, review.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items, err := svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byPerson(items)
+	for _, k := range []string{"E2/", "E2/root"} {
+		it := m[k]
+		if it.InactiveDays != 143 || !it.LastActivity.Equal(now.Add(-143*24*time.Hour-time.Hour)) ||
+			it.Recommendation != "revoke: inactive for 143 days (last used 2026-07-11 in console; the limit is 90 days)" {
+			t.Errorf("%s: %+v; want inactive for 143 days, recommended for revocation", k, it)
+		}
+	}
+	if it := m["E3/"]; it.InactiveDays != 10 || it.LastActivity.IsZero() || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("E3's account, used 10 days ago: %+v", it)
+	}
+	if it := m["E1/"]; !it.LastActivity.IsZero() || it.InactiveDays != 0 || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("E1's account, no activity reported: %+v", it)
+	}
+	// A longer limit: 143 days is within it.
+	f.cfg.Reviews.InactiveAfter = "200d"
+	svc, _ = review.New(f.st, f.cfg, review.Options{Now: func() time.Time { return now }})
+	_, items, err = svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := byPerson(items)["E2/"]; it.InactiveDays != 143 || strings.Contains(it.Recommendation, "inactive") {
+		t.Errorf("with reviews.inactive_after 200d: %+v; want the days shown, no inactivity recommendation", it)
+	}
+	if review.InactiveDays(now.Add(time.Hour), now) != 0 || review.InactiveDays(now.Add(-47*time.Hour), now) != 1 {
+		t.Errorf("InactiveDays counts whole days, never negative")
 	}
 }

@@ -133,6 +133,9 @@ type ProvisioningQueue interface {
 	// ReplaceFindings records the current findings of one kind for an app:
 	// new ones open, present ones refreshed, absent ones resolved.
 	ReplaceFindings(ctx context.Context, kind, app string, fs []Finding, at time.Time) error
+	// PutAccountActivity records when accounts were last used, as their
+	// apps reported it to reconcile (a later reading replaces an earlier).
+	PutAccountActivity(ctx context.Context, acts []AccountActivity) error
 	AddFinding(ctx context.Context, f Finding) error
 	Findings(ctx context.Context, kind, app, status string) ([]Finding, error)
 	// FindingsAbout lists the findings about one subject (of a status, or

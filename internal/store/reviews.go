@@ -21,6 +21,10 @@ const (
 
 	DecisionKeep   = "keep"
 	DecisionRevoke = "revoke"
+	// DecisionModify revokes the reviewed entitlement as a revoke does and
+	// grants a narrower one of the same app (NewEntitlement) through an
+	// approved access request (Request).
+	DecisionModify = "modify"
 
 	ItemPending  = "pending"  // not decided
 	ItemKept     = "kept"     // decided keep
@@ -89,6 +93,21 @@ type ReviewItem struct {
 	Task       int64     `json:"task,omitempty"`
 	VerifiedAt time.Time `json:"verified_at,omitzero"`
 	Evidence   string    `json:"evidence,omitempty"`
+	// NewEntitlement is what a modify decision grants instead, Request the
+	// approved access request that grants it.
+	NewEntitlement string `json:"new_entitlement,omitempty"`
+	Request        int64  `json:"request,omitempty"`
+	// LastActivity is when the person last used their account in the app
+	// as reconcile last read it (zero: the app does not report it), and
+	// InactiveDays how many whole days before the campaign started.
+	LastActivity time.Time `json:"last_activity,omitzero"`
+	InactiveDays int       `json:"inactive_days,omitempty"`
+}
+
+// Removes reports whether the item's decision takes the access away (a
+// revoke, or a modify, which revokes it and grants a narrower one).
+func (it ReviewItem) Removes() bool {
+	return it.Decision == DecisionRevoke || it.Decision == DecisionModify
 }
 
 // Revocation is access a review revoked: the plan leaves it out of what
@@ -129,9 +148,23 @@ type Reviews interface {
 	// Revocations lists revocations (of a source, or all with ""; only the
 	// ones not yet planned for when unplanned), by ID.
 	Revocations(ctx context.Context, source string, unplanned bool) ([]Revocation, error)
+	// AccountActivities lists when accounts were last used (of one app,
+	// or all with ""), as reconcile last read it.
+	AccountActivities(ctx context.Context, app string) ([]AccountActivity, error)
 	// ReviewScheduleStarted is when the recurring campaign name last
 	// started (ClaimReviewSchedule); zero if never.
 	ReviewScheduleStarted(ctx context.Context, name string) (time.Time, error)
+}
+
+// AccountActivity is when a person last used their account in an app, as
+// the app reported it to reconcile (LDAP authTimestamp, a SCIM app's
+// configured last-login attribute), and when it was read.
+type AccountActivity struct {
+	App          string    `json:"app"`
+	Source       string    `json:"source"`
+	EmployeeID   string    `json:"employee_id"`
+	LastActivity time.Time `json:"last_activity"`
+	ReadAt       time.Time `json:"read_at"`
 }
 
 // ReviewCount is where a campaign's items stand: undecided, decided keep,
@@ -139,6 +172,7 @@ type Reviews interface {
 type ReviewCount struct {
 	Pending  int `json:"pending"`
 	Kept     int `json:"kept"`
-	Revoked  int `json:"revoked"`
+	Revoked  int `json:"revoked"` // revoke and modify decisions
+	Modified int `json:"modified,omitempty"`
 	Verified int `json:"verified"`
 }

@@ -75,6 +75,21 @@ func (s *Slapd) Disabled() string { return "ou=disabled," + s.BaseDN }
 // test is skipped, or fails when the environment says CI=true.
 func StartSlapd(t testing.TB) *Slapd {
 	t.Helper()
+	return StartSlapdWith(t, SlapdOptions{})
+}
+
+// SlapdOptions turn on what a test needs beyond the plain directory.
+type SlapdOptions struct {
+	// LastBind loads the lastbind overlay: every successful bind of an
+	// entry records its time in the entry's operational attribute
+	// authTimestamp (OpenLDAP's contrib overlay, as directories that track
+	// sign-ins run it), to the second.
+	LastBind bool
+}
+
+// StartSlapdWith is StartSlapd with options.
+func StartSlapdWith(t testing.TB, o SlapdOptions) *Slapd {
+	t.Helper()
 	if _, err := os.Stat(SlapdPath); err != nil {
 		msg := fmt.Sprintf("testenv: %s not found (Debian package slapd): run scripts/test-deps.sh", SlapdPath)
 		if os.Getenv("CI") == "true" {
@@ -101,7 +116,7 @@ func StartSlapd(t testing.TB) *Slapd {
 	writeFile(t, conf, fmt.Sprintf(slapdConfTemplate,
 		adSchema, filepath.Join(dir, "slapd.pid"), tlsCert, tlsKey,
 		s.ServiceDN, ServiceSizeLimit,
-		s.BaseDN, s.BindDN, s.Password, filepath.Join(dir, "db")))
+		s.BaseDN, s.BindDN, s.Password, filepath.Join(dir, "db"), o.modules(), o.overlays()))
 
 	// A free port can be taken by someone else between choosing it and
 	// slapd binding it: try a few times.
@@ -360,8 +375,24 @@ objectclass ( 1.3.6.1.4.1.4203.666.11.99.1 NAME '` + ADObjectClass + `'
 	MAY userAccountControl )
 `
 
+func (o SlapdOptions) modules() string {
+	if o.LastBind {
+		return "moduleload lastbind"
+	}
+	return ""
+}
+
+func (o SlapdOptions) overlays() string {
+	if o.LastBind {
+		// Precision 0: every bind updates authTimestamp.
+		return "overlay lastbind\nlastbind-precision 0"
+	}
+	return ""
+}
+
 // slapdConfTemplate arguments: AD schema, pid file, TLS cert, TLS key,
-// service DN, service size limit, suffix, root DN, root password, db dir.
+// service DN, service size limit, suffix, root DN, root password, db dir,
+// extra modules, overlays of the database.
 const slapdConfTemplate = `include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
@@ -371,15 +402,16 @@ include %s
 pidfile %s
 modulepath /usr/lib/ldap
 moduleload back_mdb
+%[11]s
 
-TLSCertificateFile %s
-TLSCertificateKeyFile %s
+TLSCertificateFile %[3]s
+TLSCertificateKeyFile %[4]s
 
 loglevel none
 threads 8
 
 database mdb
-limits dn.exact="%s" size.soft=%[6]d size.hard=%[6]d size.pr=%[6]d size.prtotal=unlimited
+limits dn.exact="%[5]s" size.soft=%[6]d size.hard=%[6]d size.pr=%[6]d size.prtotal=unlimited
 suffix "%[7]s"
 rootdn "%s"
 rootpw "%s"
@@ -389,6 +421,7 @@ dbnosync
 index objectClass eq
 index uid,cn,employeeNumber eq
 index member eq
+%[12]s
 access to attrs=userPassword
 	by self write
 	by dn.exact="%[5]s" write

@@ -38,8 +38,10 @@ type accessRow struct {
 	store.GrantRow
 	Roles    []roleWhy
 	Requests []int64
-	Event    string
-	LastOp   *store.Operation
+	// ReviewItems made the requests: a reviewer's modify decision.
+	ReviewItems []int64
+	Event       string
+	LastOp      *store.Operation
 }
 
 type personData struct {
@@ -168,6 +170,10 @@ func (pg *Pages) access(ctx context.Context, p store.Person) ([]accessRow, error
 			case strings.HasPrefix(part, "request #"):
 				if id, err := strconv.ParseInt(strings.TrimPrefix(part, "request #"), 10, 64); err == nil {
 					row.Requests = append(row.Requests, id)
+				}
+			case strings.HasPrefix(part, "access review item #"):
+				if id, err := strconv.ParseInt(strings.TrimPrefix(part, "access review item #"), 10, 64); err == nil {
+					row.ReviewItems = append(row.ReviewItems, id)
 				}
 			case strings.HasPrefix(part, "event "):
 				row.Event = strings.TrimPrefix(part, "event ")

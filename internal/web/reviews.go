@@ -260,7 +260,7 @@ func mayDecide(me authz.Principal, standFor map[string]bool, it store.ReviewItem
 // the URL (?reviewer=, ?state=, ?mine=1, ?page=). With reviews.read every
 // item; a reviewer without it sees the campaign only through their own
 // items (the ones they may decide), and only those. Each pending item the
-// caller may decide has Keep and Revoke.
+// caller may decide has Keep and Revoke (and Modify, for an entitlement).
 func (p *Pages) reviewCampaign(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	me := authz.From(ctx)
@@ -354,8 +354,9 @@ func back(r *http.Request, campaign int64) string {
 	return prefix + "?mine=1"
 }
 
-// decideReviewItem keeps or revokes an item (the form's decision, with a
-// reason a revoke needs). The rule is the service's: the item's reviewer,
+// decideReviewItem keeps, revokes or modifies an item (the form's
+// decision, with a reason a revoke or modify needs, and a modify's
+// narrower entitlement). The rule is the service's: the item's reviewer,
 // a stand-in for them, a member of its team, never on one's own access;
 // a refusal is audited. A revocation is planned at once.
 func (p *Pages) decideReviewItem(w http.ResponseWriter, r *http.Request) {
@@ -373,7 +374,12 @@ func (p *Pages) decideReviewItem(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, invalid("reading the form: %v", err))
 		return
 	}
-	it, err := svc.Decide(r.Context(), authz.From(r.Context()), id, r.PostFormValue("decision"), r.PostFormValue("reason"))
+	d := review.Decision{Decision: r.PostFormValue("decision"), Reason: r.PostFormValue("reason")}
+	if d.Decision == store.DecisionModify {
+		// The entitlement field is on every item's form: only a modify reads it.
+		d.Entitlement = r.PostFormValue("entitlement")
+	}
+	it, err := svc.DecideItem(r.Context(), authz.From(r.Context()), id, d)
 	if domain.KindOf(err) == domain.KindForbidden {
 		p.o.Host.Deny(w, r, err)
 		return
@@ -382,14 +388,21 @@ func (p *Pages) decideReviewItem(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if it.Decision == store.DecisionRevoke {
+	if it.Removes() {
 		p.o.Host.RevocationsDecided(r.Context())
+	}
+	if it.Decision == store.DecisionModify {
+		p.o.Host.RequestsDecided(r.Context()) // the narrower entitlement's grant
 	}
 	what := "access"
 	if it.Entitlement != "" {
 		what = it.Entitlement
 	}
-	seeOther(w, r, back(r, it.Campaign), fmt.Sprintf("Item %d: %s's %s %s: %s.", it.ID, it.EmployeeID, it.App, what, it.State))
+	msg := fmt.Sprintf("Item %d: %s's %s %s: %s.", it.ID, it.EmployeeID, it.App, what, it.State)
+	if it.NewEntitlement != "" {
+		msg = fmt.Sprintf("Item %d: %s's %s %s: %s, modified to %s (request %d).", it.ID, it.EmployeeID, it.App, what, it.State, it.NewEntitlement, it.Request)
+	}
+	seeOther(w, r, back(r, it.Campaign), msg)
 }
 
 // closeReview closes an open campaign: undecided items follow its policy

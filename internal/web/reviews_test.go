@@ -374,3 +374,61 @@ func TestReviewItemsPaged(t *testing.T) {
 var itemRowID = regexp.MustCompile(`<tr id="item-(\d+)">`)
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// The third choice on the reviewer's page: Modify with a labelled
+// narrower entitlement; refused without one, done it revokes the legacy
+// access and grants the narrower one, and the page shows it.
+func TestReviewerModifiesFromThePage(t *testing.T) {
+	f := newFixture(t)
+	// Reconcile read Eve's last sign-in to erp 143 days ago.
+	if err := f.st.PutAccountActivity(context.Background(), []store.AccountActivity{{App: "erp", Source: "hris", EmployeeID: "E005",
+		LastActivity: time.Now().Add(-143*24*time.Hour - time.Hour), ReadAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	id := withReview(t, f)
+	eve := itemOf(t, f, id, "E005", "legacy")
+	mine := f.get(fmt.Sprintf("/reviews/%d?mine=1&state=pending", id), manager)
+	checkPage(t, "reviewer's page", mine)
+	if !strings.Contains(mine.body, fmt.Sprintf(`<label for="entitlement-%d">Narrower entitlement (to modify)<input id="entitlement-%d" name="entitlement"`, eve.ID, eve.ID)) ||
+		!strings.Contains(mine.body, `name="decision" value="modify">Modify</button>`) || !strings.Contains(mine.body, "Last activity") {
+		t.Fatalf("no labelled Modify on Eve's item:\n%s", mine.body)
+	}
+	if !strings.Contains(mine.body, "143 days before the start") || !strings.Contains(mine.body, "revoke: inactive for 143 days") {
+		t.Errorf("Eve's inactivity is not shown:\n%s", mine.body)
+	}
+	decide := func(v url.Values) page {
+		v.Set("back", fmt.Sprintf("/reviews/%d?mine=1&state=pending", id))
+		return f.post(fmt.Sprintf("/reviews/items/%d/decide", eve.ID), manager, v)
+	}
+	if p := decide(url.Values{"decision": {"modify"}, "reason": {"exports only"}}); p.status != 422 || !strings.Contains(p.body, "--entitlement") {
+		t.Fatalf("modify without an entitlement: %d\n%s", p.status, p.body)
+	}
+	p := decide(url.Values{"decision": {"modify"}, "entitlement": {"exports"}, "reason": {"exports only"}})
+	if p.status != 303 || !strings.Contains(p.header.Get("Location"), "modified+to+exports") {
+		t.Fatalf("modify: %d %s\n%s", p.status, p.header.Get("Location"), p.body)
+	}
+	ctx := context.Background()
+	got, _ := f.st.ReviewItem(ctx, eve.ID)
+	if got.Decision != store.DecisionModify || got.NewEntitlement != "exports" || got.Request == 0 || got.DecidedBy != manager {
+		t.Fatalf("Eve's item: %+v", got)
+	}
+	ops, err := f.st.Ops(ctx, store.OpFilter{App: "erp", EmployeeID: "E005"})
+	if err != nil || !slices.ContainsFunc(ops, func(o store.Operation) bool { return o.Kind == store.OpRevoke && o.Entitlement == "legacy" }) ||
+		!slices.ContainsFunc(ops, func(o store.Operation) bool { return o.Kind == store.OpGrant && o.Entitlement == "exports" }) {
+		t.Fatalf("Eve's erp operations after the modify: %+v %v; want legacy revoked and exports granted", ops, err)
+	}
+	after := f.get(fmt.Sprintf("/reviews/%d?mine=1", id), manager)
+	if !strings.Contains(after.body, `<span class="badge">modify</span> to exports by `+manager) {
+		t.Errorf("the page after the modify:\n%s", after.body)
+	}
+	// Eve's page says why she holds exports: the request the item's modify made.
+	if pp := f.get("/people/E005", manager); !strings.Contains(pp.body, fmt.Sprintf("access request <a href=\"/requests#request-%d\">", got.Request)) ||
+		!strings.Contains(pp.body, fmt.Sprintf("modify decision on access review item #%d", eve.ID)) {
+		t.Errorf("Eve's access does not show the review item behind exports:\n%s", pp.body)
+	}
+	// A keep ignores the entitlement field its form always carries.
+	carol := itemOf(t, f, id, "E003", "reports")
+	if p := f.post(fmt.Sprintf("/reviews/items/%d/decide", carol.ID), manager, url.Values{"decision": {"keep"}, "entitlement": {""}}); p.status != 303 {
+		t.Errorf("a keep with the empty entitlement field: %d\n%s", p.status, p.body)
+	}
+}

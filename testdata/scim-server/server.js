@@ -15,8 +15,11 @@
 //                       server keeps its accounts
 //
 // Endpoints:
-//   /scim/v2/...              SCIM 2.0: Users (core + enterprise extension),
-//                             Groups, Schemas, ResourceTypes,
+//   /scim/v2/...              SCIM 2.0: Users (core + enterprise extension,
+//                             and urn:ietf:params:scim:schemas:extension:
+//                             tango-test:2.0:User with lastLogin, as apps
+//                             that report sign-ins have), Groups, Schemas,
+//                             ResourceTypes,
 //                             ServiceProviderConfig
 //   POST /scim/v2/Users/:id/revokeSessions
 //                             not SCIM: a proprietary session-revocation
@@ -108,8 +111,16 @@ function notFound(resource) {
 
 // ------------------------------------------------------------------ Users
 
+// Apps that track sign-ins expose when a user last signed in in an
+// extension of their own (SCIM 2.0 defines no such attribute): this one
+// stands for them. Tests set it as the app would, with a PATCH or PUT.
+const ActivityUser = new SCIMMY.Types.SchemaDefinition("ActivityUser",
+    "urn:ietf:params:scim:schemas:extension:tango-test:2.0:User",
+    "Test-only: when the user last signed in to the app",
+    [new SCIMMY.Types.Attribute("dateTime", "lastLogin")]);
+
 SCIMMY.Resources.declare(SCIMMY.Resources.User, {
-    extensions: [{schema: SCIMMY.Schemas.EnterpriseUser, required: false}],
+    extensions: [{schema: SCIMMY.Schemas.EnterpriseUser, required: false}, {schema: ActivityUser, required: false}],
     egress: (resource, ctx) => {
         const out = (u) => {
             const g = groupsOf(u.id);

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -90,6 +91,11 @@ type Config struct {
 
 	// PageSize of paged searches; default 500.
 	PageSize int
+	// LastActivityAttribute holds when the account last signed in
+	// (Account.LastActivity): a generalized time (OpenLDAP's authTimestamp,
+	// kept by the lastbind overlay or ppolicy) or an Active Directory
+	// FILETIME (lastLogonTimestamp, pwdLastSet). Empty: not read.
+	LastActivityAttribute string
 	// Disable is how accounts are disabled; required.
 	Disable Disable
 	// Timeout of one request; default 30 s.
@@ -438,9 +444,46 @@ func (c *Connector) account(e *goldap.Entry, groups []string) connector.Account 
 			strings.EqualFold(at.Name, c.cfg.KeyAttribute) {
 			continue
 		}
+		if c.cfg.LastActivityAttribute != "" && strings.EqualFold(at.Name, c.cfg.LastActivityAttribute) {
+			// Not a managed attribute: the app keeps it.
+			a.LastActivity, _ = ParseActivity(e.GetEqualFoldAttributeValue(at.Name))
+			continue
+		}
 		a.Attributes[at.Name] = append([]string(nil), at.Values...)
 	}
 	return a
+}
+
+// ParseActivity reads a time of last activity as directories write it: a
+// generalized time (20260412083000Z, with fractions or an offset), or an
+// Active Directory FILETIME (100-nanosecond intervals since 1601, as in
+// lastLogonTimestamp; 0 and the largest value mean never). An empty value
+// is the zero time.
+func ParseActivity(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if strings.Trim(v, "0123456789") == "" && len(v) >= 15 && !strings.HasSuffix(v, "Z") {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("FILETIME %q: %v", v, err)
+		}
+		if n <= 0 || n == math.MaxInt64 {
+			return time.Time{}, nil // never
+		}
+		const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
+		return time.Unix(0, (n-epochDiff)*100).UTC(), nil
+	}
+	if v == "0" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"20060102150405Z0700", "200601021504Z0700", "2006010215Z0700"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("last activity %q: neither a generalized time (20260412083000Z) nor a FILETIME", v)
 }
 
 func (c *Connector) disabled(e *goldap.Entry) bool {
@@ -470,6 +513,10 @@ func (c *Connector) accountAttrs() []string {
 	attrs := []string{"*"}
 	if c.cfg.Disable.ActiveDirectory {
 		attrs = append(attrs, uacAttr)
+	}
+	if c.cfg.LastActivityAttribute != "" {
+		// Operational attributes (authTimestamp) come only when named.
+		attrs = append(attrs, c.cfg.LastActivityAttribute)
 	}
 	return attrs
 }

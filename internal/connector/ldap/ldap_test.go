@@ -382,3 +382,107 @@ func TestCreateStaysOneRDNBelowBase(t *testing.T) {
 		t.Fatalf("escaped account: %+v, %v; want one entry directly below ou=people with uid \"EVIL1,ou=admins\" (created as %q)", res, err, got.ID)
 	}
 }
+
+// Last activity is read from slapd's lastbind overlay: authTimestamp is
+// absent until the person signs in (binds) and then within seconds of the
+// bind, from Get and List alike; it is not reported as a managed
+// attribute. With no attribute configured nothing is read.
+func TestLastActivityFromLastBind(t *testing.T) {
+	s := testenv.StartSlapdWith(t, testenv.SlapdOptions{LastBind: true})
+	s.AddLDIF(t, `dn: uid=ann,`+s.People()+`
+objectClass: inetOrgPerson
+uid: ann
+cn: Ann
+sn: Active
+employeeNumber: E1
+userPassword: ann-secret
+
+dn: uid=ian,`+s.People()+`
+objectClass: inetOrgPerson
+uid: ian
+cn: Ian
+sn: Inactive
+employeeNumber: E2
+userPassword: ian-secret
+`)
+	cfg := config(s)
+	cfg.Disable.Replace = map[string][]string{"employeeType": {"disabled"}}
+	cfg.LastActivityAttribute = "authTimestamp"
+	c := newConnector(t, cfg)
+	ctx := context.Background()
+	if a, err := c.Get(ctx, "E1"); err != nil || !a.LastActivity.IsZero() {
+		t.Fatalf("before any sign-in: %+v %v, want no last activity", a, err)
+	}
+	before := time.Now().Add(-time.Second).Truncate(time.Second)
+	conn, err := goldap.DialURL(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind("uid=ann,"+s.People(), "ann-secret"); err != nil {
+		t.Fatalf("Ann signs in: %v", err)
+	}
+	after := time.Now().Add(time.Second)
+	a, err := c.Get(ctx, "E1")
+	if err != nil || a.LastActivity.Before(before) || a.LastActivity.After(after) {
+		t.Fatalf("after Ann's sign-in: last activity %v (%v), want between %v and %v", a.LastActivity, err, before, after)
+	}
+	for name := range a.Attributes {
+		if strings.EqualFold(name, "authTimestamp") {
+			t.Errorf("authTimestamp reported as a managed attribute: %v", a.Attributes)
+		}
+	}
+	got := map[string]time.Time{}
+	if err := c.List(ctx, func(a connector.Account) error { got[a.Key] = a.LastActivity; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !got["E1"].Equal(a.LastActivity) || !got["E2"].IsZero() {
+		t.Fatalf("List's last activity %v: want Ann's %v and none for Ian", got, a.LastActivity)
+	}
+	cfg.LastActivityAttribute = ""
+	if a, err := newConnector(t, cfg).Get(ctx, "E1"); err != nil || !a.LastActivity.IsZero() {
+		t.Fatalf("without the attribute configured: %+v %v, want nothing read", a, err)
+	}
+}
+
+// The settings' default attribute: authTimestamp, lastLogonTimestamp for
+// Active Directory, nothing with "none".
+func TestLastActivityAttributeDefaults(t *testing.T) {
+	for _, c := range []struct {
+		set  string
+		ad   bool
+		want string
+	}{{"", false, "authTimestamp"}, {"", true, "lastLogonTimestamp"}, {"pwdLastSet", true, "pwdLastSet"}, {"none", false, ""}} {
+		s := ldap.Settings{URL: "ldap://127.0.0.1:1", BaseDN: "dc=x", LastActivityAttribute: c.set}
+		s.Disable.ActiveDirectory = c.ad
+		if got := s.Config().LastActivityAttribute; got != c.want {
+			t.Errorf("last_activity_attribute %q (active_directory %v): %q, want %q", c.set, c.ad, got, c.want)
+		}
+	}
+}
+
+// Directories write times two ways: generalized time and FILETIME.
+func TestParseActivity(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Time
+		bad  bool
+	}{
+		{"20260412083000Z", time.Date(2026, 4, 12, 8, 30, 0, 0, time.UTC), false},
+		{"20260412083000.5Z", time.Date(2026, 4, 12, 8, 30, 0, 5e8, time.UTC), false},
+		{"20260412103000+0200", time.Date(2026, 4, 12, 8, 30, 0, 0, time.UTC), false},
+		{"134204562000000000", time.Date(2026, 4, 12, 8, 30, 0, 0, time.UTC), false}, // lastLogonTimestamp
+		{"0", time.Time{}, false},
+		{"9223372036854775807", time.Time{}, false}, // never
+		{"", time.Time{}, false},
+		{"yesterday", time.Time{}, true},
+	} {
+		got, err := ldap.ParseActivity(c.in)
+		if (err != nil) != c.bad || !got.Equal(c.want) {
+			t.Errorf("ParseActivity(%q) = %v, %v; want %v (error: %v)", c.in, got, err, c.want, c.bad)
+		}
+		if c.bad && err != nil && !strings.Contains(err.Error(), c.in) {
+			t.Errorf("error %v does not name %q", err, c.in)
+		}
+	}
+}

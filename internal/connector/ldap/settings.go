@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Settings are an ldap app's keys in tango.yaml (beside the keys every app
@@ -18,7 +19,12 @@ type Settings struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 	CAFile             string `yaml:"ca_file"`
 	PageSize           int    `yaml:"page_size"`
-	Account            struct {
+	// LastActivityAttribute holds when an account last signed in, read by
+	// reconcile for access reviews: default authTimestamp (OpenLDAP's
+	// lastbind overlay or ppolicy), lastLogonTimestamp with
+	// disable.active_directory; "none" reads nothing.
+	LastActivityAttribute string `yaml:"last_activity_attribute"`
+	Account               struct {
 		ObjectClasses []string `yaml:"object_classes"`
 	} `yaml:"account"`
 	Correlate struct {
@@ -59,12 +65,25 @@ func New(s Settings) (*Connector, error) {
 	return FromConfig(cfg)
 }
 
+// Config is the connector configuration the settings make (without
+// ca_file's pool).
+func (s Settings) Config() Config { return s.config() }
+
 func (s Settings) config() Config {
 	cfg := Config{URL: s.URL, BindDN: s.BindDN, Password: s.BindPassword, BaseDN: s.BaseDN,
 		GroupBaseDN: s.GroupBaseDN, StartTLS: s.StartTLS, InsecureSkipVerify: s.InsecureSkipVerify,
 		ObjectClasses: s.Account.ObjectClasses, KeyAttribute: s.Correlate.AccountAttribute, PageSize: s.PageSize}
 	if cfg.KeyAttribute == "" {
 		cfg.KeyAttribute = "employeeNumber"
+	}
+	switch a := strings.TrimSpace(s.LastActivityAttribute); {
+	case strings.EqualFold(a, "none"):
+	case a != "":
+		cfg.LastActivityAttribute = a
+	case s.Disable.ActiveDirectory:
+		cfg.LastActivityAttribute = "lastLogonTimestamp"
+	default:
+		cfg.LastActivityAttribute = "authTimestamp"
 	}
 	cfg.Disable.Replace = s.Disable.Replace
 	cfg.Disable.MoveTo = s.Disable.MoveTo

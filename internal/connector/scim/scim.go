@@ -103,6 +103,13 @@ type Config struct {
 	// is success. Empty: the app offers no revocation (RevokesSessions is
 	// false) and sessions end when the account is disabled, if at all.
 	RevokeSessionsPath string
+	// LastLoginAttribute, optional, is the User attribute path holding when
+	// the person last signed in (an RFC 3339 dateTime), such as
+	// "urn:ietf:params:scim:schemas:extension:acme:2.0:User:lastLogin"
+	// or "lastLogin": read into Account.LastActivity. SCIM 2.0 defines
+	// none (meta.lastModified is when the resource changed, not a
+	// sign-in, and is refused). Empty: not read.
+	LastLoginAttribute string
 }
 
 // Connector is a SCIM 2.0 client. It is safe for concurrent use.
@@ -114,6 +121,10 @@ type Connector struct {
 	policy   httpclient.Policy // retries, rate limit, redaction
 	toSCIM   map[string]string // Tango attribute name -> SCIM path
 	fromSCIM map[string]string // lower-cased SCIM path -> Tango name
+	// lastLogin is LastLoginAttribute parsed (nil: not read); lastLoginName
+	// the name it would be reported under among the attributes.
+	lastLogin     *attrPath
+	lastLoginName string
 }
 
 var (
@@ -165,12 +176,27 @@ func FromConfig(cfg Config) (*Connector, error) {
 			return nil, fmt.Errorf("scim: RevokeSessionsPath %q: want a path below BaseURL starting with / and holding {id} once, e.g. /Users/{id}/revokeSessions", p)
 		}
 	}
+	var lastLogin *attrPath
+	if l := strings.TrimSpace(cfg.LastLoginAttribute); l != "" {
+		p, err := parsePath(l)
+		if err != nil {
+			return nil, fmt.Errorf("scim: LastLoginAttribute: %v", err)
+		}
+		if p.urn == "" && strings.EqualFold(p.attr, "meta") && !strings.EqualFold(p.sub, "lastLogin") {
+			return nil, fmt.Errorf("scim: LastLoginAttribute %q: meta.%s is when the resource was made or changed, not when the person signed in; name the app's own last-login attribute", l, p.sub)
+		}
+		lastLogin = &p
+	}
 	c := &Connector{
-		cfg:      cfg,
-		base:     strings.TrimRight(cfg.BaseURL, "/"),
-		client:   cfg.HTTPClient,
-		toSCIM:   map[string]string{},
-		fromSCIM: map[string]string{},
+		lastLogin: lastLogin,
+		cfg:       cfg,
+		base:      strings.TrimRight(cfg.BaseURL, "/"),
+		client:    cfg.HTTPClient,
+		toSCIM:    map[string]string{},
+		fromSCIM:  map[string]string{},
+	}
+	if lastLogin != nil {
+		c.lastLoginName = lastLogin.String()
 	}
 	if c.client == nil {
 		c.client = &http.Client{Timeout: cfg.Timeout}
@@ -666,7 +692,55 @@ func (c *Connector) account(res map[string]any) connector.Account {
 		}
 		flatten(k, v, add)
 	}
+	if c.lastLogin != nil {
+		a.LastActivity = lastLogin(res, *c.lastLogin)
+		for name := range a.Attributes {
+			if strings.EqualFold(name, c.lastLoginName) {
+				delete(a.Attributes, name) // the app keeps it: not a managed attribute
+			}
+		}
+	}
 	return a
+}
+
+// lastLogin reads the dateTime at path p of a User resource; zero when it
+// is absent or not an RFC 3339 time.
+func lastLogin(res map[string]any, p attrPath) time.Time {
+	v := any(res)
+	if p.urn != "" {
+		v = field(v, p.urn)
+	}
+	v = field(v, p.attr)
+	if p.sub != "" {
+		v = field(v, p.sub)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// field is m's member named k, matched case-insensitively as SCIM names
+// are; nil when m is not an object or has none.
+func field(m any, k string) any {
+	obj, ok := m.(map[string]any)
+	if !ok {
+		return nil
+	}
+	if v, ok := obj[k]; ok {
+		return v
+	}
+	for name, v := range obj {
+		if strings.EqualFold(name, k) {
+			return v
+		}
+	}
+	return nil
 }
 
 // flatten reports a resource attribute as Tango attributes: simple values

@@ -594,3 +594,63 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// activitySchema is the test server's extension carrying lastLogin, as
+// apps that report sign-ins have one.
+const activitySchema = "urn:ietf:params:scim:schemas:extension:tango-test:2.0:User"
+
+// The last sign-in is read from the configured attribute path of the
+// app's extension: absent until the app records one, then the time it
+// recorded, from Get and List alike, and not reported as a managed
+// attribute. meta.lastModified is no sign-in and is refused.
+func TestLastLoginAttribute(t *testing.T) {
+	s := testenv.StartSCIMServer(t)
+	cfg := config(s)
+	cfg.LastLoginAttribute = activitySchema + ":lastLogin"
+	c := newConnector(t, cfg)
+	ctx := context.Background()
+	ann, err := c.Create(ctx, newAccount(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, newAccount(2)); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := c.Get(ctx, ann.Key); err != nil || !a.LastActivity.IsZero() {
+		t.Fatalf("before any sign-in: %+v %v", a, err)
+	}
+	// The app records Ann's sign-in.
+	at := time.Date(2026, 7, 16, 9, 30, 15, 0, time.UTC)
+	status, res := raw(t, s, http.MethodPatch, "/Users/"+ann.ID, map[string]any{"schemas": []string{scim.PatchOpMessage},
+		"Operations": []map[string]any{{"op": "add", "value": map[string]any{activitySchema: map[string]any{"lastLogin": at.Format(time.RFC3339)}}}}})
+	if status != http.StatusOK {
+		t.Fatalf("the app records a sign-in: %d %v", status, res)
+	}
+	a, err := c.Get(ctx, ann.Key)
+	if err != nil || !a.LastActivity.Equal(at) {
+		t.Fatalf("after the sign-in: last activity %v (%v), want %v", a.LastActivity, err, at)
+	}
+	for name := range a.Attributes {
+		if strings.Contains(strings.ToLower(name), "lastlogin") {
+			t.Errorf("lastLogin reported as a managed attribute: %v", a.Attributes)
+		}
+	}
+	got := map[string]time.Time{}
+	if err := c.List(ctx, func(a connector.Account) error { got[a.Key] = a.LastActivity; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !got[ann.Key].Equal(at) || !got[newAccount(2).Key].IsZero() || len(got) != 2 {
+		t.Fatalf("List's last activity %v: want Ann's %v and none for the other", got, at)
+	}
+	// Without the setting nothing is read.
+	if a, err := newConnector(t, config(s)).Get(ctx, ann.Key); err != nil || !a.LastActivity.IsZero() {
+		t.Fatalf("without last_login_attribute: %+v %v", a, err)
+	}
+	for _, bad := range []string{"meta.lastModified", "meta.created", "last login"} {
+		cfg := config(s)
+		cfg.LastLoginAttribute = bad
+		if _, err := scim.FromConfig(cfg); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("LastLoginAttribute %q: %v, want refused naming it", bad, err)
+		}
+	}
+}

@@ -10,6 +10,8 @@ type Settings struct {
 	PageSize int    `yaml:"page_size"`
 	// RevokeSessionsPath: see Config.RevokeSessionsPath.
 	RevokeSessionsPath string `yaml:"revoke_sessions_path"`
+	// LastLoginAttribute: see Config.LastLoginAttribute.
+	LastLoginAttribute string `yaml:"last_login_attribute"`
 	Correlate          struct {
 		// AccountAttribute holds the correlation key: externalId (default) or userName.
 		AccountAttribute string `yaml:"account_attribute"`
@@ -33,5 +35,6 @@ func New(s Settings) (*Connector, error) {
 		key = "externalId"
 	}
 	return FromConfig(Config{BaseURL: s.URL, Token: s.Token, PageSize: s.PageSize, KeyAttribute: key,
-		MaxRetries: 2, MaxRetryWait: 5 * time.Second, RevokeSessionsPath: s.RevokeSessionsPath})
+		MaxRetries: 2, MaxRetryWait: 5 * time.Second, RevokeSessionsPath: s.RevokeSessionsPath,
+		LastLoginAttribute: s.LastLoginAttribute})
 }

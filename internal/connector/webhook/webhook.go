@@ -33,7 +33,9 @@
 //
 // Reading accounts back (Get, List, and so reconcile) needs Config.ListURL:
 // a GET endpoint answering ?startIndex=N&count=M (startIndex from 1) and
-// ?key=K with {"accounts": [<account as above>...], "total": T}. Those
+// ?key=K with {"accounts": [<account as above>...], "total": T}; an account
+// there may carry "last_activity" (RFC 3339), when the person last signed
+// in, which access reviews show. Those
 // requests are signed too, over an empty body. Without a ListURL, Get and
 // List return ErrNotReadable.
 //
@@ -163,6 +165,9 @@ type Account struct {
 	Attributes   map[string][]string `json:"attributes"`
 	Entitlements []string            `json:"entitlements"`
 	Disabled     bool                `json:"disabled"`
+	// LastActivity, in a ListURL answer only, is when the person last
+	// signed in to the app (RFC 3339), where the app knows it.
+	LastActivity string `json:"last_activity,omitempty"`
 }
 
 // Delivery is the JSON body of a POST.
@@ -590,6 +595,7 @@ func (c *Connector) page(ctx context.Context, q url.Values) (readPage, int, erro
 			Attributes   map[string]json.RawMessage `json:"attributes"`
 			Entitlements []string                   `json:"entitlements"`
 			Disabled     bool                       `json:"disabled"`
+			LastActivity string                     `json:"last_activity"`
 		} `json:"accounts"`
 		Total *int `json:"total"`
 	}
@@ -605,6 +611,13 @@ func (c *Connector) page(ctx context.Context, q url.Values) (readPage, int, erro
 	for _, w := range wire.Accounts {
 		a := connector.Account{ID: w.ID, Key: w.Key, Name: w.Name, Entitlements: w.Entitlements,
 			Disabled: w.Disabled, Attributes: map[string][]string{}}
+		if w.LastActivity != "" {
+			t, err := time.Parse(time.RFC3339Nano, w.LastActivity)
+			if err != nil {
+				return readPage{}, status, fmt.Errorf("webhook: GET %s: account %q last_activity %q: want an RFC 3339 time such as 2026-04-12T08:30:00Z", c.listLabel, w.Key, w.LastActivity)
+			}
+			a.LastActivity = t.UTC()
+		}
 		for name, raw := range w.Attributes {
 			vals, err := attrValues(raw)
 			if err != nil {

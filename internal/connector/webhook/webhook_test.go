@@ -976,3 +976,31 @@ func TestRevokeSessionsDelivery(t *testing.T) {
 		t.Errorf("RevokeSessions of an account the receiver does not know: %v, want connector.ErrNotFound", err)
 	}
 }
+
+// A list answer may carry each account's last_activity (RFC 3339): it is
+// read into the account; a malformed one is an error naming the account
+// and the value.
+func TestListLastActivity(t *testing.T) {
+	body := `{"accounts": [{"id": "1", "key": "A1", "name": "a", "last_activity": "2026-07-16T09:30:15+02:00"}, {"id": "2", "key": "A2", "name": "b"}], "total": 2}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Query().Get("startIndex") != "1" && req.URL.Query().Get("key") == "" {
+			io.WriteString(w, `{"accounts": [], "total": 2}`)
+			return
+		}
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	c := newConnector(t, webhook.Config{URL: srv.URL, ListURL: srv.URL + "/list", Secret: testSecret, PageSize: 10})
+	got := map[string]time.Time{}
+	if err := c.List(context.Background(), func(a connector.Account) error { got[a.Key] = a.LastActivity; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 7, 16, 7, 30, 15, 0, time.UTC); !got["A1"].Equal(want) || !got["A2"].IsZero() {
+		t.Fatalf("last activity %v: want A1 at %v, none for A2", got, want)
+	}
+	body = `{"accounts": [{"id": "1", "key": "A1", "name": "a", "last_activity": "yesterday"}], "total": 1}`
+	err := c.List(context.Background(), func(connector.Account) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), `"A1"`) || !strings.Contains(err.Error(), `"yesterday"`) {
+		t.Fatalf("a malformed last_activity: %v, want an error naming the account and the value", err)
+	}
+}

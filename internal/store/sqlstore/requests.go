@@ -16,7 +16,7 @@ import (
 
 var requestCols = []string{"source", "requester", "beneficiary", "app", "entitlement", "justification", "risk",
 	"duration_ns", "state", "chain", "step", "approvals", "reason", "decided_by", "created_at", "decided_at",
-	"expires_at", "provisioned", "step_since", "due_at", "reminded_at", "escalated_to", "escalated_at"}
+	"expires_at", "provisioned", "step_since", "due_at", "reminded_at", "escalated_to", "escalated_at", "review_item"}
 
 var requestSelect = `SELECT id, ` + strings.Join(requestCols, ",") + ` FROM requests`
 
@@ -27,7 +27,7 @@ func scanRequest(r scanner) (store.Request, error) {
 	var prov int
 	err := r.Scan(&q.ID, &q.Source, &q.Requester, &q.Beneficiary, &q.App, &q.Entitlement, &q.Justification, &q.Risk,
 		&dur, &q.State, &chain, &q.Step, &approvals, &q.Reason, &q.DecidedBy, &created, &decided, &expires, &prov,
-		&since, &due, &reminded, &q.EscalatedTo, &escalated)
+		&since, &due, &reminded, &q.EscalatedTo, &escalated, &q.ReviewItem)
 	if err != nil {
 		return q, err
 	}
@@ -79,7 +79,7 @@ func requestArgs(r *store.Request) []any {
 	return []any{r.Source, r.Requester, r.Beneficiary, r.App, r.Entitlement, r.Justification, r.Risk,
 		int64(r.Duration), r.State, strings.Join(r.Chain, ","), r.Step, string(approvals), r.Reason, r.DecidedBy,
 		micros(r.CreatedAt), micros(r.DecidedAt), micros(r.ExpiresAt), prov,
-		micros(r.StepSince), micros(r.Due), micros(r.RemindedAt), r.EscalatedTo, micros(r.EscalatedAt)}
+		micros(r.StepSince), micros(r.Due), micros(r.RemindedAt), r.EscalatedTo, micros(r.EscalatedAt), r.ReviewItem}
 }
 
 func (s *DB) Request(ctx context.Context, id int64) (store.Request, error) {

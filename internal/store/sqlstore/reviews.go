@@ -27,18 +27,19 @@ func scanCampaign(r scanner) (store.Campaign, error) {
 
 var itemCols = []string{"campaign", "source", "employee_id", "display_name", "app", "entitlement", "origin", "why",
 	"reviewer", "team", "recommendation", "sod", "state", "decision", "reason", "decided_by", "decided_at",
-	"automatic", "operation", "task", "verified_at", "evidence"}
+	"automatic", "operation", "task", "verified_at", "evidence", "new_entitlement", "request", "last_activity", "inactive_days"}
 
 var itemSelect = `SELECT id, ` + strings.Join(itemCols, ",") + ` FROM review_items`
 
 func scanItem(r scanner) (store.ReviewItem, error) {
 	var it store.ReviewItem
-	var decided, verified int64
+	var decided, verified, last int64
 	var auto int
 	err := r.Scan(&it.ID, &it.Campaign, &it.Source, &it.EmployeeID, &it.Name, &it.App, &it.Entitlement, &it.Origin, &it.Why,
 		&it.Reviewer, &it.Team, &it.Recommendation, &it.SoD, &it.State, &it.Decision, &it.Reason, &it.DecidedBy, &decided,
-		&auto, &it.Operation, &it.Task, &verified, &it.Evidence)
+		&auto, &it.Operation, &it.Task, &verified, &it.Evidence, &it.NewEntitlement, &it.Request, &last, &it.InactiveDays)
 	it.DecidedAt, it.VerifiedAt, it.Automatic = fromMicros(decided), fromMicros(verified), auto != 0
+	it.LastActivity = fromMicros(last)
 	return it, err
 }
 
@@ -49,7 +50,8 @@ func itemArgs(it *store.ReviewItem) []any {
 	}
 	return []any{it.Campaign, it.Source, it.EmployeeID, it.Name, it.App, it.Entitlement, it.Origin, it.Why,
 		it.Reviewer, it.Team, it.Recommendation, it.SoD, it.State, it.Decision, it.Reason, it.DecidedBy, micros(it.DecidedAt),
-		auto, it.Operation, it.Task, micros(it.VerifiedAt), it.Evidence}
+		auto, it.Operation, it.Task, micros(it.VerifiedAt), it.Evidence, it.NewEntitlement, it.Request,
+		micros(it.LastActivity), it.InactiveDays}
 }
 
 var revocationSelect = `SELECT id, source, employee_id, app, entitlement, item, reason, created_at, planned FROM revocations`
@@ -143,8 +145,11 @@ func (s *DB) ReviewCounts(ctx context.Context, ids []int64) (map[int64]store.Rev
 			c.Pending += n
 		case decision == store.DecisionKeep:
 			c.Kept += n
-		case decision == store.DecisionRevoke:
+		case decision == store.DecisionRevoke || decision == store.DecisionModify:
 			c.Revoked += n
+			if decision == store.DecisionModify {
+				c.Modified += n
+			}
 			if state == store.ItemVerified {
 				c.Verified += n
 			}
@@ -227,7 +232,8 @@ func (t *txn) UpdateReviewItem(it store.ReviewItem) error {
 	args = append(args, it.ID)
 	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_items SET reviewer = ?, team = ?, recommendation = ?, sod = ?,
 			state = ?, decision = ?, reason = ?, decided_by = ?, decided_at = ?, automatic = ?, operation = ?, task = ?,
-			verified_at = ?, evidence = ? WHERE id = ?`), args...); err != nil {
+			verified_at = ?, evidence = ?, new_entitlement = ?, request = ?, last_activity = ?, inactive_days = ?
+			WHERE id = ?`), args...); err != nil {
 		return fmt.Errorf("store: review item %d: %w", it.ID, err)
 	}
 	return nil
@@ -306,4 +312,33 @@ func (t *txn) ExpediteOp(id int64, at time.Time) (bool, error) {
 		return false, fmt.Errorf("store: operation %d: %w", id, err)
 	}
 	return n == 1, nil
+}
+
+// PutAccountActivity records when each account was last used, as an app
+// reported it (newer readings replace older ones).
+func (s *DB) PutAccountActivity(ctx context.Context, acts []store.AccountActivity) error {
+	if len(acts) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		return s.bulkFunc(ctx, tx, "account_activity", []string{"app", "source", "employee_id", "last_activity", "read_at"}, len(acts),
+			func(i int, args []any) []any {
+				a := &acts[i]
+				return append(args, a.App, a.Source, a.EmployeeID, micros(a.LastActivity.UTC()), micros(a.ReadAt.UTC()))
+			}, ` ON CONFLICT (app, source, employee_id) DO UPDATE SET last_activity = excluded.last_activity, read_at = excluded.read_at`)
+	})
+}
+
+// AccountActivities lists the recorded last activity of accounts (of one
+// app, or all with ""), by app, source and employee ID.
+func (s *DB) AccountActivities(ctx context.Context, app string) ([]store.AccountActivity, error) {
+	var w filters
+	w.eq("app", app)
+	return queryAll(ctx, s.db, "store: account activity", func(r scanner) (store.AccountActivity, error) {
+		var a store.AccountActivity
+		var last, read int64
+		err := r.Scan(&a.App, &a.Source, &a.EmployeeID, &last, &read)
+		a.LastActivity, a.ReadAt = fromMicros(last), fromMicros(read)
+		return a, err
+	}, s.rb(`SELECT app, source, employee_id, last_activity, read_at FROM account_activity`+w.sql()+` ORDER BY app, source, employee_id`), w.args...)
 }

@@ -246,7 +246,7 @@ func (t *txn) UpdateRequest(r *store.Request) error {
 	args = append(args, r.ID)
 	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE requests SET state = ?, chain = ?, step = ?, approvals = ?, reason = ?,
 			decided_by = ?, created_at = ?, decided_at = ?, expires_at = ?, provisioned = ?, step_since = ?, due_at = ?,
-			reminded_at = ?, escalated_to = ?, escalated_at = ? WHERE id = ?`), args...); err != nil {
+			reminded_at = ?, escalated_to = ?, escalated_at = ?, review_item = ? WHERE id = ?`), args...); err != nil {
 		return fmt.Errorf("store: request %d: %w", r.ID, err)
 	}
 	return nil

@@ -327,3 +327,89 @@ func testExpediteOp(t *testing.T, b Backend) {
 		t.Fatalf("not before: %v and %v, want %v and %v", ops[0].NotBefore, ops[1].NotBefore, t0, later)
 	}
 }
+
+// testReviewModifyAndActivity: an item's snapshot of last activity and a
+// modify decision's new entitlement and request are stored and read back,
+// a modify counts among the revoked, a request keeps the review item that
+// made it through an update, and account activity is upserted per
+// account and listed by app.
+func testReviewModifyAndActivity(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	c := store.Campaign{Kind: store.ReviewManager, Policy: store.DecisionKeep, State: store.CampaignOpen, Digest: "sha256:x", Items: 1,
+		CreatedBy: "test", CreatedAt: t0, DueAt: t0.Add(time.Hour)}
+	it := store.ReviewItem{Source: "hris", EmployeeID: "E1", App: "directory", Entitlement: "it-admins", Origin: store.OriginRole,
+		Reviewer: "M1", Recommendation: "revoke: inactive for 143 days", State: store.ItemPending,
+		LastActivity: t0.Add(-143 * 24 * time.Hour), InactiveDays: 143}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertCampaign(&c); err != nil {
+			return err
+		}
+		it.Campaign = c.ID
+		return tx.InsertReviewItems([]store.ReviewItem{it})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("items: %+v %v", items, err)
+	}
+	it.ID = items[0].ID
+	if !reflect.DeepEqual(items[0], it) {
+		t.Fatalf("item with its last activity read back:\n got %+v\nwant %+v", items[0], it)
+	}
+	r := store.Request{Source: "hris", Requester: "M1", Beneficiary: "E1", App: "directory", Entitlement: "helpdesk", Justification: "review",
+		Risk: "medium", State: store.RequestApproved, Chain: []string{"review"}, Step: 1, DecidedBy: "M1", CreatedAt: t0, DecidedAt: t0,
+		ReviewItem: it.ID}
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertRequest(&r); err != nil {
+			return err
+		}
+		it.State, it.Decision, it.Reason, it.DecidedBy, it.DecidedAt = store.ItemRevoking, store.DecisionModify, "narrower", "M1", t0
+		it.NewEntitlement, it.Request = "helpdesk", r.ID
+		if err := tx.UpdateReviewItem(it); err != nil {
+			return err
+		}
+		r.Reason = "updated"
+		return tx.UpdateRequest(&r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.ReviewItem(ctx, it.ID)
+	if err != nil || !reflect.DeepEqual(got, it) {
+		t.Fatalf("modified item:\n got %+v %v\nwant %+v", got, err, it)
+	}
+	if n, err := st.ReviewCounts(ctx, []int64{c.ID}); err != nil || n[c.ID] != (store.ReviewCount{Revoked: 1, Modified: 1}) {
+		t.Fatalf("counts after a modify: %+v %v", n, err)
+	}
+	if q, err := st.Request(ctx, r.ID); err != nil || q.ReviewItem != it.ID || q.Reason != "updated" {
+		t.Fatalf("request read back: %+v %v; want review item %d kept through the update", q, err, it.ID)
+	}
+
+	acts := []store.AccountActivity{
+		{App: "directory", Source: "hris", EmployeeID: "E1", LastActivity: t0.Add(-time.Hour), ReadAt: t0},
+		{App: "directory", Source: "hris", EmployeeID: "E2", LastActivity: t0.Add(-48 * time.Hour), ReadAt: t0},
+		{App: "crm", Source: "hris", EmployeeID: "E1", LastActivity: t0.Add(-time.Minute), ReadAt: t0},
+	}
+	if err := st.PutAccountActivity(ctx, acts); err != nil {
+		t.Fatal(err)
+	}
+	// A later reading replaces the earlier one.
+	acts[0].LastActivity, acts[0].ReadAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
+	if err := st.PutAccountActivity(ctx, acts[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutAccountActivity(ctx, nil); err != nil {
+		t.Fatalf("no activity: %v", err)
+	}
+	dir, err := st.AccountActivities(ctx, "directory")
+	if err != nil || !reflect.DeepEqual(dir, acts[:2]) {
+		t.Fatalf("directory's activity:\n got %+v %v\nwant %+v", dir, err, acts[:2])
+	}
+	all, err := st.AccountActivities(ctx, "")
+	if err != nil || len(all) != 3 || all[0].App != "crm" {
+		t.Fatalf("all activity: %+v %v; want 3, crm first", all, err)
+	}
+}
