@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -247,6 +248,9 @@ func BenchmarkAPIReads100kSessions(b *testing.B) {
 	runReadsPaced(b, h, targets, 500, time.Second)
 }
 
+// apiSetups numbers the tokens of each setup (their names are unique).
+var apiSetups atomic.Int64
+
 func apiSetup(b *testing.B) (http.Handler, []readTarget) {
 	readsSetup(b)
 	f := &readsFixture
@@ -266,7 +270,7 @@ func apiSetup(b *testing.B) (http.Handler, []readTarget) {
 	tokens := func(ids []string) []string {
 		out := make([]string, len(ids))
 		for i, id := range ids {
-			tok, _, err := auth.CreateFor(ctx, f.st, "bench-"+id, "api", id, time.Now())
+			tok, _, err := auth.CreateFor(ctx, f.st, fmt.Sprintf("bench-%s-%d", id, apiSetups.Add(1)), "api", id, time.Now())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,8 @@
 #                              then the plan and SCIM (FilteredGet, Post, Patch) benchmarks
 #                              of both, alternating, ROUNDS rounds
 #   bench/run.sh reviews    starting a 2-million-item access review, and reviewers' pages, on both stores
+#   bench/run.sh reads      the workspace's pages and the API's reads at 100,000 persons (SQLite), 50
+#                           sessions in a closed loop (saturation) and pausing about a second (people)
 #   bench/run.sh scim       the SCIM service provider with 100,000 users, and against the
 #                           independent SCIM server (scimmy) in the same run (internal/scim)
 #
@@ -24,6 +26,10 @@ echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | se
 if [[ "${1:-}" == reviews ]]; then
 	# a manager campaign over 100,000 persons x 20 grants, on both stores
 	exec go test -run '^$' -bench '^BenchmarkReviews100k$' -benchtime 1x -count "$COUNT" -timeout 60m .
+fi
+
+if [[ "${1:-}" == reads ]]; then
+	exec go test -run '^$' -bench '^Benchmark(APIReads100k|Pages100k)(Sessions)?$' -benchtime 1x -count 1 -timeout 60m .
 fi
 
 if [[ "${1:-}" == scim ]]; then
