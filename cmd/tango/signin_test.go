@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +51,15 @@ sources:
 	if _, stderr, code := tango(t, append(g, "hr", "import", csv)...); code != 0 {
 		t.Fatalf("import: %d %s", code, stderr)
 	}
+	// Without signin.local.totp_key TOTP is not enabled, naming the key.
+	if _, stderr, code := tangoIn(t, "", append(g, "users", "totp", "enable", "E1")...); code != exitFail || !strings.Contains(stderr, "signin.local.totp_key is not set") {
+		t.Fatalf("totp without a key: %d %s", code, stderr)
+	}
+	keyFile := filepath.Join(dir, "totp.key")
+	os.WriteFile(keyFile, []byte("0123456789abcdefghijklmnopqrstuvwxyz\n"), 0o600)
+	f, _ := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	fmt.Fprintf(f, "signin:\n  local: {totp_key: \"${file:%s}\"}\n", keyFile)
+	f.Close()
 	if _, stderr, code := tangoIn(t, "short\n", append(g, "users", "set-password", "E1")...); code != exitFail || !strings.Contains(stderr, "at least 12") {
 		t.Fatalf("short password: %d %s", code, stderr)
 	}

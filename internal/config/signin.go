@@ -63,6 +63,11 @@ type LocalSignIn struct {
 	MaxFailures int `yaml:"max_failures"`
 	// ...for Lockout (default 15m).
 	Lockout time.Duration `yaml:"lockout"`
+	// TOTPKey encrypts the TOTP secrets of local accounts in the database
+	// (AES-256-GCM, bound to the account): whoever reads the database
+	// alone cannot make codes. At least 32 random characters, given as
+	// ${file:PATH} or ${env:NAME}; never logged. Required to enable TOTP.
+	TOTPKey string `yaml:"totp_key"`
 }
 
 // On reports whether local sign-in is enabled.
@@ -76,6 +81,7 @@ var claimNameRE = regexp.MustCompile(`^[A-Za-z0-9_:./-]{1,128}$`)
 func (s *SignIn) expand(f func(string) string) {
 	s.OIDC.ClientSecret = f(s.OIDC.ClientSecret)
 	s.OIDC.ClientID = f(s.OIDC.ClientID)
+	s.Local.TOTPKey = f(s.Local.TOTPKey)
 }
 
 // finish fills defaults and checks the section.
@@ -104,6 +110,9 @@ func (s *SignIn) finish() error {
 	}
 	if s.Local.Lockout < 0 {
 		bad("signin.local.lockout %s: want a positive duration", s.Local.Lockout)
+	}
+	if k := s.Local.TOTPKey; k != "" && len(k) < 32 {
+		bad("signin.local.totp_key: %d characters, want at least 32 random ones (for example `head -c 32 /dev/urandom | base64` in a file, given as ${file:PATH})", len(k))
 	}
 	o := &s.OIDC
 	if o.Issuer == "" {

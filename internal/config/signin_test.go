@@ -42,15 +42,19 @@ func TestSignInErrorsNameTheKey(t *testing.T) {
 		`signin: {oidc: {issuer: "https://x", client_id: x, redirect_url: "https://t/auth/oidc/callback", claims: {match: phone}}}`:  `signin.oidc.claims.match "phone"`,
 		`signin: {oidc: {issuer: "https://x", client_id: x, redirect_url: "https://t/auth/oidc/callback", claims: {person: "a b"}}}`: `signin.oidc.claims.person "a b"`,
 		`signin: {session: {idle: 2h, absolute: 1h}}`:                                                                                "idle 2h0m0s is longer than absolute 1h0m0s",
-		`signin: {session: {idle: -1m}}`:      "must be positive",
-		`signin: {local: {max_failures: -1}}`: "signin.local.max_failures -1",
-		`signin: {local: {lockout: -1m}}`:     "signin.local.lockout -1m0s",
+		`signin: {session: {idle: -1m}}`:            "must be positive",
+		`signin: {local: {max_failures: -1}}`:       "signin.local.max_failures -1",
+		`signin: {local: {lockout: -1m}}`:           "signin.local.lockout -1m0s",
+		`signin: {local: {totp_key: short-secret}}`: "signin.local.totp_key: 12 characters, want at least 32",
 		`signin: {oidc: {issuer: "https://x", client_id: x, redirect_url: "https://t/auth/oidc/callback", extra: 1}}`: "field extra not found",
 	}
 	for doc, want := range cases {
 		_, err := Parse([]byte(doc), "t.yaml")
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", doc, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "short-secret") {
+			t.Errorf("%s: the error quotes the secret: %v", doc, err)
 		}
 	}
 }

@@ -159,8 +159,14 @@ func (m *Manager) checkLocal(ctx context.Context, username, password, code strin
 	case a.TOTPSecret != "" && code == "":
 		reason = "TOTP code missing"
 	case a.TOTPSecret != "":
+		secret, err := m.openTOTP(p.EmployeeID, a.TOTPSecret)
+		if err != nil {
+			m.log.Error("local sign-in: the TOTP secret cannot be read", "person", p.EmployeeID, "err", err)
+			reason = "TOTP secret unreadable (signin.local.totp_key missing or changed)"
+			break
+		}
 		var ok bool
-		if step, ok = totpStep(code, a.TOTPSecret, now); !ok {
+		if step, ok = totpStep(code, secret, now); !ok {
 			reason = "wrong TOTP code"
 		}
 	}
@@ -272,7 +278,15 @@ func (m *Manager) EnableTOTP(ctx context.Context, person, actor string) (*otp.Ke
 	if err != nil {
 		return nil, err
 	}
-	return key, m.setTOTP(ctx, person, key.Secret(), actor, "signin.totp.enabled")
+	p, err := request.FindPerson(ctx, m.st, m.cfg, person)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := m.sealTOTP(p.EmployeeID, key.Secret())
+	if err != nil {
+		return nil, err
+	}
+	return key, m.setTOTP(ctx, p.EmployeeID, sealed, actor, "signin.totp.enabled")
 }
 
 // DisableTOTP removes a person's TOTP secret.

@@ -49,7 +49,7 @@ authorization:
     admin: {people: [E001]}
 signin:
   session: {idle: 30m, absolute: 2h}
-  local: {max_failures: 3, lockout: 15m}
+  local: {max_failures: 3, lockout: 15m, totp_key: test-totp-key-0123456789abcdefghijklmnop}
 `
 
 const header = "user_id,employee_name,email,role,department,supervisor\n"
@@ -470,6 +470,64 @@ func TestTOTP(t *testing.T) {
 	}
 	if r := f.login(f.browser(false), "E002", goodPW, ""); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("after disabling TOTP: %d", r.StatusCode)
+	}
+}
+
+// TOTP secrets are stored encrypted with signin.local.totp_key, bound to
+// the account: the database alone makes no codes, a changed key refuses
+// the sign-in (audited, the secret nowhere), and without a key TOTP is
+// not enabled. A secret stored in the clear before the key still works.
+func TestTOTPSecretsEncryptedAtRest(t *testing.T) {
+	f := newFixture(t, opts{})
+	ctx := context.Background()
+	f.setPassword("E002", goodPW)
+	f.setPassword("E003", goodPW)
+	key, err := f.m.EnableTOTP(ctx, "E002", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := f.st.LocalAccount(ctx, "E002")
+	if err != nil || !strings.HasPrefix(a.TOTPSecret, "v1:") || strings.Contains(a.TOTPSecret, key.Secret()) {
+		t.Fatalf("stored TOTP secret %q (%v): want it encrypted", a.TOTPSecret, err)
+	}
+	// Copied onto another account, it does not open there.
+	if err := f.st.InTx(ctx, func(tx store.Tx) error { _, err := tx.SetLocalTOTP("E003", a.TOTPSecret, f.clock.now()); return err }); err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(key.Secret(), f.clock.now())
+	if r := f.login(f.browser(false), "E003", goodPW, code); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("E002's sealed secret on E003's account: %d, want 401", r.StatusCode)
+	}
+	// Another key: refused, and the audit entry says why without the secret.
+	good := f.cfg.SignIn.Local.TOTPKey
+	f.cfg.SignIn.Local.TOTPKey = "another-key-0123456789abcdefghijklmnopqrst"
+	if r := f.login(f.browser(false), "E002", goodPW, code); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("with another key: %d, want 401", r.StatusCode)
+	}
+	fails := f.audits("signin.failure")
+	last := string(fails[len(fails)-1].After)
+	if !strings.Contains(last, "signin.local.totp_key missing or changed") || strings.Contains(last, key.Secret()) || strings.Contains(last, good) {
+		t.Fatalf("failure entry %s", last)
+	}
+	f.cfg.SignIn.Local.TOTPKey = good
+	if r := f.login(f.browser(false), "E002", goodPW, code); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with the key back: %d", r.StatusCode)
+	}
+	// No key: TOTP is not enabled, the error names the setting.
+	f.cfg.SignIn.Local.TOTPKey = ""
+	if _, err := f.m.EnableTOTP(ctx, "E003", "test"); err == nil || !strings.Contains(err.Error(), "signin.local.totp_key is not set") {
+		t.Fatalf("EnableTOTP without a key: %v", err)
+	}
+	f.cfg.SignIn.Local.TOTPKey = good
+	// A secret stored in the clear (before the key existed) still signs in.
+	plain, _ := totp.Generate(totp.GenerateOpts{Issuer: "Tango", AccountName: "E003"})
+	if err := f.st.InTx(ctx, func(tx store.Tx) error { _, err := tx.SetLocalTOTP("E003", plain.Secret(), f.clock.now()); return err }); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(30 * time.Second)
+	code3, _ := totp.GenerateCode(plain.Secret(), f.clock.now())
+	if r := f.login(f.browser(false), "E003", goodPW, code3); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a secret stored in the clear: %d", r.StatusCode)
 	}
 }
 
