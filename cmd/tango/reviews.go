@@ -324,6 +324,9 @@ func printItems(out io.Writer, its []store.ReviewItem) {
 		if rev == "" {
 			rev = "team " + it.Team
 		}
+		if it.EscalatedTo != "" {
+			rev += " (escalated to " + it.EscalatedTo + ")"
+		}
 		dec := "-"
 		if it.Decision != "" {
 			dec = it.Decision + " by " + it.DecidedBy

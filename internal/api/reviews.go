@@ -112,20 +112,22 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 // listReviewItems: every item with reviews.read; a reviewer their own
-// (?reviewer= themself).
+// (?reviewer= themself), or those escalated to them (?escalated_to=
+// themself).
 func (s *Server) listReviewItems(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "campaign")
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
-	f := store.ReviewItemFilter{Campaign: id, Reviewer: q.Get("reviewer"), State: q.Get("state")}
+	f := store.ReviewItemFilter{Campaign: id, Reviewer: q.Get("reviewer"), EscalatedTo: q.Get("escalated_to"), State: q.Get("state")}
 	if err := oneOf("state", f.State, store.ItemPending, store.ItemKept, store.ItemRevoking, store.ItemWaiting, store.ItemVerified); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if p := principalOf(r); !p.Can(authz.ReviewsRead) && (p.Person == "" || f.Reviewer != p.Person) {
-		s.check(w, r, authz.Forbidden("%s may list only the items they review (?reviewer= themself); every item needs %s", p.Describe(), authz.ReviewsRead))
+	if p := principalOf(r); !p.Can(authz.ReviewsRead) && (p.Person == "" || (f.Reviewer != p.Person && f.EscalatedTo != p.Person)) {
+		s.check(w, r, authz.Forbidden("%s may list only the items they review (?reviewer= themself) or that were escalated to them (?escalated_to= themself); every item needs %s",
+			p.Describe(), authz.ReviewsRead))
 		return
 	}
 	if _, err := s.st.Campaign(r.Context(), id); err != nil {

@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tango-iga/tango/internal/store"
 )
@@ -66,5 +68,47 @@ func TestReviewerModifiesAnItem(t *testing.T) {
 	r, err := f.st.Request(t.Context(), it.Request)
 	if err != nil || r.State != store.RequestApproved || r.ReviewItem != it.ID || r.Entitlement != "exports" {
 		t.Fatalf("the modify's request: %+v %v", r, err)
+	}
+}
+
+// An item escalated to a manager near the deadline: they list it with
+// ?escalated_to= themself (not someone else's) and decide it.
+func TestEscalatedItemListedAndDecidedByTheManager(t *testing.T) {
+	f := newPermFixture(t, "M1")
+	camp := f.ids["GET /api/v1/reviews/{id}/items"]
+	var campID int64
+	if _, err := fmt.Sscan(camp, &campID); err != nil {
+		t.Fatal(err)
+	}
+	// X1's access, reviewed by Z1, escalated to M1.
+	ctx := t.Context()
+	if err := f.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.InsertReviewItems([]store.ReviewItem{{Campaign: campID, Source: "hris", EmployeeID: "X1", App: "erp", Entitlement: "reports",
+			Origin: store.OriginUnknown, Reviewer: "Z1", State: store.ItemPending}})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	its, err := f.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: campID, Reviewer: "Z1"})
+	if err != nil || len(its) != 1 {
+		t.Fatalf("Z1's item: %+v %v", its, err)
+	}
+	x1 := fmt.Sprint(its[0].ID)
+	if status, body := f.call("POST", "/api/v1/reviews/items/"+x1+"/decide", f.token, `{"decision":"keep"}`); status != 403 {
+		t.Fatalf("M1 decides Z1's item before any escalation: %d %s, want 403", status, body)
+	}
+	if err := f.st.InTx(ctx, func(tx store.Tx) error { _, err := tx.EscalateReviewItem(its[0].ID, "M1", time.Now()); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := f.call("GET", "/api/v1/reviews/"+camp+"/items?escalated_to=Z1", f.token, ""); status != 403 {
+		t.Fatalf("items escalated to someone else: %d %s, want 403", status, body)
+	}
+	status, body := f.call("GET", "/api/v1/reviews/"+camp+"/items?escalated_to=M1&state=pending", f.token, "")
+	var page struct{ Items []store.ReviewItem }
+	if err := json.Unmarshal([]byte(body), &page); status != 200 || err != nil || len(page.Items) != 1 || page.Items[0].EmployeeID != "X1" ||
+		page.Items[0].EscalatedTo != "M1" || page.Items[0].EscalatedAt.IsZero() {
+		t.Fatalf("items escalated to M1: %d %s", status, body)
+	}
+	if status, body := f.call("POST", "/api/v1/reviews/items/"+x1+"/decide", f.token, `{"decision":"keep"}`); status != 200 || !strings.Contains(body, `"decided_by": "M1"`) {
+		t.Fatalf("M1 decides the escalated item: %d %s", status, body)
 	}
 }

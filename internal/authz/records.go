@@ -66,9 +66,10 @@ func joinRoles(rs []string) string {
 
 // ActOnReviewItem says whether the caller may decide an access-review
 // item: its reviewer, a stand-in for them (their own manager while they
-// are away or gone: standIns), or, for an item a team reviews, a member
-// or lead of that team. Nobody decides on their own access (four eyes),
-// whatever their roles.
+// are away or gone: standIns), the person the item was escalated to near
+// the campaign's deadline (EscalatedTo: the reviewer's manager), or, for
+// an item a team reviews, a member or lead of that team. Nobody decides
+// on their own access (four eyes), whatever their roles.
 func (p Principal) ActOnReviewItem(it store.ReviewItem, standIns []string) error {
 	if p.Person == "" {
 		return Forbidden("review item %d is decided by a person (its reviewer), not by %s", it.ID, p.Describe())
@@ -79,10 +80,16 @@ func (p Principal) ActOnReviewItem(it store.ReviewItem, standIns []string) error
 	if it.Reviewer != "" && (p.Person == it.Reviewer || slices.Contains(standIns, p.Person)) {
 		return nil
 	}
+	if it.EscalatedTo != "" && p.Person == it.EscalatedTo {
+		return nil
+	}
 	if it.Team != "" && (slices.Contains(p.Teams, it.Team) || slices.Contains(p.Leads, it.Team)) {
 		return nil
 	}
 	who := "reviewer " + it.Reviewer + " (or a stand-in while they are away)"
+	if it.EscalatedTo != "" {
+		who = "reviewer " + it.Reviewer + " or " + it.EscalatedTo + " (escalated to), or a stand-in while they are away"
+	}
 	if it.Reviewer == "" {
 		who = "a member or the lead of team " + it.Team
 	}

@@ -19,6 +19,53 @@ type Reviews struct {
 	// reported to reconcile) this long before the campaign started is
 	// recommended for revocation as inactive. Default 90d.
 	InactiveAfter string `yaml:"inactive_after"`
+	// RemindBefore: this long before an open campaign's deadline each
+	// reviewer with pending items is reminded, once per campaign.
+	// Default 3d; "0s" turns review reminders off.
+	RemindBefore string `yaml:"remind_before"`
+	// EscalateBefore: this long before the deadline a pending item whose
+	// reviewer is a person is escalated to that reviewer's manager, who
+	// may then decide it. Default 2d; "0s" turns escalation off.
+	EscalateBefore string `yaml:"escalate_before"`
+}
+
+// Defaults of the reminder and the escalation before a campaign's
+// deadline.
+const (
+	DefaultReviewRemindBefore   = 3 * 24 * time.Hour
+	DefaultReviewEscalateBefore = 2 * 24 * time.Hour
+)
+
+// Reminder is reviews.remind_before with its default; 0: never. finish
+// has checked it.
+func (r Reviews) Reminder() time.Duration {
+	return durationOr(r.RemindBefore, DefaultReviewRemindBefore)
+}
+
+// Escalation is reviews.escalate_before with its default; 0: never.
+// finish has checked it.
+func (r Reviews) Escalation() time.Duration {
+	return durationOr(r.EscalateBefore, DefaultReviewEscalateBefore)
+}
+
+func durationOr(s string, def time.Duration) time.Duration {
+	if s = strings.TrimSpace(s); s == "" {
+		return def
+	}
+	d, err := offOrDuration(s)
+	if err != nil {
+		return def
+	}
+	return d
+}
+
+// offOrDuration parses a positive length of time, or zero ("0s", "0d"):
+// off.
+func offOrDuration(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil && d == 0 || s == "0d" {
+		return 0, nil
+	}
+	return ParseDuration(s)
 }
 
 // DefaultInactiveAfter is how long an account may go unused before a
@@ -150,6 +197,16 @@ func (r Reviews) check(apps []App, bad func(string, ...any)) {
 		if d, err := ParseDuration(s); err != nil || d <= 0 {
 			bad("reviews.inactive_after %q: want a positive length of time such as 90d", s)
 		}
+	}
+	for _, k := range []struct{ key, val, eg string }{{"remind_before", r.RemindBefore, "3d"}, {"escalate_before", r.EscalateBefore, "2d"}} {
+		if s := strings.TrimSpace(k.val); s != "" {
+			if _, err := offOrDuration(s); err != nil {
+				bad("reviews.%s %q: want a length of time such as %s (0s: never)", k.key, s, k.eg)
+			}
+		}
+	}
+	if rem, esc := r.Reminder(), r.Escalation(); rem > 0 && esc > 0 && rem <= esc {
+		bad("reviews.remind_before %s: must be longer than reviews.escalate_before %s (reviewers are reminded before their items escalate)", rem, esc)
 	}
 	if r.PaceDecisions < 0 {
 		bad("reviews.pace_decisions %d: want a positive number (default %d)", r.PaceDecisions, DefaultReviewPaceDecisions)

@@ -60,3 +60,26 @@ reviews:
 		}
 	}
 }
+
+func TestReviewsReminderAndEscalation(t *testing.T) {
+	c, _ := config.Parse([]byte("org: {name: x}\n"), "t.yaml")
+	if r, e := c.Reviews.Reminder(), c.Reviews.Escalation(); r != 3*24*time.Hour || e != 2*24*time.Hour {
+		t.Fatalf("defaults: remind %s, escalate %s; want 3d and 2d", r, e)
+	}
+	c, err := config.Parse([]byte("reviews: {remind_before: 5d, escalate_before: 0s}\n"), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, e := c.Reviews.Reminder(), c.Reviews.Escalation(); r != 5*24*time.Hour || e != 0 {
+		t.Fatalf("remind %s, escalate %s; want 5d and off", r, e)
+	}
+	for in, want := range map[string]string{
+		"reviews: {remind_before: soon}":                    `reviews.remind_before "soon"`,
+		"reviews: {escalate_before: -1h}":                   `reviews.escalate_before "-1h"`,
+		"reviews: {remind_before: 1d, escalate_before: 2d}": "must be longer than reviews.escalate_before",
+	} {
+		if _, err := config.Parse([]byte(in+"\n"), "t.yaml"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error naming %s", in, err, want)
+		}
+	}
+}

@@ -18,11 +18,17 @@ const (
 	NotifyRequestReminder  = "request.reminder"
 	NotifyRequestEscalated = "request.escalated"
 	NotifyRequestDecided   = "request.decided"
+	// Access reviews: a reviewer's one reminder per campaign of the items
+	// still waiting for them, and the escalation of pending items to a
+	// reviewer's manager near the deadline.
+	NotifyReviewReminder  = "review.reminder"
+	NotifyReviewEscalated = "review.escalated"
 )
 
 // NotifyKinds are every notification kind.
 var NotifyKinds = []string{NotifyAssigned, NotifyReminder, NotifyEscalated, NotifyStep, NotifyReassigned,
-	NotifyRequestPending, NotifyRequestReminder, NotifyRequestEscalated, NotifyRequestDecided}
+	NotifyRequestPending, NotifyRequestReminder, NotifyRequestEscalated, NotifyRequestDecided,
+	NotifyReviewReminder, NotifyReviewEscalated}
 
 // Notification channels.
 const (

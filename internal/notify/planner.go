@@ -19,9 +19,10 @@ import (
 // a person's (a manager's) e-mail from the HR data. It sends nothing: the
 // workflow writes what it returns to the outbox with what causes it.
 type Planner struct {
-	st  Directory
-	cfg config.Notifications
-	loc *time.Location
+	st   Directory
+	cfg  config.Notifications
+	loc  *time.Location
+	base string // server.base_url: links to the workspace
 }
 
 // NewPlanner returns a planner, or nil when no channel is configured.
@@ -29,7 +30,7 @@ func NewPlanner(st Directory, cfg *config.Config) *Planner {
 	if cfg == nil || !cfg.Notifications.Enabled() {
 		return nil
 	}
-	return &Planner{st: st, cfg: cfg.Notifications, loc: cfg.Location()}
+	return &Planner{st: st, cfg: cfg.Notifications, loc: cfg.Location(), base: strings.TrimRight(cfg.Server.BaseURL, "/")}
 }
 
 // Reminder is how long before a deadline owners are reminded; 0: never.
@@ -329,4 +330,50 @@ func (p *Planner) ManualTask(ctx context.Context, t store.Task) ([]store.Notific
 	subject := fmt.Sprintf("[Tango] Task for %s: %s", OwnerOf(ct).label(), t.Title)
 	intro := fmt.Sprintf("The %s app is managed by hand: this change waits for your team.", t.App)
 	return p.resolve(ctx, OwnerOf(ct), store.NotifyAssigned, subject, p.taskBody(ct, intro))
+}
+
+// ReviewLink is the workspace page of a campaign's items waiting for the
+// reader: absolute under server.base_url when configured.
+func (p *Planner) ReviewLink(campaign int64) string {
+	return fmt.Sprintf("%s/reviews/%d?mine=1&state=pending", p.base, campaign)
+}
+
+func campaignName(c store.Campaign) string {
+	what := c.Kind
+	for _, s := range []string{c.App, c.Entitlement} {
+		if s != "" {
+			what += " " + s
+		}
+	}
+	return fmt.Sprintf("campaign %d (%s)", c.ID, what)
+}
+
+func (p *Planner) reviewBody(c store.Campaign, intro string) string {
+	var b strings.Builder
+	b.WriteString(intro + "\n\n")
+	fmt.Fprintf(&b, "Decide them in the workspace: %s\n", p.ReviewLink(c.ID))
+	fmt.Fprintf(&b, "or with: tango reviews decide ITEM --decision keep|revoke --as YOUR_ID (tango reviews items %d --state pending lists them)\n", c.ID)
+	fmt.Fprintf(&b, "Undecided items become %s when the campaign closes, %s.\n", c.Policy, p.when(c.DueAt))
+	return b.String()
+}
+
+// ReviewReminded composes the one reminder of a campaign to a reviewer
+// (a person, or a team: its e-mail and chat webhook) of the n items
+// still waiting for their decision.
+func (p *Planner) ReviewReminded(ctx context.Context, c store.Campaign, to Owner, n int, now time.Time) ([]store.Notification, error) {
+	left := c.DueAt.Sub(now).Round(time.Minute)
+	subject := fmt.Sprintf("[Tango] %d access-review item(s) waiting for your decision in campaign %d, due in %s", n, c.ID, left)
+	intro := fmt.Sprintf("%d access-review item(s) waiting for your decision in %s, due %s.", n, campaignName(c), p.when(c.DueAt))
+	return p.resolve(ctx, to, store.NotifyReviewReminder, subject, p.reviewBody(c, intro))
+}
+
+// ReviewEscalated composes the message to the person n pending items of
+// a campaign were escalated to (their reviewers' manager), who may now
+// decide them.
+func (p *Planner) ReviewEscalated(ctx context.Context, c store.Campaign, source, to string, reviewers []string, n int, now time.Time) ([]store.Notification, error) {
+	left := c.DueAt.Sub(now).Round(time.Minute)
+	subject := fmt.Sprintf("[Tango] %d access-review item(s) escalated to you in campaign %d, due in %s", n, c.ID, left)
+	intro := fmt.Sprintf("%d access-review item(s) of %s, still undecided by %s, were escalated to you (%s), who may now decide them; due %s.",
+		n, campaignName(c), strings.Join(reviewers, ", "), to, p.when(c.DueAt))
+	return p.toPersons(ctx, source, []string{to}, store.NotifyReviewEscalated, subject, p.reviewBody(c, intro))
 }

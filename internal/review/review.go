@@ -32,6 +32,7 @@ import (
 	"github.com/tango-iga/tango/internal/config"
 	"github.com/tango-iga/tango/internal/connector"
 	"github.com/tango-iga/tango/internal/domain"
+	"github.com/tango-iga/tango/internal/notify"
 	"github.com/tango-iga/tango/internal/policy"
 	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/task"
@@ -71,10 +72,11 @@ type Options struct {
 
 // Service runs campaigns over a store and the config's policy.
 type Service struct {
-	st  Store
-	cfg *config.Config
-	pol *policy.Policy
-	opt Options
+	st    Store
+	cfg   *config.Config
+	pol   *policy.Policy
+	opt   Options
+	notes *notify.Planner // nil: no notification channel configured
 }
 
 // New builds the service; the config's roles must compile.
@@ -93,7 +95,7 @@ func New(st Store, cfg *config.Config, opt Options) (*Service, error) {
 	if opt.Now == nil {
 		return nil, errors.New("review: Options.Now is required")
 	}
-	return &Service{st: st, cfg: cfg, pol: pol, opt: opt}, nil
+	return &Service{st: st, cfg: cfg, pol: pol, opt: opt, notes: notify.NewPlanner(st, cfg)}, nil
 }
 
 func invalid(format string, a ...any) error {

@@ -7,9 +7,11 @@ import (
 )
 
 // Reviews is the scheduler's part in access reviews: starting recurring
-// campaigns (reviews.campaigns), closing each
-// campaign at its deadline (undecided items follow its policy) and
-// reading back what closed campaigns revoked.
+// campaigns (reviews.campaigns), reminding reviewers and escalating their
+// pending items near a campaign's deadline (reviews.remind_before,
+// reviews.escalate_before), closing each campaign at its deadline
+// (undecided items follow its policy) and reading back what closed
+// campaigns revoked.
 type Reviews struct {
 	Service *review.Service
 	// Reader reads accounts back (provision.Engine); nil: no app is
@@ -23,9 +25,11 @@ func (s *Scheduler) WithReviews(r Reviews) *Scheduler {
 	return s
 }
 
-// CloseDueReviews starts the recurring campaigns that are due, closes the
-// campaigns past their deadline and verifies
-// the revocations of closed ones; it returns how many it closed.
+// CloseDueReviews starts the recurring campaigns that are due, reminds
+// reviewers and escalates pending items near a deadline, closes the
+// campaigns past their deadline and verifies the revocations of closed
+// ones; it returns how many it closed. A failed reminder or escalation is
+// logged and does not hold up the close.
 func (s *Scheduler) CloseDueReviews(ctx context.Context) (int, error) {
 	if s.reviews == nil || s.reviews.Service == nil {
 		return 0, nil
@@ -43,6 +47,16 @@ func (s *Scheduler) CloseDueReviews(ctx context.Context) (int, error) {
 	}
 	if err != nil {
 		return 0, err
+	}
+	if k, err := s.reviews.Service.Remind(ctx, Actor); err != nil {
+		s.log.Error("scheduler: reminding access reviewers", "reminded", k, "err", err)
+	} else if k > 0 {
+		s.log.Info("scheduler: reminded access reviewers of their pending items", "reviewers", k)
+	}
+	if k, err := s.reviews.Service.Escalate(ctx, Actor); err != nil {
+		s.log.Error("scheduler: escalating access-review items", "escalated", k, "err", err)
+	} else if k > 0 {
+		s.log.Info("scheduler: escalated pending access-review items to the reviewers' managers", "items", k)
 	}
 	n, err := s.reviews.Service.CloseDue(ctx, Actor)
 	if err != nil {

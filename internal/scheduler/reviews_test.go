@@ -198,3 +198,88 @@ roles: [{name: admins, when: 'person.title == "Admin"', grants: [{app: console, 
 		t.Fatalf("items %+v: want E2's root reviewed by E1", items)
 	}
 }
+
+// Near a campaign's deadline each pass reminds the reviewers with pending
+// items (once, however many processes run passes) and escalates pending
+// items to the reviewers' managers, before closing it at the deadline.
+func TestPassRemindsAndEscalatesBeforeTheClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.db")
+	cfg, err := config.Parse([]byte(`
+sources: [{name: hris, key: id, mapping: {display_name: name, manager: boss, email: mail}}]
+apps: [{name: console, connector: manual, owner: ops}]
+notifications: {smtp: {host: mail.example.com, from: tango@example.com}}
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	var passes []*scheduler.Scheduler
+	var st store.Store
+	var camp store.Campaign
+	for i := range 2 { // two processes sharing the database
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		svc, err := review.New(s, cfg, review.Options{Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			st = s
+			src, _ := cfg.Source("hris")
+			org := "id,name,boss,mail\nE1,Ann,,ann@example.com\nE2,Bob,E1,bob@example.com\nE3,Cat,E2,cat@example.com\n"
+			if _, err := hr.ImportFile(ctx, st, cfg, src, "p.csv", []byte(org), hr.Options{Actor: "test"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.QueueOps(ctx, store.ProvisionBatch{Put: []store.GrantRow{
+				{App: "console", Source: "hris", EmployeeID: "E2", State: "active", Reason: "legacy"},
+				{App: "console", Source: "hris", EmployeeID: "E3", State: "active", Reason: "legacy"},
+			}}); err != nil {
+				t.Fatal(err)
+			}
+			if camp, _, err = svc.Start(ctx, review.StartOptions{Kind: store.ReviewManager, Due: 10 * 24 * time.Hour, Actor: "test"}); err != nil || camp.Items != 2 {
+				t.Fatalf("start: %+v %v", camp, err)
+			}
+		}
+		passes = append(passes, scheduler.New(s, nil, nil, slog.New(slog.DiscardHandler), clock).WithReviews(scheduler.Reviews{Service: svc}))
+	}
+	count := func(kind string) int {
+		ns, err := st.Notifications(ctx, store.NotificationFilter{Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ns)
+	}
+	now = now.Add(8*24*time.Hour + 12*time.Hour) // 1.5 days left
+	for range 2 {
+		for _, s := range passes {
+			if _, err := s.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if r, e := count(store.NotifyReviewReminder), count(store.NotifyReviewEscalated); r != 2 || e != 1 {
+		t.Fatalf("after four passes: %d reminders (want 2: Ann and Bob), %d escalations (want 1: Cat's item to Ann)", r, e)
+	}
+	esc, err := st.ReviewItems(ctx, store.ReviewItemFilter{EscalatedTo: "E1"})
+	if err != nil || len(esc) != 1 || esc[0].EmployeeID != "E3" {
+		t.Fatalf("escalated to Ann: %+v %v, want Cat's item", esc, err)
+	}
+	if got, _ := st.Campaign(ctx, camp.ID); got.State != store.CampaignOpen {
+		t.Fatalf("before the deadline: %s", got.State)
+	}
+	now = now.Add(2 * 24 * time.Hour)
+	if _, err := passes[0].RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Campaign(ctx, camp.ID); got.State != store.CampaignClosed {
+		t.Fatalf("after the deadline: %s, want closed", got.State)
+	}
+	if r, e := count(store.NotifyReviewReminder), count(store.NotifyReviewEscalated); r != 2 || e != 1 {
+		t.Fatalf("after the close: %d reminders, %d escalations; want still 2 and 1", r, e)
+	}
+}

@@ -23,6 +23,8 @@ const (
 	NotifyRequestReminder  = domain.NotifyRequestReminder
 	NotifyRequestEscalated = domain.NotifyRequestEscalated
 	NotifyRequestDecided   = domain.NotifyRequestDecided
+	NotifyReviewReminder   = domain.NotifyReviewReminder
+	NotifyReviewEscalated  = domain.NotifyReviewEscalated
 
 	ChannelEmail   = domain.ChannelEmail
 	ChannelWebhook = domain.ChannelWebhook

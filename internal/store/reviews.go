@@ -102,6 +102,12 @@ type ReviewItem struct {
 	// InactiveDays how many whole days before the campaign started.
 	LastActivity time.Time `json:"last_activity,omitzero"`
 	InactiveDays int       `json:"inactive_days,omitempty"`
+	// EscalatedTo is who a pending item was escalated to near the
+	// campaign's deadline (the reviewer's manager, or their stand-in),
+	// who may then decide it too; EscalatedAt when. Only
+	// Tx.EscalateReviewItem writes them.
+	EscalatedTo string    `json:"escalated_to,omitempty"`
+	EscalatedAt time.Time `json:"escalated_at,omitzero"`
 }
 
 // Removes reports whether the item's decision takes the access away (a
@@ -130,8 +136,12 @@ type ReviewItemFilter struct {
 	Campaign int64
 	Reviewer string // items this employee reviews
 	Team     string // items this team reviews
-	State    string
-	Limit    int
+	// EscalatedTo: items escalated to this employee.
+	EscalatedTo string
+	// Unescalated: only items a person reviews that were not escalated.
+	Unescalated bool
+	State       string
+	Limit       int
 }
 
 // Reviews keeps access-review campaigns, their items and the revocations
@@ -154,6 +164,30 @@ type Reviews interface {
 	// ReviewScheduleStarted is when the recurring campaign name last
 	// started (ClaimReviewSchedule); zero if never.
 	ReviewScheduleStarted(ctx context.Context, name string) (time.Time, error)
+	// PendingReviewers counts a campaign's pending items by who reviews
+	// them (a person or a team), by recipient.
+	PendingReviewers(ctx context.Context, campaign int64) ([]ReviewerCount, error)
+	// ReviewReminders lists the recipients reminded of a campaign
+	// (Tx.ClaimReviewReminder), sorted.
+	ReviewReminders(ctx context.Context, campaign int64) ([]string, error)
+}
+
+// ReviewerCount is how many pending items of a campaign one reviewer has:
+// a person (Reviewer, of HR source Source) or a team.
+type ReviewerCount struct {
+	Reviewer string `json:"reviewer,omitempty"`
+	Team     string `json:"team,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Pending  int    `json:"pending"`
+}
+
+// Recipient names who a reminder goes to: "person:ID" or "team:NAME"
+// (the notify package's recipient labels).
+func (r ReviewerCount) Recipient() string {
+	if r.Reviewer != "" {
+		return "person:" + r.Reviewer
+	}
+	return "team:" + r.Team
 }
 
 // AccountActivity is when a person last used their account in an app, as

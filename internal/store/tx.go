@@ -222,4 +222,14 @@ type Tx interface {
 	ExpediteOp(id int64, at time.Time) (bool, error)
 	// SetReviewScheduleCampaign notes the campaign a claimed start made.
 	SetReviewScheduleCampaign(name string, campaign int64) error
+	// ClaimReviewReminder records the reminder of recipient (a
+	// "person:ID" or "team:NAME") about campaign at at, with how many
+	// items it names; false when the recipient was reminded of the
+	// campaign already. Check and record are one statement, so
+	// concurrent claims give true once.
+	ClaimReviewReminder(campaign int64, recipient string, items int, at time.Time) (bool, error)
+	// EscalateReviewItem records that the pending item id was escalated
+	// to the employee to at at; false when it is no longer pending or
+	// was escalated already (once per item, across processes).
+	EscalateReviewItem(id int64, to string, at time.Time) (bool, error)
 }

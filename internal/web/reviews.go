@@ -210,14 +210,14 @@ func (p *Pages) standingIn(ctx context.Context, me authz.Principal) (map[string]
 }
 
 // myItems are the items of f the caller may decide (ActOnReviewItem):
-// theirs as reviewer, their teams', and those of the reviewers they stand
-// in for; never their own access. Each query reads at most f.Limit rows,
+// theirs as reviewer, their teams', those escalated to them, and those of
+// the reviewers they stand in for; never their own access. Each query reads at most f.Limit rows,
 // so the first f.Limit of the union, by ID, are exact.
 func (p *Pages) myItems(ctx context.Context, me authz.Principal, standFor map[string]bool, f store.ReviewItemFilter) ([]store.ReviewItem, error) {
 	if me.Person == "" {
 		return nil, nil
 	}
-	queries := []store.ReviewItemFilter{{Reviewer: me.Person}}
+	queries := []store.ReviewItemFilter{{Reviewer: me.Person}, {EscalatedTo: me.Person}}
 	for _, t := range slices.Concat(me.Teams, me.Leads) {
 		queries = append(queries, store.ReviewItemFilter{Team: t})
 	}

@@ -432,3 +432,50 @@ func TestReviewerModifiesFromThePage(t *testing.T) {
 		t.Errorf("a keep with the empty entitlement field: %d\n%s", p.status, p.body)
 	}
 }
+
+// An item escalated to the reviewer's manager near the deadline waits for
+// that manager too: counted in their inbox, listed with a decision form
+// on their ?mine=1 page, and decided from it.
+func TestEscalatedItemWaitsForTheManager(t *testing.T) {
+	f := newFixture(t)
+	id := withReview(t, f)
+	carol := itemOf(t, f, id, "E003", "reports")
+	own, err := f.st.ReviewItems(context.Background(), store.ReviewItemFilter{Campaign: id, Reviewer: auditor})
+	if err != nil || len(own) == 0 {
+		t.Fatalf("Alice's own items: %+v %v", own, err)
+	}
+	if p := f.get("/", auditor); !strings.Contains(p.body, fmt.Sprintf("Campaign %d: %d item(s) to decide", id, len(own))) {
+		t.Fatalf("Alice's inbox before the escalation: want her %d item(s) (Bob's access)\n%s", len(own), p.body)
+	}
+	ctx := context.Background()
+	if err := f.st.InTx(ctx, func(tx store.Tx) error {
+		ok, err := tx.EscalateReviewItem(carol.ID, auditor, time.Now())
+		if !ok && err == nil {
+			t.Error("the escalation claimed nothing")
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if p := f.get("/", auditor); !strings.Contains(p.body, fmt.Sprintf(`href="/reviews/%d?mine=1&amp;state=pending">Campaign %d: %d item(s) to decide`, id, id, len(own)+1)) {
+		t.Fatalf("Alice's inbox after the escalation: want %d items, Carol's escalated one counted\n%s", len(own)+1, p.body)
+	}
+	mine := f.get(fmt.Sprintf("/reviews/%d?mine=1&state=pending", id), auditor)
+	if mine.status != 200 || !strings.Contains(mine.body, fmt.Sprintf(`action="/reviews/items/%d/decide"`, carol.ID)) ||
+		!strings.Contains(mine.body, "(escalated to "+auditor+")") {
+		t.Fatalf("Alice's items: %d, want a decision form for Carol's item, shown escalated to her\n%s", mine.status, mine.body)
+	}
+	checkPage(t, "escalated items page", mine)
+	p := f.post(fmt.Sprintf("/reviews/items/%d/decide", carol.ID), auditor, url.Values{"decision": {"keep"},
+		"back": {fmt.Sprintf("/reviews/%d?mine=1&state=pending", id)}})
+	if p.status != 303 {
+		t.Fatalf("Alice keeps the escalated item: %d\n%s", p.status, p.body)
+	}
+	if got, _ := f.st.ReviewItem(ctx, carol.ID); got.State != store.ItemKept || got.DecidedBy != auditor {
+		t.Fatalf("Carol's item: %+v, want kept by Alice", got)
+	}
+	// Bob, the reviewer, still has his other items.
+	if p := f.get("/", manager); !strings.Contains(p.body, fmt.Sprintf("Campaign %d: 4 item(s) to decide", id)) {
+		t.Errorf("Bob's inbox: want his 4 other items\n%s", p.body)
+	}
+}

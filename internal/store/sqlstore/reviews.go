@@ -27,19 +27,21 @@ func scanCampaign(r scanner) (store.Campaign, error) {
 
 var itemCols = []string{"campaign", "source", "employee_id", "display_name", "app", "entitlement", "origin", "why",
 	"reviewer", "team", "recommendation", "sod", "state", "decision", "reason", "decided_by", "decided_at",
-	"automatic", "operation", "task", "verified_at", "evidence", "new_entitlement", "request", "last_activity", "inactive_days"}
+	"automatic", "operation", "task", "verified_at", "evidence", "new_entitlement", "request", "last_activity", "inactive_days",
+	"escalated_to", "escalated_at"}
 
 var itemSelect = `SELECT id, ` + strings.Join(itemCols, ",") + ` FROM review_items`
 
 func scanItem(r scanner) (store.ReviewItem, error) {
 	var it store.ReviewItem
-	var decided, verified, last int64
+	var decided, verified, last, escalated int64
 	var auto int
 	err := r.Scan(&it.ID, &it.Campaign, &it.Source, &it.EmployeeID, &it.Name, &it.App, &it.Entitlement, &it.Origin, &it.Why,
 		&it.Reviewer, &it.Team, &it.Recommendation, &it.SoD, &it.State, &it.Decision, &it.Reason, &it.DecidedBy, &decided,
-		&auto, &it.Operation, &it.Task, &verified, &it.Evidence, &it.NewEntitlement, &it.Request, &last, &it.InactiveDays)
+		&auto, &it.Operation, &it.Task, &verified, &it.Evidence, &it.NewEntitlement, &it.Request, &last, &it.InactiveDays,
+		&it.EscalatedTo, &escalated)
 	it.DecidedAt, it.VerifiedAt, it.Automatic = fromMicros(decided), fromMicros(verified), auto != 0
-	it.LastActivity = fromMicros(last)
+	it.LastActivity, it.EscalatedAt = fromMicros(last), fromMicros(escalated)
 	return it, err
 }
 
@@ -51,7 +53,7 @@ func itemArgs(it *store.ReviewItem) []any {
 	return []any{it.Campaign, it.Source, it.EmployeeID, it.Name, it.App, it.Entitlement, it.Origin, it.Why,
 		it.Reviewer, it.Team, it.Recommendation, it.SoD, it.State, it.Decision, it.Reason, it.DecidedBy, micros(it.DecidedAt),
 		auto, it.Operation, it.Task, micros(it.VerifiedAt), it.Evidence, it.NewEntitlement, it.Request,
-		micros(it.LastActivity), it.InactiveDays}
+		micros(it.LastActivity), it.InactiveDays, it.EscalatedTo, micros(it.EscalatedAt)}
 }
 
 var revocationSelect = `SELECT id, source, employee_id, app, entitlement, item, reason, created_at, planned FROM revocations`
@@ -72,6 +74,10 @@ func itemFilter(f store.ReviewItemFilter) (string, []any) {
 	}
 	w.eq("reviewer", f.Reviewer)
 	w.eq("team", f.Team)
+	w.eq("escalated_to", f.EscalatedTo)
+	if f.Unescalated {
+		w.add("reviewer <> '' AND escalated_to = ''")
+	}
 	w.eq("state", f.State)
 	q := itemSelect + w.sql() + ` ORDER BY id`
 	if f.Limit > 0 {
@@ -228,8 +234,10 @@ func (t *txn) ReviewItems(f store.ReviewItemFilter) ([]store.ReviewItem, error) 
 
 func (t *txn) UpdateReviewItem(it store.ReviewItem) error {
 	it.DecidedAt = it.DecidedAt.UTC().Truncate(time.Microsecond)
-	args := itemArgs(&it)[8:] // reviewer onwards
-	args = append(args, it.ID)
+	args := itemArgs(&it)
+	// reviewer up to inactive_days: the escalation is EscalateReviewItem's
+	// (a decision read before it must not write it back empty).
+	args = append(args[8:len(args)-2], it.ID)
 	if _, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_items SET reviewer = ?, team = ?, recommendation = ?, sod = ?,
 			state = ?, decision = ?, reason = ?, decided_by = ?, decided_at = ?, automatic = ?, operation = ?, task = ?,
 			verified_at = ?, evidence = ?, new_entitlement = ?, request = ?, last_activity = ?, inactive_days = ?
@@ -299,6 +307,52 @@ func (t *txn) SetReviewScheduleCampaign(name string, campaign int64) error {
 		return fmt.Errorf("store: review schedule %q: %w", name, err)
 	}
 	return nil
+}
+
+func (s *DB) PendingReviewers(ctx context.Context, campaign int64) ([]store.ReviewerCount, error) {
+	return queryAll(ctx, s.listing(), "store: pending reviewers", func(r scanner) (store.ReviewerCount, error) {
+		var c store.ReviewerCount
+		err := r.Scan(&c.Reviewer, &c.Team, &c.Source, &c.Pending)
+		return c, err
+	}, s.rb(`SELECT reviewer, team, MIN(source), COUNT(*) FROM review_items WHERE campaign = ? AND state = ?
+		GROUP BY reviewer, team ORDER BY reviewer, team`), campaign, store.ItemPending)
+}
+
+func (s *DB) ReviewReminders(ctx context.Context, campaign int64) ([]string, error) {
+	return queryAll(ctx, s.listing(), "store: review reminders", func(r scanner) (string, error) {
+		var who string
+		err := r.Scan(&who)
+		return who, err
+	}, s.rb(`SELECT recipient FROM review_reminders WHERE campaign = ? ORDER BY recipient`), campaign)
+}
+
+func (t *txn) ClaimReviewReminder(campaign int64, recipient string, items int, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`INSERT INTO review_reminders (campaign, recipient, reminded_at, items)
+		VALUES (?, ?, ?, ?) ON CONFLICT (campaign, recipient) DO NOTHING`), campaign, recipient, micros(at.UTC()), items)
+	if err != nil {
+		return false, fmt.Errorf("store: claiming the reminder of %s about campaign %d: %w", recipient, campaign, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: claiming the reminder of %s about campaign %d: %w", recipient, campaign, err)
+	}
+	return n == 1, nil
+}
+
+func (t *txn) EscalateReviewItem(id int64, to string, at time.Time) (bool, error) {
+	if strings.TrimSpace(to) == "" {
+		return false, fmt.Errorf("store: escalate review item %d: nobody to escalate to", id)
+	}
+	res, err := t.tx.ExecContext(t.ctx, t.s.rb(`UPDATE review_items SET escalated_to = ?, escalated_at = ?
+		WHERE id = ? AND state = ? AND escalated_to = ''`), to, micros(at.UTC()), id, store.ItemPending)
+	if err != nil {
+		return false, fmt.Errorf("store: escalate review item %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: escalate review item %d: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 func (t *txn) ExpediteOp(id int64, at time.Time) (bool, error) {

@@ -413,3 +413,143 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 		t.Fatalf("all activity: %+v %v; want 3, crm first", all, err)
 	}
 }
+
+// testReviewRemindersAndEscalation: a campaign's pending items are counted
+// by reviewer (a person or a team); a reminder of one recipient about one
+// campaign is claimed once, also by concurrent claims, and not by a
+// rolled-back one; an item is escalated once, only while pending, and an
+// UpdateReviewItem (a decision) does not write the escalation back empty.
+func testReviewRemindersAndEscalation(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	c := store.Campaign{Kind: store.ReviewManager, Policy: store.DecisionKeep, State: store.CampaignOpen, Digest: "sha256:x", Items: 4,
+		CreatedBy: "test", CreatedAt: t0, DueAt: t0.Add(14 * 24 * time.Hour)}
+	item := func(emp, reviewer, team string) store.ReviewItem {
+		return store.ReviewItem{Source: "hris", EmployeeID: emp, App: "crm", Origin: store.OriginRole, Reviewer: reviewer, Team: team, State: store.ItemPending}
+	}
+	items := []store.ReviewItem{item("E1", "M1", ""), item("E2", "M1", ""), item("E3", "", "it"), item("E4", "M2", "")}
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.InsertCampaign(&c); err != nil {
+			return err
+		}
+		for i := range items {
+			items[i].Campaign = c.ID
+		}
+		return tx.InsertReviewItems(items)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID})
+	if err != nil || len(all) != 4 {
+		t.Fatalf("items: %+v %v", all, err)
+	}
+	// M2 decided: no longer pending.
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		it := all[3]
+		it.State, it.Decision, it.DecidedBy, it.DecidedAt = store.ItemKept, store.DecisionKeep, "M2", t0
+		return tx.UpdateReviewItem(it)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := st.PendingReviewers(ctx, c.ID)
+	want := []store.ReviewerCount{{Team: "it", Source: "hris", Pending: 1}, {Reviewer: "M1", Source: "hris", Pending: 2}}
+	if err != nil || !reflect.DeepEqual(counts, want) {
+		t.Fatalf("pending reviewers: %+v %v, want %+v", counts, err, want)
+	}
+	if counts[0].Recipient() != "team:it" || counts[1].Recipient() != "person:M1" {
+		t.Fatalf("recipients %q %q", counts[0].Recipient(), counts[1].Recipient())
+	}
+	if got, err := st.PendingReviewers(ctx, c.ID+100); err != nil || len(got) != 0 {
+		t.Fatalf("an unknown campaign's reviewers: %+v %v", got, err)
+	}
+
+	// Reminders: concurrent claims win once; a rollback claims nothing.
+	boom := errors.New("boom")
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		if ok, err := tx.ClaimReviewReminder(c.ID, "team:it", 1, t0); !ok || err != nil {
+			t.Errorf("claim in the rolled-back transaction: %v %v", ok, err)
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- st.InTx(ctx, func(tx store.Tx) error {
+				ok, err := tx.ClaimReviewReminder(c.ID, "person:M1", 2, t0)
+				if ok {
+					wins.Add(1)
+				}
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wins.Load() != 1 {
+		t.Fatalf("%d of 6 concurrent reminder claims won, want 1", wins.Load())
+	}
+	if got, err := st.ReviewReminders(ctx, c.ID); err != nil || !reflect.DeepEqual(got, []string{"person:M1"}) {
+		t.Fatalf("reminders: %v %v, want person:M1 only (team:it's claim was rolled back)", got, err)
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		if ok, err := tx.ClaimReviewReminder(c.ID+1, "person:M1", 1, t0); !ok || err != nil {
+			t.Errorf("the same recipient, another campaign: %v %v, want claimed", ok, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Escalation: once per item, only while pending.
+	escalate := func(id int64, to string) bool {
+		t.Helper()
+		var ok bool
+		if err := st.InTx(ctx, func(tx store.Tx) error {
+			var err error
+			ok, err = tx.EscalateReviewItem(id, to, t0.Add(time.Hour))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if un, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, State: store.ItemPending, Unescalated: true}); err != nil || len(un) != 2 {
+		t.Fatalf("pending person-reviewed items not escalated: %+v %v, want E1's and E2's", un, err)
+	}
+	if !escalate(all[0].ID, "B1") || escalate(all[0].ID, "B2") {
+		t.Fatal("escalating E1's item: want true once")
+	}
+	if escalate(all[3].ID, "B1") {
+		t.Fatal("escalated a decided item")
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error { _, err := tx.EscalateReviewItem(all[1].ID, " ", t0); return err }); err == nil {
+		t.Fatal("escalated to nobody without an error")
+	}
+	got, err := st.ReviewItems(ctx, store.ReviewItemFilter{EscalatedTo: "B1"})
+	if err != nil || len(got) != 1 || got[0].ID != all[0].ID || got[0].EscalatedTo != "B1" || !got[0].EscalatedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("items escalated to B1: %+v %v", got, err)
+	}
+	if un, _ := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, State: store.ItemPending, Unescalated: true}); len(un) != 1 || un[0].ID != all[1].ID {
+		t.Fatalf("not escalated after E1's: %+v, want E2's", un)
+	}
+	// A decision written from a copy read before the escalation keeps it.
+	stale := all[0]
+	stale.State, stale.Decision, stale.DecidedBy, stale.DecidedAt = store.ItemKept, store.DecisionKeep, "B1", t0.Add(2*time.Hour)
+	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.UpdateReviewItem(stale) }); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := st.ReviewItem(ctx, all[0].ID); err != nil || it.EscalatedTo != "B1" || it.State != store.ItemKept {
+		t.Fatalf("after the decision: %+v %v, want kept and still escalated to B1", it, err)
+	}
+}

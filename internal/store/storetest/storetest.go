@@ -170,6 +170,7 @@ func Run(t *testing.T, b Backend) {
 	t.Run("Reviews/CampaignRollsBackWhole", func(t *testing.T) { testCampaignRollsBackWhole(t, b) })
 	t.Run("Reviews/RevocationsPlannedOnce", func(t *testing.T) { testRevocationsPlannedOnce(t, b) })
 	t.Run("Reviews/ScheduleClaimedOnce", func(t *testing.T) { testReviewScheduleClaimedOnce(t, b) })
+	t.Run("Reviews/RemindersAndEscalation", func(t *testing.T) { testReviewRemindersAndEscalation(t, b) })
 	t.Run("Reviews/ExpediteOp", func(t *testing.T) { testExpediteOp(t, b) })
 	t.Run("Reviews/ModifyAndActivity", func(t *testing.T) { testReviewModifyAndActivity(t, b) })
 }
