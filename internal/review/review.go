@@ -907,7 +907,7 @@ func (s *Service) verify(ctx context.Context, r Reader, c store.Campaign, actor 
 // check finds the operation that removed a revoked item's access and,
 // once it is done, reads the account back.
 func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) error {
-	ops, err := s.st.Ops(ctx, store.OpFilter{App: it.App, EmployeeID: it.EmployeeID})
+	ops, err := s.st.Ops(ctx, store.OpFilter{App: it.App, Source: it.Source, EmployeeID: it.EmployeeID})
 	if err != nil {
 		return err
 	}

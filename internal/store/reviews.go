@@ -129,6 +129,8 @@ type Reviews interface {
 	// Revocations lists revocations (of a source, or all with ""; only the
 	// ones not yet planned for when unplanned), by ID.
 	Revocations(ctx context.Context, source string, unplanned bool) ([]Revocation, error)
+	// PersonRevocations lists one person's revocations, by ID.
+	PersonRevocations(ctx context.Context, source, employeeID string) ([]Revocation, error)
 	// ReviewScheduleStarted is when the recurring campaign name last
 	// started (ClaimReviewSchedule); zero if never.
 	ReviewScheduleStarted(ctx context.Context, name string) (time.Time, error)

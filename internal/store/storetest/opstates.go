@@ -87,6 +87,18 @@ func testOperationsPageByID(t *testing.T, b Backend) {
 	if rest, _ := st.Ops(ctx, store.OpFilter{AfterID: second[1].ID}); len(rest) != 1 || rest[0].EmployeeID != "E" {
 		t.Fatalf("last page %+v: want E", rest)
 	}
+	// One person's: source and employee ID.
+	other := pendingOp("crm", store.OpCreate, "C")
+	other.Source = "other"
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{other}}); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := st.Ops(ctx, store.OpFilter{App: "crm", Source: other.Source, EmployeeID: "C"}); err != nil || len(mine) != 1 || mine[0].Source != "other" {
+		t.Fatalf("operations of other/C: %+v, %v", mine, err)
+	}
+	if both, _ := st.Ops(ctx, store.OpFilter{EmployeeID: "C"}); len(both) != 2 {
+		t.Fatalf("operations of C in any source: %+v, want 2", both)
+	}
 }
 
 // A manual app's operation waits for its task and is done, with an
