@@ -722,6 +722,7 @@ func (e *Engine) runOnce(ctx context.Context, only []string) (int, error) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.opt.Workers)
 	var mu sync.Mutex
+	succeeded := map[string]bool{} // healthy apps whose last success is not written yet
 	for _, op := range ops {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -731,10 +732,15 @@ func (e *Engine) runOnce(ctx context.Context, only []string) (int, error) {
 			err := e.execute(ctx, op)
 			mu.Lock()
 			defer mu.Unlock()
-			e.finish(ctx, op, err, health)
+			e.finish(ctx, op, err, health, succeeded)
 		}()
 	}
 	wg.Wait()
+	for app := range succeeded {
+		if err := e.st.PutAppState(ctx, health[app]); err != nil {
+			e.opt.Log.Error("provision: app state", "app", app, "err", err)
+		}
+	}
 	return len(ops), nil
 }
 
@@ -825,10 +831,16 @@ func (e *Engine) execute(ctx context.Context, op store.Operation) error {
 	return fmt.Errorf("operation %d: unknown kind %q", op.ID, op.Kind)
 }
 
-func (e *Engine) finish(ctx context.Context, op store.Operation, err error, health map[string]store.AppState) {
+// finish records an operation's outcome and its app's health. A success
+// of an app that was healthy changes only its last success: that is
+// added to succeeded and written once at the end of the pass, not once
+// per operation; any other change of health is written at once (a
+// reconcile watches for the quarantine while the pass runs).
+func (e *Engine) finish(ctx context.Context, op store.Operation, err error, health map[string]store.AppState, succeeded map[string]bool) {
 	now := e.opt.Now().UTC().Truncate(time.Microsecond)
 	h := health[op.App]
 	h.App = op.App
+	healthy := h.Failures == 0 && h.LastError == "" && h.QuarantinedUntil.IsZero()
 	var r store.OpResult
 	var handed *connector.HandedOff
 	switch {
@@ -873,8 +885,13 @@ func (e *Engine) finish(ctx context.Context, op store.Operation, err error, heal
 		e.opt.Log.Warn("provision: operation failed", "op", op.ID, "app", op.App, "kind", op.Kind, "person", op.EmployeeID, "attempt", op.Attempts+1, "err", r.Error)
 	}
 	health[op.App] = h
-	if err := e.st.PutAppState(ctx, h); err != nil {
-		e.opt.Log.Error("provision: app state", "app", op.App, "err", err)
+	if healthy && h.Failures == 0 {
+		succeeded[op.App] = true
+	} else {
+		delete(succeeded, op.App)
+		if err := e.st.PutAppState(ctx, h); err != nil {
+			e.opt.Log.Error("provision: app state", "app", op.App, "err", err)
+		}
 	}
 	if err := e.st.FinishOp(ctx, op.ID, e.owner, now, r); err != nil {
 		e.opt.Log.Error("provision: finish operation", "op", op.ID, "err", err)
