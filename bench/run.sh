@@ -8,6 +8,7 @@
 #                              then the plan and SCIM (FilteredGet, Post, Patch) benchmarks
 #                              of both, alternating, ROUNDS rounds
 #   bench/run.sh reviews    starting a 2-million-item access review, and reviewers' pages, on both stores
+#   bench/run.sh revocations   10,000 review revocations decided, removed from slapd and verified, on both stores
 #   bench/run.sh scim       the SCIM service provider with 100,000 users, and against the
 #                           independent SCIM server (scimmy) in the same run (internal/scim)
 #
@@ -24,6 +25,11 @@ echo "# $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | se
 if [[ "${1:-}" == reviews ]]; then
 	# a manager campaign over 100,000 persons x 20 grants, on both stores
 	exec go test -run '^$' -bench '^BenchmarkReviews100k$' -benchtime 1x -count "$COUNT" -timeout 60m .
+fi
+
+if [[ "${1:-}" == revocations ]]; then
+	# reviewers revoke 10,000 members of an LDAP group; until the campaign is complete
+	exec go test -run '^$' -bench '^BenchmarkReviewRevocations10k$' -benchtime 1x -count "$COUNT" -timeout 60m .
 fi
 
 if [[ "${1:-}" == scim ]]; then
