@@ -648,7 +648,8 @@ func (s *Service) StandIns(ctx context.Context, it store.ReviewItem) ([]string, 
 // team; never their own access). A revocation is recorded for the
 // provisioning plan in the same transaction, so the removal is queued at
 // the next planning pass (at once under `tango serve`). Deciding faster
-// than the pace is recorded as a rubber-stamping finding.
+// than the pace is recorded as a rubber-stamping finding, in the same
+// transaction.
 func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64, decision, reason string) (store.ReviewItem, error) {
 	decision, reason = strings.TrimSpace(decision), strings.TrimSpace(reason)
 	if decision != store.DecisionKeep && decision != store.DecisionRevoke {
@@ -672,7 +673,6 @@ func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64,
 		return it, err
 	}
 	at := s.now()
-	var fast int
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
 		it, err = tx.ReviewItem(itemID)
 		if err != nil {
@@ -692,21 +692,23 @@ func (s *Service) Decide(ctx context.Context, who authz.Principal, itemID int64,
 		if err := s.decide(tx, &it, decision, reason, who.Person, false, at); err != nil {
 			return err
 		}
-		if fast, err = tx.CountReviewDecisions(who.Person, at.Add(-s.opt.PaceWindow)); err != nil {
+		fast, err := tx.CountReviewDecisions(who.Person, at.Add(-s.opt.PaceWindow))
+		if err != nil {
 			return err
+		}
+		if fast > s.opt.PaceDecisions {
+			// In the decision's transaction: one commit, not two.
+			err := tx.AddFinding(store.Finding{Kind: "review-rubber-stamp", Subject: who.Person, Team: "security",
+				Detail: fmt.Sprintf("%s made %d review decisions within %s (pace limit %d): rubber-stamping? campaign %d",
+					who.Person, fast, s.opt.PaceWindow, s.opt.PaceDecisions, it.Campaign), FirstSeen: at, LastSeen: at})
+			if err != nil {
+				return fmt.Errorf("recording the rubber-stamping finding: %w", err)
+			}
 		}
 		return tx.AppendAudit(audit.New(at, who.Actor(), "review.decided", it.Source, "", fmt.Sprintf("review-item:%d", it.ID), before, it))
 	})
 	if err != nil {
 		return it, err
-	}
-	if fast > s.opt.PaceDecisions {
-		err := s.st.AddFinding(ctx, store.Finding{Kind: "review-rubber-stamp", Subject: who.Person, Team: "security",
-			Detail: fmt.Sprintf("%s made %d review decisions within %s (pace limit %d): rubber-stamping? campaign %d",
-				who.Person, fast, s.opt.PaceWindow, s.opt.PaceDecisions, it.Campaign), FirstSeen: at, LastSeen: at})
-		if err != nil {
-			return it, fmt.Errorf("recording the rubber-stamping finding: %w", err)
-		}
 	}
 	return it, nil
 }

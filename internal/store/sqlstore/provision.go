@@ -353,18 +353,22 @@ func (s *DB) ReplaceFindings(ctx context.Context, kind, app string, fs []store.F
 }
 
 func (s *DB) AddFinding(ctx context.Context, f store.Finding) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT id FROM findings WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`), f.Kind, f.App, f.Subject).Scan(&id)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, s.rb(`UPDATE findings SET last_seen = ?, detail = ? WHERE id = ?`), micros(f.LastSeen), f.Detail, id)
-			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		return s.bulk(ctx, tx, "findings", findingCols, [][]any{{f.Kind, f.App, f.Subject, f.Detail, f.Team, "open", micros(f.FirstSeen), micros(f.LastSeen)}}, "")
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return s.addFinding(ctx, tx, f) })
+}
+
+func (t *txn) AddFinding(f store.Finding) error { return t.s.addFinding(t.ctx, t.tx, f) }
+
+func (s *DB) addFinding(ctx context.Context, tx *sql.Tx, f store.Finding) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, s.rb(`SELECT id FROM findings WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`), f.Kind, f.App, f.Subject).Scan(&id)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, s.rb(`UPDATE findings SET last_seen = ?, detail = ? WHERE id = ?`), micros(f.LastSeen), f.Detail, id)
+		return err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return s.bulk(ctx, tx, "findings", findingCols, [][]any{{f.Kind, f.App, f.Subject, f.Detail, f.Team, "open", micros(f.FirstSeen), micros(f.LastSeen)}}, "")
 }
 
 func (s *DB) Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error) {
