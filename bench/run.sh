@@ -10,6 +10,7 @@
 #   bench/run.sh reviews    starting a 2-million-item access review, and reviewers' pages, on both stores
 #   bench/run.sh reads      the workspace's pages and the API's reads at 100,000 persons (SQLite), 50
 #                           sessions in a closed loop (saturation) and pausing about a second (people)
+#   bench/run.sh revocations   10,000 review revocations decided, removed from slapd and verified, on both stores
 #   bench/run.sh scim       the SCIM service provider with 100,000 users, and against the
 #                           independent SCIM server (scimmy) in the same run (internal/scim)
 #
@@ -30,6 +31,11 @@ fi
 
 if [[ "${1:-}" == reads ]]; then
 	exec go test -run '^$' -bench '^Benchmark(APIReads100k|Pages100k)(Sessions)?$' -benchtime 1x -count 1 -timeout 60m .
+fi
+
+if [[ "${1:-}" == revocations ]]; then
+	# reviewers revoke 10,000 members of an LDAP group; until the campaign is complete
+	exec go test -run '^$' -bench '^BenchmarkReviewRevocations10k$' -benchtime 1x -count "$COUNT" -timeout 60m .
 fi
 
 if [[ "${1:-}" == scim ]]; then

@@ -58,6 +58,11 @@ type Engine struct {
 	unknownMu sync.Mutex
 	unknown   map[string]bool
 	unknownAt time.Time
+
+	// planMu makes this process's plans of requests and revocations one
+	// at a time: two at once (an API handler's and the job's) would read
+	// the same ones unplanned and queue their operations twice.
+	planMu sync.Mutex
 }
 
 // New makes an engine. Options.Log and Options.Now are required: New
@@ -143,9 +148,28 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 	bySource := map[string]map[string][]store.GrantRow{}
 	reqs := map[string]*sourceRequests{}
 	byID := make(map[string]*store.Person, len(persons))
+	// A plan of a few persons (a decision on a request or a review item)
+	// reads their own grants, requests and revocations; a larger one the
+	// whole source's at once.
+	few := len(persons) <= fewPersons
 	for i := range persons {
 		p := &persons[i]
 		byID[p.Source+"\x00"+p.EmployeeID] = p
+		if few {
+			if bySource[p.Source] == nil {
+				bySource[p.Source] = map[string][]store.GrantRow{}
+				reqs[p.Source] = newSourceRequests()
+			}
+			rows, err := e.st.PersonGrants(ctx, p.Source, p.EmployeeID)
+			if err != nil {
+				return nil, nil, err
+			}
+			bySource[p.Source][p.EmployeeID] = rows
+			if err := e.requests(ctx, reqs[p.Source], p.Source, p.EmployeeID); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		if bySource[p.Source] == nil {
 			rows, err := e.st.Grants(ctx, p.Source)
 			if err != nil {
@@ -156,7 +180,8 @@ func (e *Engine) Plan(ctx context.Context, persons []store.Person, why map[strin
 				m[g.EmployeeID] = append(m[g.EmployeeID], g)
 			}
 			bySource[p.Source] = m
-			if reqs[p.Source], err = e.requests(ctx, p.Source); err != nil {
+			reqs[p.Source] = newSourceRequests()
+			if err := e.requests(ctx, reqs[p.Source], p.Source, ""); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -198,26 +223,40 @@ type sourceRequests struct {
 	revoked map[string][]store.Revocation
 }
 
-func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, error) {
-	out := &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{},
+// fewPersons is the largest plan that reads each person's grants,
+// requests and revocations on their own.
+const fewPersons = 16
+
+func newSourceRequests() *sourceRequests {
+	return &sourceRequests{active: map[string][]policy.Requested{}, expired: map[string]map[policy.Grant]int64{},
 		revoked: map[string][]store.Revocation{}}
-	approved, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestApproved})
+}
+
+// requests adds to out a source's requests and revocations that matter to
+// a plan: every person's, or one's (employeeID).
+func (e *Engine) requests(ctx context.Context, out *sourceRequests, source, employeeID string) error {
+	approved, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestApproved, Beneficiary: employeeID})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range approved {
 		out.active[r.Beneficiary] = append(out.active[r.Beneficiary], policy.FromRequests([]store.Request{r})...)
 	}
-	revs, err := e.st.Revocations(ctx, source, false)
+	var revs []store.Revocation
+	if employeeID == "" {
+		revs, err = e.st.Revocations(ctx, source, false)
+	} else {
+		revs, err = e.st.PersonRevocations(ctx, source, employeeID)
+	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range revs {
 		out.revoked[r.EmployeeID] = append(out.revoked[r.EmployeeID], r)
 	}
-	ended, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestExpired, Unprovisioned: true})
+	ended, err := e.st.Requests(ctx, store.RequestFilter{Source: source, State: store.RequestExpired, Unprovisioned: true, Beneficiary: employeeID})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, r := range ended {
 		m := out.expired[r.Beneficiary]
@@ -228,7 +267,7 @@ func (e *Engine) requests(ctx context.Context, source string) (*sourceRequests, 
 		m[policy.Grant{App: r.App}] = r.ID
 		m[policy.Grant{App: r.App, Entitlement: r.Entitlement}] = r.ID
 	}
-	return out, nil
+	return nil
 }
 
 func (e *Engine) planPerson(b *store.ProvisionBatch, in policy.Input, want []policy.Reasoned, have []store.GrantRow, ev store.Event, expired map[policy.Grant]int64, revoked map[policy.Grant]string, prehire bool, at time.Time) error {
@@ -502,6 +541,8 @@ func (e *Engine) PlanPending(ctx context.Context) (int, error) {
 // it). Each request is marked planned in the same transaction as its
 // operations, so a crash in between plans it again, never twice.
 func (e *Engine) PlanRequests(ctx context.Context) (int, error) {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
 	rs, err := e.st.Requests(ctx, store.RequestFilter{Unprovisioned: true, Limit: 500})
 	if err != nil || len(rs) == 0 {
 		return 0, err
@@ -569,8 +610,12 @@ func revokedReason(revoked map[policy.Grant]string, app, ent string) (string, bo
 
 // PlanRevocations plans the grants access reviews revoked since they were
 // last planned for: their removal is queued at once (no grace period),
-// and each revocation is marked planned in the same transaction.
+// and each revocation is marked planned in the same transaction. When
+// another process planned some of them meanwhile, nothing is queued and
+// the rest are planned at the next pass.
 func (e *Engine) PlanRevocations(ctx context.Context) (int, error) {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
 	revs, err := e.st.Revocations(ctx, "", true)
 	if err != nil || len(revs) == 0 {
 		return 0, err
@@ -581,7 +626,12 @@ func (e *Engine) PlanRevocations(ctx context.Context) (int, error) {
 		ids = append(ids, r.ID)
 		who = append(who, personRef{r.Source, r.EmployeeID})
 	}
-	return e.planPersons(ctx, who, func(b *store.ProvisionBatch) { b.Revocations = ids })
+	n, err := e.planPersons(ctx, who, func(b *store.ProvisionBatch) { b.Revocations = ids })
+	if errors.Is(err, store.ErrConflict) {
+		e.Wake()
+		return 0, nil
+	}
+	return n, err
 }
 
 // PlanAll plans every person of every source (used by reconcile and after a
@@ -676,6 +726,7 @@ func (e *Engine) runOnce(ctx context.Context, only []string) (int, error) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, e.opt.Workers)
 	var mu sync.Mutex
+	succeeded := map[string]bool{} // healthy apps whose last success is not written yet
 	for _, op := range ops {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -685,10 +736,15 @@ func (e *Engine) runOnce(ctx context.Context, only []string) (int, error) {
 			err := e.execute(ctx, op)
 			mu.Lock()
 			defer mu.Unlock()
-			e.finish(ctx, op, err, health)
+			e.finish(ctx, op, err, health, succeeded)
 		}()
 	}
 	wg.Wait()
+	for app := range succeeded {
+		if err := e.st.PutAppState(ctx, health[app]); err != nil {
+			e.opt.Log.Error("provision: app state", "app", app, "err", err)
+		}
+	}
 	return len(ops), nil
 }
 
@@ -779,10 +835,16 @@ func (e *Engine) execute(ctx context.Context, op store.Operation) error {
 	return fmt.Errorf("operation %d: unknown kind %q", op.ID, op.Kind)
 }
 
-func (e *Engine) finish(ctx context.Context, op store.Operation, err error, health map[string]store.AppState) {
+// finish records an operation's outcome and its app's health. A success
+// of an app that was healthy changes only its last success: that is
+// added to succeeded and written once at the end of the pass, not once
+// per operation; any other change of health is written at once (a
+// reconcile watches for the quarantine while the pass runs).
+func (e *Engine) finish(ctx context.Context, op store.Operation, err error, health map[string]store.AppState, succeeded map[string]bool) {
 	now := e.opt.Now().UTC().Truncate(time.Microsecond)
 	h := health[op.App]
 	h.App = op.App
+	healthy := h.Failures == 0 && h.LastError == "" && h.QuarantinedUntil.IsZero()
 	var r store.OpResult
 	var handed *connector.HandedOff
 	switch {
@@ -827,8 +889,13 @@ func (e *Engine) finish(ctx context.Context, op store.Operation, err error, heal
 		e.opt.Log.Warn("provision: operation failed", "op", op.ID, "app", op.App, "kind", op.Kind, "person", op.EmployeeID, "attempt", op.Attempts+1, "err", r.Error)
 	}
 	health[op.App] = h
-	if err := e.st.PutAppState(ctx, h); err != nil {
-		e.opt.Log.Error("provision: app state", "app", op.App, "err", err)
+	if healthy && h.Failures == 0 {
+		succeeded[op.App] = true
+	} else {
+		delete(succeeded, op.App)
+		if err := e.st.PutAppState(ctx, h); err != nil {
+			e.opt.Log.Error("provision: app state", "app", op.App, "err", err)
+		}
 	}
 	if err := e.st.FinishOp(ctx, op.ID, e.owner, now, r); err != nil {
 		e.opt.Log.Error("provision: finish operation", "op", op.ID, "err", err)

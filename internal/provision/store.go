@@ -16,6 +16,8 @@ type Store interface {
 	AddFinding(ctx context.Context, f store.Finding) error
 	// Grants returns every grant row (of one source, or all with "").
 	Grants(ctx context.Context, source string) ([]store.GrantRow, error)
+	// PersonGrants returns one person's grant rows.
+	PersonGrants(ctx context.Context, source, employeeID string) ([]store.GrantRow, error)
 	Person(ctx context.Context, source, employeeID string) (store.Person, error)
 	// QueueOps writes a planning step atomically.
 	QueueOps(ctx context.Context, b store.ProvisionBatch) error
@@ -24,6 +26,8 @@ type Store interface {
 	// Revocations lists the grants access reviews revoked (of a source, or
 	// all with ""; only those not yet planned for when unplanned).
 	Revocations(ctx context.Context, source string, unplanned bool) ([]store.Revocation, error)
+	// PersonRevocations lists one person's revocations.
+	PersonRevocations(ctx context.Context, source, employeeID string) ([]store.Revocation, error)
 	// Unprovisioned returns applied events not yet planned for, oldest first.
 	Unprovisioned(ctx context.Context, limit int) ([]store.Event, error)
 	AppStates(ctx context.Context) ([]store.AppState, error)

@@ -739,7 +739,6 @@ func (s *Service) DecideItem(ctx context.Context, who authz.Principal, itemID in
 		}
 	}
 	at := s.now()
-	var fast int
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
 		it, err = tx.ReviewItem(itemID)
 		if err != nil {
@@ -766,22 +765,24 @@ func (s *Service) DecideItem(ctx context.Context, who authz.Principal, itemID in
 			}
 			ents = append(ents, audit.New(at, who.Actor(), "request.approved", grant.Source, "", grant.Beneficiary, nil, grant))
 		}
-		if fast, err = tx.CountReviewDecisions(who.Person, at.Add(-s.opt.PaceWindow)); err != nil {
+		fast, err := tx.CountReviewDecisions(who.Person, at.Add(-s.opt.PaceWindow))
+		if err != nil {
 			return err
+		}
+		if fast > s.opt.PaceDecisions {
+			// In the decision's transaction: one commit, not two.
+			err := tx.AddFinding(store.Finding{Kind: "review-rubber-stamp", Subject: who.Person, Team: "security",
+				Detail: fmt.Sprintf("%s made %d review decisions within %s (pace limit %d): rubber-stamping? campaign %d",
+					who.Person, fast, s.opt.PaceWindow, s.opt.PaceDecisions, it.Campaign), FirstSeen: at, LastSeen: at})
+			if err != nil {
+				return fmt.Errorf("recording the rubber-stamping finding: %w", err)
+			}
 		}
 		ents = append([]audit.Entry{audit.New(at, who.Actor(), "review.decided", it.Source, "", fmt.Sprintf("review-item:%d", it.ID), before, it)}, ents...)
 		return tx.AppendAudit(ents...)
 	})
 	if err != nil {
 		return it, err
-	}
-	if fast > s.opt.PaceDecisions {
-		err := s.st.AddFinding(ctx, store.Finding{Kind: "review-rubber-stamp", Subject: who.Person, Team: "security",
-			Detail: fmt.Sprintf("%s made %d review decisions within %s (pace limit %d): rubber-stamping? campaign %d",
-				who.Person, fast, s.opt.PaceWindow, s.opt.PaceDecisions, it.Campaign), FirstSeen: at, LastSeen: at})
-		if err != nil {
-			return it, fmt.Errorf("recording the rubber-stamping finding: %w", err)
-		}
 	}
 	return it, nil
 }
@@ -1121,7 +1122,7 @@ func (s *Service) verify(ctx context.Context, r Reader, c store.Campaign, actor 
 // check finds the operation that removed a revoked item's access and,
 // once it is done, reads the account back.
 func (s *Service) check(ctx context.Context, r Reader, it *store.ReviewItem) error {
-	ops, err := s.st.Ops(ctx, store.OpFilter{App: it.App, EmployeeID: it.EmployeeID})
+	ops, err := s.st.Ops(ctx, store.OpFilter{App: it.App, Source: it.Source, EmployeeID: it.EmployeeID})
 	if err != nil {
 		return err
 	}

@@ -98,9 +98,11 @@ type Finding struct {
 
 // OpFilter selects operations.
 type OpFilter struct {
-	App, State, EmployeeID string
-	AfterID                int64 // only operations with a larger ID (a page's cursor)
-	Limit                  int
+	// Source with EmployeeID names one person (through the index of a
+	// person's operations).
+	App, State, Source, EmployeeID string
+	AfterID                        int64 // only operations with a larger ID (a page's cursor)
+	Limit                          int
 }
 
 // ProvisioningQueue is the part of a Store that keeps the provisioning queue.

@@ -161,6 +161,8 @@ type Reviews interface {
 	// AccountActivities lists when accounts were last used (of one app,
 	// or all with ""), as reconcile last read it.
 	AccountActivities(ctx context.Context, app string) ([]AccountActivity, error)
+	// PersonRevocations lists one person's revocations, by ID.
+	PersonRevocations(ctx context.Context, source, employeeID string) ([]Revocation, error)
 	// ReviewScheduleStarted is when the recurring campaign name last
 	// started (ClaimReviewSchedule); zero if never.
 	ReviewScheduleStarted(ctx context.Context, name string) (time.Time, error)

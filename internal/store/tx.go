@@ -89,6 +89,10 @@ type Tx interface {
 	// ResolveFinding marks the open finding of kind, app and subject
 	// resolved, last seen at at; false when there is none.
 	ResolveFinding(kind, app, subject string, at time.Time) (bool, error)
+	// AddFinding is Store.AddFinding inside the transaction: a new open
+	// finding, or the open one of its kind, app and subject seen again
+	// (last seen and detail updated).
+	AddFinding(f Finding) error
 
 	// InsertRequest stores a new request and fills its ID; its times are
 	// truncated to what the store keeps and nil lists made empty.

@@ -73,10 +73,16 @@ func (s *DB) queue(ctx context.Context, tx *sql.Tx, b *store.ProvisionBatch) err
 			return fmt.Errorf("store: mark request %d: %w", id, err)
 		}
 	}
-	markRev := s.rb(`UPDATE revocations SET planned = 1 WHERE id = ?`)
+	// A revocation is planned once: when another planner marked it
+	// first (both read it unplanned), the batch is not written.
+	markRev := s.rb(`UPDATE revocations SET planned = 1 WHERE id = ? AND planned = 0`)
 	for _, id := range b.Revocations {
-		if _, err := tx.ExecContext(ctx, markRev, id); err != nil {
+		res, err := tx.ExecContext(ctx, markRev, id)
+		if err != nil {
 			return fmt.Errorf("store: mark revocation %d: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("store: revocation %d is planned already (or gone): %w", id, store.ErrConflict)
 		}
 	}
 	return s.appendAudit(ctx, tx, b.Entries)
@@ -233,6 +239,7 @@ func (s *DB) Ops(ctx context.Context, f store.OpFilter) ([]store.Operation, erro
 	var w filters
 	w.eq("app", f.App)
 	w.eq("state", f.State)
+	w.eq("source", f.Source)
 	w.eq("employee_id", f.EmployeeID)
 	if f.AfterID > 0 {
 		w.add("id > ?", f.AfterID)
@@ -346,18 +353,22 @@ func (s *DB) ReplaceFindings(ctx context.Context, kind, app string, fs []store.F
 }
 
 func (s *DB) AddFinding(ctx context.Context, f store.Finding) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, s.rb(`SELECT id FROM findings WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`), f.Kind, f.App, f.Subject).Scan(&id)
-		if err == nil {
-			_, err = tx.ExecContext(ctx, s.rb(`UPDATE findings SET last_seen = ?, detail = ? WHERE id = ?`), micros(f.LastSeen), f.Detail, id)
-			return err
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		return s.bulk(ctx, tx, "findings", findingCols, [][]any{{f.Kind, f.App, f.Subject, f.Detail, f.Team, "open", micros(f.FirstSeen), micros(f.LastSeen)}}, "")
-	})
+	return s.write(ctx, func(tx *sql.Tx) error { return s.addFinding(ctx, tx, f) })
+}
+
+func (t *txn) AddFinding(f store.Finding) error { return t.s.addFinding(t.ctx, t.tx, f) }
+
+func (s *DB) addFinding(ctx context.Context, tx *sql.Tx, f store.Finding) error {
+	var id int64
+	err := tx.QueryRowContext(ctx, s.rb(`SELECT id FROM findings WHERE kind = ? AND app = ? AND subject = ? AND status = 'open'`), f.Kind, f.App, f.Subject).Scan(&id)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, s.rb(`UPDATE findings SET last_seen = ?, detail = ? WHERE id = ?`), micros(f.LastSeen), f.Detail, id)
+		return err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return s.bulk(ctx, tx, "findings", findingCols, [][]any{{f.Kind, f.App, f.Subject, f.Detail, f.Team, "open", micros(f.FirstSeen), micros(f.LastSeen)}}, "")
 }
 
 func (s *DB) Findings(ctx context.Context, kind, app, status string) ([]store.Finding, error) {

@@ -87,6 +87,18 @@ func testOperationsPageByID(t *testing.T, b Backend) {
 	if rest, _ := st.Ops(ctx, store.OpFilter{AfterID: second[1].ID}); len(rest) != 1 || rest[0].EmployeeID != "E" {
 		t.Fatalf("last page %+v: want E", rest)
 	}
+	// One person's: source and employee ID.
+	other := pendingOp("crm", store.OpCreate, "C")
+	other.Source = "other"
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Ops: []store.Operation{other}}); err != nil {
+		t.Fatal(err)
+	}
+	if mine, err := st.Ops(ctx, store.OpFilter{App: "crm", Source: other.Source, EmployeeID: "C"}); err != nil || len(mine) != 1 || mine[0].Source != "other" {
+		t.Fatalf("operations of other/C: %+v, %v", mine, err)
+	}
+	if both, _ := st.Ops(ctx, store.OpFilter{EmployeeID: "C"}); len(both) != 2 {
+		t.Fatalf("operations of C in any source: %+v, want 2", both)
+	}
 }
 
 // A manual app's operation waits for its task and is done, with an
@@ -365,13 +377,36 @@ func testResolveFindingInTx(t *testing.T, b Backend) {
 	if err != nil || !first || second {
 		t.Fatalf("resolve: %v %v %v: want true, then false", first, second, err)
 	}
+	// Added in a transaction: seen again (op-2), new (op-1 again, as the
+	// first is resolved); and nothing when the transaction rolls back.
+	boom := errors.New("boom")
+	add := func(subject, detail string) func(tx store.Tx) error {
+		return func(tx store.Tx) error {
+			return tx.AddFinding(store.Finding{Kind: "operation-failed", App: "crm", Subject: subject, Detail: detail, Team: "it", FirstSeen: at, LastSeen: at})
+		}
+	}
+	if err := st.InTx(ctx, func(tx store.Tx) error { return errors.Join(add("op-3", "")(tx), boom) }); !errors.Is(err, boom) {
+		t.Fatalf("rolled back: %v", err)
+	}
+	if err := st.InTx(ctx, add("op-2", "again")); err != nil {
+		t.Fatal(err)
+	}
+	if mine, _ := st.FindingsAbout(ctx, "op-2", "open"); len(mine) != 1 || mine[0].Detail != "again" || !mine[0].LastSeen.Equal(at) || !mine[0].FirstSeen.Equal(t0) {
+		t.Fatalf("op-2 seen again in a transaction: %+v", mine)
+	}
+	if err := st.InTx(ctx, add("op-1", "anew")); err != nil {
+		t.Fatal(err)
+	}
+	if mine, _ := st.FindingsAbout(ctx, "op-3", ""); len(mine) != 0 {
+		t.Fatalf("a rolled-back finding was kept: %+v", mine)
+	}
 	fs, err := st.Findings(ctx, "operation-failed", "", "")
-	if err != nil || len(fs) != 3 {
+	if err != nil || len(fs) != 4 {
 		t.Fatalf("findings %+v %v", fs, err)
 	}
 	for _, f := range fs {
 		want := "open"
-		if f.App == "crm" && f.Subject == "op-1" {
+		if f.App == "crm" && f.Subject == "op-1" && f.Detail != "anew" {
 			want = "resolved"
 			if !f.LastSeen.Equal(at) {
 				t.Errorf("resolved finding last seen %v, want %v", f.LastSeen, at)

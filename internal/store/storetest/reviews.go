@@ -198,6 +198,24 @@ func testRevocationsPlannedOnce(t *testing.T, b Backend) {
 	if len(un) != 1 || un[0].ID != r2.ID {
 		t.Fatalf("unplanned after planning %d: %+v", r1.ID, un)
 	}
+	// A second planner that read r1 unplanned too: its batch is not written.
+	late := store.ProvisionBatch{Revocations: []int64{r2.ID, r1.ID},
+		Put: []store.GrantRow{{App: "directory", Source: "hris", EmployeeID: "E1", State: "active", UpdatedAt: t0}}}
+	if err := st.QueueOps(ctx, late); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("planning revocation %d twice: %v, want a conflict", r1.ID, err)
+	}
+	if gs, _ := st.Grants(ctx, ""); len(gs) != 0 {
+		t.Fatalf("the conflicting batch wrote grants %+v", gs)
+	}
+	if un, _ = st.Revocations(ctx, "", true); len(un) != 1 || un[0].ID != r2.ID {
+		t.Fatalf("the conflicting batch marked revocations: unplanned %+v", un)
+	}
+	if mine, err := st.PersonRevocations(ctx, "hris", "E1"); err != nil || len(mine) != 1 || mine[0].ID != r1.ID || !mine[0].Planned {
+		t.Fatalf("revocations of hris/E1: %+v %v", mine, err)
+	}
+	if mine, _ := st.PersonRevocations(ctx, "other", "E1"); len(mine) != 0 {
+		t.Fatalf("revocations of other/E1: %+v", mine)
+	}
 	again := put(store.Revocation{Source: "hris", EmployeeID: "E1", App: "directory", Entitlement: "admins", Item: 5, Reason: "again", CreatedAt: t0.Add(time.Hour)})
 	all, _ := st.Revocations(ctx, "hris", false)
 	if len(all) != 1 || all[0].ID != again.ID || all[0].Item != 5 || all[0].Planned || !all[0].CreatedAt.Equal(t0.Add(time.Hour)) {
