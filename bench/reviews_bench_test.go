@@ -69,8 +69,9 @@ type reviewsReport struct {
 	Campaign   int64   `json:"campaign"`
 }
 
-// loadReviews fills a store with the 100,000 persons and their 2 million
-// grants (outside the measurement).
+// loadReviews fills a store with the 100,000 persons, their 2 million
+// grants and the last use of their million accounts (outside the
+// measurement).
 func loadReviews(b testing.TB, dsn string) {
 	b.Helper()
 	ctx := context.Background()
@@ -93,15 +94,23 @@ func loadReviews(b testing.TB, dsn string) {
 	at := time.Now()
 	for lo := 0; lo < len(org.Persons); lo += chunk {
 		var put []store.GrantRow
-		for _, p := range org.Persons[lo:min(lo+chunk, len(org.Persons))] {
+		var acts []store.AccountActivity
+		for i, p := range org.Persons[lo:min(lo+chunk, len(org.Persons))] {
 			for a := range grantsPerPerson / 2 {
 				name := fmt.Sprintf("app%d", a)
 				put = append(put,
 					store.GrantRow{App: name, Source: "hris", EmployeeID: p.UserID, State: "active", Reason: "bench", UpdatedAt: at},
 					store.GrantRow{App: name, Source: "hris", EmployeeID: p.UserID, Entitlement: fmt.Sprintf("e%d", a), State: "active", Reason: "bench", UpdatedAt: at})
+				// Every account's last use, as reconcile records it (1 to
+				// 200 days ago): the campaign's start reads them all.
+				acts = append(acts, store.AccountActivity{App: name, Source: "hris", EmployeeID: p.UserID,
+					LastActivity: at.Add(-time.Duration(1+(lo+i+a)%200) * 24 * time.Hour), ReadAt: at})
 			}
 		}
 		if err := st.QueueOps(ctx, store.ProvisionBatch{Put: put}); err != nil {
+			b.Fatal(err)
+		}
+		if err := st.PutAccountActivity(ctx, acts); err != nil {
 			b.Fatal(err)
 		}
 	}

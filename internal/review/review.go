@@ -42,7 +42,7 @@ import (
 type Store interface {
 	store.Transactor
 	store.Reviews
-	EachGrant(ctx context.Context, fn func(store.GrantRow) error) error
+	EachGrant(ctx context.Context, fn func(g store.GrantRow, lastUsed time.Time) error) error
 	Events(ctx context.Context, f store.EventFilter) ([]store.Event, error)
 	Persons(ctx context.Context, f store.PersonFilter) ([]store.Person, error)
 	Person(ctx context.Context, source, employeeID string) (store.Person, error)
@@ -444,15 +444,9 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		k := r.Source + "\x00" + r.Beneficiary
 		approvedOf[k] = append(approvedOf[k], r)
 	}
-	// When each account was last used, as reconcile last read it.
-	acts, err := s.st.AccountActivities(ctx, "")
-	if err != nil {
-		return err
-	}
-	lastUsed := make(map[string]time.Time, len(acts))
-	for _, a := range acts {
-		lastUsed[a.App+"\x00"+a.Source+"\x00"+a.EmployeeID] = a.LastActivity
-	}
+	// When each of the person's accounts was last used (app -> time), as
+	// reconcile last read it: streamed with their grants.
+	lastUsed := map[string]time.Time{}
 	inactiveAfter := s.cfg.Reviews.Inactive()
 	awayUntil := map[string]time.Time{}
 	away := func(id string) (time.Time, error) {
@@ -528,7 +522,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 				it.Origin, it.Why = store.OriginUnknown, "no role or approved request gives it ("+g.Reason+")"
 				it.Recommendation = "revoke: nothing in the policy explains this access"
 			}
-			if last, ok := lastUsed[g.App+"\x00"+p.Source+"\x00"+p.EmployeeID]; ok {
+			if last, ok := lastUsed[g.App]; ok {
 				it.LastActivity, it.InactiveDays = last, InactiveDays(last, at)
 				if at.Sub(last) >= inactiveAfter {
 					it.Recommendation = fmt.Sprintf("revoke: inactive for %d days (last used %s in %s; the limit is %d days)",
@@ -556,7 +550,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 	// Grants stream by person: only one person's are held at a time.
 	var key string
 	var held []store.GrantRow
-	err = s.st.EachGrant(ctx, func(g store.GrantRow) error {
+	err = s.st.EachGrant(ctx, func(g store.GrantRow, used time.Time) error {
 		if g.State != "active" {
 			return nil
 		}
@@ -566,9 +560,13 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 				return err
 			}
 			held = held[:0]
+			clear(lastUsed)
 		}
 		key = k
 		held = append(held, g)
+		if !used.IsZero() {
+			lastUsed[g.App] = used
+		}
 		return nil
 	})
 	if err != nil {

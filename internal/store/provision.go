@@ -112,9 +112,10 @@ type ProvisioningQueue interface {
 	// PersonGrants returns one person's grant rows.
 	PersonGrants(ctx context.Context, source, employeeID string) ([]GrantRow, error)
 	// EachGrant calls fn with every grant, by source and employee ID,
-	// without holding them all (a campaign over millions); an error from
-	// fn stops it and is returned.
-	EachGrant(ctx context.Context, fn func(GrantRow) error) error
+	// without holding them all (a campaign over millions), with when its
+	// account was last used as reconcile recorded it (zero: not known);
+	// an error from fn stops it and is returned.
+	EachGrant(ctx context.Context, fn func(g GrantRow, lastUsed time.Time) error) error
 	// QueueOps writes a planning step atomically.
 	QueueOps(ctx context.Context, b ProvisionBatch) error
 	// Unprovisioned returns applied events not yet planned for, oldest first.

@@ -74,7 +74,10 @@ func itemFilter(f store.ReviewItemFilter) (string, []any) {
 	}
 	w.eq("reviewer", f.Reviewer)
 	w.eq("team", f.Team)
-	w.eq("escalated_to", f.EscalatedTo)
+	if f.EscalatedTo != "" {
+		// Both terms: the partial index review_items_escalated serves it.
+		w.add("escalated_to = ? AND escalated_to <> ''", f.EscalatedTo)
+	}
 	if f.Unescalated {
 		w.add("reviewer <> '' AND escalated_to = ''")
 	}

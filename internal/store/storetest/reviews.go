@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -429,6 +430,34 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 	all, err := st.AccountActivities(ctx, "")
 	if err != nil || len(all) != 3 || all[0].App != "crm" {
 		t.Fatalf("all activity: %+v %v; want 3, crm first", all, err)
+	}
+
+	// EachGrant streams grants by person with their account's last use
+	// (zero where none is recorded), an account's entitlements too.
+	put := []store.GrantRow{
+		{App: "directory", Source: "hris", EmployeeID: "E2", State: "active", Reason: "t", UpdatedAt: t0},
+		{App: "directory", Source: "hris", EmployeeID: "E1", Entitlement: "admins", State: "active", Reason: "t", UpdatedAt: t0},
+		{App: "directory", Source: "hris", EmployeeID: "E1", State: "active", Reason: "t", UpdatedAt: t0},
+		{App: "wiki", Source: "hris", EmployeeID: "E1", State: "active", Reason: "t", UpdatedAt: t0},
+	}
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Put: put}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	err = st.EachGrant(ctx, func(g store.GrantRow, used time.Time) error {
+		if g.App == "directory" || g.App == "wiki" {
+			seen = append(seen, fmt.Sprintf("%s/%s/%s@%s", g.EmployeeID, g.App, g.Entitlement, used.UTC().Format(time.RFC3339)))
+		}
+		return nil
+	})
+	want := []string{
+		"E1/directory/@" + acts[0].LastActivity.UTC().Format(time.RFC3339),
+		"E1/directory/admins@" + acts[0].LastActivity.UTC().Format(time.RFC3339),
+		"E1/wiki/@0001-01-01T00:00:00Z",
+		"E2/directory/@" + acts[1].LastActivity.UTC().Format(time.RFC3339),
+	}
+	if err != nil || !reflect.DeepEqual(seen, want) {
+		t.Fatalf("EachGrant:\n got %v %v\nwant %v", seen, err, want)
 	}
 }
 
