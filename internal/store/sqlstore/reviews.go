@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -219,11 +220,36 @@ func (t *txn) UpdateCampaign(c store.Campaign) error {
 }
 
 func (t *txn) InsertReviewItems(items []store.ReviewItem) error {
+	// A campaign's new items are undecided: their decision, removal and
+	// escalation columns keep the tables' defaults (zero), and binding 13
+	// zeros of 28 columns for each of 2,000,000 items was a third of the
+	// insert's CPU in SQLite.
+	if !slices.ContainsFunc(items, func(it store.ReviewItem) bool { return !undecided(&it) }) {
+		rows := make([][]any, len(items))
+		for i := range items {
+			it := &items[i]
+			rows[i] = []any{it.Campaign, it.Source, it.EmployeeID, it.Name, it.App, it.Entitlement, it.Origin, it.Why,
+				it.Reviewer, it.Team, it.Recommendation, it.SoD, it.State, micros(it.LastActivity), it.InactiveDays}
+		}
+		return t.s.bulk(t.ctx, t.tx, "review_items", newItemCols, rows, "")
+	}
 	rows := make([][]any, len(items))
 	for i := range items {
 		rows[i] = itemArgs(&items[i])
 	}
 	return t.s.bulk(t.ctx, t.tx, "review_items", itemCols, rows, "")
+}
+
+// newItemCols are the columns of an undecided item (the rest default).
+var newItemCols = []string{"campaign", "source", "employee_id", "display_name", "app", "entitlement", "origin", "why",
+	"reviewer", "team", "recommendation", "sod", "state", "last_activity", "inactive_days"}
+
+// undecided reports whether an item has nothing but its columns of
+// newItemCols (no decision, removal, evidence or escalation yet).
+func undecided(it *store.ReviewItem) bool {
+	return it.Decision == "" && it.Reason == "" && it.DecidedBy == "" && it.DecidedAt.IsZero() && !it.Automatic &&
+		it.Operation == 0 && it.Task == 0 && it.VerifiedAt.IsZero() && it.Evidence == "" && it.NewEntitlement == "" &&
+		it.Request == 0 && it.EscalatedTo == "" && it.EscalatedAt.IsZero()
 }
 
 func (t *txn) ReviewItem(id int64) (store.ReviewItem, error) {
