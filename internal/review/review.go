@@ -465,6 +465,11 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 	items := make([]store.ReviewItem, 0, chunk)
 	// one makes the items of one person's grants.
 	one := func(k string, held []store.GrantRow) error {
+		// A person's grants in one order whatever the store's (the
+		// snapshot's digest is over the items in the order made).
+		slices.SortFunc(held, func(a, b store.GrantRow) int {
+			return cmp.Or(strings.Compare(a.App, b.App), strings.Compare(a.Entitlement, b.Entitlement))
+		})
 		source, id, _ := strings.Cut(k, "\x00")
 		p, err := person(source, id)
 		if err != nil {

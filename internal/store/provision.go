@@ -111,7 +111,8 @@ type ProvisioningQueue interface {
 	Grants(ctx context.Context, source string) ([]GrantRow, error)
 	// PersonGrants returns one person's grant rows.
 	PersonGrants(ctx context.Context, source, employeeID string) ([]GrantRow, error)
-	// EachGrant calls fn with every grant, by source and employee ID,
+	// EachGrant calls fn with every grant, by source and employee ID (a
+	// person's grants in no particular order),
 	// without holding them all (a campaign over millions), with when its
 	// account was last used as reconcile recorded it (zero: not known);
 	// an error from fn stops it and is returned.

@@ -134,7 +134,7 @@ func (s *DB) EachGrant(ctx context.Context, fn func(g store.GrantRow, lastUsed t
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(cols, ",")+`, coalesce(a.last_activity, 0) FROM grants g
 		LEFT JOIN account_activity a ON a.app = g.app AND a.source = g.source AND a.employee_id = g.employee_id
-		ORDER BY g.source, g.employee_id, g.app, g.entitlement`)
+		ORDER BY g.source, g.employee_id`)
 	if err != nil {
 		return fmt.Errorf("store: grants: %w", err)
 	}

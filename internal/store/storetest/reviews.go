@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -432,7 +433,8 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 		t.Fatalf("all activity: %+v %v; want 3, crm first", all, err)
 	}
 
-	// EachGrant streams grants by person with their account's last use
+	// EachGrant streams grants by person (all of E1's before E2's, and
+	// the reverse never) with their account's last use
 	// (zero where none is recorded), an account's entitlements too.
 	put := []store.GrantRow{
 		{App: "directory", Source: "hris", EmployeeID: "E2", State: "active", Reason: "t", UpdatedAt: t0},
@@ -443,8 +445,11 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 	if err := st.QueueOps(ctx, store.ProvisionBatch{Put: put}); err != nil {
 		t.Fatal(err)
 	}
-	var seen []string
+	var seen, order []string
 	err = st.EachGrant(ctx, func(g store.GrantRow, used time.Time) error {
+		if len(order) == 0 || order[len(order)-1] != g.EmployeeID {
+			order = append(order, g.EmployeeID)
+		}
 		if g.App == "directory" || g.App == "wiki" {
 			seen = append(seen, fmt.Sprintf("%s/%s/%s@%s", g.EmployeeID, g.App, g.Entitlement, used.UTC().Format(time.RFC3339)))
 		}
@@ -456,6 +461,10 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 		"E1/wiki/@0001-01-01T00:00:00Z",
 		"E2/directory/@" + acts[1].LastActivity.UTC().Format(time.RFC3339),
 	}
+	if !slices.IsSorted(order) || len(slices.Compact(slices.Clone(order))) != len(order) {
+		t.Fatalf("EachGrant's persons in the order %v: want each once, in order", order)
+	}
+	slices.Sort(seen) // by person (E1 before E2 either way); within one, any order
 	if err != nil || !reflect.DeepEqual(seen, want) {
 		t.Fatalf("EachGrant:\n got %v %v\nwant %v", seen, err, want)
 	}
