@@ -270,37 +270,7 @@ func (s *Service) checkSoD(ctx context.Context, ben store.Person, r store.Reques
 // holdings is what a person holds (active grant rows) and should hold
 // (roles and approved requests other than skip).
 func (s *Service) holdings(ctx context.Context, p store.Person, skip int64) ([]policy.Grant, error) {
-	var held []policy.Grant
-	rows, err := s.st.PersonGrants(ctx, p.Source, p.EmployeeID)
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range rows {
-		if g.State == "active" {
-			held = append(held, policy.Grant{App: g.App, Entitlement: g.Entitlement})
-		}
-	}
-	approved, err := s.st.Requests(ctx, store.RequestFilter{Source: p.Source, Beneficiary: p.EmployeeID, State: store.RequestApproved})
-	if err != nil {
-		return nil, err
-	}
-	approved = slices.DeleteFunc(approved, func(r store.Request) bool { return r.ID == skip })
-	var mgr *store.Person
-	if p.ManagerID != "" {
-		if m, err := s.st.Person(ctx, p.Source, p.ManagerID); err == nil {
-			mgr = &m
-		}
-	}
-	want, _, err := s.pol.Desired(policy.Input{Person: policy.FirstDay(&p), Manager: mgr, Requests: policy.FromRequests(approved)}, s.now())
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range want {
-		if !slices.Contains(held, w.Grant) {
-			held = append(held, w.Grant)
-		}
-	}
-	return held, nil
+	return s.pol.Holdings(ctx, s.st, p, skip, s.now())
 }
 
 // Approvers returns who may approve the request's current step now, and

@@ -878,36 +878,7 @@ func (s *Service) entitlements(appName string) []string {
 // holdings is what a person holds (active grant rows) and should hold
 // (their roles and approved requests).
 func (s *Service) holdings(ctx context.Context, p store.Person) ([]policy.Grant, error) {
-	rows, err := s.st.PersonGrants(ctx, p.Source, p.EmployeeID)
-	if err != nil {
-		return nil, err
-	}
-	var held []policy.Grant
-	for _, g := range rows {
-		if g.State == "active" {
-			held = append(held, policy.Grant{App: g.App, Entitlement: g.Entitlement})
-		}
-	}
-	approved, err := s.st.Requests(ctx, store.RequestFilter{Source: p.Source, Beneficiary: p.EmployeeID, State: store.RequestApproved})
-	if err != nil {
-		return nil, err
-	}
-	var mgr *store.Person
-	if p.ManagerID != "" {
-		if m, err := s.st.Person(ctx, p.Source, p.ManagerID); err == nil {
-			mgr = &m
-		}
-	}
-	want, _, err := s.pol.Desired(policy.Input{Person: policy.FirstDay(&p), Manager: mgr, Requests: policy.FromRequests(approved)}, s.now())
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range want {
-		if !slices.Contains(held, w.Grant) {
-			held = append(held, w.Grant)
-		}
-	}
-	return held, nil
+	return s.pol.Holdings(ctx, s.st, p, 0, s.now())
 }
 
 // grantNarrower stores a modify's access request, approved by the
