@@ -47,7 +47,7 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 	tab := Table{Name: "items", Header: []string{"campaign", "item", "source", "employee_id", "display_name", "app", "entitlement",
 		"origin", "why", "reviewer", "team", "recommendation", "sod_conflict", "decision", "reason", "decided_by", "decided_at",
 		"automatic", "late", "state", "removal_operation", "task", "verified_at", "evidence",
-		"new_entitlement", "grant_request", "last_activity", "inactive_days"}}
+		"new_entitlement", "grant_request", "last_activity", "inactive_days", "escalated_to", "escalated_at"}}
 	type tally struct{ items, decided, kept, revoked, automatic, late int }
 	reviewers := map[string]*tally{}
 	var kept, revoked, modified, verified, pending, automatic, late, sodKept int
@@ -102,7 +102,7 @@ func Campaign(ctx context.Context, st CampaignStore, id int64, loc *time.Locatio
 			it.App, it.Entitlement, it.Origin, it.Why, it.Reviewer, it.Team, it.Recommendation, it.SoD, it.Decision, it.Reason,
 			it.DecidedBy, stamp(it.DecidedAt, loc), yes(it.Automatic), yes(isLate), it.State, idOrEmpty(it.Operation),
 			idOrEmpty(it.Task), stamp(it.VerifiedAt, loc), it.Evidence,
-			it.NewEntitlement, idOrEmpty(it.Request), stamp(it.LastActivity, loc), inactiveDays(it)})
+			it.NewEntitlement, idOrEmpty(it.Request), stamp(it.LastActivity, loc), inactiveDays(it), it.EscalatedTo, stamp(it.EscalatedAt, loc)})
 	}
 	rt := Table{Name: "reviewers", Header: []string{"reviewer", "items", "decided", "kept", "revoked", "automatic", "late"}}
 	names := make([]string, 0, len(reviewers))

@@ -3,6 +3,8 @@ package review_test
 import (
 	"context"
 	"fmt"
+	"github.com/tango-iga/tango/internal/evidence"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -192,6 +194,21 @@ func TestEscalateToTheReviewersManager(t *testing.T) {
 	// Nobody else got it.
 	if _, err := svc.Decide(ctx, person("E3"), dan.ID, store.DecisionKeep, ""); !authzForbidden(err) {
 		t.Fatalf("Cat deciding an item neither hers nor escalated to her: %v, want forbidden", err)
+	}
+	// The auditor's evidence says who it was escalated to, and when.
+	b, err := evidence.Campaign(ctx, f.st, c.ID, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := b.Tables[0]
+	col := slices.Index(tab.Header, "escalated_to")
+	if col < 0 || tab.Header[col+1] != "escalated_at" {
+		t.Fatalf("items.csv header %v: want escalated_to, escalated_at", tab.Header)
+	}
+	for _, row := range tab.Rows {
+		if row[1] == fmt.Sprint(dan.ID) && (row[col] != "E1" || row[col+1] == "") {
+			t.Fatalf("Dan's item in the evidence: escalated_to %q at %q, want E1 with a time", row[col], row[col+1])
+		}
 	}
 }
 
