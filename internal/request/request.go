@@ -358,24 +358,47 @@ func stand(meant, actual string) string {
 // resolve walks up the management chain from id past anyone who has left,
 // is away, or may not approve (the requester, the beneficiary).
 func (s *Service) resolve(ctx context.Context, source, id string, excluded map[string]bool) (string, error) {
-	start := id
-	now := s.now()
-	for range 32 {
-		if id == "" {
-			return "", fmt.Errorf("nobody can stand in for %q: no manager above", start)
-		}
+	to, err := StandIn(ctx, s.st, id, s.now(), func(id string) (store.Person, error) {
 		p, err := s.st.Person(ctx, source, id)
 		if errors.Is(err, store.ErrNotFound) {
 			p, err = FindPerson(ctx, s.st, s.cfg, id)
 		}
 		if err != nil {
-			return "", fmt.Errorf("approver %q: %w", id, err)
+			return p, fmt.Errorf("approver %q: %w", id, err)
 		}
-		away, err := s.st.AwayUntil(ctx, id)
+		return p, nil
+	}, func(id string) bool { return excluded[id] })
+	if err == nil && to == "" {
+		return "", fmt.Errorf("nobody can stand in for %q: no manager above", id)
+	}
+	return to, err
+}
+
+// Awayer tells until when a person is away (store.Store's AwayUntil).
+type Awayer interface {
+	AwayUntil(ctx context.Context, person string) (time.Time, error)
+}
+
+// StandIn walks up the management chain from id (id itself first) to the
+// first person who has not left, is not away at now and is not skipped:
+// who acts for an approver or reviewer. "" when the chain ends (no manager
+// above); person reads a person of the chain, its errors returned as they
+// are. At most 32 levels: a longer chain or a cycle is an error.
+func StandIn(ctx context.Context, st Awayer, id string, now time.Time, person func(id string) (store.Person, error), skip func(id string) bool) (string, error) {
+	start := id
+	for range 32 {
+		if id == "" {
+			return "", nil
+		}
+		p, err := person(id)
 		if err != nil {
 			return "", err
 		}
-		if p.Status != store.StatusLeft && !away.After(now) && !excluded[id] {
+		away, err := st.AwayUntil(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if p.Status != store.StatusLeft && !away.After(now) && !skip(id) {
 			return id, nil
 		}
 		id = p.ManagerID

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tango-iga/tango/internal/audit"
 	"github.com/tango-iga/tango/internal/notify"
+	"github.com/tango-iga/tango/internal/request"
 	"github.com/tango-iga/tango/internal/store"
 )
 
@@ -173,28 +174,13 @@ func (s *Service) escalationTarget(ctx context.Context, it store.ReviewItem, now
 	if err != nil {
 		return "", err
 	}
-	id := r.ManagerID
-	for range 32 {
-		if id == "" || id == it.Reviewer {
-			return "", nil
-		}
-		p, err := s.st.Person(ctx, it.Source, id)
-		if errors.Is(err, store.ErrNotFound) {
-			return "", nil
-		}
-		if err != nil {
-			return "", err
-		}
-		away, err := s.st.AwayUntil(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		if p.Status != store.StatusLeft && !away.After(now) && id != it.EmployeeID {
-			return id, nil
-		}
-		id = p.ManagerID
+	to, err := request.StandIn(ctx, s.st, r.ManagerID, now, func(id string) (store.Person, error) {
+		return s.st.Person(ctx, it.Source, id)
+	}, func(id string) bool { return id == it.EmployeeID || id == it.Reviewer })
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil // the chain ends at someone no longer in the workforce
 	}
-	return "", fmt.Errorf("management chain above %q is too long or has a cycle", it.Reviewer)
+	return to, err
 }
 
 // escalate escalates items to the employee to in one transaction: all of
