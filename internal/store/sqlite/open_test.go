@@ -3,11 +3,14 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/tango-iga/tango/internal/store"
 	"github.com/tango-iga/tango/internal/store/sqlite"
 	"github.com/tango-iga/tango/internal/store/sqlstore"
 )
@@ -78,4 +81,44 @@ func TestOpenExistingRefusesWhatIsNotATangoDatabase(t *testing.T) {
 		t.Fatalf("an existing database: %v", err)
 	}
 	st.Close()
+}
+
+// A commit returns once its log is durable; the store's background pass
+// copies the log into the database file while the store stays open (the
+// connections' own automatic checkpoint is off).
+func TestLogReachesTheDatabaseWhileOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tango.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var auto int
+	if err := st.SQL().QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d (%v), want 0: the commit would copy its own log", auto, err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	var put []store.GrantRow
+	for i := range 50_000 {
+		put = append(put, store.GrantRow{App: "erp", Source: "hris", EmployeeID: fmt.Sprintf("E%06d", i),
+			Entitlement: "reports", State: "active", Reason: "a long enough reason to fill pages", UpdatedAt: time.Now()})
+	}
+	if err := st.QueueOps(ctx, store.ProvisionBatch{Put: put}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for size() < before+2<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file is %d bytes 20 s after a commit of 50,000 grants (%d before): the log was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

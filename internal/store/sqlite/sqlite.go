@@ -33,6 +33,14 @@ func (dialect) Lock(context.Context, *sql.Tx) error { return nil }
 func (dialect) MaxParams() int                      { return 32766 }
 func (dialect) Unnest() bool                        { return false }
 
+// Checkpoint copies the write-ahead log into the database without waiting
+// for readers or the writer (PASSIVE); the connections' own automatic
+// checkpoint is off, so a commit returns once its log is durable.
+func (dialect) Checkpoint(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	return err
+}
+
 // Open opens (creating) the database file at path and applies migrations.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
@@ -95,6 +103,7 @@ func open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "temp_store(MEMORY)")
+	q.Add("_pragma", "wal_autocheckpoint(0)") // the store's checkpoint pass does it (sqlstore.Checkpointer)
 	q.Set("_txlock", "immediate")
 	// The first connection (which turns a new file to WAL) and the
 	// migrations run under an exclusive lock on the database's directory:

@@ -134,6 +134,8 @@ func (s *DB) commitGroup(batch []*groupWrite) {
 					errs[i] = err
 				}
 			}
+		} else {
+			s.wrote()
 		}
 	}
 	for i, w := range batch {
