@@ -424,26 +424,38 @@ func digestLine(h io.Writer, it *store.ReviewItem) {
 // unused for reviews.inactive_after is recommended for revocation, unless
 // a separation-of-duties conflict says more).
 func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, emit func([]store.ReviewItem) error) error {
-	// Everyone and every approved request at once: a query per person
-	// costs minutes at 100,000 persons.
-	all, err := s.st.Persons(ctx, store.PersonFilter{})
-	if err != nil {
-		return err
-	}
-	persons := make(map[string]*store.Person, len(all))
-	for i := range all {
-		persons[all[i].Source+"\x00"+all[i].EmployeeID] = &all[i]
-	}
-	person := func(source, id string) (*store.Person, error) { return persons[source+"\x00"+id], nil }
-	reqs, err := s.st.Requests(ctx, store.RequestFilter{State: store.RequestApproved})
-	if err != nil {
-		return err
-	}
+	// Everyone and every approved request at once (a query per person
+	// costs minutes at 100,000 persons), read while the store reads the
+	// grants: the first person's grants wait for them.
+	persons := map[string]*store.Person{}
 	approvedOf := map[string][]store.Request{}
-	for _, r := range reqs {
-		k := r.Source + "\x00" + r.Beneficiary
-		approvedOf[k] = append(approvedOf[k], r)
+	loaded := make(chan error, 1)
+	go func() {
+		all, err := s.st.Persons(ctx, store.PersonFilter{})
+		if err != nil {
+			loaded <- err
+			return
+		}
+		for i := range all {
+			persons[all[i].Source+"\x00"+all[i].EmployeeID] = &all[i]
+		}
+		reqs, err := s.st.Requests(ctx, store.RequestFilter{State: store.RequestApproved})
+		for _, r := range reqs {
+			k := r.Source + "\x00" + r.Beneficiary
+			approvedOf[k] = append(approvedOf[k], r)
+		}
+		loaded <- err
+	}()
+	waited := false
+	wait := func() error {
+		if waited {
+			return nil
+		}
+		waited = true
+		return <-loaded
 	}
+	defer wait() // the reads end before population returns
+	person := func(source, id string) (*store.Person, error) { return persons[source+"\x00"+id], nil }
 	// When each of the person's accounts was last used (app -> time), as
 	// reconcile last read it: streamed with their grants.
 	lastUsed := map[string]time.Time{}
@@ -552,10 +564,13 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		}
 		return nil
 	}
-	// Grants stream by person: only one person's are held at a time.
+	// Grants come by person: only one person's items are made at a time.
 	var key string
 	var held []store.GrantRow
-	err = s.st.EachGrant(ctx, func(g store.GrantRow, used time.Time) error {
+	err := s.st.EachGrant(ctx, func(g store.GrantRow, used time.Time) error {
+		if err := wait(); err != nil {
+			return err
+		}
 		if g.State != "active" {
 			return nil
 		}

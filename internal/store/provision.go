@@ -112,10 +112,11 @@ type ProvisioningQueue interface {
 	// PersonGrants returns one person's grant rows.
 	PersonGrants(ctx context.Context, source, employeeID string) ([]GrantRow, error)
 	// EachGrant calls fn with every grant, by source and employee ID (a
-	// person's grants in no particular order),
-	// without holding them all (a campaign over millions), with when its
-	// account was last used as reconcile recorded it (zero: not known);
-	// an error from fn stops it and is returned.
+	// person's grants in no particular order), with when its account was
+	// last used as reconcile recorded it (zero: not known); an error from
+	// fn stops it and is returned. It may hold every grant compactly (tens
+	// of bytes each) to order them: a campaign over millions reads them
+	// faster that way than when the database joins and sorts them.
 	EachGrant(ctx context.Context, fn func(g GrantRow, lastUsed time.Time) error) error
 	// QueueOps writes a planning step atomically.
 	QueueOps(ctx context.Context, b ProvisionBatch) error

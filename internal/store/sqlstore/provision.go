@@ -127,39 +127,6 @@ func (s *DB) grants(ctx context.Context, q string, args []any) ([]store.GrantRow
 	return out, rows.Err()
 }
 
-func (s *DB) EachGrant(ctx context.Context, fn func(g store.GrantRow, lastUsed time.Time) error) error {
-	cols := make([]string, len(grantCols))
-	for i, c := range grantCols {
-		cols[i] = "g." + c
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+strings.Join(cols, ",")+`, coalesce(a.last_activity, 0) FROM grants g
-		LEFT JOIN account_activity a ON a.app = g.app AND a.source = g.source AND a.employee_id = g.employee_id
-		ORDER BY g.source, g.employee_id`)
-	if err != nil {
-		return fmt.Errorf("store: grants: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g store.GrantRow
-		var upd, used int64
-		if err := rows.Scan(&g.App, &g.Source, &g.EmployeeID, &g.Entitlement, &g.State, &g.Reason, &upd, &used); err != nil {
-			return fmt.Errorf("store: grants: %w", err)
-		}
-		g.UpdatedAt = fromMicros(upd)
-		var last time.Time
-		if used != 0 {
-			last = fromMicros(used)
-		}
-		if err := fn(g, last); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: grants: %w", err)
-	}
-	return nil
-}
-
 func (s *DB) Unprovisioned(ctx context.Context, limit int) ([]store.Event, error) {
 	rows, err := s.db.QueryContext(ctx, s.rb(eventSelect+`
 		WHERE e.provisioned = 0 AND e.state = 'applied' ORDER BY e.id LIMIT ?`), limit)
