@@ -15,8 +15,9 @@ import (
 // order the database keeps them (no sort and no index lookup per row in
 // the database: joining and ordering 2,000,000 grants there cost more
 // than half of a campaign's start), keeps them compactly (every string
-// interned, about 40 bytes a grant) and hands them out by person.
-func (s *DB) EachGrant(ctx context.Context, fn func(g store.GrantRow, lastUsed time.Time) error) error {
+// interned, about 40 bytes a grant) and hands them out by person, in the
+// order of group (see store.ProvisioningQueue).
+func (s *DB) EachGrant(ctx context.Context, group func(source, employeeID string) string, fn func(g store.GrantRow, lastUsed time.Time) error) error {
 	var in interner
 	var all blocks[grant]
 	// The accounts' last use is read at the same time, on another
@@ -58,18 +59,29 @@ func (s *DB) EachGrant(ctx context.Context, fn func(g store.GrantRow, lastUsed t
 	for g := range all.each() {
 		rank[person{g.source, g.emp}] = 0
 	}
-	keys := make([]person, 0, len(rank))
-	for k := range rank {
-		keys = append(keys, k)
+	type keyed struct {
+		person
+		group string
 	}
-	slices.SortFunc(keys, func(a, b person) int {
+	keys := make([]keyed, 0, len(rank))
+	for k := range rank {
+		kk := keyed{person: k}
+		if group != nil {
+			kk.group = group(in.strs[k.source], in.strs[k.emp])
+		}
+		keys = append(keys, kk)
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if c := strings.Compare(a.group, b.group); c != 0 {
+			return c
+		}
 		if c := strings.Compare(in.strs[a.source], in.strs[b.source]); c != 0 {
 			return c
 		}
 		return strings.Compare(in.strs[a.emp], in.strs[b.emp])
 	})
 	for i, k := range keys {
-		rank[k] = int32(i)
+		rank[k.person] = int32(i)
 	}
 	granks := make([]int32, 0, all.n)
 	for g := range all.each() {

@@ -446,7 +446,7 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	var seen, order []string
-	err = st.EachGrant(ctx, func(g store.GrantRow, used time.Time) error {
+	err = st.EachGrant(ctx, nil, func(g store.GrantRow, used time.Time) error {
 		if len(order) == 0 || order[len(order)-1] != g.EmployeeID {
 			order = append(order, g.EmployeeID)
 		}
@@ -467,6 +467,31 @@ func testReviewModifyAndActivity(t *testing.T, b Backend) {
 	slices.Sort(seen) // by person (E1 before E2 either way); within one, any order
 	if err != nil || !reflect.DeepEqual(seen, want) {
 		t.Fatalf("EachGrant:\n got %v %v\nwant %v", seen, err, want)
+	}
+	// Grouped: persons in the order of their group's name first (E2's
+	// "a" before E1's "b"), each person's grants still together.
+	order = order[:0]
+	var groups []string
+	err = st.EachGrant(ctx, func(source, id string) string {
+		groups = append(groups, source+"/"+id)
+		return map[string]string{"E1": "b", "E2": "a"}[id]
+	}, func(g store.GrantRow, _ time.Time) error {
+		if len(order) == 0 || order[len(order)-1] != g.EmployeeID {
+			order = append(order, g.EmployeeID)
+		}
+		return nil
+	})
+	if err != nil || len(order) < 2 || order[0] != "E2" || order[1] != "E1" || len(slices.Compact(slices.Clone(order))) != len(order) {
+		t.Fatalf("EachGrant grouped: persons in the order %v (%v); want E2 (group a) then E1 (group b), each once", order, err)
+	}
+	if slices.Sort(groups); len(slices.Compact(groups)) != len(groups) {
+		t.Fatalf("group asked about %v: want each person once", groups)
+	}
+	// An error from fn stops it and is returned.
+	stop := errors.New("enough")
+	calls := 0
+	if err := st.EachGrant(ctx, nil, func(store.GrantRow, time.Time) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+		t.Fatalf("EachGrant after fn's error: %v after %d calls; want the error after 1", err, calls)
 	}
 }
 
