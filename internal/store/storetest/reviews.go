@@ -143,6 +143,64 @@ func testCampaignItemsRoundTrip(t *testing.T, b Backend) {
 
 // testCampaignRollsBackWhole: a failure after the campaign and its items
 // were written leaves neither.
+// testCampaignsInterleaved: items added to a campaign after another's
+// (a mover's review item, or two campaigns written in turn) are listed,
+// counted and summed by reviewer with their own campaign only; a campaign
+// without items lists none.
+func testCampaignsInterleaved(t *testing.T, b Backend) {
+	ctx := context.Background()
+	st := b.Open(t)
+	newCampaign := func() int64 {
+		c := store.Campaign{Kind: store.ReviewManager, Policy: store.DecisionKeep, State: store.CampaignOpen,
+			CreatedBy: "test", CreatedAt: t0, DueAt: t0.Add(time.Hour)}
+		if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertCampaign(&c) }); err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	add := func(campaign int64, ids ...string) {
+		var items []store.ReviewItem
+		for _, id := range ids {
+			items = append(items, store.ReviewItem{Campaign: campaign, Source: "hris", EmployeeID: id, App: "a",
+				Origin: store.OriginRole, Reviewer: "M" + id, State: store.ItemPending})
+		}
+		if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertReviewItems(items) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b2, empty := newCampaign(), newCampaign(), newCampaign()
+	add(a, "E1", "E2")
+	add(b2, "E3")
+	add(a, "E4")
+	add(b2, "E5", "E6")
+	want := map[int64][]string{a: {"E1", "E2", "E4"}, b2: {"E3", "E5", "E6"}, empty: nil}
+	for c, ids := range want {
+		items, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c})
+		var got []string
+		for _, it := range items {
+			got = append(got, it.EmployeeID)
+		}
+		if err != nil || !slices.Equal(got, ids) {
+			t.Fatalf("campaign %d's items %v (%v), want %v", c, got, err, ids)
+		}
+		pending, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c, State: store.ItemPending, Limit: 2})
+		if err != nil || len(pending) != min(2, len(ids)) {
+			t.Fatalf("campaign %d's first pending items: %d (%v), want %d", c, len(pending), err, min(2, len(ids)))
+		}
+		rs, err := st.PendingReviewers(ctx, c)
+		if err != nil || len(rs) != len(ids) {
+			t.Fatalf("campaign %d's pending reviewers %+v (%v), want %d", c, rs, err, len(ids))
+		}
+	}
+	counts, err := st.ReviewCounts(ctx, []int64{a, b2, empty})
+	if err != nil || counts[a].Pending != 3 || counts[b2].Pending != 3 || counts[empty].Pending != 0 {
+		t.Fatalf("counts %+v (%v), want 3, 3 and 0 pending", counts, err)
+	}
+	if mine, err := st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: b2, Reviewer: "ME5"}); err != nil || len(mine) != 1 || mine[0].EmployeeID != "E5" {
+		t.Fatalf("ME5's items in campaign %d: %+v (%v), want E5's", b2, mine, err)
+	}
+}
+
 func testCampaignRollsBackWhole(t *testing.T, b Backend) {
 	ctx := context.Background()
 	st := b.Open(t)

@@ -168,6 +168,7 @@ func Run(t *testing.T, b Backend) {
 	// the revocations the provisioning plan honours.
 	t.Run("Reviews/CampaignItemsRoundTrip", func(t *testing.T) { testCampaignItemsRoundTrip(t, b) })
 	t.Run("Reviews/CampaignRollsBackWhole", func(t *testing.T) { testCampaignRollsBackWhole(t, b) })
+	t.Run("Reviews/CampaignsInterleaved", func(t *testing.T) { testCampaignsInterleaved(t, b) })
 	t.Run("Reviews/RevocationsPlannedOnce", func(t *testing.T) { testRevocationsPlannedOnce(t, b) })
 	t.Run("Reviews/ScheduleClaimedOnce", func(t *testing.T) { testReviewScheduleClaimedOnce(t, b) })
 	t.Run("Reviews/RemindersAndEscalation", func(t *testing.T) { testReviewRemindersAndEscalation(t, b) })
