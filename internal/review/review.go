@@ -453,7 +453,7 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		}
 		return loadErr
 	}
-	defer wait() // the reads end before population returns
+	defer wait() // the reads end before population returns, also on an error
 	person := func(source, id string) (*store.Person, error) { return persons[source+"\x00"+id], nil }
 	// When each of the person's accounts was last used (app -> time), as
 	// reconcile last read it: streamed with their grants.
@@ -610,6 +610,9 @@ func (s *Service) population(ctx context.Context, o StartOptions, at time.Time, 
 		if err := one(key, held); err != nil {
 			return err
 		}
+	}
+	if err := wait(); err != nil { // also with no grants at all
+		return err
 	}
 	if len(items) > 0 {
 		return emit(items)
