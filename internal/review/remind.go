@@ -25,8 +25,10 @@ var errRaced = errors.New("review: items changed meanwhile")
 // is claimed in the transaction that queues its messages, so processes
 // sharing the database remind each reviewer once. Without a notification
 // channel (or with remind_before 0s) nobody is reminded. A campaign past
-// its deadline is not reminded (CloseDue closes it). It returns how many
-// reviewers it reminded.
+// its deadline is not reminded (CloseDue closes it). Once every reviewer
+// of a campaign is reminded, this process does not count the campaign's
+// pending items again (its reviewers are fixed at its start). It returns
+// how many reviewers it reminded.
 func (s *Service) Remind(ctx context.Context, actor string) (int, error) {
 	before := s.cfg.Reviews.Reminder()
 	if s.notes == nil || before <= 0 {
@@ -43,6 +45,9 @@ func (s *Service) Remind(ctx context.Context, actor string) (int, error) {
 		if !c.DueAt.After(now) || now.Before(c.DueAt.Add(-before)) {
 			continue
 		}
+		if _, ok := s.reminded.Load(c.ID); ok {
+			continue // every reviewer reminded: a campaign gains none later
+		}
 		counts, err := s.st.PendingReviewers(ctx, c.ID)
 		if err != nil {
 			errs = append(errs, err)
@@ -53,6 +58,7 @@ func (s *Service) Remind(ctx context.Context, actor string) (int, error) {
 			errs = append(errs, err)
 			continue
 		}
+		all := true
 		for _, rc := range counts {
 			if slices.Contains(done, rc.Recipient()) || (rc.Reviewer == "" && rc.Team == "") {
 				continue
@@ -60,11 +66,15 @@ func (s *Service) Remind(ctx context.Context, actor string) (int, error) {
 			ok, err := s.remind(ctx, c, rc, actor, now)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("campaign %d: reminding %s: %w", c.ID, rc.Recipient(), err))
+				all = false
 				continue
 			}
 			if ok {
 				n++
 			}
+		}
+		if all {
+			s.reminded.Store(c.ID, true)
 		}
 	}
 	return n, errors.Join(errs...)

@@ -121,6 +121,24 @@ func TestRemindOncePerCampaignAndReviewer(t *testing.T) {
 	if err != nil || len(ents) != 3 || ents[0].Subject != fmt.Sprintf("campaign:%d", c.ID) {
 		t.Fatalf("audit: %d entries (%v), want 3 about campaign %d", len(ents), err, c.ID)
 	}
+	// A campaign whose every reviewer was reminded is not counted again
+	// by the same process (an item slipped in now stays unseen by it); a
+	// process started afresh counts it once more.
+	extra := store.ReviewItem{Campaign: c.ID, Source: "hris", EmployeeID: "E4", App: "console", Origin: store.OriginUnknown,
+		Reviewer: "E3", State: store.ItemPending}
+	if err := f.st.InTx(ctx, func(tx store.Tx) error { return tx.InsertReviewItems([]store.ReviewItem{extra}) }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.Remind(ctx, "test"); n != 0 || err != nil {
+		t.Fatalf("a fully reminded campaign counted again: reminded %d (%v)", n, err)
+	}
+	fresh, err := review.New(f.st, f.cfg, review.Options{Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := fresh.Remind(ctx, "test"); n != 1 || err != nil {
+		t.Fatalf("a new process: reminded %d (%v), want 1 (E3)", n, err)
+	}
 }
 
 // Within reviews.escalate_before (default 2d) of the deadline a pending

@@ -25,6 +25,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tango-iga/tango/internal/audit"
@@ -77,6 +78,11 @@ type Service struct {
 	pol   *policy.Policy
 	opt   Options
 	notes *notify.Planner // nil: no notification channel configured
+
+	// reminded holds the campaigns whose every reviewer this process has
+	// seen reminded (see Remind): their pending items are not counted by
+	// reviewer again at every scheduler pass of the reminder window.
+	reminded sync.Map
 }
 
 // New builds the service; the config's roles must compile.
