@@ -36,6 +36,10 @@ type Report struct {
 	// Broken is the first broken entry (0 when intact) and Reason what is wrong.
 	Broken int64  `json:"first_broken,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// HeadSeq and HeadHash are the last entry verified: where a check of
+	// only the entries appended since may resume (audit.ResumeVerifier).
+	HeadSeq  int64  `json:"-"`
+	HeadHash string `json:"-"`
 }
 
 // VerifyTrail walks the whole chain from its genesis, checking every
@@ -56,6 +60,7 @@ func VerifyTrail(ctx context.Context, chain Reader, expect []Expectation) (Repor
 	v := NewVerifier()
 	done := func(brk *Break) (Report, *Break, error) {
 		r.Checked = v.Checked
+		r.HeadSeq, r.HeadHash = v.Head()
 		if brk != nil {
 			r.Broken, r.Reason = brk.Seq, brk.Reason
 		}

@@ -121,3 +121,39 @@ func TestRefreshChecksTheWholeChainOffTheRequestPath(t *testing.T) {
 		t.Fatalf("a view after the job found the break: %q, %d entries read", msg, st.reads)
 	}
 }
+
+// appendingStore appends entries while the chain is read (as a busy
+// server does during a whole check).
+type appendingStore struct {
+	*chainStore
+	at    time.Time
+	added bool
+}
+
+func (a *appendingStore) AuditEntries(ctx context.Context, after int64, limit int) ([]audit.Entry, error) {
+	out, err := a.chainStore.AuditEntries(ctx, after, limit)
+	if len(out) == 0 && !a.added { // the walk reached the end: a write lands now
+		a.added = true
+		a.chainStore.add(3, a.at)
+	}
+	return out, err
+}
+
+// Entries appended while the whole chain is checked are not taken for a
+// break (the check reads the head first), and the next view verifies them.
+func TestWholeChainCheckWithAppendsMeanwhile(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	cs := &chainStore{}
+	cs.add(1500, now)
+	st := &appendingStore{chainStore: cs, at: now}
+	pg := &Pages{o: Options{Store: st, Config: config.Default(), Now: func() time.Time { return now }}}
+	if err := pg.checkWholeChain(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if !st.added {
+		t.Fatal("the store did not append during the check: the test checks nothing")
+	}
+	if pg.chain.broken != "" || pg.chain.seq != 1500 {
+		t.Fatalf("after a whole check with appends meanwhile: broken %q at seq %d, want intact at 1500", pg.chain.broken, pg.chain.seq)
+	}
+}

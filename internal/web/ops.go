@@ -237,8 +237,8 @@ func (pg *Pages) verify(r *http.Request) (string, error) {
 		c.whole.In(loc).Format("15:04:05") + ", the entries since then now)", nil
 }
 
-// checkWholeChain reads the whole chain, a thousand entries at a time,
-// when its last whole check is at least age old, without holding the
+// checkWholeChain verifies the whole chain (audit.VerifyTrail) when its
+// last whole check is at least age old, without holding the
 // state: views meanwhile check only what is new. A break found is kept
 // until a later whole check finds the chain intact again.
 func (pg *Pages) checkWholeChain(ctx context.Context, age time.Duration) error {
@@ -260,31 +260,15 @@ func (pg *Pages) checkWholeChain(ctx context.Context, age time.Duration) error {
 	c.Lock()
 	breaks := c.breaks
 	c.Unlock()
-	v, count, after := audit.NewVerifier(), int64(0), int64(0)
-	var broken string
-	for broken == "" {
-		es, err := pg.o.Store.AuditEntries(ctx, after, 1000)
-		if err != nil {
-			return err
-		}
-		if b := v.Next(es); b != nil {
-			broken = "!" + b.Error()
-			break
-		}
-		if len(es) == 0 {
-			break
-		}
-		count += int64(len(es))
-		after = es[len(es)-1].Seq
+	// The trail's own check: it reads the head first, so entries
+	// appended while it runs are not taken for a break.
+	rep, brk, err := audit.VerifyTrail(ctx, pg.o.Store, nil)
+	if err != nil {
+		return err
 	}
-	if broken == "" {
-		seq, hash, err := pg.o.Store.AuditHead(ctx)
-		if err != nil {
-			return err
-		}
-		if b := v.Finish(seq, hash); b != nil {
-			broken = "!" + b.Error()
-		}
+	broken := ""
+	if brk != nil {
+		broken = "!" + brk.Error()
 	}
 	c.Lock()
 	defer c.Unlock()
@@ -296,8 +280,8 @@ func (pg *Pages) checkWholeChain(ctx context.Context, age time.Duration) error {
 	if c.breaks == breaks { // no break found by a view since this check began
 		c.broken = ""
 	}
-	if seq, hash := v.Head(); seq >= c.seq {
-		c.seq, c.hash, c.count = seq, hash, count
+	if rep.HeadSeq >= c.seq {
+		c.seq, c.hash, c.count = rep.HeadSeq, rep.HeadHash, rep.Checked
 	}
 	return nil
 }
