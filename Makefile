@@ -27,6 +27,7 @@ fuzz:
 	for t in FuzzParse FuzzParsePath; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/scim/filter/ || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./internal/evidence/
 	go test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./internal/audit/checkpoint/
+	go test -run '^$$' -fuzz '^FuzzParseActivity$$' -fuzztime $(FUZZTIME) ./internal/connector/ldap/
 	for t in FuzzNext FuzzVerifyPassword; do go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/signin/ || exit 1; done
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/duration/
 	go test -run '^$$' -fuzz '^FuzzEscapeDN$$' -fuzztime $(FUZZTIME) ./internal/provision/

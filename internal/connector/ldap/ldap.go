@@ -473,7 +473,10 @@ func ParseActivity(v string) (time.Time, error) {
 			return time.Time{}, nil // never
 		}
 		const epochDiff = 116444736000000000 // 1601-01-01 to 1970-01-01 in 100 ns
-		return time.Unix(0, (n-epochDiff)*100).UTC(), nil
+		// Whole seconds, then the rest: n-epochDiff in nanoseconds
+		// overflows past the year 2262.
+		sec, frac := (n-epochDiff)/1e7, (n-epochDiff)%1e7
+		return time.Unix(sec, frac*100).UTC(), nil
 	}
 	if v == "0" {
 		return time.Time{}, nil
