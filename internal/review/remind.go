@@ -34,17 +34,14 @@ func (s *Service) Remind(ctx context.Context, actor string) (int, error) {
 	if s.notes == nil || before <= 0 {
 		return 0, nil
 	}
-	open, err := s.st.Campaigns(ctx, store.CampaignOpen)
+	now := s.now()
+	due, err := s.dueWithin(ctx, before, now)
 	if err != nil {
 		return 0, err
 	}
-	now := s.now()
 	n := 0
 	var errs []error
-	for _, c := range open {
-		if !c.DueAt.After(now) || now.Before(c.DueAt.Add(-before)) {
-			continue
-		}
+	for _, c := range due {
 		if _, ok := s.reminded.Load(c.ID); ok {
 			continue // every reviewer reminded: a campaign gains none later
 		}
@@ -78,6 +75,18 @@ func (s *Service) Remind(ctx context.Context, actor string) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// dueWithin lists the open campaigns whose deadline is after now and less
+// than before away (a campaign past its deadline is CloseDue's).
+func (s *Service) dueWithin(ctx context.Context, before time.Duration, now time.Time) ([]store.Campaign, error) {
+	open, err := s.st.Campaigns(ctx, store.CampaignOpen)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(open, func(c store.Campaign) bool {
+		return !c.DueAt.After(now) || now.Before(c.DueAt.Add(-before))
+	}), nil
 }
 
 func (s *Service) remind(ctx context.Context, c store.Campaign, rc store.ReviewerCount, actor string, at time.Time) (bool, error) {
@@ -120,17 +129,14 @@ func (s *Service) Escalate(ctx context.Context, actor string) (int, error) {
 	if before <= 0 {
 		return 0, nil
 	}
-	open, err := s.st.Campaigns(ctx, store.CampaignOpen)
+	now := s.now()
+	due, err := s.dueWithin(ctx, before, now)
 	if err != nil {
 		return 0, err
 	}
-	now := s.now()
 	n := 0
 	var errs []error
-	for _, c := range open {
-		if !c.DueAt.After(now) || now.Before(c.DueAt.Add(-before)) {
-			continue
-		}
+	for _, c := range due {
 		items, err := s.st.ReviewItems(ctx, store.ReviewItemFilter{Campaign: c.ID, State: store.ItemPending, Unescalated: true})
 		if err != nil {
 			errs = append(errs, err)
